@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { Message } from './models.ts';
+
+/**
+ * Records on the messages topic. Key = conversation id, so one conversation's records stay in one partition
+ * and in order. `v` versions the record shape.
+ */
+export const MessageSentRecord = z.object({
+  type: z.literal('message.sent'),
+  v: z.literal(1),
+  message: Message,
+});
+export const ChatRecord = z.discriminatedUnion('type', [MessageSentRecord]);
+export type ChatRecord = z.infer<typeof ChatRecord>;
+export type MessageSentRecord = z.infer<typeof MessageSentRecord>;
+
+/** Records on the dead-letter topic: the original record and why it was refused. */
+export const DeadLetterRecord = z.object({
+  reason: z.string(),
+  source: z.object({ topic: z.string(), partition: z.number(), offset: z.string() }),
+  /** The original value, base64, exactly as it arrived. */
+  value: z.string().nullable(),
+  key: z.string().nullable(),
+  failedAt: z.iso.datetime(),
+});
+export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
+
+/**
+ * Topic definitions: the local services manager and the CDK topic custom resource both create topics from
+ * this list, so local and AWS agree.
+ */
+export const topics = {
+  messages: {
+    envVar: 'KAFKA_TOPIC_MESSAGES',
+    defaultName: 'chat.messages',
+    partitions: 12,
+    config: { 'retention.ms': String(7 * 24 * 3600 * 1000), 'cleanup.policy': 'delete' },
+  },
+  deadLetter: {
+    envVar: 'KAFKA_TOPIC_DLQ',
+    defaultName: 'chat.messages.dlq',
+    partitions: 1,
+    config: { 'retention.ms': String(14 * 24 * 3600 * 1000), 'cleanup.policy': 'delete' },
+  },
+} as const;
+export type TopicId = keyof typeof topics;

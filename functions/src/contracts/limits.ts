@@ -1,0 +1,37 @@
+/** Limits of the public protocol (PROTOCOL.md) and of API Gateway (AWS-CONTRACTS.md), in one place. */
+export const limits = {
+  /** Markdown body of one message, in characters. */
+  messageBodyMaxChars: 4_000,
+  /** API Gateway WebSocket: one frame. Over ⇒ close 1009. */
+  wsFrameMaxBytes: 32 * 1024,
+  /** API Gateway WebSocket: one message (frames reassembled), and PostToConnection payload. */
+  wsMessageMaxBytes: 128 * 1024,
+  /** API Gateway WebSocket: idle timeout (close 1001). */
+  wsIdleTimeoutMs: 10 * 60 * 1000,
+  /** API Gateway WebSocket: maximum connection duration (close 1001). */
+  wsMaxDurationMs: 2 * 60 * 60 * 1000,
+  /** HTTP request body accepted by the HTTP API handlers. Over ⇒ 413. */
+  httpBodyMaxBytes: 64 * 1024,
+  /** History page size cap. */
+  historyPageMax: 100,
+  historyPageDefault: 50,
+  /** Group size cap (members, creator included). */
+  groupMaxMembers: 1_000,
+  groupTitleMaxChars: 100,
+  /** Client frames per second per connection before `rate_limited` errors. */
+  wsFramesPerSecond: 20,
+  /** Typing frames per conversation per connection per second that are forwarded. */
+  typingPerSecond: 2,
+  /** Presence: a connection lives this long after its last frame unless refreshed. */
+  connectionTtlSeconds: 15 * 60,
+  /** The client heartbeat interval the web client uses. */
+  heartbeatIntervalMs: 60_000,
+  /** One-time WebSocket ticket lifetime. */
+  wsTicketTtlSeconds: 30,
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMin: 8,
+  passwordMax: 128,
+  displayNameMax: 64,
+  clientMsgIdMax: 64,
+} as const;
