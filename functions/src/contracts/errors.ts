@@ -17,6 +17,7 @@ export const errorCodes = {
   unauthorized: { status: 401, message: 'Missing, invalid or expired credentials.' },
   invalid_credentials: { status: 401, message: 'Wrong username or password.' },
   invalid_refresh_token: { status: 401, message: 'The refresh token is invalid, expired or revoked.' },
+  forbidden: { status: 403, message: 'You are not allowed to do that.' },
   not_found: { status: 404, message: 'Not found.' },
   route_not_found: { status: 404, message: 'No such route.' },
   username_taken: { status: 409, message: 'That username is taken.' },

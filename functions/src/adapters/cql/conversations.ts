@@ -1,0 +1,339 @@
+import type cassandra from 'cassandra-driver';
+import { consistency, cql, lwt, read, write } from '#adapters/cql/client.ts';
+import { getUsers } from '#adapters/cql/users.ts';
+import { limits } from '#contracts/limits.ts';
+import { type Conversation, type ConversationType, Message, type User } from '#contracts/models.ts';
+import { chunk, mapLimit } from '#core/batch.ts';
+import { ChatError } from '#core/errors.ts';
+import { dmPairKey, newId } from '#core/ids.ts';
+import { logger } from '#lib/log.ts';
+
+/**
+ * Conversations (DMs and groups) and their members.
+ *
+ * Tables: `conversations` (one row per conversation: type, title, creator, and the activity columns the persist
+ * function advances: `last_seq`, `last_message_id`, `last_message`, `updated_at`), `conversation_members`
+ * (members of a conversation), `user_conversations` (a user's conversations), `dm_pairs` (one DM per pair of
+ * users, claimed with LWT) and `read_pointers` (per member: the last message read and its seq).
+ *
+ * Write order makes partial failures harmless: the `conversations` row and its members first, then (for a DM)
+ * the pair claim, then the members' `user_conversations` rows. A conversation only appears in someone's list
+ * once everything it needs exists.
+ */
+
+/** What `createDm` returns: the DM, and whether this call created it (false: it already existed). */
+export interface CreateDmResult {
+  conversation: Conversation;
+  created: boolean;
+}
+
+export interface AddMembersResult {
+  conversation: Conversation;
+  /** The users who were not members before this call (in the order given). */
+  added: string[];
+}
+
+/** Several unlogged single-partition statements per batch; Keyspaces allows at most 30. */
+const BATCH_MAX = 30;
+const CONCURRENCY = 16;
+
+/** `conversations.last_message` holds the protocol `message` as JSON (written by the persist function). */
+export const encodeLastMessage = (message: Message): string => JSON.stringify(message);
+
+export function decodeLastMessage(raw: string | null | undefined): Message | null {
+  if (!raw) return null;
+  try {
+    const parsed = Message.safeParse(JSON.parse(raw));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // fall through
+  }
+  logger.warn('conversations.last_message is not a protocol message; shown as null');
+  return null;
+}
+
+const toNumber = (v: unknown): number => {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  return Number(String(v));
+};
+
+const iso = (d: unknown): string => (d instanceof Date ? d : new Date(0)).toISOString();
+
+async function batchWrite(queries: { query: string; params: unknown[] }[]): Promise<void> {
+  await mapLimit(chunk(queries, BATCH_MAX), 4, (part) =>
+    cql().batch(part, { prepare: true, logged: false, consistency: consistency.write }),
+  );
+}
+
+/** Every row of a query, following the driver's paging (a partition may hold more than one page). */
+async function readAll(query: string, params: unknown[]): Promise<cassandra.types.Row[]> {
+  const rows: cassandra.types.Row[] = [];
+  let pageState: string | undefined;
+  do {
+    const rs = await read(query, params, { fetchSize: 1000, ...(pageState ? { pageState } : {}) });
+    rows.push(...rs.rows);
+    pageState = rs.pageState ?? undefined;
+  } while (pageState);
+  return rows;
+}
+
+// ── Membership ────────────────────────────────────────────────────────────────────────────────────────────
+
+export async function memberIds(conversationId: string): Promise<string[]> {
+  const rows = await readAll('SELECT user_id FROM conversation_members WHERE conversation_id = ?', [
+    conversationId,
+  ]);
+  return rows.map((r) => r.user_id as string);
+}
+
+export async function isMember(conversationId: string, userId: string): Promise<boolean> {
+  const rs = await read(
+    'SELECT user_id FROM conversation_members WHERE conversation_id = ? AND user_id = ?',
+    [conversationId, userId],
+  );
+  return rs.rowLength > 0;
+}
+
+/** Ids of the user's conversations (any order). */
+export async function conversationIdsOf(userId: string): Promise<string[]> {
+  const rows = await readAll('SELECT conversation_id FROM user_conversations WHERE user_id = ?', [userId]);
+  return rows.map((r) => r.conversation_id as string);
+}
+
+/** Everyone who shares at least one conversation with the user (the user excluded). */
+export async function contactIds(userId: string): Promise<string[]> {
+  const ids = await conversationIdsOf(userId);
+  const lists = await mapLimit(ids, CONCURRENCY, memberIds);
+  const contacts = new Set(lists.flat());
+  contacts.delete(userId);
+  return [...contacts];
+}
+
+// ── Reading ───────────────────────────────────────────────────────────────────────────────────────────────
+
+interface ConversationRow {
+  id: string;
+  type: ConversationType;
+  title: string | null;
+  createdBy: string;
+  lastSeq: number;
+  lastMessage: Message | null;
+  updatedAt: string;
+}
+
+async function conversationRow(conversationId: string): Promise<ConversationRow | null> {
+  const rs = await read(
+    'SELECT conversation_id, type, title, created_by, created_at, last_seq, last_message, updated_at FROM conversations WHERE conversation_id = ?',
+    [conversationId],
+  );
+  const r = rs.first();
+  if (!r || (r.type !== 'dm' && r.type !== 'group')) return null;
+  return {
+    id: r.conversation_id,
+    type: r.type,
+    title: r.type === 'group' ? (r.title ?? '') : null,
+    createdBy: r.created_by ?? '',
+    lastSeq: toNumber(r.last_seq),
+    lastMessage: decodeLastMessage(r.last_message),
+    updatedAt: iso(r.updated_at ?? r.created_at),
+  };
+}
+
+async function readPointer(
+  conversationId: string,
+  userId: string,
+): Promise<{ lastReadId: string | null; lastReadSeq: number }> {
+  const rs = await read(
+    'SELECT last_read_id, last_read_seq FROM read_pointers WHERE conversation_id = ? AND user_id = ?',
+    [conversationId, userId],
+  );
+  const r = rs.first();
+  return { lastReadId: r?.last_read_id ?? null, lastReadSeq: toNumber(r?.last_read_seq) };
+}
+
+async function assemble(row: ConversationRow, forUserId: string): Promise<Conversation> {
+  const [ids, pointer] = await Promise.all([memberIds(row.id), readPointer(row.id, forUserId)]);
+  const members: User[] = await getUsers(ids);
+  return {
+    id: row.id,
+    type: row.type,
+    title: row.title,
+    members,
+    lastMessage: row.lastMessage,
+    unreadCount: Math.max(0, row.lastSeq - pointer.lastReadSeq),
+    lastReadId: pointer.lastReadId,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/**
+ * The protocol `conversation` as `forUserId` sees it (their unread count and read pointer), or null when it
+ * does not exist or the user is not a member (callers answer 404 for both).
+ */
+export async function getConversation(
+  conversationId: string,
+  forUserId: string,
+): Promise<Conversation | null> {
+  const [member, row] = await Promise.all([
+    isMember(conversationId, forUserId),
+    conversationRow(conversationId),
+  ]);
+  if (!member || !row) return null;
+  return assemble(row, forUserId);
+}
+
+/** The user's conversations, most recent activity first (ties: newest id first). */
+export async function listConversations(userId: string): Promise<Conversation[]> {
+  const ids = await conversationIdsOf(userId);
+  const rows = await mapLimit(ids, CONCURRENCY, conversationRow);
+  const list = await mapLimit(
+    rows.filter((r): r is ConversationRow => r !== null),
+    CONCURRENCY,
+    (r) => assemble(r, userId),
+  );
+  return list.sort((a, b) =>
+    a.updatedAt !== b.updatedAt ? (a.updatedAt < b.updatedAt ? 1 : -1) : a.id < b.id ? 1 : -1,
+  );
+}
+
+// ── Writing ───────────────────────────────────────────────────────────────────────────────────────────────
+
+async function insertConversation(input: {
+  id: string;
+  type: ConversationType;
+  title: string | null;
+  createdBy: string;
+  now: Date;
+}): Promise<void> {
+  await write(
+    'INSERT INTO conversations (conversation_id, type, title, created_by, created_at, last_seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [input.id, input.type, input.title, input.createdBy, input.now, 0, input.now],
+  );
+}
+
+async function insertMembers(conversationId: string, userIds: readonly string[], now: Date): Promise<void> {
+  await batchWrite(
+    userIds.map((userId) => ({
+      query: 'INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)',
+      params: [conversationId, userId, now],
+    })),
+  );
+}
+
+async function insertUserConversations(
+  conversationId: string,
+  userIds: readonly string[],
+  now: Date,
+): Promise<void> {
+  await mapLimit(userIds, CONCURRENCY, (userId) =>
+    write('INSERT INTO user_conversations (user_id, conversation_id, joined_at) VALUES (?, ?, ?)', [
+      userId,
+      conversationId,
+      now,
+    ]),
+  );
+}
+
+/** Throws `validation_failed` unless every id is a known user. */
+async function requireUsers(ids: readonly string[]): Promise<void> {
+  const found = new Set((await getUsers(ids)).map((u) => u.id));
+  const unknown = ids.filter((id) => !found.has(id));
+  if (unknown.length > 0) {
+    throw new ChatError('validation_failed', `Unknown user id(s): ${unknown.slice(0, 5).join(', ')}`);
+  }
+}
+
+async function mustGet(conversationId: string, forUserId: string): Promise<Conversation> {
+  const c = await getConversation(conversationId, forUserId);
+  if (!c) throw new ChatError('not_found');
+  return c;
+}
+
+/**
+ * The DM between two users: created once per pair (`dm_pairs` claimed with `INSERT … IF NOT EXISTS`); asking
+ * again, from either side, returns the existing one with `created: false`.
+ */
+export async function createDm(userId: string, peerId: string): Promise<CreateDmResult> {
+  if (userId === peerId) throw new ChatError('validation_failed', 'A DM needs another user.');
+  const pairKey = dmPairKey(userId, peerId);
+  const existing = await read('SELECT conversation_id FROM dm_pairs WHERE pair_key = ?', [pairKey]);
+  const existingId: string | undefined = existing.first()?.conversation_id;
+  if (existingId) return { conversation: await mustGet(existingId, userId), created: false };
+
+  await requireUsers([userId, peerId]);
+  const id = newId();
+  const now = new Date();
+  await insertConversation({ id, type: 'dm', title: null, createdBy: userId, now });
+  await insertMembers(id, [userId, peerId], now);
+  const claim = await lwt('INSERT INTO dm_pairs (pair_key, conversation_id) VALUES (?, ?) IF NOT EXISTS', [
+    pairKey,
+    id,
+  ]);
+  if (!claim.applied) {
+    // Another request created this pair's DM first: drop our unreferenced rows and return theirs.
+    await Promise.all([
+      write('DELETE FROM conversation_members WHERE conversation_id = ?', [id]),
+      write('DELETE FROM conversations WHERE conversation_id = ?', [id]),
+    ]);
+    return { conversation: await mustGet(claim.row.conversation_id as string, userId), created: false };
+  }
+  await insertUserConversations(id, [userId, peerId], now);
+  return { conversation: await mustGet(id, userId), created: true };
+}
+
+/**
+ * A group: the creator plus `memberIds` (duplicates collapse), at most `limits.groupMaxMembers` in all; every
+ * id must be a known user.
+ */
+export async function createGroup(
+  creatorId: string,
+  title: string,
+  memberIdsIn: readonly string[],
+): Promise<Conversation> {
+  const members = [...new Set([creatorId, ...memberIdsIn])];
+  if (members.length > limits.groupMaxMembers) {
+    throw new ChatError('validation_failed', `A group has at most ${limits.groupMaxMembers} members.`);
+  }
+  const trimmed = title.trim();
+  if (trimmed.length === 0 || trimmed.length > limits.groupTitleMaxChars) {
+    throw new ChatError('validation_failed', 'A group title has 1 to 100 characters.');
+  }
+  await requireUsers(members);
+  const id = newId();
+  const now = new Date();
+  await insertConversation({ id, type: 'group', title: trimmed, createdBy: creatorId, now });
+  await insertMembers(id, members, now);
+  await insertUserConversations(id, members, now);
+  return mustGet(id, creatorId);
+}
+
+/**
+ * Add members to a group. Only its creator may (`forbidden`); a non-member gets `not_found`; a DM cannot grow
+ * (`validation_failed`); the cap counts current members. Users already in the group are skipped.
+ */
+export async function addMembers(
+  conversationId: string,
+  actorId: string,
+  newMemberIds: readonly string[],
+): Promise<AddMembersResult> {
+  const [member, row] = await Promise.all([
+    isMember(conversationId, actorId),
+    conversationRow(conversationId),
+  ]);
+  if (!member || !row) throw new ChatError('not_found');
+  if (row.type !== 'group') throw new ChatError('validation_failed', 'Members can only be added to a group.');
+  if (row.createdBy !== actorId) throw new ChatError('forbidden', 'Only the group creator can add members.');
+  const current = new Set(await memberIds(conversationId));
+  const added = [...new Set(newMemberIds)].filter((id) => !current.has(id));
+  if (current.size + added.length > limits.groupMaxMembers) {
+    throw new ChatError('validation_failed', `A group has at most ${limits.groupMaxMembers} members.`);
+  }
+  if (added.length > 0) {
+    await requireUsers(added);
+    const now = new Date();
+    await insertMembers(conversationId, added, now);
+    await insertUserConversations(conversationId, added, now);
+  }
+  return { conversation: await mustGet(conversationId, actorId), added };
+}
