@@ -1,0 +1,681 @@
+/**
+ * The load generator: real users over the public protocol. Sign up users, create DMs and groups, open C
+ * connections (one ticket each), send R messages per second for D seconds, then account for every message:
+ *
+ * - send→ack and send→delivery latency (every delivery to every connected member's socket, the sender's too);
+ * - LOST: an acked message that some connection open for the whole run never received, or that history lacks;
+ * - DUPLICATED: one message id delivered twice to one connection (or listed twice in history).
+ */
+import type { Conversation, Message, ServerEvent } from '@chat/functions/contracts';
+import type WebSocket from 'ws';
+import { type Api, type Endpoints, HttpError, openSocket, sendFrame, ulidFloor } from './client.ts';
+import { log } from './progress.ts';
+import { jsonSummary, Recorder } from './stats.ts';
+
+export const BENCH_PASSWORD = 'bench-password-0';
+
+export interface WorldOptions {
+  /** Short unique id (lower-case letters and digits) in every username and client message id of the run. */
+  runId: string;
+  users: number;
+  /** Members per group (creator included). Every user also has a DM with the next user (a ring). */
+  groupSize: number;
+  /** Run `fn` for at most this many users/conversations at once during setup. */
+  setupConcurrency?: number;
+}
+
+export interface BenchUser {
+  idx: number;
+  id: string;
+  username: string;
+  accessToken: string;
+  refreshToken: string;
+  tokenAt: number;
+  conversations: number[];
+}
+
+export interface BenchConversation {
+  idx: number;
+  id: string;
+  type: 'dm' | 'group';
+  members: number[];
+}
+
+/** Run async tasks with bounded concurrency; rejects on the first failure. */
+export async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i] as T, i);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+/** Retry an HTTP call on 429/5xx and network errors, a bounded number of times. */
+export async function retrying<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+      if (err instanceof HttpError && err.status < 500 && err.status !== 429) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    }
+  }
+  throw last;
+}
+
+/** Users and their conversations, created through the HTTP API. */
+export class World {
+  readonly users: BenchUser[] = [];
+  readonly conversations: BenchConversation[] = [];
+
+  constructor(
+    readonly api: Api,
+    readonly opts: WorldOptions,
+  ) {}
+
+  static async create(api: Api, opts: WorldOptions): Promise<World> {
+    const w = new World(api, opts);
+    await w.setup();
+    return w;
+  }
+
+  private async setup(): Promise<void> {
+    const { runId, users, groupSize } = this.opts;
+    const conc = this.opts.setupConcurrency ?? 8;
+    const t0 = performance.now();
+    const idx = Array.from({ length: users }, (_, i) => i);
+    await pool(idx, conc, async (i) => {
+      const username = `b${runId}_${i}`;
+      const auth = await retrying(() => this.api.signup(username, BENCH_PASSWORD));
+      this.users[i] = {
+        idx: i,
+        id: auth.user.id,
+        username,
+        accessToken: auth.accessToken,
+        refreshToken: auth.refreshToken,
+        tokenAt: Date.now(),
+        conversations: [],
+      };
+    });
+    log(`setup: ${users} users signed up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const specs: { creator: number; members: number[]; type: 'dm' | 'group' }[] = [];
+    if (users >= 2) {
+      for (let i = 0; i < users; i++) {
+        const peer = (i + 1) % users;
+        if (users === 2 && i === 1) break; // one DM for a pair
+        specs.push({ creator: i, members: [i, peer], type: 'dm' });
+      }
+    }
+    if (groupSize >= 3) {
+      for (let start = 0; start + groupSize <= users; start += groupSize) {
+        specs.push({
+          creator: start,
+          members: Array.from({ length: groupSize }, (_, k) => start + k),
+          type: 'group',
+        });
+      }
+    }
+    const t1 = performance.now();
+    await pool(specs, conc, async (spec, i) => {
+      const creator = this.users[spec.creator] as BenchUser;
+      const others = spec.members
+        .filter((m) => m !== spec.creator)
+        .map((m) => (this.users[m] as BenchUser).id);
+      const conv: Conversation = await retrying(() =>
+        this.api.createConversation(
+          creator.accessToken,
+          spec.type === 'dm'
+            ? { type: 'dm', peerId: others[0] as string }
+            : { type: 'group', title: `bench ${runId} ${i}`, memberIds: others },
+        ),
+      );
+      this.conversations[i] = { idx: i, id: conv.id, type: spec.type, members: spec.members };
+    });
+    for (const c of this.conversations)
+      for (const m of c.members) (this.users[m] as BenchUser).conversations.push(c.idx);
+    log(`setup: ${specs.length} conversations in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  }
+
+  /** Refresh access tokens older than `maxAgeMs` (the access token lives 15 minutes). */
+  async refreshTokens(maxAgeMs = 10 * 60_000): Promise<void> {
+    const stale = this.users.filter((u) => Date.now() - u.tokenAt > maxAgeMs);
+    await pool(stale, 8, async (u) => {
+      const auth = await retrying(() => this.api.refresh(u.refreshToken));
+      u.accessToken = auth.accessToken;
+      u.refreshToken = auth.refreshToken;
+      u.tokenAt = Date.now();
+    });
+  }
+}
+
+export interface Conn {
+  idx: number;
+  user: number;
+  ws: WebSocket | null;
+  openedAt: number;
+  /** When the socket closed (performance.now()), or null while open. */
+  closedAt: number | null;
+  closeCode: number | null;
+  /** Closed by the bench itself at the end (still counts as connected for accounting). */
+  closedByUs: boolean;
+  /** seq of every run message this connection received, for duplicate detection. */
+  received: Set<number>;
+  duplicates: number;
+  /** Sends in the current second, to stay under the per-connection frame limit. */
+  sends: number;
+}
+
+export interface SentMsg {
+  seq: number;
+  conn: number;
+  conv: number;
+  clientMsgId: string;
+  sentAt: number;
+  ackAt: number;
+  messageId: string | null;
+  errorCode: string | null;
+  deliveries: number;
+  firstDeliveryAt: number;
+  lastDeliveryAt: number;
+}
+
+export interface LoadCounters {
+  sent: number;
+  acked: number;
+  refused: number;
+  deliveries: number;
+  duplicates: number;
+  otherEvents: number;
+  unexpectedCloses: number;
+  errorsByCode: Record<string, number>;
+}
+
+type Listener = (conn: Conn, ev: ServerEvent) => void;
+
+/** C open connections, spread over the world's users round robin; tracks every run message they receive. */
+export class Connections {
+  readonly conns: Conn[] = [];
+  readonly sent: SentMsg[] = [];
+  private readonly byClientMsgId = new Map<string, number>();
+  readonly ackLatency = new Recorder(1 << 14);
+  readonly deliveryLatency = new Recorder(1 << 16);
+  readonly counters: LoadCounters = {
+    sent: 0,
+    acked: 0,
+    refused: 0,
+    deliveries: 0,
+    duplicates: 0,
+    otherEvents: 0,
+    unexpectedCloses: 0,
+    errorsByCode: {},
+  };
+  readonly connectMs = new Recorder(1024);
+  readonly listeners: Listener[] = [];
+  private closing = false;
+
+  constructor(
+    readonly world: World,
+    readonly endpoints: Endpoints,
+  ) {}
+
+  /** Open `count` more connections at most `perSecond` new ones per second (API Gateway allows 500/s). */
+  async open(count: number, perSecond = 300, concurrency = 32): Promise<void> {
+    const start = this.conns.length;
+    const users = this.world.users.length;
+    const idx = Array.from({ length: count }, (_, k) => start + k);
+    const t0 = performance.now();
+    let opened = 0;
+    await pool(idx, concurrency, async (i) => {
+      // pace: connection k may start at t0 + k / perSecond
+      const due = t0 + ((i - start) * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const conn: Conn = {
+        idx: i,
+        user: i % users,
+        ws: null,
+        openedAt: 0,
+        closedAt: null,
+        closeCode: null,
+        closedByUs: false,
+        received: new Set(),
+        duplicates: 0,
+        sends: 0,
+      };
+      this.conns[i] = conn;
+      const user = this.world.users[conn.user] as BenchUser;
+      const { ws, connectMs } = await retrying(async () => {
+        const { ticket } = await this.world.api.ticket(user.accessToken);
+        return openSocket(this.endpoints.wsUrl, ticket, (ev) => this.onEvent(conn, ev));
+      }, 4);
+      conn.ws = ws;
+      conn.openedAt = performance.now();
+      this.connectMs.add(connectMs);
+      ws.on('close', (code) => {
+        conn.closedAt = performance.now();
+        conn.closeCode = code;
+        if (this.closing) conn.closedByUs = true;
+        else this.counters.unexpectedCloses++;
+      });
+      ws.on('error', () => {});
+      opened++;
+      if (opened % 1000 === 0) log(`connections: ${opened}/${count} open`);
+    });
+    log(`connections: ${count} open in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  private onEvent(conn: Conn, ev: ServerEvent): void {
+    const now = performance.now();
+    switch (ev.type) {
+      case 'ack': {
+        const seq = this.byClientMsgId.get(ev.clientMsgId);
+        if (seq === undefined) break;
+        const m = this.sent[seq] as SentMsg;
+        if (m.ackAt === 0) {
+          m.ackAt = now;
+          m.messageId = ev.messageId;
+          this.counters.acked++;
+          this.ackLatency.add(now - m.sentAt);
+        }
+        break;
+      }
+      case 'message': {
+        const seq = this.byClientMsgId.get(ev.message.clientMsgId);
+        if (seq === undefined) break; // not this run's message
+        const m = this.sent[seq] as SentMsg;
+        if (conn.received.has(seq)) {
+          conn.duplicates++;
+          this.counters.duplicates++;
+          break;
+        }
+        conn.received.add(seq);
+        m.messageId ??= ev.message.id;
+        m.deliveries++;
+        if (m.firstDeliveryAt === 0) m.firstDeliveryAt = now;
+        m.lastDeliveryAt = now;
+        this.counters.deliveries++;
+        this.deliveryLatency.add(now - m.sentAt);
+        break;
+      }
+      case 'error': {
+        this.counters.errorsByCode[ev.code] = (this.counters.errorsByCode[ev.code] ?? 0) + 1;
+        const seq = ev.clientMsgId === undefined ? undefined : this.byClientMsgId.get(ev.clientMsgId);
+        if (seq !== undefined) {
+          const m = this.sent[seq] as SentMsg;
+          if (m.ackAt === 0 && m.errorCode === null) {
+            m.errorCode = ev.code;
+            this.counters.refused++;
+          }
+        }
+        break;
+      }
+      default:
+        this.counters.otherEvents++;
+    }
+    for (const l of this.listeners) l(conn, ev);
+  }
+
+  /** Send one message from connection `c` to conversation `conv`; returns its seq, or -1 if the socket is closed. */
+  send(c: number, conv: number, body?: string): number {
+    const conn = this.conns[c] as Conn;
+    if (!conn.ws || conn.closedAt !== null || conn.ws.readyState !== conn.ws.OPEN) return -1;
+    const seq = this.sent.length;
+    const clientMsgId = `${this.world.opts.runId}-${seq}`;
+    const m: SentMsg = {
+      seq,
+      conn: c,
+      conv,
+      clientMsgId,
+      sentAt: performance.now(),
+      ackAt: 0,
+      messageId: null,
+      errorCode: null,
+      deliveries: 0,
+      firstDeliveryAt: 0,
+      lastDeliveryAt: 0,
+    };
+    this.sent.push(m);
+    this.byClientMsgId.set(clientMsgId, seq);
+    this.counters.sent++;
+    conn.sends++;
+    sendFrame(conn.ws, {
+      action: 'sendMessage',
+      conversationId: (this.world.conversations[conv] as BenchConversation).id,
+      clientMsgId,
+      body: body ?? `bench message ${seq} from ${conn.idx}`,
+    });
+    return seq;
+  }
+
+  /** Connections of a user that are open. */
+  connsOfUser(user: number): Conn[] {
+    const out: Conn[] = [];
+    const users = this.world.users.length;
+    for (let i = user; i < this.conns.length; i += users) {
+      const c = this.conns[i];
+      if (c?.ws && c.closedAt === null) out.push(c);
+    }
+    return out;
+  }
+
+  /** Connections that must receive message `m`: members' connections open before the send and still open. */
+  expectedRecipients(m: SentMsg): Conn[] {
+    const conv = this.world.conversations[m.conv] as BenchConversation;
+    const out: Conn[] = [];
+    const users = this.world.users.length;
+    for (const member of conv.members) {
+      for (let i = member; i < this.conns.length; i += users) {
+        const c = this.conns[i];
+        if (c?.ws && c.openedAt > 0 && c.openedAt <= m.sentAt && (c.closedAt === null || c.closedByUs))
+          out.push(c);
+      }
+    }
+    return out;
+  }
+
+  /** Number of (message, connection) deliveries still missing for acked messages. */
+  missingDeliveries(): number {
+    let missing = 0;
+    for (const m of this.sent) {
+      if (m.ackAt === 0) continue;
+      for (const c of this.expectedRecipients(m)) if (!c.received.has(m.seq)) missing++;
+    }
+    return missing;
+  }
+
+  /** Wait until every acked message reached every expected connection and every send got an answer, or timeout. */
+  async drain(timeoutMs: number): Promise<{ drainedMs: number; complete: boolean }> {
+    const t0 = performance.now();
+    let fastCheck = 0;
+    while (performance.now() - t0 < timeoutMs) {
+      const unanswered = this.sent.some((m) => m.ackAt === 0 && m.errorCode === null);
+      // Cheap check first: total deliveries vs the expected total.
+      if (!unanswered) {
+        fastCheck++;
+        if (this.missingDeliveries() === 0) return { drainedMs: performance.now() - t0, complete: true };
+      }
+      await new Promise((r) => setTimeout(r, fastCheck > 20 ? 500 : 100));
+    }
+    return { drainedMs: performance.now() - t0, complete: false };
+  }
+
+  async closeAll(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      this.conns.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (!c?.ws || c.closedAt !== null) return resolve();
+            const t = setTimeout(() => {
+              c.ws?.terminate();
+              resolve();
+            }, 2_000);
+            c.ws.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.ws.close(1000);
+          }),
+      ),
+    );
+  }
+}
+
+export interface SendPlanOptions {
+  rate: number;
+  durationSec: number;
+  /** Called every second with counters, for the progress display. */
+  onTick?: () => void;
+  /** Per-connection frame budget per second (the runtime answers `rate_limited` above 20). */
+  perConnectionPerSecond?: number;
+  /** Stop early when this returns true (chaos phases). */
+  stop?: () => boolean;
+}
+
+/**
+ * Send at a steady rate: every tick, send as many messages as are due by the clock (so timer lag turns into a
+ * small burst, never into a lower rate). Senders rotate over open connections; each picks one of its user's
+ * conversations at random.
+ */
+export async function sendAtRate(
+  conns: Connections,
+  opts: SendPlanOptions,
+): Promise<{ sendWindowMs: number; skipped: number }> {
+  const perConnLimit = opts.perConnectionPerSecond ?? 10;
+  const t0 = performance.now();
+  const end = t0 + opts.durationSec * 1000;
+  let sentHere = 0;
+  let skipped = 0;
+  let cursor = 0;
+  let lastSecond = t0;
+  const n = conns.conns.length;
+  while (performance.now() < end && !opts.stop?.()) {
+    const now = performance.now();
+    if (now - lastSecond >= 1000) {
+      lastSecond = now;
+      for (const c of conns.conns) if (c) c.sends = 0;
+      opts.onTick?.();
+    }
+    const due = Math.floor(((now - t0) / 1000) * opts.rate) - sentHere;
+    for (let k = 0; k < due; k++) {
+      let sentOne = false;
+      for (let tries = 0; tries < n && !sentOne; tries++) {
+        const c = conns.conns[cursor] as Conn;
+        cursor = (cursor + 1) % n;
+        if (!c || c.sends >= perConnLimit || c.closedAt !== null) continue;
+        const user = conns.world.users[c.user] as BenchUser;
+        if (user.conversations.length === 0) continue;
+        const conv = user.conversations[Math.floor(Math.random() * user.conversations.length)] as number;
+        if (conns.send(c.idx, conv) >= 0) sentOne = true;
+      }
+      if (!sentOne) skipped++;
+      sentHere++;
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { sendWindowMs: performance.now() - t0, skipped };
+}
+
+export interface HistoryCheck {
+  conversationsChecked: number;
+  messagesInHistory: number;
+  /** Acked messages that history does not hold. */
+  missingFromHistory: number;
+  /** The same message id twice, or one client message id under two ids. */
+  duplicatedInHistory: number;
+  /** Conversations whose member's unreadCount disagrees with history. */
+  unreadMismatches: { conversationId: string; userId: string; unreadCount: number; expected: number }[];
+  requests: number;
+  errors: number;
+}
+
+/**
+ * Read every conversation's history of this run (forward from the run's first millisecond) and compare it with
+ * what was acked; then check each member's unread count against the history.
+ */
+export async function verifyHistory(
+  conns: Connections,
+  sinceMs: number,
+  checkUnread: boolean,
+): Promise<HistoryCheck> {
+  const world = conns.world;
+  await world.refreshTokens();
+  const out: HistoryCheck = {
+    conversationsChecked: 0,
+    messagesInHistory: 0,
+    missingFromHistory: 0,
+    duplicatedInHistory: 0,
+    unreadMismatches: [],
+    requests: 0,
+    errors: 0,
+  };
+  const floor = ulidFloor(sinceMs - 1000);
+  const ackedByConv = new Map<number, SentMsg[]>();
+  for (const m of conns.sent) {
+    if (m.ackAt === 0 || !m.messageId) continue;
+    const list = ackedByConv.get(m.conv) ?? [];
+    list.push(m);
+    ackedByConv.set(m.conv, list);
+  }
+  await pool(world.conversations, 4, async (conv) => {
+    const reader = world.users[conv.members[0] as number] as BenchUser;
+    const all: Message[] = [];
+    let after = floor;
+    for (let page = 0; page < 100_000; page++) {
+      out.requests++;
+      const res = await retrying(() => world.api.history(reader.accessToken, conv.id, { after, limit: 100 }));
+      all.push(...res.messages);
+      const last = res.messages.at(-1);
+      if (!last || res.messages.length < 100) break;
+      after = last.id;
+    }
+    out.conversationsChecked++;
+    out.messagesInHistory += all.length;
+    const ids = new Set<string>();
+    const byClient = new Map<string, string>();
+    for (const msg of all) {
+      if (ids.has(msg.id)) out.duplicatedInHistory++;
+      ids.add(msg.id);
+      const prev = byClient.get(msg.clientMsgId);
+      if (prev !== undefined && prev !== msg.id) out.duplicatedInHistory++;
+      byClient.set(msg.clientMsgId, msg.id);
+    }
+    for (const m of ackedByConv.get(conv.idx) ?? [])
+      if (!ids.has(m.messageId as string)) out.missingFromHistory++;
+    if (!checkUnread) return;
+    // Only messages of this run exist in these conversations, so history since the floor is the whole history.
+    for (const member of conv.members) {
+      const u = world.users[member] as BenchUser;
+      out.requests++;
+      const c = await retrying(() => world.api.conversation(u.accessToken, conv.id));
+      const expected =
+        c.lastReadId === null ? all.length : all.filter((m) => m.id > (c.lastReadId as string)).length;
+      if (c.unreadCount !== expected) {
+        out.unreadMismatches.push({
+          conversationId: conv.id,
+          userId: u.id,
+          unreadCount: c.unreadCount,
+          expected,
+        });
+      }
+    }
+  });
+  return out;
+}
+
+export interface LoadResult {
+  connections: number;
+  users: number;
+  conversations: number;
+  targetRate: number;
+  durationSec: number;
+  sent: number;
+  acked: number;
+  refused: number;
+  unanswered: number;
+  skippedSends: number;
+  errorsByCode: Record<string, number>;
+  unexpectedCloses: number;
+  achievedSendRate: number;
+  ackLatencyMs: ReturnType<typeof jsonSummary>;
+  deliveryLatencyMs: ReturnType<typeof jsonSummary>;
+  /** Distinct messages whose first delivery happened, per second of the window first send → last first delivery. */
+  deliveredMsgPerSec: number;
+  /** Delivery events (one per recipient connection) per second. */
+  deliveriesPerSec: number;
+  /** Acked messages verified in history, per second of the same window. */
+  persistedMsgPerSec: number | null;
+  deliveries: number;
+  drainMs: number;
+  drainComplete: boolean;
+  lost: number;
+  lostDeliveries: number;
+  lostFromHistory: number;
+  duplicated: number;
+  duplicatedInHistory: number;
+  history: HistoryCheck | null;
+}
+
+/** Account for every message of a run: LOST, DUPLICATED and rates. */
+export function summarizeLoad(
+  conns: Connections,
+  plan: { rate: number; durationSec: number; sendWindowMs: number; skipped: number },
+  drain: { drainedMs: number; complete: boolean },
+  history: HistoryCheck | null,
+): LoadResult {
+  let lostDeliveries = 0;
+  const lostSeqs = new Set<number>();
+  let firstSent = Number.POSITIVE_INFINITY;
+  let lastFirstDelivery = 0;
+  let lastDelivery = 0;
+  let delivered = 0;
+  let unanswered = 0;
+  for (const m of conns.sent) {
+    firstSent = Math.min(firstSent, m.sentAt);
+    if (m.ackAt === 0 && m.errorCode === null) unanswered++;
+    if (m.firstDeliveryAt) {
+      delivered++;
+      lastFirstDelivery = Math.max(lastFirstDelivery, m.firstDeliveryAt);
+      lastDelivery = Math.max(lastDelivery, m.lastDeliveryAt);
+    }
+    if (m.ackAt === 0) continue;
+    for (const c of conns.expectedRecipients(m)) {
+      if (!c.received.has(m.seq)) {
+        lostDeliveries++;
+        lostSeqs.add(m.seq);
+      }
+    }
+  }
+  const lostFromHistory = history?.missingFromHistory ?? 0;
+  // A message missing from history but delivered counts once in LOST via the history count.
+  const lost = lostSeqs.size + lostFromHistory;
+  const window = (lastFirstDelivery - firstSent) / 1000;
+  const deliveryWindow = (lastDelivery - firstSent) / 1000;
+  const c = conns.counters;
+  const persisted = history ? c.acked - history.missingFromHistory : null;
+  return {
+    connections: conns.conns.length,
+    users: conns.world.users.length,
+    conversations: conns.world.conversations.length,
+    targetRate: plan.rate,
+    durationSec: plan.durationSec,
+    sent: c.sent,
+    acked: c.acked,
+    refused: c.refused,
+    unanswered,
+    skippedSends: plan.skipped,
+    errorsByCode: c.errorsByCode,
+    unexpectedCloses: c.unexpectedCloses,
+    achievedSendRate: Math.round(c.sent / (plan.sendWindowMs / 1000)),
+    ackLatencyMs: jsonSummary(conns.ackLatency.summary()),
+    deliveryLatencyMs: jsonSummary(conns.deliveryLatency.summary()),
+    deliveredMsgPerSec: window > 0 ? Math.round(delivered / window) : 0,
+    deliveriesPerSec: deliveryWindow > 0 ? Math.round(c.deliveries / deliveryWindow) : 0,
+    persistedMsgPerSec: persisted !== null && window > 0 ? Math.round(persisted / window) : null,
+    deliveries: c.deliveries,
+    drainMs: Math.round(drain.drainedMs),
+    drainComplete: drain.complete,
+    lost,
+    lostDeliveries,
+    lostFromHistory,
+    duplicated: c.duplicates + (history?.duplicatedInHistory ?? 0),
+    duplicatedInHistory: history?.duplicatedInHistory ?? 0,
+    history,
+  };
+}
