@@ -1,0 +1,488 @@
+/**
+ * The services manager: brings Redis, Kafka and Cassandra up (reusing what already answers, else Docker compose,
+ * else native processes), reports their status, stops what it started, and applies the CQL schema and the Kafka
+ * topics. Used by `npm run services` (cli.ts), the vitest global setup and the dev orchestrator.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { type MigrateResult, migrate } from '@chat/functions/adapters/cql/migrate.ts';
+import { type EnsureTopicsResult, ensureTopics } from '@chat/functions/adapters/kafka/admin.ts';
+import { config } from '@chat/functions/lib/config.ts';
+import cassandra from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import { cassandraDriver } from './cassandra.ts';
+import { kafkaDriver } from './kafka.ts';
+import { redisDriver } from './redis.ts';
+import { consoleReporter } from './reporter.ts';
+import {
+  cmdline,
+  defaultCacheDir,
+  defaultStateDir,
+  isAlive,
+  readJson,
+  repoRoot,
+  run,
+  sleep,
+  stopProcess,
+  tailFile,
+  tcpOpen,
+  which,
+  withLock,
+  writeJson,
+} from './support.ts';
+import {
+  type Addresses,
+  type Context,
+  type Driver,
+  type Health,
+  logFile,
+  type Reporter,
+  runDir,
+  SERVICE_NAMES,
+  type ServiceMode,
+  type ServiceName,
+  type ServiceState,
+} from './types.ts';
+
+export type { Addresses, Reporter, ServiceMode, ServiceName };
+export { SERVICE_NAMES };
+
+export const drivers: Record<ServiceName, Driver> = {
+  redis: redisDriver,
+  kafka: kafkaDriver,
+  cassandra: cassandraDriver,
+};
+
+export interface ManagerOptions {
+  /** State folder (pid files, logs, data). Default: CHAT_LOCAL_DIR, else <repo>/.local. */
+  readonly stateDir?: string;
+  /** Download cache. Default: CHAT_LOCAL_CACHE, else ~/.cache/chat-local. */
+  readonly cacheDir?: string;
+  /** Addresses; each missing field comes from the env vars (REDIS_URL, KAFKA_BROKERS, CQL_*). */
+  readonly addresses?: Partial<Addresses>;
+  /** Which services (default: all three). */
+  readonly services?: readonly ServiceName[];
+  /**
+   * How to start a service that does not answer yet. `auto` (default; env CHAT_SERVICES_MODE): Docker compose if an
+   * engine answers, else native. A service already answering at its address is always used as it is.
+   */
+  readonly mode?: 'auto' | 'native' | 'docker';
+  /** Progress output (default: the console). */
+  readonly report?: Reporter;
+  /** Max heap of the native JVMs (defaults: KAFKA_HEAP or 1g, CASSANDRA_HEAP or 1g). */
+  readonly kafkaHeap?: string;
+  readonly cassandraHeap?: string;
+  /** `up` only: apply CQL migrations and Kafka topics once the services are healthy (default true). */
+  readonly applySchema?: boolean;
+}
+
+export interface ServiceStatus {
+  readonly name: ServiceName;
+  /** `stopped` = nothing answers at the address. */
+  readonly mode: ServiceMode | 'stopped';
+  readonly address: string;
+  /** Pid of the native process this manager started (absent for docker/external). */
+  readonly pid?: number;
+  readonly version?: string;
+  readonly healthy: boolean;
+  readonly detail: string;
+  readonly logFile: string;
+}
+
+export interface SchemaResult {
+  readonly migrations?: MigrateResult;
+  readonly topics?: EnsureTopicsResult;
+}
+
+export function defaultAddresses(): Addresses {
+  const brokers = config.kafkaBrokers();
+  const brokerPort = Number(brokers[0]?.split(':').pop() ?? 9092);
+  return {
+    redisUrl: config.redisUrl(),
+    kafkaBrokers: brokers,
+    kafkaControllerPort: Number(process.env.KAFKA_CONTROLLER_PORT || brokerPort + 1),
+    cqlContactPoints: config.cqlContactPoints(),
+    cqlPort: config.cqlPort(),
+    cqlStoragePort: Number(process.env.CQL_STORAGE_PORT || 7000),
+    cqlKeyspace: config.cqlKeyspace(),
+    cqlLocalDc: config.cqlLocalDc(),
+  };
+}
+
+/** The env vars a child process (handler, emulator, test) needs to reach these services. */
+export function serviceEnv(addresses: Partial<Addresses> = {}): Record<string, string> {
+  const a = { ...defaultAddresses(), ...addresses };
+  return {
+    REDIS_URL: a.redisUrl,
+    KAFKA_BROKERS: a.kafkaBrokers.join(','),
+    CQL_CONTACT_POINTS: a.cqlContactPoints.join(','),
+    CQL_PORT: String(a.cqlPort),
+    CQL_KEYSPACE: a.cqlKeyspace,
+    CQL_LOCAL_DC: a.cqlLocalDc,
+  };
+}
+
+function makeContext(opts: ManagerOptions): Context {
+  return {
+    stateDir: path.resolve(opts.stateDir ?? defaultStateDir()),
+    cacheDir: path.resolve(opts.cacheDir ?? defaultCacheDir()),
+    addresses: { ...defaultAddresses(), ...opts.addresses },
+    report: opts.report ?? consoleReporter(),
+    kafkaHeap: opts.kafkaHeap ?? (process.env.KAFKA_HEAP || '1g'),
+    cassandraHeap: opts.cassandraHeap ?? (process.env.CASSANDRA_HEAP || '1g'),
+  };
+}
+
+const stateFile = (ctx: Context, name: ServiceName) => path.join(runDir(ctx), `${name}.json`);
+const pidFile = (ctx: Context, name: ServiceName) => path.join(runDir(ctx), `${name}.pid`);
+
+async function readState(ctx: Context, name: ServiceName): Promise<ServiceState | undefined> {
+  return readJson<ServiceState>(stateFile(ctx, name));
+}
+
+async function writeState(ctx: Context, name: ServiceName, state: ServiceState): Promise<void> {
+  await writeJson(stateFile(ctx, name), state);
+  if (state.pid) await writeJson(pidFile(ctx, name), state.pid);
+  else await rm(pidFile(ctx, name), { force: true });
+}
+
+async function clearState(ctx: Context, name: ServiceName): Promise<void> {
+  await rm(stateFile(ctx, name), { force: true });
+  await rm(pidFile(ctx, name), { force: true });
+}
+
+/** The pid of the live native process this manager started for `driver`, if any. */
+function ownedPid(state: ServiceState | undefined, driver: Driver): number | undefined {
+  if (state?.mode !== 'native' || !state.pid) return undefined;
+  if (!isAlive(state.pid)) return undefined;
+  const cmd = cmdline(state.pid);
+  return cmd === '' || cmd.includes(driver.processMarker) ? state.pid : undefined;
+}
+
+async function probe(driver: Driver, a: Addresses): Promise<Health> {
+  const { host, port } = driver.hostPort(a);
+  if (!(await tcpOpen(host, port, 800))) return { ok: false, detail: `nothing listening on ${host}:${port}` };
+  return driver.probe(a);
+}
+
+const composeFile = () => path.join(repoRoot, 'localstack-compose.yml');
+
+let dockerAnswer: Promise<boolean> | undefined;
+/** Does a Docker engine answer (not just the CLI)? Asked once per process. */
+export function dockerEngineAvailable(): Promise<boolean> {
+  dockerAnswer ??= (async () => {
+    if (!which('docker') || !existsSync(composeFile())) return false;
+    const r = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 5000 });
+    return r.code === 0 && r.stdout.trim() !== '';
+  })();
+  return dockerAnswer;
+}
+
+function failure(ctx: Context, driver: Driver, why: string): Error {
+  const file = logFile(ctx, driver.name);
+  const tail = tailFile(file, 30);
+  return new Error(
+    `${driver.name}: ${why}\n--- last lines of ${file} ---\n${tail || '(empty)'}\n--- (npm run services -- logs ${driver.name}) ---`,
+  );
+}
+
+async function waitHealthy(
+  ctx: Context,
+  driver: Driver,
+  pid: number | undefined,
+  t0: number,
+): Promise<Health> {
+  const deadline = t0 + driver.startTimeoutMs;
+  let last: Health = { ok: false, detail: 'not probed' };
+  while (Date.now() < deadline) {
+    last = await probe(driver, ctx.addresses);
+    if (last.ok) return last;
+    if (pid !== undefined && !isAlive(pid))
+      throw failure(ctx, driver, `process ${pid} exited during start-up`);
+    await sleep(driver.name === 'redis' ? 200 : 1000);
+  }
+  throw failure(
+    ctx,
+    driver,
+    `not healthy after ${Math.round(driver.startTimeoutMs / 1000)} s (last probe: ${last.detail})`,
+  );
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+async function upOne(
+  ctx: Context,
+  driver: Driver,
+  mode: 'auto' | 'native' | 'docker',
+): Promise<ServiceStatus> {
+  const t0 = Date.now();
+  const a = ctx.addresses;
+  const address = driver.address(a);
+  const base = { name: driver.name, address, logFile: logFile(ctx, driver.name) };
+  const state = await readState(ctx, driver.name);
+  const owned = ownedPid(state, driver);
+  const health = await probe(driver, a);
+
+  if (health.ok) {
+    const m: ServiceMode = owned ? 'native' : state?.mode === 'docker' ? 'docker' : 'external';
+    if (m === 'external' && state) await clearState(ctx, driver.name);
+    ctx.report.end(driver.name, `up (${m}${owned ? `, pid ${owned}` : ''}) at ${address}: ${health.detail}`);
+    return { ...base, mode: m, pid: owned, version: state?.version, healthy: true, detail: health.detail };
+  }
+
+  if (owned) {
+    // Ours and alive but not answering yet (still starting, e.g. after another `up` was interrupted): wait.
+    ctx.report.begin(driver.name, `waiting for pid ${owned}`);
+    const h = await waitHealthy(ctx, driver, owned, t0);
+    ctx.report.end(driver.name, `up (native, pid ${owned}) in ${secs(Date.now() - t0)}: ${h.detail}`);
+    return { ...base, mode: 'native', pid: owned, version: state?.version, healthy: true, detail: h.detail };
+  }
+
+  const { host, port } = driver.hostPort(a);
+  if (await tcpOpen(host, port, 800))
+    throw failure(
+      ctx,
+      driver,
+      `${host}:${port} is taken by something that does not answer as ${driver.name}`,
+    );
+
+  const useDocker = mode === 'docker' || (mode === 'auto' && (await dockerEngineAvailable()));
+  if (useDocker) {
+    ctx.report.begin(driver.name, `docker compose up ${driver.composeService}`);
+    const r = await run('docker', ['compose', '-f', composeFile(), 'up', '-d', driver.composeService], {
+      timeoutMs: 600_000,
+    });
+    if (r.code !== 0) throw new Error(`${driver.name}: docker compose up failed:\n${r.stderr}`);
+    await writeState(ctx, driver.name, { mode: 'docker', address, startedAt: new Date().toISOString() });
+    const h = await waitHealthy(ctx, driver, undefined, Date.now());
+    ctx.report.end(
+      driver.name,
+      `up (docker: ${driver.composeService}) in ${secs(Date.now() - t0)}: ${h.detail}`,
+    );
+    return { ...base, mode: 'docker', healthy: true, detail: h.detail };
+  }
+
+  const version = await driver.prepare(ctx);
+  const tStart = Date.now();
+  ctx.report.begin(driver.name, `starting ${driver.name} ${version} (native)`);
+  const pid = await driver.start(ctx, version);
+  await writeState(ctx, driver.name, {
+    mode: 'native',
+    pid,
+    version,
+    address,
+    startedAt: new Date().toISOString(),
+  });
+  ctx.report.begin(driver.name, `starting ${driver.name} ${version} (native, pid ${pid})`);
+  const h = await waitHealthy(ctx, driver, pid, tStart);
+  ctx.report.end(
+    driver.name,
+    `up (native ${version}, pid ${pid}) in ${secs(Date.now() - t0)} (start ${secs(Date.now() - tStart)}): ${h.detail}`,
+  );
+  return { ...base, mode: 'native', pid, version, healthy: true, detail: h.detail };
+}
+
+function selected(opts: ManagerOptions): ServiceName[] {
+  const list = opts.services ?? SERVICE_NAMES;
+  for (const n of list) if (!SERVICE_NAMES.includes(n)) throw new Error(`unknown service ${n}`);
+  return [...list];
+}
+
+function resolveMode(opts: ManagerOptions): 'auto' | 'native' | 'docker' {
+  const m = opts.mode ?? (process.env.CHAT_SERVICES_MODE as ManagerOptions['mode']) ?? 'auto';
+  if (m !== 'auto' && m !== 'native' && m !== 'docker')
+    throw new Error(`CHAT_SERVICES_MODE must be auto|native|docker`);
+  return m;
+}
+
+/** Applies CQL migrations (when Cassandra is selected) and Kafka topics (when Kafka is). */
+async function applySchemaFor(ctx: Context, name: ServiceName): Promise<SchemaResult> {
+  const a = ctx.addresses;
+  if (name === 'cassandra') {
+    ctx.report.begin('cassandra', 'applying CQL migrations');
+    const client = new cassandra.Client({
+      contactPoints: a.cqlContactPoints.map((h) => `${h}:${a.cqlPort}`),
+      localDataCenter: a.cqlLocalDc,
+      socketOptions: { readTimeout: 60_000 },
+    });
+    try {
+      const r = await migrate(client, { keyspace: a.cqlKeyspace });
+      ctx.report.end(
+        'cassandra',
+        `schema: keyspace ${r.keyspace}, applied [${r.applied.join(', ')}], already applied [${r.alreadyApplied.join(', ')}]`,
+      );
+      return { migrations: r };
+    } finally {
+      await client.shutdown();
+    }
+  }
+  if (name === 'kafka') {
+    ctx.report.begin('kafka', 'ensuring topics');
+    const admin = new Kafka({
+      clientId: 'chat-services',
+      brokers: [...a.kafkaBrokers],
+      logLevel: logLevel.ERROR,
+    }).admin();
+    await admin.connect();
+    try {
+      const r = await ensureTopics(admin);
+      ctx.report.end(
+        'kafka',
+        `topics: created [${r.created.join(', ')}], existing [${r.existing.join(', ')}]${r.grown.length ? `, grown [${r.grown.join(', ')}]` : ''}`,
+      );
+      return { topics: r };
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  return {};
+}
+
+async function collect<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(tasks);
+  const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (errors.length > 0) {
+    const msg = errors
+      .map((e) => (e.reason instanceof Error ? e.reason.message : String(e.reason)))
+      .join('\n\n');
+    throw new Error(msg);
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+export interface UpResult {
+  readonly services: ServiceStatus[];
+  readonly schema: SchemaResult;
+  readonly env: Record<string, string>;
+}
+
+/**
+ * Brings the selected services up (in parallel), waits until each answers, and (unless applySchema is false)
+ * applies the CQL migrations and the Kafka topics. Idempotent: when everything answers it returns at once.
+ * Serialized across processes by a lock in <state>/run/.
+ */
+export async function servicesUp(opts: ManagerOptions = {}): Promise<UpResult> {
+  const ctx = makeContext(opts);
+  const mode = resolveMode(opts);
+  const names = selected(opts);
+  const schema: { migrations?: MigrateResult; topics?: EnsureTopicsResult } = {};
+  try {
+    const services = await withLock(
+      path.join(runDir(ctx), 'manager.lock'),
+      () =>
+        collect(
+          names.map(async (n) => {
+            const status = await upOne(ctx, drivers[n], mode);
+            if (opts.applySchema !== false) Object.assign(schema, await applySchemaFor(ctx, n));
+            return status;
+          }),
+        ),
+      { onWait: (pid) => ctx.report.line(`another services manager (pid ${pid}) is busy; waiting for it`) },
+    );
+    return { services, schema, env: serviceEnv(ctx.addresses) };
+  } finally {
+    if (!opts.report) ctx.report.close();
+  }
+}
+
+/** Services up + schema + topics, leaving everything running. What the vitest global setup calls. */
+export async function ensureServices(opts: ManagerOptions = {}): Promise<UpResult> {
+  return servicesUp({ ...opts, applySchema: true });
+}
+
+/** Applies migrations and topics to services that already run. */
+export async function applySchema(opts: ManagerOptions = {}): Promise<SchemaResult> {
+  const ctx = makeContext(opts);
+  try {
+    const out: SchemaResult[] = [];
+    for (const n of selected(opts)) out.push(await applySchemaFor(ctx, n));
+    return Object.assign({}, ...out);
+  } finally {
+    if (!opts.report) ctx.report.close();
+  }
+}
+
+/** Mode, address, pid and health of each selected service. Starts nothing. */
+export async function servicesStatus(opts: ManagerOptions = {}): Promise<ServiceStatus[]> {
+  const ctx = makeContext(opts);
+  try {
+    return await Promise.all(
+      selected(opts).map(async (n): Promise<ServiceStatus> => {
+        const driver = drivers[n];
+        const state = await readState(ctx, n);
+        const owned = ownedPid(state, driver);
+        const h = await probe(driver, ctx.addresses);
+        const mode: ServiceStatus['mode'] = owned
+          ? 'native'
+          : h.ok
+            ? state?.mode === 'docker'
+              ? 'docker'
+              : 'external'
+            : 'stopped';
+        return {
+          name: n,
+          mode,
+          address: driver.address(ctx.addresses),
+          pid: owned,
+          version: owned || mode === 'docker' ? state?.version : undefined,
+          healthy: h.ok,
+          detail: h.detail,
+          logFile: logFile(ctx, n),
+        };
+      }),
+    );
+  } finally {
+    if (!opts.report) ctx.report.close();
+  }
+}
+
+export interface DownResult {
+  readonly name: ServiceName;
+  readonly action: 'stopped' | 'killed' | 'docker-stopped' | 'not-ours' | 'not-running';
+}
+
+/** Stops only what this manager started (native pids from <state>/run, docker services it brought up). */
+export async function servicesDown(opts: ManagerOptions = {}): Promise<DownResult[]> {
+  const ctx = makeContext(opts);
+  try {
+    return await withLock(path.join(runDir(ctx), 'manager.lock'), () =>
+      Promise.all(
+        selected(opts).map(async (n): Promise<DownResult> => {
+          const driver = drivers[n];
+          const state = await readState(ctx, n);
+          const owned = ownedPid(state, driver);
+          if (owned) {
+            ctx.report.begin(n, `stopping pid ${owned}`);
+            const r = await stopProcess(owned, n === 'cassandra' ? 30_000 : 15_000);
+            await clearState(ctx, n);
+            ctx.report.end(
+              n,
+              r === 'killed' ? `killed pid ${owned} (did not stop in time)` : `stopped pid ${owned}`,
+            );
+            return { name: n, action: r === 'killed' ? 'killed' : 'stopped' };
+          }
+          if (state?.mode === 'docker') {
+            await run('docker', ['compose', '-f', composeFile(), 'stop', driver.composeService], {
+              timeoutMs: 120_000,
+            });
+            await clearState(ctx, n);
+            ctx.report.end(n, `docker compose stop ${driver.composeService}`);
+            return { name: n, action: 'docker-stopped' };
+          }
+          if (state) await clearState(ctx, n);
+          const h = await probe(driver, ctx.addresses);
+          ctx.report.end(n, h.ok ? 'running but not started by this manager: left alone' : 'not running');
+          return { name: n, action: h.ok ? 'not-ours' : 'not-running' };
+        }),
+      ),
+    );
+  } finally {
+    if (!opts.report) ctx.report.close();
+  }
+}
+
+/** The log file of a service (native mode). */
+export function serviceLogFile(name: ServiceName, opts: Pick<ManagerOptions, 'stateDir'> = {}): string {
+  return path.join(path.resolve(opts.stateDir ?? defaultStateDir()), 'logs', `${name}.log`);
+}
