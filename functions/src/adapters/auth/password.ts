@@ -1,0 +1,92 @@
+import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Password hashing with scrypt (node:crypto): a slow, memory-hard, salted hash. The stored string carries its
+ * parameters, so they can be raised later without breaking existing hashes:
+ *
+ *     scrypt$<N>$<r>$<p>$<salt, base64url>$<hash, base64url>
+ *
+ * N = 2^15, r = 8, p = 1 (32 MiB, tens of milliseconds) follows the OWASP password storage cheat sheet.
+ */
+
+const PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
+const KEY_LEN = 32;
+const SALT_LEN = 16;
+/** Refuse stored parameters beyond these (a tampered hash must not make us allocate gigabytes). */
+const MAX_N = 2 ** 20;
+const MAX_R = 32;
+const MAX_P = 16;
+
+function derive(
+  password: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  len: number,
+): Promise<Buffer> {
+  const opts: ScryptOptions = { N, r, p, maxmem: 128 * N * r * 2 + 1024 * 1024 };
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFKC'), salt, len, opts, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(SALT_LEN);
+  const { N, r, p } = PARAMS;
+  const key = await derive(password, salt, N, r, p, KEY_LEN);
+  return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+interface Parsed {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function parse(stored: string): Parsed | null {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
+  const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  const salt = Buffer.from(parts[4] ?? '', 'base64url');
+  const key = Buffer.from(parts[5] ?? '', 'base64url');
+  const ok =
+    Number.isInteger(N) &&
+    N > 1 &&
+    N <= MAX_N &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= MAX_R &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= MAX_P &&
+    salt.length >= 8 &&
+    key.length >= 16;
+  return ok ? { N, r, p, salt, key } : null;
+}
+
+/** A hash of a random password with the current parameters: compared against when the user does not exist. */
+let dummy: Promise<string> | undefined;
+
+/**
+ * Compare a password with a stored hash in constant time. With `stored = null` (no such user) the same scrypt
+ * work is done against a dummy hash and the answer is false, so timing does not tell whether a username exists.
+ */
+export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'));
+  const target = stored === null ? null : parse(stored);
+  const effective = target ?? (parse(await dummy) as Parsed);
+  const key = await derive(
+    password,
+    effective.salt,
+    effective.N,
+    effective.r,
+    effective.p,
+    effective.key.length,
+  );
+  const same = timingSafeEqual(key, effective.key);
+  return target !== null && same;
+}
