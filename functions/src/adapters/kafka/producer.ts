@@ -1,0 +1,166 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import type { DeadLetterRecord, MessageSentRecord } from '#contracts/kafka.ts';
+import { config } from '#lib/config.ts';
+import { logger } from '#lib/log.ts';
+import { mskIamSasl } from './msk-iam.ts';
+
+/**
+ * The Kafka producer: kafkajs, one per execution environment, created and connected lazily on first send.
+ * Idempotent (the broker drops the producer's own retries), acks from all in-sync replicas, one request in
+ * flight. Retries are bounded so that an outage surfaces as an error within the function timeout instead of
+ * retrying forever: the send handler then answers `unavailable` (no ack) and the client resends with the
+ * same clientMsgId, which keeps the same message id, and the consumer dedupes by message id.
+ *
+ * Authentication by KAFKA_AUTH: `none` (local), `iam` (MSK Serverless: SASL/OAUTHBEARER with a SigV4 token,
+ * TLS), `scram` (SASL/SCRAM-SHA-512 over TLS, credentials `{ username, password }` from the Secrets Manager
+ * secret KAFKA_SCRAM_SECRET_ARN: Redpanda or another self-managed cluster).
+ */
+
+/** Deadline of one send, well inside the send handler's 10 s timeout. */
+const SEND_DEADLINE_MS = 7_000;
+
+export class ProduceTimeoutError extends Error {
+  override readonly name = 'ProduceTimeoutError';
+}
+
+/** The kafkajs client settings for the configured cluster (brokers, TLS, SASL). */
+export async function kafkaClientConfig(clientId = 'chat-functions'): Promise<KafkaConfig> {
+  const base: KafkaConfig = {
+    clientId,
+    brokers: config.kafkaBrokers(),
+    connectionTimeout: 3_000,
+    requestTimeout: 5_000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => logEntry,
+  };
+  switch (config.kafkaAuth()) {
+    case 'none':
+      return base;
+    case 'iam':
+      return { ...base, ssl: true, sasl: mskIamSasl(config.awsRegion()) };
+    case 'scram': {
+      const { username, password } = await scramCredentials();
+      return { ...base, ssl: true, sasl: { mechanism: 'scram-sha-512', username, password } };
+    }
+  }
+}
+
+async function scramCredentials(): Promise<{ username: string; password: string }> {
+  const arn = config.kafkaScramSecretArn();
+  if (!arn) throw new Error('KAFKA_AUTH=scram needs KAFKA_SCRAM_SECRET_ARN');
+  const sm = new SecretsManagerClient({ region: config.awsRegion() });
+  try {
+    const out = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
+    const parsed = JSON.parse(out.SecretString ?? '{}') as { username?: unknown; password?: unknown };
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+      throw new Error('the Kafka SCRAM secret must be JSON { "username": …, "password": … }');
+    }
+    return { username: parsed.username, password: parsed.password };
+  } finally {
+    sm.destroy();
+  }
+}
+
+/** kafkajs log lines go through the one logger (without payloads). */
+function logEntry({ level, namespace, log }: LogEntry): void {
+  const { message, timestamp: _t, logger: _l, ...rest } = log;
+  // We bound retries on purpose (see above); kafkajs warns about it on every producer creation.
+  if (message.startsWith('Limiting retries for the idempotent producer')) return;
+  const attrs = { namespace, ...rest };
+  if (level <= KafkaLogLevel.ERROR) logger.error(`kafka: ${message}`, attrs);
+  else if (level === KafkaLogLevel.WARN) logger.warn(`kafka: ${message}`, attrs);
+  else logger.debug(`kafka: ${message}`, attrs);
+}
+
+let state: { brokers: string; producer: Promise<Producer> } | undefined;
+
+async function connect(): Promise<Producer> {
+  const kafka = new Kafka(await kafkaClientConfig());
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+  await producer.connect();
+  return producer;
+}
+
+/** The connected producer (per execution environment; reconnects after a failed connect). */
+export function producer(): Promise<Producer> {
+  const brokers = config.kafkaBrokers().join(',');
+  if (!state || state.brokers !== brokers) {
+    const p = connect();
+    const current = { brokers, producer: p };
+    state = current;
+    p.catch(() => {
+      if (state === current) state = undefined;
+    });
+  }
+  return state.producer;
+}
+
+export interface OutgoingRecord {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Produces records to a topic (acks = all) within a deadline. Rejects on failure or timeout. */
+export async function produce(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProduceTimeoutError(`produce to ${topic} took over ${SEND_DEADLINE_MS} ms`)),
+      SEND_DEADLINE_MS,
+    );
+  });
+  try {
+    const p = await Promise.race([producer(), deadline]);
+    await Promise.race([
+      p.send({
+        topic,
+        acks: -1,
+        timeout: 5_000,
+        messages: records.map((r) => ({ key: r.key, value: r.value })),
+      }),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Publishes a sent message to the messages topic, keyed by conversation (one partition, in order). */
+export async function publishMessage(record: MessageSentRecord): Promise<void> {
+  await produce(config.kafkaTopicMessages(), [
+    { key: record.message.conversationId, value: JSON.stringify(record) },
+  ]);
+}
+
+/** Publishes refused records to the dead-letter topic. */
+export async function publishDeadLetters(records: readonly DeadLetterRecord[]): Promise<void> {
+  await produce(
+    config.kafkaTopicDeadLetter(),
+    records.map((r) => ({
+      key: r.key ?? `${r.source.topic}-${r.source.partition}`,
+      value: JSON.stringify(r),
+    })),
+  );
+}
+
+/** For tests and graceful shutdown. */
+export async function closeProducer(): Promise<void> {
+  const s = state;
+  state = undefined;
+  if (s) await (await s.producer.catch(() => undefined))?.disconnect();
+}

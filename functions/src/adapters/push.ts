@@ -1,0 +1,139 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ServerEvent } from '#contracts/ws.ts';
+import { mapLimit } from '#core/batch.ts';
+import { config } from '#lib/config.ts';
+import { logger } from '#lib/log.ts';
+import {
+  type ConnectionRef,
+  connectionsOf,
+  type RemovedConnection,
+  removeConnection,
+} from './redis/connections.ts';
+
+/**
+ * Pushes server events to WebSocket connections through the API Gateway management API (the local emulator
+ * serves the same API). One client per execution environment (per endpoint, so a test that points a fresh
+ * environment elsewhere gets a new one), keep-alive sockets, short timeouts: a slow client must not hold a
+ * Kafka batch.
+ */
+
+let cached: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
+
+export function managementApi(): ApiGatewayManagementApiClient {
+  const endpoint = config.wsManagementEndpoint();
+  if (!cached || cached.endpoint !== endpoint) {
+    cached?.client.destroy();
+    const agentOptions = { keepAlive: true, maxSockets: 64 };
+    cached = {
+      endpoint,
+      client: new ApiGatewayManagementApiClient({
+        endpoint,
+        region: config.awsRegion(),
+        maxAttempts: 2,
+        requestHandler: {
+          httpAgent: new HttpAgent(agentOptions),
+          httpsAgent: new HttpsAgent(agentOptions),
+          connectionTimeout: 2_000,
+          requestTimeout: 5_000,
+        },
+      }),
+    };
+  }
+  return cached.client;
+}
+
+export interface PushResult {
+  /** Events delivered (one per connection and event). */
+  readonly delivered: number;
+  /** Connections that failed for another reason (throttled, timed out): skipped, never fatal. */
+  readonly failed: number;
+  /** Connections that were gone (410) and have been removed from the registry by this call. */
+  readonly gone: readonly RemovedConnection[];
+}
+
+export const emptyPush: PushResult = { delivered: 0, failed: 0, gone: [] };
+
+export interface PushOptions {
+  /** Parallel PostToConnection calls. Default 32. */
+  readonly concurrency?: number;
+}
+
+const isGone = (e: unknown): boolean => {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err?.name === 'GoneException' || err?.$metadata?.httpStatusCode === 410;
+};
+
+/**
+ * Sends the events, in order, to each connection. Per connection: 410 ⇒ the connection is removed from Redis
+ * (and reported in `gone`); any other failure (429, timeout, 5xx) ⇒ logged, counted in `failed`, the rest of
+ * that connection's events skipped. Only a Redis failure while removing a gone connection rejects.
+ */
+export async function pushToConnections(
+  targets: readonly (string | ConnectionRef)[],
+  events: ServerEvent | readonly ServerEvent[],
+  options: PushOptions = {},
+): Promise<PushResult> {
+  const list = Array.isArray(events) ? (events as readonly ServerEvent[]) : [events as ServerEvent];
+  if (targets.length === 0 || list.length === 0) return emptyPush;
+  const payloads = list.map((e) => Buffer.from(JSON.stringify(e), 'utf8'));
+  const api = managementApi();
+  let delivered = 0;
+  let failed = 0;
+  const gone: RemovedConnection[] = [];
+  await mapLimit(targets, options.concurrency ?? 32, async (target) => {
+    const connectionId = typeof target === 'string' ? target : target.connectionId;
+    for (const Data of payloads) {
+      try {
+        await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data }));
+        delivered++;
+      } catch (error) {
+        if (isGone(error)) {
+          const removed = await removeConnection(connectionId);
+          if (removed) gone.push(removed);
+          logger.info('push: connection gone, removed', { connectionId });
+        } else {
+          failed++;
+          const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+          logger.warn('push: delivery failed, skipping connection', {
+            connectionId,
+            errorName: e?.name,
+            statusCode: e?.$metadata?.httpStatusCode,
+          });
+        }
+        return;
+      }
+    }
+  });
+  return { delivered, failed, gone };
+}
+
+/** Sends the events to every live connection of the users (optionally but one connection). */
+export async function pushToUsers(
+  userIds: readonly string[],
+  events: ServerEvent | readonly ServerEvent[],
+  options: PushOptions & { exceptConnectionId?: string } = {},
+): Promise<PushResult> {
+  if (userIds.length === 0) return emptyPush;
+  const targets = (await connectionsOf(userIds)).filter((c) => c.connectionId !== options.exceptConnectionId);
+  return pushToConnections(targets, events, options);
+}
+
+/** Closes a connection from the server side (best effort: an already gone connection is fine). */
+export async function closeConnection(connectionId: string): Promise<void> {
+  try {
+    await managementApi().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+  } catch (error) {
+    if (!isGone(error)) {
+      logger.warn('push: could not close connection', {
+        connectionId,
+        errorName: (error as Error)?.name,
+      });
+    }
+  }
+}

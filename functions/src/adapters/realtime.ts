@@ -1,0 +1,62 @@
+import type { Receipt } from '#contracts/models.ts';
+import { newId } from '#core/ids.ts';
+import * as messaging from '#core/messaging.ts';
+import type { RealtimePorts } from '#core/ports.ts';
+import { logger } from '#lib/log.ts';
+import { contactIds, isMember, memberIds } from './cql/conversations.ts';
+import { messageSeq, persistMessages } from './cql/messages.ts';
+import { advanceReadPointer } from './cql/read-pointers.ts';
+import { publishMessage } from './kafka/producer.ts';
+import { closeConnection, pushToUsers } from './push.ts';
+import { claimClientMsgId, markPublished } from './redis/client-messages.ts';
+import {
+  addConnection,
+  lapsedConnections,
+  removeConnection,
+  setLastSeen,
+  withinRate,
+} from './redis/connections.ts';
+
+/** The realtime core's ports wired to the real services (Redis, Kafka, the CQL store, the management API). */
+export const realtimePorts: RealtimePorts = {
+  now: () => Date.now(),
+  newId: (now) => newId(now),
+  log: {
+    info: (message, attributes) => logger.info(message, { ...attributes }),
+    warn: (message, attributes) => logger.warn(message, { ...attributes }),
+    error: (message, attributes) => logger.error(message, { ...attributes }),
+  },
+  memberIds,
+  isMember,
+  contactIds,
+  addConnection,
+  removeConnection,
+  setLastSeen,
+  lapsedConnections,
+  withinRate,
+  pushToUsers,
+  closeConnection,
+  claimClientMsgId,
+  markPublished,
+  publish: (record) => publishMessage(record),
+  persistMessages,
+  messageSeq,
+  advanceReadPointer,
+};
+
+/**
+ * Moves the user's read pointer forward to `messageId` and pushes a `receipt` to the members' connections
+ * (except `exceptConnectionId`). The HTTP API's POST /conversations/{id}/read calls this.
+ * Throws ChatError `not_member` (404) or `not_found` (unknown message).
+ */
+export const markRead = (
+  userId: string,
+  conversationId: string,
+  messageId: string,
+  options: { exceptConnectionId?: string } = {},
+): Promise<Receipt> =>
+  messaging.markRead(
+    realtimePorts,
+    { userId, ...(options.exceptConnectionId ? { connectionId: options.exceptConnectionId } : {}) },
+    { conversationId, messageId },
+  );

@@ -1,0 +1,201 @@
+import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
+import { limits } from '#contracts/limits.ts';
+import type { Message } from '#contracts/models.ts';
+import { mapLimit } from './batch.ts';
+import { ChatError } from './errors.ts';
+import { idTime } from './ids.ts';
+import type { RealtimePorts, RemovedConnection, StoredMessage } from './ports.ts';
+import { announceGone } from './presence.ts';
+
+/**
+ * Messaging: send (validate, authorize, dedupe, publish, ack), typing, read pointers, and the Kafka side
+ * (persist idempotently, fan out). Pure over `RealtimePorts`.
+ */
+
+/** Who acts: the user, and the connection the frame came from (absent over HTTP). */
+export interface Actor {
+  readonly userId: string;
+  readonly connectionId?: string;
+}
+
+/** Checks a message body: not blank, at most `limits.messageBodyMaxChars` (UTF-16 units, as zod counts). */
+export function checkBody(body: string): void {
+  if (body.trim().length === 0) throw new ChatError('body_empty');
+  if (body.length > limits.messageBodyMaxChars) {
+    throw new ChatError(
+      'body_too_long',
+      `The message body is longer than ${limits.messageBodyMaxChars} characters.`,
+    );
+  }
+}
+
+/**
+ * Accepts a message: published to Kafka (keyed by conversation) before the ack. The same clientMsgId again
+ * acks the same message id; it is published again only while no earlier attempt is known to have been
+ * published (the consumer dedupes by message id, so a second publish of one id is harmless).
+ */
+export async function sendMessage(
+  ports: RealtimePorts,
+  actor: Actor,
+  input: { conversationId: string; clientMsgId: string; body: string },
+): Promise<AckEvent> {
+  checkBody(input.body);
+  if (!(await ports.isMember(input.conversationId, actor.userId))) throw new ChatError('not_member');
+  const candidate = ports.newId(ports.now());
+  const claim = await ports.claimClientMsgId(
+    input.conversationId,
+    actor.userId,
+    input.clientMsgId,
+    candidate,
+  );
+  const ack: AckEvent = {
+    type: 'ack',
+    clientMsgId: input.clientMsgId,
+    messageId: claim.messageId,
+    conversationId: input.conversationId,
+  };
+  if (claim.published) return ack;
+  const message: Message = {
+    id: claim.messageId,
+    conversationId: input.conversationId,
+    senderId: actor.userId,
+    clientMsgId: input.clientMsgId,
+    body: input.body,
+    sentAt: new Date(idTime(claim.messageId)).toISOString(),
+  };
+  await ports.publish({ type: 'message.sent', v: 1, message });
+  await ports.markPublished(input.conversationId, actor.userId, input.clientMsgId, claim.messageId);
+  return ack;
+}
+
+/**
+ * Forwards a typing indicator to the other members' connections (never stored). Over
+ * `limits.typingPerSecond` per connection and conversation, extra frames are dropped silently.
+ * Returns whether it was forwarded.
+ */
+export async function typing(
+  ports: RealtimePorts,
+  actor: Actor & { connectionId: string },
+  input: { conversationId: string; state: 'start' | 'stop' },
+): Promise<boolean> {
+  const members = await ports.memberIds(input.conversationId);
+  if (!members.includes(actor.userId)) throw new ChatError('not_member');
+  const scope = `typing:${input.conversationId}`;
+  if (!(await ports.withinRate(actor.connectionId, scope, limits.typingPerSecond, ports.now()))) return false;
+  const event: TypingEvent = {
+    type: 'typing',
+    conversationId: input.conversationId,
+    userId: actor.userId,
+    state: input.state,
+  };
+  const others = members.filter((m) => m !== actor.userId);
+  const result = await ports.pushToUsers(others, event);
+  await announceGone(ports, result.gone);
+  return true;
+}
+
+/**
+ * Moves the actor's read pointer forward to a message (never backward: an older message leaves it as it is).
+ * When it moved, every member's connections but the acting one get a `receipt` (the reader's other devices
+ * too). Returns the receipt as it now stands. The HTTP API (POST /conversations/{id}/read) uses it as well.
+ */
+export async function markRead(
+  ports: RealtimePorts,
+  actor: Actor,
+  input: { conversationId: string; messageId: string },
+): Promise<Receipt> {
+  const members = await ports.memberIds(input.conversationId);
+  if (!members.includes(actor.userId)) throw new ChatError('not_member');
+  const seq = await ports.messageSeq(input.conversationId, input.messageId);
+  if (seq === null) throw new ChatError('not_found', 'No such message in this conversation.');
+  const readAt = new Date(ports.now()).toISOString();
+  const { advanced, pointer } = await ports.advanceReadPointer(input.conversationId, actor.userId, {
+    lastReadId: input.messageId,
+    lastReadSeq: seq,
+    readAt,
+  });
+  const receipt: Receipt = { userId: actor.userId, lastReadId: pointer.lastReadId, readAt: pointer.readAt };
+  if (advanced) {
+    const event: ReceiptEvent = { type: 'receipt', conversationId: input.conversationId, ...receipt };
+    const result = await ports.pushToUsers(
+      members,
+      event,
+      actor.connectionId ? { exceptConnectionId: actor.connectionId } : {},
+    );
+    await announceGone(ports, result.gone);
+  }
+  return receipt;
+}
+
+export interface FanOutResult {
+  readonly stored: number;
+  readonly duplicates: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly gone: number;
+}
+
+/**
+ * The Kafka consumer's work for a batch of valid messages (in partition order): per conversation, persist
+ * idempotently, move each sender's read pointer past their own message, and push `message` events to every
+ * member's connections, the sender's included, in seq order per connection. Conversations run in parallel
+ * (bounded). A store failure rejects (the batch is retried); slow or vanished clients never do.
+ */
+export async function persistAndFanOut(
+  ports: RealtimePorts,
+  messages: readonly Message[],
+  options: { concurrency?: number } = {},
+): Promise<FanOutResult> {
+  const byConversation = new Map<string, Message[]>();
+  for (const m of messages) {
+    const list = byConversation.get(m.conversationId);
+    if (list) list.push(m);
+    else byConversation.set(m.conversationId, [m]);
+  }
+  const gone: RemovedConnection[] = [];
+  let stored = 0;
+  let duplicates = 0;
+  let delivered = 0;
+  let failed = 0;
+  await mapLimit([...byConversation], options.concurrency ?? 8, async ([conversationId, list]) => {
+    const result = await ports.persistMessages(conversationId, list);
+    stored += result.stored.length;
+    duplicates += result.duplicates.length;
+    if (result.duplicates.length > 0) {
+      ports.log.info('persist: dropped duplicate sends', {
+        conversationId,
+        messageIds: result.duplicates.map((d) => d.id),
+      });
+    }
+    if (result.stored.length === 0) return;
+    await advanceSenders(ports, conversationId, result.stored);
+    const members = await ports.memberIds(conversationId);
+    const events: MessageEvent[] = result.stored.map((s) => ({ type: 'message', message: s.message }));
+    const push = await ports.pushToUsers(members, events);
+    delivered += push.delivered;
+    failed += push.failed;
+    gone.push(...push.gone);
+  });
+  await announceGone(ports, gone);
+  return { stored, duplicates, delivered, failed, gone: gone.length };
+}
+
+/** A sender has read their own messages: their read pointer moves past the last one they sent. */
+async function advanceSenders(
+  ports: RealtimePorts,
+  conversationId: string,
+  stored: readonly StoredMessage[],
+) {
+  const last = new Map<string, StoredMessage>();
+  for (const s of stored) {
+    const prev = last.get(s.message.senderId);
+    if (!prev || s.seq > prev.seq) last.set(s.message.senderId, s);
+  }
+  await mapLimit([...last.values()], 8, (s) =>
+    ports.advanceReadPointer(conversationId, s.message.senderId, {
+      lastReadId: s.message.id,
+      lastReadSeq: s.seq,
+      readAt: s.message.sentAt,
+    }),
+  );
+}

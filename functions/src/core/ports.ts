@@ -1,0 +1,123 @@
+import type { ChatRecord } from '#contracts/kafka.ts';
+import type { Message } from '#contracts/models.ts';
+import type { ServerEvent } from '#contracts/ws.ts';
+
+/**
+ * What the realtime core needs from the world. The core (messaging.ts, presence.ts) is pure: it calls these
+ * ports and nothing else; `adapters/realtime.ts` wires them to Redis, Kafka, the CQL store and the management
+ * API, and unit tests wire fakes.
+ */
+
+export interface ConnectionRef {
+  readonly connectionId: string;
+  readonly userId: string;
+}
+
+/** A connection removed from the registry by the caller. */
+export interface RemovedConnection extends ConnectionRef {
+  /** The user has no live connection left: they went offline. */
+  readonly lastConnection: boolean;
+  /** Epoch ms of the connection's last frame (its expiry minus the TTL). */
+  readonly lastActiveAt: number;
+}
+
+export interface PushResult {
+  readonly delivered: number;
+  readonly failed: number;
+  /** Connections found gone (410) and removed from the registry. */
+  readonly gone: readonly RemovedConnection[];
+}
+
+/** A message as stored: with its per-conversation sequence number. */
+export interface StoredMessage {
+  readonly message: Message;
+  readonly seq: number;
+  /** false: the row already existed (a Kafka redelivery); it kept its seq. */
+  readonly isNew: boolean;
+}
+
+export interface PersistResult {
+  /** Stored (new or redelivered) messages, in seq order. */
+  readonly stored: readonly StoredMessage[];
+  /** Dropped: another message id already holds the same (sender, clientMsgId). */
+  readonly duplicates: readonly Message[];
+}
+
+export interface ReadPointer {
+  readonly lastReadId: string;
+  readonly lastReadSeq: number;
+  readonly readAt: string;
+}
+
+export interface ClientMsgClaim {
+  /** The message id that owns this clientMsgId (the candidate, or the one a previous send claimed). */
+  readonly messageId: string;
+  /** A previous send already published it to Kafka: ack without producing again. */
+  readonly published: boolean;
+}
+
+export interface Log {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface RealtimePorts {
+  readonly now: () => number;
+  readonly newId: (now: number) => string;
+  readonly log: Log;
+
+  // Membership (the conversations store).
+  readonly memberIds: (conversationId: string) => Promise<string[]>;
+  readonly isMember: (conversationId: string, userId: string) => Promise<boolean>;
+  readonly contactIds: (userId: string) => Promise<string[]>;
+
+  // Connection registry and presence.
+  readonly addConnection: (
+    connectionId: string,
+    userId: string,
+    now: number,
+  ) => Promise<{ firstConnection: boolean }>;
+  readonly removeConnection: (connectionId: string, now: number) => Promise<RemovedConnection | null>;
+  readonly setLastSeen: (userId: string, at: number) => Promise<void>;
+  readonly lapsedConnections: (now: number, limit: number) => Promise<string[]>;
+  readonly withinRate: (
+    connectionId: string,
+    scope: string,
+    perSecond: number,
+    now: number,
+  ) => Promise<boolean>;
+
+  // Push (management API).
+  readonly pushToUsers: (
+    userIds: readonly string[],
+    events: ServerEvent | readonly ServerEvent[],
+    options?: { exceptConnectionId?: string },
+  ) => Promise<PushResult>;
+  readonly closeConnection: (connectionId: string) => Promise<void>;
+
+  // Sending.
+  readonly claimClientMsgId: (
+    conversationId: string,
+    senderId: string,
+    clientMsgId: string,
+    candidateId: string,
+  ) => Promise<ClientMsgClaim>;
+  readonly markPublished: (
+    conversationId: string,
+    senderId: string,
+    clientMsgId: string,
+    messageId: string,
+  ) => Promise<void>;
+  readonly publish: (record: ChatRecord) => Promise<void>;
+
+  // The message store.
+  readonly persistMessages: (conversationId: string, messages: readonly Message[]) => Promise<PersistResult>;
+  readonly messageSeq: (conversationId: string, messageId: string) => Promise<number | null>;
+  /** Moves a read pointer forward (by seq) only; returns the pointer as it now stands. */
+  readonly advanceReadPointer: (
+    conversationId: string,
+    userId: string,
+    to: ReadPointer,
+  ) => Promise<{ advanced: boolean; pointer: ReadPointer }>;
+}

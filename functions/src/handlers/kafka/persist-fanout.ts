@@ -1,0 +1,35 @@
+import { publishDeadLetters } from '#adapters/kafka/producer.ts';
+import { realtimePorts } from '#adapters/realtime.ts';
+import { ChatRecord } from '#contracts/kafka.ts';
+import { persistAndFanOut } from '#core/messaging.ts';
+import { decodeBatch, type KafkaEvent } from '#lib/kafka.ts';
+import { logger } from '#lib/log.ts';
+
+/**
+ * Kafka consumer (event source mapping on the messages topic): invalid records go to the dead-letter topic
+ * and the batch goes on; valid ones are persisted idempotently and pushed to every member. Any store or
+ * Kafka failure throws, so the mapping retries the whole batch (handled idempotently).
+ */
+export const handler = async (event: KafkaEvent): Promise<void> => {
+  const { valid, rejected } = decodeBatch(event, ChatRecord);
+  try {
+    if (rejected.length > 0) {
+      logger.warn('persist: dead-lettering invalid records', {
+        records: rejected.map((r) => ({ ...r.source, reason: r.reason })),
+      });
+      await publishDeadLetters(rejected);
+    }
+    const result = await persistAndFanOut(
+      realtimePorts,
+      valid.map((r) => r.message),
+    );
+    logger.info('persist: batch done', {
+      records: valid.length + rejected.length,
+      deadLettered: rejected.length,
+      ...result,
+    });
+  } catch (error) {
+    logger.error('persist: batch failed; it will be retried', { error });
+    throw error;
+  }
+};

@@ -1,0 +1,13 @@
+import { realtimePorts } from '#adapters/realtime.ts';
+import { sweep } from '#core/presence.ts';
+import { logger } from '#lib/log.ts';
+
+/**
+ * Scheduled (EventBridge, every minute on AWS; the local runtime's scheduler here): removes connections whose
+ * TTL lapsed, closes them, and announces offline presence for users left with none.
+ */
+export const handler = async (): Promise<{ removed: number; offline: number }> => {
+  const result = await sweep(realtimePorts);
+  if (result.removed > 0) logger.info('sweeper: removed lapsed connections', result);
+  return result;
+};

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { ChatError } from '#core/errors.ts';
+import { wsRoute } from '#lib/ws.ts';
+
+/**
+ * `$default`: frames that match no route. Not JSON ⇒ `invalid_json` (the wrapper); JSON with an action we do
+ * not know ⇒ `unknown_action`; JSON without an action ⇒ `invalid_frame`.
+ */
+export const handler = wsRoute(z.unknown(), async (frame) => {
+  const action =
+    frame && typeof frame === 'object' && !Array.isArray(frame)
+      ? (frame as { action?: unknown }).action
+      : undefined;
+  if (action === undefined || action === null) throw new ChatError('invalid_frame', 'action: required');
+  throw new ChatError('unknown_action', `Unknown action: ${String(action).slice(0, 64)}`);
+});

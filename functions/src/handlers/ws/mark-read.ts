@@ -1,0 +1,10 @@
+import { realtimePorts } from '#adapters/realtime.ts';
+import { MarkReadFrame } from '#contracts/ws.ts';
+import { markRead } from '#core/messaging.ts';
+import { wsRoute } from '#lib/ws.ts';
+
+/** `markRead`: the read pointer moves forward only; the members get a `receipt`. No response. */
+export const handler = wsRoute(MarkReadFrame, async (frame, { userId, connectionId }) => {
+  await markRead(realtimePorts, { userId, connectionId }, frame);
+  return undefined;
+});
