@@ -1,0 +1,195 @@
+/**
+ * A small static server for the web client's export (web/out): what S3 + CloudFront do on AWS, locally.
+ *
+ * - `/config.json` answers `{ httpApi, wsApi }` (the endpoints the browser uses), never cached.
+ * - Routes of the static export resolve like CloudFront's URL rewrite: `/chat` → `chat.html`,
+ *   `/x/` → `x/index.html`; unknown paths get `404.html` with status 404.
+ * - Hashed assets under `/_next/static/` are cached for a year; HTML is revalidated on every load.
+ *
+ * Programmatic: `startWebServer({ port: 0, config })`; CLI: `tsx infra/local/web-server.ts [--port 3000]
+ * [--http http://localhost:8081] [--ws ws://localhost:8080] [--root web/out]`.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface WebConfig {
+  httpApi: string;
+  wsApi: string;
+}
+
+export interface WebServerOptions {
+  /** 0 = an ephemeral port. */
+  port?: number;
+  host?: string;
+  /** The static export; default web/out. */
+  root?: string;
+  config: WebConfig;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const defaultWebRoot = fileURLToPath(new URL('../../web/out/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+function securityHeaders(config: WebConfig): Record<string, string> {
+  const connect = ["'self'", config.httpApi, config.wsApi].join(' ');
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+    'x-frame-options': 'DENY',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+    // Next's static export inlines its bootstrap scripts, hence 'unsafe-inline' for scripts; the app never
+    // renders user HTML, so this is a second line of defence (objects, frames, bases, forms, connections).
+    'content-security-policy': [
+      "default-src 'self'",
+      "script-src 'self' 'unsafe-inline'",
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' https: blob:",
+      "font-src 'self'",
+      `connect-src ${connect}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+      "form-action 'self'",
+    ].join('; '),
+  };
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The file a URL path maps to inside root, or null; never a path outside root. */
+export async function resolveStatic(root: string, urlPath: string): Promise<string | null> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const base = path.resolve(root);
+  const target = path.resolve(base, `.${path.posix.normalize(`/${decoded}`)}`);
+  if (target !== base && !target.startsWith(base + path.sep)) return null;
+  const candidates = decoded.endsWith('/')
+    ? [path.join(target, 'index.html')]
+    : [target, `${target}.html`, path.join(target, 'index.html')];
+  for (const c of candidates) if (await isFile(c)) return c;
+  return null;
+}
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const root = options.root ?? defaultWebRoot;
+  const host = options.host ?? '127.0.0.1';
+  const config = options.config;
+  const headers = securityHeaders(config);
+  if (!(await isFile(path.join(root, 'index.html')))) {
+    throw new Error(`No static export at ${root}: run \`npm run build -w web\` first.`);
+  }
+
+  const send = async (req: IncomingMessage, res: ServerResponse, file: string, status: number) => {
+    const ext = path.extname(file);
+    const info = await stat(file);
+    const immutable = req.url?.startsWith('/_next/static/');
+    res.writeHead(status, {
+      ...headers,
+      'content-type': TYPES[ext] ?? 'application/octet-stream',
+      'content-length': info.size,
+      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).pipe(res);
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/config.json') {
+        const body = JSON.stringify(config);
+        res.writeHead(200, {
+          ...headers,
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      const file = await resolveStatic(root, url.pathname);
+      if (file) return send(req, res, file, 200);
+      const notFound = path.join(root, '404.html');
+      if (await isFile(notFound)) return send(req, res, notFound, 404);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const web = await startWebServer({
+    port: Number(arg('port') ?? process.env.WEB_PORT ?? 3000),
+    host: arg('host') ?? process.env.WEB_HOST ?? '127.0.0.1',
+    root: arg('root'),
+    config: {
+      httpApi: arg('http') ?? process.env.HTTP_API_URL ?? 'http://localhost:8081',
+      wsApi: arg('ws') ?? process.env.WS_API_URL ?? 'ws://localhost:8080',
+    },
+  });
+  console.log(`web client on ${web.url}`);
+}

@@ -1,0 +1,82 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { type ReactNode, useEffect, useState } from 'react';
+import { ChatStoreProvider, useChat, useUnreadTotal } from '@/hooks/chat.tsx';
+import type { Session } from '@/lib/api/session.ts';
+import { ChatStore } from '@/lib/chat/store.ts';
+import { loadConfig } from '@/lib/config.ts';
+import { browserNotifier } from '@/lib/notifications.ts';
+import { RealtimeClient } from '@/lib/realtime/socket.ts';
+import { useServices } from '../providers.tsx';
+
+/** One ChatStore (and one realtime connection) per signed-in user, for as long as the chat is shown. */
+export function ChatSession({ session, children }: { session: Session; children: ReactNode }) {
+  const { api } = useServices();
+  const router = useRouter();
+  const userId = session.user.id;
+  const [store, setStore] = useState<ChatStore | null>(null);
+
+  // a new store only for another user (token refreshes keep the same one), hence only userId as the key
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the user id on purpose
+  useEffect(() => {
+    const realtime = new RealtimeClient({
+      wsApi: () => loadConfig().then((c) => c.wsApi),
+      ticket: () => api.wsTicket(),
+    });
+    const s = new ChatStore({
+      me: api.sessions.get()?.user ?? session.user,
+      api,
+      realtime,
+      storage: typeof localStorage === 'undefined' ? undefined : localStorage,
+      notifier: browserNotifier((id) => router.push(`/chat?c=${encodeURIComponent(id)}`)),
+      isVisible: () => document.visibilityState === 'visible',
+    });
+    const stopRefresh = api.startBackgroundRefresh();
+    const onVisible = () => s.visibilityChanged();
+    document.addEventListener('visibilitychange', onVisible);
+    s.start();
+    setStore(s);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      stopRefresh();
+      s.stop();
+    };
+  }, [userId, api, router]);
+
+  if (!store) return <FullPageSpinner label="Connecting…" />;
+  return (
+    <ChatStoreProvider store={store}>
+      <TitleBadge />
+      {children}
+    </ChatStoreProvider>
+  );
+}
+
+/** "(3) Chat": the unread total in the tab title. */
+function TitleBadge() {
+  const total = useUnreadTotal();
+  const signedOut = useChat((s) => s.connection.status === 'signed_out');
+  const router = useRouter();
+  useEffect(() => {
+    document.title = total > 0 ? `(${total > 99 ? '99+' : total}) Chat` : 'Chat';
+  }, [total]);
+  useEffect(() => {
+    if (signedOut) router.replace('/signin');
+  }, [signedOut, router]);
+  return null;
+}
+
+export function FullPageSpinner({ label }: { label: string }) {
+  return (
+    <div className="flex h-dvh items-center justify-center bg-white text-gray-600 dark:bg-gray-950 dark:text-gray-300">
+      <div className="flex items-center gap-3" role="status" aria-live="polite">
+        <span
+          className="size-5 animate-spin rounded-full border-2 border-current border-t-transparent"
+          aria-hidden
+        />
+        <span>{label}</span>
+      </div>
+    </div>
+  );
+}

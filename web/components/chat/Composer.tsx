@@ -1,0 +1,115 @@
+'use client';
+
+import { limits } from '@chat/functions/contracts';
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
+import { useChatStore } from '@/hooks/chat.tsx';
+import { SendIcon } from '../ui/icons.tsx';
+
+/** Unsent text per conversation, kept while the tab lives. */
+const drafts = new Map<string, string>();
+
+const MAX = limits.messageBodyMaxChars;
+
+/** Enter sends, Shift+Enter adds a line; grows with its text; warns near the length limit. */
+export function Composer({ conversationId, placeholder }: { conversationId: string; placeholder: string }) {
+  const store = useChatStore();
+  const id = useId();
+  const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    // on a wide screen, typing can start right away; on a phone the keyboard would cover the chat
+    if (window.matchMedia('(min-width: 768px)').matches) ref.current?.focus();
+  }, []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the height follows the text
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
+  }, [text]);
+
+  const update = (v: string) => {
+    setText(v);
+    drafts.set(conversationId, v);
+    if (v.trim()) store.noteTyping(conversationId);
+    else store.stopTyping(conversationId);
+  };
+
+  const tooLong = text.length > MAX;
+  const canSend = text.trim().length > 0 && !tooLong;
+
+  function submit(e?: FormEvent) {
+    e?.preventDefault();
+    if (!canSend) return;
+    if (store.send(conversationId, text)) {
+      setText('');
+      drafts.delete(conversationId);
+    }
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  }
+
+  return (
+    <form
+      onSubmit={submit}
+      className="border-t border-gray-200 bg-white px-3 pt-2 pb-[max(0.5rem,env(safe-area-inset-bottom))] dark:border-gray-800 dark:bg-gray-950"
+    >
+      <div className="flex items-end gap-2">
+        <label htmlFor={`${id}-input`} className="sr-only">
+          Message
+        </label>
+        <textarea
+          id={`${id}-input`}
+          ref={ref}
+          rows={1}
+          value={text}
+          placeholder={placeholder}
+          onChange={(e) => update(e.target.value)}
+          onKeyDown={onKeyDown}
+          onBlur={() => store.stopTyping(conversationId)}
+          aria-describedby={`${id}-hint`}
+          aria-invalid={tooLong || undefined}
+          className="max-h-[200px] min-h-11 flex-1 resize-none rounded-2xl border border-gray-300 bg-gray-50 px-4 py-2.5 text-base leading-snug outline-none placeholder:text-gray-600 focus:border-indigo-500 focus:bg-white focus:ring-2 focus:ring-indigo-500/30 dark:border-gray-700 dark:bg-gray-900 dark:placeholder:text-gray-400 dark:focus:bg-gray-900"
+        />
+        <button
+          type="submit"
+          disabled={!canSend}
+          aria-label="Send message"
+          title="Send (Enter)"
+          className="inline-flex size-11 shrink-0 items-center justify-center rounded-full bg-indigo-600 text-white hover:bg-indigo-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:bg-gray-300 disabled:text-gray-600 dark:disabled:bg-gray-800 dark:disabled:text-gray-400"
+        >
+          <SendIcon className="size-5" />
+        </button>
+      </div>
+      <p
+        id={`${id}-hint`}
+        className="mt-1 flex justify-between px-2 text-xs text-gray-600 dark:text-gray-400"
+      >
+        <span className="hidden sm:inline">
+          <kbd className="font-sans font-semibold">Enter</kbd> to send ·{' '}
+          <kbd className="font-sans font-semibold">Shift+Enter</kbd> new line · Markdown works
+        </span>
+        {text.length > MAX - 500 && (
+          <span className={tooLong ? 'font-semibold text-red-700 dark:text-red-300' : ''} aria-live="polite">
+            {text.length}/{MAX}
+          </span>
+        )}
+      </p>
+    </form>
+  );
+}

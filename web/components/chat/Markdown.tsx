@@ -1,0 +1,108 @@
+'use client';
+
+import { type ComponentProps, isValidElement, memo, type ReactNode, useState } from 'react';
+import ReactMarkdown, { type Components } from 'react-markdown';
+import rehypeHighlight from 'rehype-highlight';
+import rehypeSanitize from 'rehype-sanitize';
+import remarkGfm from 'remark-gfm';
+import { remarkHtmlAsText, safeImageUrl, safeUrl, sanitizeSchema } from '@/lib/markdown.ts';
+import { CopyIcon } from '../ui/icons.tsx';
+
+function SafeLink({ href, children }: ComponentProps<'a'>) {
+  if (!href) return <span>{children}</span>;
+  return (
+    <a href={href} target="_blank" rel="noopener noreferrer nofollow">
+      {children}
+    </a>
+  );
+}
+
+function SafeImage({ src, alt }: ComponentProps<'img'>) {
+  const url = typeof src === 'string' ? safeImageUrl(src) : null;
+  if (!url) return <span>{alt ? `[${alt}]` : '[image]'}</span>;
+  return (
+    <a href={url} target="_blank" rel="noopener noreferrer nofollow">
+      {/* biome-ignore lint/performance/noImgElement: user content from arbitrary hosts */}
+      <img src={url} alt={alt ?? ''} loading="lazy" referrerPolicy="no-referrer" decoding="async" />
+    </a>
+  );
+}
+
+function textOf(node: ReactNode): string {
+  if (typeof node === 'string' || typeof node === 'number') return String(node);
+  if (Array.isArray(node)) return node.map(textOf).join('');
+  if (isValidElement<{ children?: ReactNode }>(node)) return textOf(node.props.children);
+  return '';
+}
+
+function CodeBlock({ children }: ComponentProps<'pre'>) {
+  const [copied, setCopied] = useState(false);
+  const code = isValidElement<{ className?: string; children?: ReactNode }>(children) ? children : null;
+  const lang = /language-([\w-]+)/.exec(code?.props.className ?? '')?.[1];
+  const copy = () => {
+    void navigator.clipboard?.writeText(textOf(code?.props.children ?? children)).then(() => {
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    });
+  };
+  return (
+    <div className="not-prose my-1 overflow-hidden rounded-lg border border-gray-200 bg-gray-50 text-gray-900 dark:border-gray-700 dark:bg-gray-900 dark:text-gray-100">
+      <div className="flex items-center justify-between border-b border-gray-200 px-3 py-1 text-xs text-gray-600 dark:border-gray-700 dark:text-gray-300">
+        <span>{lang ?? 'code'}</span>
+        <button
+          type="button"
+          onClick={copy}
+          className="inline-flex items-center gap-1 rounded px-1.5 py-0.5 hover:bg-gray-200 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-gray-800"
+          aria-label="Copy code"
+        >
+          <CopyIcon className="size-3.5" />
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      <pre className="overflow-x-auto p-3 font-mono text-[0.85em] leading-relaxed">{children}</pre>
+    </div>
+  );
+}
+
+const components: Components = {
+  a: SafeLink,
+  img: SafeImage,
+  pre: CodeBlock,
+  input: ({ type, checked }) =>
+    type === 'checkbox' ? (
+      <input
+        type="checkbox"
+        checked={checked ?? false}
+        disabled
+        readOnly
+        className="mr-1 align-middle"
+        aria-label={checked ? 'done' : 'to do'}
+      />
+    ) : null,
+};
+
+const remarkPlugins = [remarkGfm, remarkHtmlAsText];
+const rehypePlugins: NonNullable<ComponentProps<typeof ReactMarkdown>['rehypePlugins']> = [
+  [rehypeSanitize, sanitizeSchema],
+  // after sanitizing: it only adds its own class names
+  [rehypeHighlight, { detect: false }],
+];
+
+/**
+ * A message body: GFM Markdown, sanitized (no raw HTML, safe URLs only), links in a new tab without an opener
+ * or referrer, code highlighted.
+ */
+export const Markdown = memo(function Markdown({ body, mine }: { body: string; mine: boolean }) {
+  return (
+    <div className={`md ${mine ? 'md-mine' : ''}`}>
+      <ReactMarkdown
+        remarkPlugins={remarkPlugins}
+        rehypePlugins={rehypePlugins}
+        components={components}
+        urlTransform={safeUrl}
+      >
+        {body}
+      </ReactMarkdown>
+    </div>
+  );
+});

@@ -1,0 +1,49 @@
+'use client';
+
+import { createContext, type ReactNode, useContext, useState, useSyncExternalStore } from 'react';
+import { ApiClient } from '@/lib/api/client.ts';
+import { type Session, SessionStore } from '@/lib/api/session.ts';
+import { loadConfig } from '@/lib/config.ts';
+
+interface AppServices {
+  api: ApiClient;
+  sessions: SessionStore;
+}
+
+const ServicesContext = createContext<AppServices | null>(null);
+
+/** One API client and session store per tab. */
+export function AppProviders({ children }: { children: ReactNode }) {
+  const [services] = useState<AppServices>(() => {
+    const sessions = new SessionStore();
+    return { sessions, api: new ApiClient({ config: loadConfig, sessions }) };
+  });
+  return <ServicesContext.Provider value={services}>{children}</ServicesContext.Provider>;
+}
+
+export function useServices(): AppServices {
+  const s = useContext(ServicesContext);
+  if (!s) throw new Error('useServices outside AppProviders');
+  return s;
+}
+
+const noop = () => () => {};
+
+/** True once the page runs in the browser (the static HTML was rendered without a session). */
+export function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noop,
+    () => true,
+    () => false,
+  );
+}
+
+/** The signed-in session, or null; re-renders on sign-in, refresh, sign-out (in any tab). */
+export function useSession(): Session | null {
+  const { sessions } = useServices();
+  return useSyncExternalStore(
+    (fn) => sessions.subscribe(fn),
+    () => sessions.get(),
+    () => null,
+  );
+}
