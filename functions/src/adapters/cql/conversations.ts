@@ -28,9 +28,12 @@ export interface CreateDmResult {
 }
 
 export interface AddMembersResult {
+  /** The group as the actor sees it now. */
   conversation: Conversation;
   /** The users who were not members before this call (in the order given). */
   added: string[];
+  /** The group as a newly added member sees it (nothing read yet: every message so far is unread). */
+  newMemberView: Conversation;
 }
 
 /** Several unlogged single-partition statements per batch; Keyspaces allows at most 30. */
@@ -335,5 +338,7 @@ export async function addMembers(
     await insertMembers(conversationId, added, now);
     await insertUserConversations(conversationId, added, now);
   }
-  return { conversation: await mustGet(conversationId, actorId), added };
+  const conversation = await mustGet(conversationId, actorId);
+  const lastSeq = (await conversationRow(conversationId))?.lastSeq ?? 0;
+  return { conversation, added, newMemberView: { ...conversation, unreadCount: lastSeq, lastReadId: null } };
 }

@@ -1,0 +1,33 @@
+import type { ConversationPorts } from '#core/conversations.ts';
+import { logger } from '#lib/log.ts';
+import {
+  addMembers,
+  createDm,
+  createGroup,
+  getConversation,
+  isMember,
+  listConversations,
+} from './cql/conversations.ts';
+import { listMessages } from './cql/messages.ts';
+import { listReceipts } from './cql/read-pointers.ts';
+import { searchByPrefix } from './cql/users.ts';
+import { pushToUsers } from './push.ts';
+import { markRead } from './realtime.ts';
+import { presenceOf } from './redis/connections.ts';
+
+/** The HTTP conversations/directory core wired to the CQL store, Redis, the realtime core and the management API. */
+export const conversationPorts: ConversationPorts = {
+  createDm,
+  createGroup,
+  addMembers,
+  getConversation,
+  listConversations,
+  isMember,
+  listMessages,
+  markRead: (userId, conversationId, messageId) => markRead(userId, conversationId, messageId),
+  listReceipts,
+  pushToUsers: (userIds, event) => pushToUsers(userIds, event),
+  searchByPrefix,
+  presenceOf: (userIds) => presenceOf(userIds),
+  warn: (message, attributes) => logger.warn(message, { ...attributes }),
+};

@@ -1,0 +1,49 @@
+import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
+import { AddMembersBody, CreateConversationBody, HistoryQuery, MarkReadBody } from '#contracts/http.ts';
+import * as core from '#core/conversations.ts';
+import { created, httpRouter, noContent, ok, route } from '#lib/http.ts';
+
+/** HTTP API: conversations, members, history, read pointers, receipts. Non-members get 404 everywhere. */
+export const handler = httpRouter('httpConversations', {
+  'POST /conversations': route({
+    auth: true,
+    body: CreateConversationBody,
+    handle: async ({ userId, body }) => {
+      const res = await core.createConversation(ports, userId, body);
+      return res.created ? created(res.conversation) : ok(res.conversation);
+    },
+  }),
+  'GET /conversations': route({
+    auth: true,
+    handle: async ({ userId }) => ok({ conversations: await core.listConversations(ports, userId) }),
+  }),
+  'GET /conversations/{id}': route({
+    auth: true,
+    handle: async ({ userId, params }) => ok(await core.getConversation(ports, userId, params.id ?? '')),
+  }),
+  'POST /conversations/{id}/members': route({
+    auth: true,
+    body: AddMembersBody,
+    handle: async ({ userId, params, body }) =>
+      ok(await core.addMembers(ports, userId, params.id ?? '', body.memberIds)),
+  }),
+  'GET /conversations/{id}/messages': route({
+    auth: true,
+    query: HistoryQuery,
+    handle: async ({ userId, params, query }) =>
+      ok(await core.history(ports, userId, params.id ?? '', query)),
+  }),
+  'POST /conversations/{id}/read': route({
+    auth: true,
+    body: MarkReadBody,
+    handle: async ({ userId, params, body }) => {
+      await core.markRead(ports, userId, params.id ?? '', body.messageId);
+      return noContent();
+    },
+  }),
+  'GET /conversations/{id}/receipts': route({
+    auth: true,
+    handle: async ({ userId, params }) =>
+      ok({ receipts: await core.receipts(ports, userId, params.id ?? '') }),
+  }),
+});
