@@ -446,6 +446,20 @@ export interface SendPlanOptions {
   perConnectionPerSecond?: number;
   /** Stop early when this returns true (chaos phases). */
   stop?: () => boolean;
+  /** Probability that a send goes to one of the sender's groups rather than a DM (default: uniform). */
+  groupShare?: number;
+}
+
+function pickConversation(world: World, user: BenchUser, groupShare: number | undefined): number {
+  const list = user.conversations;
+  if (groupShare !== undefined) {
+    const wantGroup = Math.random() < groupShare;
+    const pool = list.filter(
+      (c) => (world.conversations[c] as BenchConversation).type === (wantGroup ? 'group' : 'dm'),
+    );
+    if (pool.length) return pool[Math.floor(Math.random() * pool.length)] as number;
+  }
+  return list[Math.floor(Math.random() * list.length)] as number;
 }
 
 /**
@@ -481,7 +495,7 @@ export async function sendAtRate(
         if (!c || c.sends >= perConnLimit || c.closedAt !== null) continue;
         const user = conns.world.users[c.user] as BenchUser;
         if (user.conversations.length === 0) continue;
-        const conv = user.conversations[Math.floor(Math.random() * user.conversations.length)] as number;
+        const conv = pickConversation(conns.world, user, opts.groupShare);
         if (conns.send(c.idx, conv) >= 0) sentOne = true;
       }
       if (!sentOne) skipped++;

@@ -1,0 +1,344 @@
+/**
+ * Chaos under steady load: each scenario runs the load generator at a steady rate, injects one fault, keeps
+ * sending through it, then accounts for every acked message (zero LOST, zero DUPLICATED, unread counts exact)
+ * and reports how long delivery took to resume. Plus poison records (dead-letter topic, no stall) and the
+ * WebSocket fuzzer.
+ *
+ * Faults: kill the persist function's busy execution environment mid-batch; kill -9 Kafka and start it again;
+ * restart Cassandra; restart Redis (the service faults go through the services manager and disturb everyone
+ * using the shared services, so they run only in `npm run chaos`, never inside `npm test`).
+ */
+import { randomUUID } from 'node:crypto';
+import { type ChatRecord, type DeadLetterRecord, topics } from '@chat/functions/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+import { defaultTargets } from './baselines/raw.ts';
+import type { Api } from './client.ts';
+import {
+  type BenchUser,
+  Connections,
+  type LoadResult,
+  sendAtRate,
+  summarizeLoad,
+  verifyHistory,
+  type World,
+} from './load.ts';
+import { log, Progress } from './progress.ts';
+import type { RuntimeHandle } from './runtime.ts';
+import { killService, restartService, startService } from './services.ts';
+
+export type FaultName = 'persist-env-kill' | 'kafka-kill9' | 'cassandra-restart' | 'redis-restart';
+
+export interface ChaosScenarioOptions {
+  fault: FaultName;
+  connections: number;
+  rate: number;
+  /** Seconds of load before the fault and after the fault (recovery), at least. */
+  beforeSec: number;
+  afterSec: number;
+  drainTimeoutSec: number;
+}
+
+export interface ChaosScenarioResult {
+  fault: FaultName;
+  /** What was done, with timings relative to the fault. */
+  actions: string[];
+  faultAtSec: number;
+  /** Service back (restart done) after the fault, seconds; null for in-runtime faults. */
+  serviceBackAfterSec: number | null;
+  /** From the fault to the first delivery of a message sent after the fault, seconds. */
+  deliveryResumedAfterSec: number | null;
+  /** Sends refused while the fault lasted (the client sees `error` frames; nothing was acked for them). */
+  refusedDuringFault: number;
+  /** Worst send→delivery latency of a message sent within ±5 s of the fault (ms). */
+  worstLatencyAroundFaultMs: number | null;
+  load: LoadResult;
+  unreadExact: boolean;
+  ok: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function injectFault(
+  fault: FaultName,
+  rt: RuntimeHandle,
+  actions: string[],
+  t0: number,
+): Promise<number | null> {
+  const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  switch (fault) {
+    case 'persist-env-kill': {
+      // Kill whatever persist environment is mid-batch, a few times, 700 ms apart.
+      let killed = 0;
+      for (let i = 0; i < 5; i++) {
+        const n = await rt.killEnvironment('persistFanout', 'busy');
+        killed += n;
+        actions.push(`${at()}: SIGKILL ${n} busy persistFanout environment(s)`);
+        await sleep(700);
+      }
+      if (killed === 0) {
+        const n = await rt.killEnvironment('persistFanout', 'all');
+        actions.push(`${at()}: no environment was busy; SIGKILL ${n} persistFanout environment(s) (all)`);
+      }
+      return null;
+    }
+    case 'kafka-kill9': {
+      const pid = await killService('kafka');
+      actions.push(`${at()}: kill -9 Kafka (pid ${pid})`);
+      const tUp = performance.now();
+      await startService('kafka');
+      actions.push(
+        `${at()}: Kafka answers again (start took ${((performance.now() - tUp) / 1000).toFixed(1)} s)`,
+      );
+      return performance.now();
+    }
+    case 'cassandra-restart':
+    case 'redis-restart': {
+      const name = fault === 'redis-restart' ? 'redis' : 'cassandra';
+      actions.push(`${at()}: restarting ${name} through the services manager`);
+      await restartService(name);
+      actions.push(`${at()}: ${name} answers again`);
+      return performance.now();
+    }
+  }
+}
+
+export async function runChaosScenario(
+  world: World,
+  rt: RuntimeHandle,
+  o: ChaosScenarioOptions,
+  groupShare = 0.25,
+): Promise<ChaosScenarioResult> {
+  log(`chaos ${o.fault}: ${o.connections} connections at ${o.rate} msg/s`);
+  const conns = new Connections(world, rt.endpoints);
+  await conns.open(o.connections);
+  const sinceMs = Date.now();
+  const t0 = performance.now();
+  const actions: string[] = [];
+  let faultAt = 0;
+  let serviceBack: number | null = null;
+  let faultDone = false;
+  const c = conns.counters;
+  const total = o.beforeSec + o.afterSec;
+  const progress = new Progress({
+    label: `chaos ${o.fault}`,
+    totalSeconds: total,
+    status: () =>
+      `sent ${c.sent} acked ${c.acked} delivered ${c.deliveries} refused ${c.refused} dup ${c.duplicates}${faultAt && !faultDone ? ' [FAULT]' : ''}`,
+  }).start();
+  // Load runs in the background; the fault is injected after `beforeSec` and the load continues for at least
+  // `afterSec` after the fault is over (a service restart can take a while).
+  let stop = false;
+  const loadDone = sendAtRate(conns, { rate: o.rate, durationSec: 3600, groupShare, stop: () => stop });
+  await sleep(o.beforeSec * 1000);
+  faultAt = performance.now();
+  const refusedBefore = c.refused;
+  try {
+    serviceBack = await injectFault(o.fault, rt, actions, faultAt);
+  } finally {
+    faultDone = true;
+  }
+  const refusedDuringFault = c.refused - refusedBefore;
+  await sleep(o.afterSec * 1000);
+  stop = true;
+  const plan = await loadDone;
+  progress.stop();
+  log(`chaos ${o.fault}: draining (up to ${o.drainTimeoutSec} s)`);
+  const drain = await conns.drain(o.drainTimeoutSec * 1000);
+  const history = await verifyHistory(conns, sinceMs, true);
+  const load = summarizeLoad(
+    conns,
+    {
+      rate: o.rate,
+      durationSec: plan.sendWindowMs / 1000,
+      sendWindowMs: plan.sendWindowMs,
+      skipped: plan.skipped,
+    },
+    drain,
+    history,
+  );
+  let resumed: number | null = null;
+  let worst: number | null = null;
+  for (const m of conns.sent) {
+    if (m.sentAt > faultAt && m.firstDeliveryAt)
+      resumed = Math.min(resumed ?? Number.POSITIVE_INFINITY, m.firstDeliveryAt);
+    if (Math.abs(m.sentAt - faultAt) < 5_000 && m.lastDeliveryAt) {
+      worst = Math.max(worst ?? 0, m.lastDeliveryAt - m.sentAt);
+    }
+  }
+  await conns.closeAll();
+  const unreadExact = history.unreadMismatches.length === 0;
+  const result: ChaosScenarioResult = {
+    fault: o.fault,
+    actions,
+    faultAtSec: Math.round((faultAt - t0) / 100) / 10,
+    serviceBackAfterSec: serviceBack === null ? null : Math.round((serviceBack - faultAt) / 100) / 10,
+    deliveryResumedAfterSec: resumed === null ? null : Math.round((resumed - faultAt) / 100) / 10,
+    refusedDuringFault,
+    worstLatencyAroundFaultMs: worst === null ? null : Math.round(worst),
+    load,
+    unreadExact,
+    ok: load.lost === 0 && load.duplicated === 0 && unreadExact && resumed !== null && drain.complete,
+  };
+  log(
+    `chaos ${o.fault}: LOST ${load.lost} DUPLICATED ${load.duplicated} unread ${unreadExact ? 'exact' : 'WRONG'} ` +
+      `delivery resumed after ${result.deliveryResumedAfterSec ?? '—'} s → ${result.ok ? 'OK' : 'FAILED'}`,
+  );
+  return result;
+}
+
+export interface PoisonResult {
+  produced: number;
+  deadLettered: number;
+  /** Every poison record reached the dead-letter topic with a non-empty reason and its source coordinates. */
+  allWithReason: boolean;
+  reasons: string[];
+  /** Live load in the same partitions kept flowing: LOST/DUPLICATED of the load that ran alongside. */
+  load: LoadResult;
+  /** Worst delivery latency of live messages while the poison records were being processed (ms). */
+  worstLiveLatencyMs: number | null;
+  deadLetterWaitSec: number;
+  ok: boolean;
+}
+
+/**
+ * Produce poison records straight to the messages topic, keyed by live conversations (so they sit in the same
+ * partitions as live traffic), while the load runs; each must land on the dead-letter topic with a reason,
+ * and live messages behind them must keep flowing.
+ */
+export async function runPoison(
+  world: World,
+  rt: RuntimeHandle,
+  o: { connections: number; rate: number; seconds: number },
+): Promise<PoisonResult> {
+  log(`chaos poison-records: ${o.connections} connections at ${o.rate} msg/s`);
+  const t = defaultTargets();
+  const kafka = new Kafka({ clientId: 'bench-chaos', brokers: t.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const messagesTopic = process.env[topics.messages.envVar] || topics.messages.defaultName;
+  const dlqTopic = process.env[topics.deadLetter.envVar] || topics.deadLetter.defaultName;
+  const producer = kafka.producer();
+  const consumer = kafka.consumer({ groupId: `bench-dlq-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  const dead: DeadLetterRecord[] = [];
+  await Promise.all([producer.connect(), consumer.connect()]);
+  const conns = new Connections(world, rt.endpoints);
+  try {
+    await consumer.subscribe({ topic: dlqTopic, fromBeginning: false });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        try {
+          dead.push(JSON.parse(message.value?.toString() ?? 'null') as DeadLetterRecord);
+        } catch {
+          // a dead-letter record that is not JSON: counted as missing below
+        }
+      },
+    });
+    await Promise.race([joined, sleep(20_000)]);
+    await sleep(1_000); // a fresh group starts at the log end once assigned
+
+    await conns.open(o.connections);
+    const sinceMs = Date.now();
+    let stop = false;
+    const loadDone = sendAtRate(conns, { rate: o.rate, durationSec: 3600, stop: () => stop });
+    await sleep(2_000);
+    const conv = world.conversations[0];
+    const sender = world.users[conv?.members[0] ?? 0] as BenchUser;
+    const convId = conv?.id ?? 'none';
+    const validShape: ChatRecord = {
+      type: 'message.sent',
+      v: 1,
+      message: {
+        id: '01ARYZ6S41TSV4RRFFQ69G5FAV',
+        conversationId: convId,
+        senderId: sender.id,
+        clientMsgId: 'poison',
+        body: 'x',
+        sentAt: new Date().toISOString(),
+      },
+    };
+    const poison: { key: string | null; value: string | Buffer | null; why: string }[] = [
+      { key: convId, value: 'not json at all {', why: 'invalid JSON' },
+      { key: convId, value: JSON.stringify({ type: 'message.sent', v: 99 }), why: 'unknown version' },
+      { key: convId, value: JSON.stringify({ type: 'something.else', v: 1 }), why: 'unknown type' },
+      {
+        key: convId,
+        value: JSON.stringify({ ...validShape, message: { ...validShape.message, id: 'not-a-ulid' } }),
+        why: 'bad id',
+      },
+      {
+        key: convId,
+        value: JSON.stringify({ ...validShape, message: { ...validShape.message, body: '' } }),
+        why: 'empty body',
+      },
+      { key: convId, value: Buffer.from([0xff, 0xfe, 0x00, 0x01]), why: 'binary garbage' },
+      { key: convId, value: null, why: 'null value (tombstone)' },
+      { key: convId, value: JSON.stringify([1, 2, 3]), why: 'array' },
+    ];
+    const produced = await producer.send({
+      topic: messagesTopic,
+      acks: -1,
+      messages: poison.map((p) => ({ key: p.key, value: p.value })),
+    });
+    log(
+      `chaos poison-records: produced ${poison.length} poison records (${produced.map((r) => `p${r.partition}@${r.baseOffset}`).join(', ')})`,
+    );
+    const poisonAt = performance.now();
+    // The records of one send with one key sit in one partition at consecutive offsets.
+    const meta = produced[0];
+    const first = BigInt(meta?.baseOffset ?? '-1');
+    const isOurs = (d: DeadLetterRecord) =>
+      d.source.topic === messagesTopic &&
+      d.source.partition === meta?.partition &&
+      BigInt(d.source.offset) >= first &&
+      BigInt(d.source.offset) < first + BigInt(poison.length);
+    const tWait = performance.now();
+    while (dead.filter(isOurs).length < poison.length && performance.now() - tWait < 60_000) {
+      await sleep(200);
+    }
+    const deadLetterWaitSec = Math.round((performance.now() - tWait) / 100) / 10;
+    await sleep(Math.max(0, o.seconds * 1000 - (performance.now() - poisonAt)));
+    stop = true;
+    const plan = await loadDone;
+    const drain = await conns.drain(60_000);
+    const history = await verifyHistory(conns, sinceMs, true);
+    const load = summarizeLoad(
+      conns,
+      {
+        rate: o.rate,
+        durationSec: plan.sendWindowMs / 1000,
+        sendWindowMs: plan.sendWindowMs,
+        skipped: plan.skipped,
+      },
+      drain,
+      history,
+    );
+    let worst: number | null = null;
+    for (const m of conns.sent) {
+      if (m.sentAt >= poisonAt - 1000 && m.sentAt <= poisonAt + 10_000 && m.lastDeliveryAt) {
+        worst = Math.max(worst ?? 0, m.lastDeliveryAt - m.sentAt);
+      }
+    }
+    const ours = dead.filter(isOurs);
+    const allWithReason =
+      ours.length >= poison.length && ours.every((d) => typeof d.reason === 'string' && d.reason.length > 0);
+    const result: PoisonResult = {
+      produced: poison.length,
+      deadLettered: ours.length,
+      allWithReason,
+      reasons: ours.map((d) => d.reason.slice(0, 200)),
+      load,
+      worstLiveLatencyMs: worst === null ? null : Math.round(worst),
+      deadLetterWaitSec,
+      ok: allWithReason && load.lost === 0 && load.duplicated === 0 && drain.complete,
+    };
+    log(
+      `chaos poison-records: ${ours.length}/${poison.length} dead-lettered in ${deadLetterWaitSec} s; live LOST ${load.lost} DUPLICATED ${load.duplicated} → ${result.ok ? 'OK' : 'FAILED'}`,
+    );
+    return result;
+  } finally {
+    await conns.closeAll();
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+  }
+}
+
+export type { Api };

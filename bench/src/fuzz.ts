@@ -1,0 +1,261 @@
+/**
+ * WebSocket fuzzer: N generated hostile frames (fuzz-gen.ts) against a live runtime with the real handlers.
+ * Every frame gets exactly one answer, checked against the contract: an `error` frame with a string `code`
+ * (the connection stays open), or the connection closed with the contract's code (1009 too big, 1003 binary).
+ * Afterwards the runtime must still be alive and answer a ping.
+ */
+import type WebSocket from 'ws';
+import { type Api, openSocket } from './client.ts';
+import { FrameGenerator, type FuzzFrame } from './fuzz-gen.ts';
+import { pool, retrying } from './load.ts';
+import { log, Progress } from './progress.ts';
+import type { RuntimeHandle } from './runtime.ts';
+import { jsonSummary, Recorder } from './stats.ts';
+
+export interface FuzzOptions {
+  frames: number;
+  connections: number;
+  seed: number;
+  /** Per connection; the runtime answers `rate_limited` above 20 frames/s. */
+  framesPerSecondPerConnection: number;
+  answerTimeoutMs: number;
+  /** Hard bound on the whole run. */
+  budgetMs: number;
+}
+
+export interface FuzzFailure {
+  index: number;
+  category: string;
+  expected: string;
+  got: string;
+  frame: string;
+}
+
+export interface FuzzResult {
+  seed: number;
+  framesSent: number;
+  byCategory: Record<string, number>;
+  answers: { errorFrames: number; closes: Record<string, number>; errorCodes: Record<string, number> };
+  /** Answers that break the contract (not an error frame, wrong close code, a close instead of an error). */
+  violations: number;
+  unanswered: number;
+  failures: FuzzFailure[];
+  reconnects: number;
+  answerLatencyMs: ReturnType<typeof jsonSummary>;
+  runtimeAlive: boolean;
+  pingAfter: boolean;
+  functionErrors: Record<string, number> | null;
+  durationSec: number;
+  ok: boolean;
+}
+
+interface Waiter {
+  resolve: (a: { kind: 'message'; raw: string } | { kind: 'close'; code: number }) => void;
+}
+
+interface FuzzConn {
+  ws: WebSocket | null;
+  waiter: Waiter | null;
+  pending: ({ kind: 'message'; raw: string } | { kind: 'close'; code: number })[];
+}
+
+const describeFrame = (f: FuzzFrame): string => {
+  const p = f.payload;
+  if ('text' in p) return p.text.length > 300 ? `${p.text.slice(0, 300)}… (${p.text.length} chars)` : p.text;
+  if ('binary' in p) return `<binary ${p.binary.length} bytes>`;
+  if ('rawText' in p) return `<text frame, raw bytes ${p.rawText.toString('hex')}>`;
+  return `<${p.fragments.length} fragments>`;
+};
+
+export async function runFuzz(
+  rt: RuntimeHandle,
+  api: Api,
+  accessToken: () => string,
+  conversationIds: string[],
+  opts: FuzzOptions,
+): Promise<FuzzResult> {
+  const gen = new FrameGenerator(opts.seed, conversationIds);
+  const byCategory: Record<string, number> = {};
+  const closes: Record<string, number> = {};
+  const errorCodes: Record<string, number> = {};
+  const failures: FuzzFailure[] = [];
+  const latency = new Recorder(opts.frames);
+  let errorFrames = 0;
+  let violations = 0;
+  let unanswered = 0;
+  let reconnects = 0;
+  let sent = 0;
+  const t0 = performance.now();
+  const deadline = t0 + opts.budgetMs;
+
+  const connect = async (c: FuzzConn) => {
+    const { ws } = await retrying(async () => {
+      const { ticket } = await api.ticket(accessToken());
+      return openSocket(rt.endpoints.wsUrl, ticket, () => {});
+    }, 5);
+    ws.removeAllListeners('message');
+    ws.on('message', (data, isBinary) =>
+      push(c, { kind: 'message', raw: isBinary ? '<binary>' : data.toString() }),
+    );
+    ws.on('close', (code) => push(c, { kind: 'close', code }));
+    ws.on('error', () => {});
+    c.ws = ws;
+  };
+  const push = (c: FuzzConn, a: FuzzConn['pending'][number]) => {
+    if (c.waiter) {
+      const w = c.waiter;
+      c.waiter = null;
+      w.resolve(a);
+    } else c.pending.push(a);
+  };
+  const next = (c: FuzzConn, timeoutMs: number) =>
+    new Promise<FuzzConn['pending'][number] | null>((resolve) => {
+      const queued = c.pending.shift();
+      if (queued) return resolve(queued);
+      const t = setTimeout(() => {
+        c.waiter = null;
+        resolve(null);
+      }, timeoutMs);
+      c.waiter = {
+        resolve: (a) => {
+          clearTimeout(t);
+          resolve(a);
+        },
+      };
+    });
+  const fail = (f: FuzzFrame, got: string) => {
+    violations++;
+    if (failures.length < 50) {
+      failures.push({
+        index: f.index,
+        category: f.category,
+        expected: f.expect.kind === 'error' ? 'error frame' : `close ${f.expect.codes.join('/')}`,
+        got: got.slice(0, 300),
+        frame: describeFrame(f),
+      });
+    }
+  };
+
+  const progress = new Progress({
+    label: 'fuzz',
+    totalSeconds: Math.round(opts.frames / (opts.connections * opts.framesPerSecondPerConnection)),
+    status: () =>
+      `frames ${sent}/${opts.frames} violations ${violations} unanswered ${unanswered} reconnects ${reconnects}`,
+  }).start();
+
+  const conns: FuzzConn[] = Array.from({ length: opts.connections }, () => ({
+    ws: null,
+    waiter: null,
+    pending: [],
+  }));
+  await pool(conns, 8, connect);
+  const minGapMs = 1000 / opts.framesPerSecondPerConnection;
+
+  await Promise.all(
+    conns.map(async (c) => {
+      while (sent < opts.frames && performance.now() < deadline) {
+        const f = gen.next();
+        sent++;
+        byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
+        if (!c.ws || c.ws.readyState !== c.ws.OPEN) {
+          reconnects++;
+          c.pending = [];
+          await connect(c);
+        }
+        const ws = c.ws as WebSocket;
+        const started = performance.now();
+        const p = f.payload;
+        try {
+          if ('text' in p) ws.send(p.text);
+          else if ('binary' in p) ws.send(p.binary, { binary: true });
+          else if ('rawText' in p) ws.send(p.rawText, { binary: false });
+          else {
+            for (const [k, frag] of p.fragments.entries())
+              ws.send(frag, { fin: k === p.fragments.length - 1 });
+          }
+        } catch (err) {
+          fail(f, `send threw: ${err instanceof Error ? err.message : String(err)}`);
+          continue;
+        }
+        const a = await next(c, opts.answerTimeoutMs);
+        latency.add(performance.now() - started);
+        if (a === null) {
+          unanswered++;
+          fail(f, 'no answer');
+        } else if (a.kind === 'close') {
+          closes[a.code] = (closes[a.code] ?? 0) + 1;
+          if (f.expect.kind !== 'close' || !f.expect.codes.includes(a.code)) fail(f, `close ${a.code}`);
+          c.ws = null;
+        } else {
+          let parsed: { type?: unknown; code?: unknown; message?: unknown } | null = null;
+          try {
+            parsed = JSON.parse(a.raw);
+          } catch {
+            // not JSON: a violation
+          }
+          if (
+            parsed?.type === 'error' &&
+            typeof parsed.code === 'string' &&
+            typeof parsed.message === 'string'
+          ) {
+            errorFrames++;
+            errorCodes[parsed.code] = (errorCodes[parsed.code] ?? 0) + 1;
+            if (f.expect.kind !== 'error') {
+              // An error frame where a close was due: wait briefly for the close that must follow.
+              const after = await next(c, 1_000);
+              if (after?.kind === 'close' && f.expect.codes.includes(after.code)) {
+                closes[after.code] = (closes[after.code] ?? 0) + 1;
+                c.ws = null;
+              } else fail(f, `error frame ${a.raw}`);
+            }
+          } else {
+            fail(f, a.raw);
+          }
+        }
+        const wait = minGapMs - (performance.now() - started);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+    }),
+  );
+  progress.stop();
+  for (const c of conns) c.ws?.terminate();
+
+  // Still alive and still serving?
+  let pingAfter = false;
+  try {
+    const { ticket } = await api.ticket(accessToken());
+    let resolvePong: (ok: boolean) => void = () => {};
+    const pong = new Promise<boolean>((r) => {
+      resolvePong = r;
+    });
+    const { ws } = await openSocket(rt.endpoints.wsUrl, ticket, (ev) => {
+      if (ev.type === 'pong') resolvePong(true);
+    });
+    ws.send(JSON.stringify({ action: 'ping' }));
+    pingAfter = await Promise.race([pong, new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+    ws.close();
+  } catch (err) {
+    log(`fuzz: health check failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const metrics = await rt.metrics().catch(() => null);
+  const functionErrors = metrics
+    ? Object.fromEntries(Object.entries(metrics).map(([n, m]) => [n, m.errors + m.timeouts]))
+    : null;
+  const runtimeAlive = rt.alive();
+  return {
+    seed: opts.seed,
+    framesSent: sent,
+    byCategory,
+    answers: { errorFrames, closes, errorCodes },
+    violations,
+    unanswered,
+    failures,
+    reconnects,
+    answerLatencyMs: jsonSummary(latency.summary()),
+    runtimeAlive,
+    pingAfter,
+    functionErrors,
+    durationSec: Math.round((performance.now() - t0) / 100) / 10,
+    ok: violations === 0 && unanswered === 0 && runtimeAlive && pingAfter && sent >= opts.frames,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The system under test, seen from the bench: the local runtime (API Gateway + Lambda + Kafka ESM emulator)
+ * in a child process of its own, so that its CPU and memory are measured apart from the load generator's,
+ * and the backing services through the services manager.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Endpoints } from './client.ts';
+import type { HostReply, HostRequest, HostStart } from './runtime-host.ts';
+
+export interface DurationStats {
+  count: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface FunctionStats {
+  invocations: number;
+  errors: number;
+  timeouts: number;
+  coldStarts: number;
+  init: DurationStats;
+  duration: DurationStats;
+  environments?: { total: number; busy: number; idle: number };
+}
+
+export interface RuntimeHandle {
+  endpoints: Endpoints;
+  /** Root pid of the runtime (sampled with its descendants), or null for an external runtime. */
+  pid: number | null;
+  metrics(): Promise<Record<string, FunctionStats> | null>;
+  resetMetrics(): Promise<void>;
+  /** Kill execution environments of a function (SIGKILL); returns how many died. */
+  killEnvironment(fn: string, target?: 'busy' | 'idle' | 'all'): Promise<number>;
+  /** Whether the runtime process is still alive (for the fuzzer's "never crashes"). */
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A runtime that someone else started: endpoints only, no metrics, no kill switch. */
+export function externalRuntime(endpoints: Endpoints): RuntimeHandle {
+  return {
+    endpoints,
+    pid: null,
+    metrics: async () => null,
+    resetMetrics: async () => {},
+    killEnvironment: async () => {
+      throw new Error('cannot kill environments of a runtime the bench did not start');
+    },
+    alive: () => true,
+    stop: async () => {},
+  };
+}
+
+/**
+ * Start the runtime in a child process (tsx loader) on free ports. `handlerOverrides` maps function names to
+ * handler files (absolute paths), e.g. a no-op handler for the raw WebSocket echo baseline.
+ */
+export async function spawnRuntime(
+  opts: {
+    handlerOverrides?: Record<string, string>;
+    env?: Record<string, string>;
+    startTimeoutMs?: number;
+  } = {},
+): Promise<RuntimeHandle> {
+  const start: HostStart = { handlerOverrides: opts.handlerOverrides ?? {} };
+  const child: ChildProcess = fork(path.join(here, 'runtime-host.ts'), [JSON.stringify(start)], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderrTail = (stderrTail + d.toString()).slice(-4000);
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  let nextId = 1;
+  const pending = new Map<number, (r: HostReply) => void>();
+  child.on('message', (m: HostReply) => {
+    if ('id' in m && m.id !== undefined) {
+      pending.get(m.id)?.(m);
+      pending.delete(m.id);
+    }
+  });
+  const request = (req: WithoutId<HostRequest>, timeoutMs = 30_000): Promise<HostReply> => {
+    if (exited) return Promise.reject(new Error('runtime process has exited'));
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`runtime host did not answer ${req.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      pending.set(id, (r) => {
+        clearTimeout(t);
+        if (r.type === 'error') reject(new Error(r.message));
+        else resolve(r);
+      });
+      child.send({ ...req, id } as HostRequest);
+    });
+  };
+
+  const ready = await new Promise<Extract<HostReply, { type: 'ready' }>>((resolve, reject) => {
+    const t = setTimeout(
+      () =>
+        reject(new Error(`runtime did not start within ${opts.startTimeoutMs ?? 120_000} ms\n${stderrTail}`)),
+      opts.startTimeoutMs ?? 120_000,
+    );
+    child.on('message', (m: HostReply) => {
+      if (m.type === 'ready') {
+        clearTimeout(t);
+        resolve(m);
+      } else if (m.type === 'error' && m.id === undefined) {
+        clearTimeout(t);
+        reject(new Error(`runtime failed to start: ${m.message}\n${stderrTail}`));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`runtime exited with ${code} while starting\n${stderrTail}`));
+    });
+  });
+
+  return {
+    endpoints: { wsUrl: ready.wsUrl, httpUrl: ready.httpUrl },
+    pid: child.pid ?? null,
+    async metrics() {
+      const r = await request({ type: 'metrics' });
+      return r.type === 'metrics' ? r.metrics : null;
+    },
+    async resetMetrics() {
+      await request({ type: 'resetMetrics' });
+    },
+    async killEnvironment(fn, target = 'busy') {
+      const r = await request({ type: 'kill', fn, target });
+      return r.type === 'killed' ? r.count : 0;
+    },
+    alive: () => !exited,
+    async stop() {
+      if (exited) return;
+      await request({ type: 'stop' }, 30_000).catch(() => {});
+      await new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}
