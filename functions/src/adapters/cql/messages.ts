@@ -132,7 +132,13 @@ export async function persistMessages(
   }
   await mapLimit(writes, CONCURRENCY, (w) => write(w.query, w.params));
 
-  if (plan.lastMessage) await advanceConversation(conversationId, rawLastSeq, plan.lastSeq, plan.lastMessage);
+  if (!current) {
+    // The send path checks membership, so this is a bug or a deleted conversation: keep the rows (nobody can
+    // read them without membership) and do not create a half conversation row.
+    logger.error('persist: messages for a conversation that does not exist', { conversationId });
+  } else if (plan.lastMessage) {
+    await advanceConversation(conversationId, rawLastSeq, plan.lastSeq, plan.lastMessage);
+  }
   return { stored: plan.rows, duplicates: plan.duplicates };
 }
 
@@ -158,7 +164,7 @@ async function advanceConversation(
     );
     if (applied) return;
     if (!row?.keys().includes('last_seq')) {
-      logger.error('persist: message for a conversation that does not exist', { conversationId });
+      logger.error('persist: the conversation row vanished', { conversationId });
       return;
     }
     const now = row.last_seq ?? null;

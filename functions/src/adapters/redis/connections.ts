@@ -85,10 +85,11 @@ export async function touchConnection(
   const [, refreshed] = await Promise.all([
     r.pexpire(connKey(connectionId), ttlMs + graceMs),
     r.eval(REFRESH_SCRIPT, 1, userConnsKey(userId), connectionId, now, expiry, ttlMs + graceMs),
-    // XX: never re-add a connection the sweeper has just removed.
-    r.zadd(EXPIRY_KEY, 'XX', expiry, connectionId),
   ]);
-  return Number(refreshed) === 1 ? userId : null;
+  if (Number(refreshed) !== 1) return null;
+  // XX: never re-add a connection the sweeper has just removed.
+  await r.zadd(EXPIRY_KEY, 'XX', expiry, connectionId);
+  return userId;
 }
 
 /** Pushes a live connection's expiry forward; a lapsed or removed one stays as it is (returns 0). */
