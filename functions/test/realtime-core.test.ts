@@ -11,7 +11,11 @@ import { planPersist, unreadCount } from '#core/persist.ts';
 import { connect, disconnect, sweep } from '#core/presence.ts';
 import { FakeWorld, message } from './support/fake-ports.ts';
 
-const noState = { lastSeq: 0, existingSeqs: new Map<string, number>(), clientOwners: new Map<string, string>() };
+const noState = {
+  lastSeq: 0,
+  existingSeqs: new Map<string, number>(),
+  clientOwners: new Map<string, string>(),
+};
 
 describe('planPersist', () => {
   it('numbers new messages after last_seq, in order', () => {
@@ -63,11 +67,17 @@ describe('planPersist', () => {
     expect(stored.rows).toEqual([]);
     expect(stored.duplicates.map((d) => d.id)).toEqual([message(2).id]);
 
-    const inBatch = planPersist([message(1, { clientMsgId: 'x' }), message(2, { clientMsgId: 'x' })], noState);
+    const inBatch = planPersist(
+      [message(1, { clientMsgId: 'x' }), message(2, { clientMsgId: 'x' })],
+      noState,
+    );
     expect(inBatch.rows.map((r) => r.message.id)).toEqual([message(1).id]);
     expect(inBatch.duplicates.map((d) => d.id)).toEqual([message(2).id]);
     // Another sender may use the same clientMsgId.
-    const otherSender = planPersist([message(1, { clientMsgId: 'x' }), message(2, { clientMsgId: 'x', senderId: 'bob' })], noState);
+    const otherSender = planPersist(
+      [message(1, { clientMsgId: 'x' }), message(2, { clientMsgId: 'x', senderId: 'bob' })],
+      noState,
+    );
     expect(otherSender.rows).toHaveLength(2);
   });
 
@@ -94,7 +104,11 @@ describe('sendMessage', () => {
 
   it('publishes a message keyed to the conversation and acks its id', async () => {
     const w = world();
-    const ack = await sendMessage(w.ports(), { userId: 'alice' }, { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' });
+    const ack = await sendMessage(
+      w.ports(),
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+    );
     expect(ack).toMatchObject({ type: 'ack', clientMsgId: 'm1', conversationId: 'c1' });
     expect(w.published).toHaveLength(1);
     const sent = w.published[0]?.message;
@@ -105,8 +119,16 @@ describe('sendMessage', () => {
   it('acks a resend with the same message id without publishing again', async () => {
     const w = world();
     const p = w.ports();
-    const a = await sendMessage(p, { userId: 'alice' }, { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' });
-    const b = await sendMessage(p, { userId: 'alice' }, { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' });
+    const a = await sendMessage(
+      p,
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+    );
+    const b = await sendMessage(
+      p,
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+    );
     expect(b.messageId).toBe(a.messageId);
     expect(w.published).toHaveLength(1);
   });
@@ -119,7 +141,11 @@ describe('sendMessage', () => {
       sendMessage(p, { userId: 'alice' }, { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' }),
     ).rejects.toMatchObject({ name: 'KafkaJSConnectionError' });
     expect(w.published).toHaveLength(0);
-    const ack = await sendMessage(p, { userId: 'alice' }, { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' });
+    const ack = await sendMessage(
+      p,
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+    );
     expect(w.published.map((r) => r.message.id)).toEqual([ack.messageId]);
   });
 
@@ -144,7 +170,11 @@ describe('sendMessage', () => {
 
   it('refuses a non-member with not_member', async () => {
     const w = world();
-    const error = await sendMessage(w.ports(), { userId: 'mallory' }, { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' }).catch((e) => e);
+    const error = await sendMessage(
+      w.ports(),
+      { userId: 'mallory' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+    ).catch((e) => e);
     expect(error).toBeInstanceOf(ChatError);
     expect(error.code).toBe('not_member');
     expect(w.published).toHaveLength(0);
@@ -199,7 +229,9 @@ describe('persistAndFanOut', () => {
     expect(result.failed).toBe(1);
     expect(w.connections.has('k1')).toBe(false);
     expect(w.lastSeen.has('carol')).toBe(true);
-    expect(w.eventsFor('a1')).toContainEqual(expect.objectContaining({ type: 'presence', userId: 'carol', online: false }));
+    expect(w.eventsFor('a1')).toContainEqual(
+      expect.objectContaining({ type: 'presence', userId: 'carol', online: false }),
+    );
   });
 
   it('rejects when the store is down (so the batch is retried) and delivers once it is back', async () => {
@@ -229,11 +261,18 @@ describe('typing and markRead', () => {
     const p = w.ports();
     const results = [];
     for (let i = 0; i < limits.typingPerSecond + 2; i++) {
-      results.push(await typing(p, { userId: 'alice', connectionId: 'a1' }, { conversationId: 'c1', state: 'start' }));
+      results.push(
+        await typing(p, { userId: 'alice', connectionId: 'a1' }, { conversationId: 'c1', state: 'start' }),
+      );
     }
     expect(results.filter(Boolean)).toHaveLength(limits.typingPerSecond);
     expect(w.eventsFor('b1')).toHaveLength(limits.typingPerSecond);
-    expect(w.eventsFor('b1')[0]).toEqual({ type: 'typing', conversationId: 'c1', userId: 'alice', state: 'start' });
+    expect(w.eventsFor('b1')[0]).toEqual({
+      type: 'typing',
+      conversationId: 'c1',
+      userId: 'alice',
+      state: 'start',
+    });
     expect(w.eventsFor('a1')).toEqual([]);
     expect(w.eventsFor('a2')).toEqual([]);
     await expect(
@@ -246,7 +285,11 @@ describe('typing and markRead', () => {
     const p = w.ports();
     await persistAndFanOut(p, [message(1, { senderId: 'alice' }), message(2, { senderId: 'alice' })]);
     w.pushes = [];
-    const r = await markRead(p, { userId: 'bob', connectionId: 'b1' }, { conversationId: 'c1', messageId: message(2).id });
+    const r = await markRead(
+      p,
+      { userId: 'bob', connectionId: 'b1' },
+      { conversationId: 'c1', messageId: message(2).id },
+    );
     expect(r.lastReadId).toBe(message(2).id);
     expect(w.eventsFor('a1')).toEqual([{ type: 'receipt', conversationId: 'c1', ...r }]);
     expect(w.eventsFor('b1')).toEqual([]);
@@ -277,7 +320,9 @@ describe('presence', () => {
     const w = setup();
     const p = w.ports();
     expect(await connect(p, { connectionId: 'a1', userId: 'alice' })).toEqual({ firstConnection: true });
-    expect(w.eventsFor('b1')).toEqual([{ type: 'presence', userId: 'alice', online: true, lastSeenAt: null }]);
+    expect(w.eventsFor('b1')).toEqual([
+      { type: 'presence', userId: 'alice', online: true, lastSeenAt: null },
+    ]);
     expect(w.eventsFor('d1')).toEqual([]);
     expect(w.eventsFor('a1')).toEqual([]);
     expect(await connect(p, { connectionId: 'a2', userId: 'alice' })).toEqual({ firstConnection: false });

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql, read } from '#adapters/cql/client.ts';
 import { getMessage, listMessages, messageSeq, persistMessages } from '#adapters/cql/messages.ts';
 import { advanceReadPointer, getReadPointer, listReceipts } from '#adapters/cql/read-pointers.ts';
-import { claimClientMsgId, markPublished } from '#adapters/redis/client-messages.ts';
 import { closeRedis, redis } from '#adapters/redis/client.ts';
+import { claimClientMsgId, markPublished } from '#adapters/redis/client-messages.ts';
 import {
   addConnection,
   connectionsOf,
@@ -39,7 +39,9 @@ afterAll(async () => {
 describe('tickets', () => {
   it('a ticket admits its user once', async () => {
     const { ticket, expiresAt } = await issueTicket(alice.id);
-    expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now() + (limits.wsTicketTtlSeconds - 2) * 1000);
+    expect(new Date(expiresAt).getTime()).toBeGreaterThan(
+      Date.now() + (limits.wsTicketTtlSeconds - 2) * 1000,
+    );
     expect(await consumeTicket(ticket)).toEqual({ userId: alice.id });
     expect(await consumeTicket(ticket)).toBeNull();
   });
@@ -68,7 +70,11 @@ describe('connections and presence', () => {
     expect(await presenceOf([alice.id])).toEqual([{ userId: alice.id, online: true, lastSeenAt: null }]);
     expect(await touchConnection(a1)).toBe(alice.id);
 
-    expect(await removeConnection(a1)).toMatchObject({ connectionId: a1, userId: alice.id, lastConnection: false });
+    expect(await removeConnection(a1)).toMatchObject({
+      connectionId: a1,
+      userId: alice.id,
+      lastConnection: false,
+    });
     expect(await removeConnection(a1)).toBeNull();
     const last = await removeConnection(a2);
     expect(last).toMatchObject({ userId: alice.id, lastConnection: true });
@@ -107,10 +113,19 @@ describe('client message ids', () => {
   it('the first claim wins; later claims see its id and whether it was published', async () => {
     const conv = `cmid-${run}`;
     const first = newId();
-    expect(await claimClientMsgId(conv, alice.id, 'x', first)).toEqual({ messageId: first, published: false });
-    expect(await claimClientMsgId(conv, alice.id, 'x', newId())).toEqual({ messageId: first, published: false });
+    expect(await claimClientMsgId(conv, alice.id, 'x', first)).toEqual({
+      messageId: first,
+      published: false,
+    });
+    expect(await claimClientMsgId(conv, alice.id, 'x', newId())).toEqual({
+      messageId: first,
+      published: false,
+    });
     await markPublished(conv, alice.id, 'x', first);
-    expect(await claimClientMsgId(conv, alice.id, 'x', newId())).toEqual({ messageId: first, published: true });
+    expect(await claimClientMsgId(conv, alice.id, 'x', newId())).toEqual({
+      messageId: first,
+      published: true,
+    });
     const other = newId();
     expect(await claimClientMsgId(conv, bob.id, 'x', other)).toEqual({ messageId: other, published: false });
   });
@@ -119,12 +134,26 @@ describe('client message ids', () => {
 describe('persistMessages', () => {
   const msg = (conversationId: string, senderId: string, clientMsgId: string, at = Date.now()): Message => {
     const id = newId(at);
-    return { id, conversationId, senderId, clientMsgId, body: `body ${clientMsgId}`, sentAt: new Date(at).toISOString() };
+    return {
+      id,
+      conversationId,
+      senderId,
+      clientMsgId,
+      body: `body ${clientMsgId}`,
+      sentAt: new Date(at).toISOString(),
+    };
   };
   const lastSeqOf = async (conversationId: string) => {
-    const rs = await read('SELECT last_seq, last_message_id, last_message FROM conversations WHERE conversation_id = ?', [conversationId]);
+    const rs = await read(
+      'SELECT last_seq, last_message_id, last_message FROM conversations WHERE conversation_id = ?',
+      [conversationId],
+    );
     const r = rs.first();
-    return { lastSeq: Number(r?.last_seq), lastMessageId: r?.last_message_id as string, lastMessage: r?.last_message as string };
+    return {
+      lastSeq: Number(r?.last_seq),
+      lastMessageId: r?.last_message_id as string,
+      lastMessage: r?.last_message as string,
+    };
   };
 
   it('stores new messages with seqs, advances the conversation, and redelivery changes nothing', async () => {
@@ -136,7 +165,11 @@ describe('persistMessages', () => {
       [m1.id, 1, true],
       [m2.id, 2, true],
     ]);
-    expect(await lastSeqOf(conv)).toEqual({ lastSeq: 2, lastMessageId: m2.id, lastMessage: JSON.stringify(m2) });
+    expect(await lastSeqOf(conv)).toEqual({
+      lastSeq: 2,
+      lastMessageId: m2.id,
+      lastMessage: JSON.stringify(m2),
+    });
     expect(await getMessage(conv, m1.id)).toEqual(m1);
 
     const again = await persistMessages(conv, [m1, m2]);
@@ -174,7 +207,8 @@ describe('persistMessages', () => {
     const conv = await group(alice, [bob]);
     const t0 = Date.now() - 3 * BUCKET_MS;
     const all: Message[] = [];
-    for (let i = 0; i < 7; i++) all.push(msg(conv, alice.id, `h${i}`, t0 + Math.floor(i / 2) * BUCKET_MS + i));
+    for (let i = 0; i < 7; i++)
+      all.push(msg(conv, alice.id, `h${i}`, t0 + Math.floor(i / 2) * BUCKET_MS + i));
     await persistMessages(conv, all);
 
     const page1 = await listMessages(conv, { limit: 3 });
@@ -208,6 +242,8 @@ describe('read pointers', () => {
     const racers = [p(7), p(9), p(8), p(6)];
     await Promise.all(racers.map((r) => advanceReadPointer(conv, alice.id, r)));
     expect((await getReadPointer(conv, alice.id))?.lastReadSeq).toBe(9);
-    expect(await listReceipts(conv)).toEqual([{ userId: alice.id, lastReadId: racers[1]?.lastReadId, readAt: at }]);
+    expect(await listReceipts(conv)).toEqual([
+      { userId: alice.id, lastReadId: racers[1]?.lastReadId, readAt: at },
+    ]);
   });
 });

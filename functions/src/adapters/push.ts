@@ -99,10 +99,11 @@ export async function pushToConnections(
           logger.info('push: connection gone, removed', { connectionId });
         } else {
           failed++;
-          const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+          const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
           logger.warn('push: delivery failed, skipping connection', {
             connectionId,
             errorName: e?.name,
+            errorCode: e?.code,
             statusCode: e?.$metadata?.httpStatusCode,
           });
         }

@@ -41,7 +41,8 @@ export function wsEvent(
   connId: string,
   options: { body?: string; query?: Record<string, string> } = {},
 ): WsEvent {
-  const eventType = routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE';
+  const eventType =
+    routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE';
   const now = Date.now();
   const requestId = `req-${now}-${++counter}`;
   const requestContext = {
@@ -81,7 +82,9 @@ export function kafkaEvent(
   const byPartition: Record<string, unknown[]> = {};
   records.forEach((r, i) => {
     const partition = r.partition ?? 0;
-    const list = (byPartition[`${topic}-${partition}`] ??= []);
+    const key = `${topic}-${partition}`;
+    const list = byPartition[key] ?? [];
+    byPartition[key] = list;
     list.push({
       topic,
       partition,
@@ -93,7 +96,11 @@ export function kafkaEvent(
       headers: [],
     });
   });
-  return { eventSource: 'SelfManagedKafka' as const, bootstrapServers: '127.0.0.1:9092', records: byPartition } as never;
+  return {
+    eventSource: 'SelfManagedKafka' as const,
+    bootstrapServers: '127.0.0.1:9092',
+    records: byPartition,
+  } as never;
 }
 
 export const sentRecord = (message: Message) => ({ type: 'message.sent', v: 1, message });

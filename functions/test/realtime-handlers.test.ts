@@ -1,0 +1,341 @@
+/**
+ * Integration tests of the realtime Lambda handlers, called with API Gateway- and ESM-shaped events, against the
+ * real Redis, Kafka and Cassandra. This file uses its own Kafka topics (unique names through the topic env
+ * vars) so that it reads back exactly what it produced. Pushes go to a closed port here (a client that cannot
+ * be reached must never fail anything); delivery over real sockets is in realtime.e2e.test.ts.
+ */
+
+import { Kafka, type KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeCql, read } from '#adapters/cql/client.ts';
+import { getConversation } from '#adapters/cql/conversations.ts';
+import { closeProducer } from '#adapters/kafka/producer.ts';
+import { closeRedis } from '#adapters/redis/client.ts';
+import { presenceOf, touchConnection } from '#adapters/redis/connections.ts';
+import { issueTicket } from '#adapters/redis/tickets.ts';
+import { DeadLetterRecord, MessageSentRecord } from '#contracts/kafka.ts';
+import { limits } from '#contracts/limits.ts';
+import type { User } from '#contracts/models.ts';
+import { bucketOf, idTime, newId } from '#core/ids.ts';
+import { handler as persistHandler } from '#handlers/kafka/persist-fanout.ts';
+import { handler as connectHandler } from '#handlers/ws/connect.ts';
+import { handler as defaultHandler } from '#handlers/ws/default.ts';
+import { handler as disconnectHandler } from '#handlers/ws/disconnect.ts';
+import { handler as pingHandler } from '#handlers/ws/ping.ts';
+import { handler as sendHandler } from '#handlers/ws/send-message.ts';
+import type { WsResult } from '#lib/ws.ts';
+import {
+  connectionId,
+  group,
+  kafkaEvent,
+  runId,
+  sentRecord,
+  users,
+  wsEvent,
+} from './support/realtime-fixtures.ts';
+
+const run = runId();
+const messagesTopic = `test.rt.${run}.messages`;
+const dlqTopic = `test.rt.${run}.dlq`;
+const kafka = new Kafka({
+  clientId: `rt-test-${run}`,
+  brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+  logLevel: 1,
+});
+
+const savedEnv = { ...process.env };
+let alice: User;
+let bob: User;
+let mallory: User;
+let conv: string;
+
+beforeAll(async () => {
+  process.env.KAFKA_TOPIC_MESSAGES = messagesTopic;
+  process.env.KAFKA_TOPIC_DLQ = dlqTopic;
+  process.env.WS_MANAGEMENT_ENDPOINT = 'http://127.0.0.1:1';
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: messagesTopic, numPartitions: 2 },
+      { topic: dlqTopic, numPartitions: 1 },
+    ],
+  });
+  await admin.disconnect();
+  [alice, bob, mallory] = (await users(`rh${run}`, 'alice', 'bob', 'mallory')) as [User, User, User];
+  conv = await group(alice, [bob]);
+});
+
+afterAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [messagesTopic, dlqTopic] }).catch(() => undefined);
+  await admin.disconnect();
+  await Promise.all([closeProducer(), closeCql(), closeRedis()]);
+  process.env = savedEnv;
+});
+
+/** Every record currently on a topic (a fresh consumer group reads from the beginning until idle). */
+async function readTopic(topic: string, expected: number, timeoutMs = 15_000): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `rt-test-${run}-${topic}-${Date.now()}` });
+  const got: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push(message);
+        if (got.length >= expected) {
+          clearTimeout(timer);
+          // Linger a little so that an unexpected extra record is seen too.
+          setTimeout(resolve, 500);
+        }
+      },
+    });
+  });
+  await done;
+  await consumer.disconnect();
+  return got;
+}
+
+const frame = (r: WsResult) => (r.body ? JSON.parse(r.body) : undefined);
+
+async function connectAs(user: User): Promise<string> {
+  const id = connectionId();
+  const { ticket } = await issueTicket(user.id);
+  const res = await connectHandler(wsEvent('$connect', id, { query: { ticket } }));
+  expect(res.statusCode).toBe(200);
+  return id;
+}
+
+describe('$connect and $disconnect', () => {
+  it('admits a valid ticket once, refuses missing, forged and reused ones with 401', async () => {
+    const id = connectionId();
+    expect(await connectHandler(wsEvent('$connect', id))).toEqual({ statusCode: 401 });
+    expect(await connectHandler(wsEvent('$connect', id, { query: { ticket: 'forged' } }))).toEqual({
+      statusCode: 401,
+    });
+    const { ticket } = await issueTicket(mallory.id);
+    expect(await connectHandler(wsEvent('$connect', id, { query: { ticket } }))).toEqual({ statusCode: 200 });
+    expect(await presenceOf([mallory.id])).toEqual([expect.objectContaining({ online: true })]);
+    expect(await connectHandler(wsEvent('$connect', connectionId(), { query: { ticket } }))).toEqual({
+      statusCode: 401,
+    });
+
+    expect(await disconnectHandler(wsEvent('$disconnect', id))).toEqual({ statusCode: 200 });
+    expect(await presenceOf([mallory.id])).toEqual([
+      expect.objectContaining({ online: false, lastSeenAt: expect.any(String) }),
+    ]);
+    // A second $disconnect for the same connection is harmless.
+    expect(await disconnectHandler(wsEvent('$disconnect', id))).toEqual({ statusCode: 200 });
+  });
+});
+
+describe('message routes', () => {
+  it('ping answers pong; a frame from an unknown connection gets unauthorized', async () => {
+    const id = await connectAs(alice);
+    expect(frame(await pingHandler(wsEvent('ping', id, { body: '{"action":"ping"}' })))).toEqual({
+      type: 'pong',
+    });
+    expect(
+      frame(await pingHandler(wsEvent('ping', connectionId(), { body: '{"action":"ping"}' }))),
+    ).toMatchObject({
+      type: 'error',
+      code: 'unauthorized',
+    });
+  });
+
+  it('answers malformed frames with distinct codes', async () => {
+    const id = await connectAs(alice);
+    const send = (body: string) => sendHandler(wsEvent('sendMessage', id, { body })).then(frame);
+    const dflt = (body: string) => defaultHandler(wsEvent('$default', id, { body })).then(frame);
+
+    expect(await dflt('{not json')).toMatchObject({ type: 'error', code: 'invalid_json' });
+    expect(await dflt('{"action":"dance"}')).toMatchObject({
+      type: 'error',
+      code: 'unknown_action',
+      action: 'dance',
+    });
+    expect(await dflt('{"hello":1}')).toMatchObject({ type: 'error', code: 'invalid_frame' });
+
+    const missing = await send(JSON.stringify({ action: 'sendMessage', clientMsgId: 'x', body: 'hi' }));
+    expect(missing).toMatchObject({
+      type: 'error',
+      code: 'invalid_frame',
+      action: 'sendMessage',
+      clientMsgId: 'x',
+    });
+    expect(missing.message).toContain('conversationId');
+    const long = 'x'.repeat(limits.messageBodyMaxChars + 1);
+    expect(
+      await send(
+        JSON.stringify({ action: 'sendMessage', conversationId: conv, clientMsgId: 'l', body: long }),
+      ),
+    ).toMatchObject({
+      code: 'body_too_long',
+      clientMsgId: 'l',
+    });
+    expect(
+      await send(
+        JSON.stringify({ action: 'sendMessage', conversationId: conv, clientMsgId: 'e', body: ' ' }),
+      ),
+    ).toMatchObject({
+      code: 'body_empty',
+    });
+  });
+
+  it('refuses a non-member with not_member', async () => {
+    const id = await connectAs(mallory);
+    const res = await sendHandler(
+      wsEvent('sendMessage', id, {
+        body: JSON.stringify({ action: 'sendMessage', conversationId: conv, clientMsgId: 'm', body: 'hi' }),
+      }),
+    );
+    expect(frame(res)).toMatchObject({ type: 'error', code: 'not_member', clientMsgId: 'm' });
+  });
+
+  it('rate limits frames per connection', async () => {
+    const id = await connectAs(bob);
+    const results = await Promise.all(
+      Array.from({ length: limits.wsFramesPerSecond + 10 }, () =>
+        pingHandler(wsEvent('ping', id, { body: '{"action":"ping"}' })).then(frame),
+      ),
+    );
+    const limited = results.filter((r) => r.code === 'rate_limited');
+    expect(limited.length).toBeGreaterThanOrEqual(10);
+    expect(results.filter((r) => r.type === 'pong').length).toBeLessThanOrEqual(limits.wsFramesPerSecond);
+    // The connection stays usable afterwards.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await touchConnection(id)).toBe(bob.id);
+  });
+});
+
+describe('send, then persist and fan out', () => {
+  it('acks once per clientMsgId, publishes once, and the consumer stores it once even when delivered twice', async () => {
+    const id = await connectAs(alice);
+    const body = JSON.stringify({
+      action: 'sendMessage',
+      conversationId: conv,
+      clientMsgId: `once-${run}`,
+      body: 'hello **bob**',
+    });
+    const ack1 = frame(await sendHandler(wsEvent('sendMessage', id, { body })));
+    const ack2 = frame(await sendHandler(wsEvent('sendMessage', id, { body })));
+    expect(ack1).toMatchObject({ type: 'ack', clientMsgId: `once-${run}`, conversationId: conv });
+    expect(ack2).toEqual(ack1);
+
+    const records = await readTopic(messagesTopic, 1);
+    expect(records).toHaveLength(1);
+    const record = records[0] as KafkaMessage;
+    expect(record.key?.toString()).toBe(conv);
+    const parsed = MessageSentRecord.parse(JSON.parse(record.value?.toString() ?? ''));
+    expect(parsed.message).toMatchObject({ id: ack1.messageId, senderId: alice.id, body: 'hello **bob**' });
+
+    // The ESM delivers the record, then (after a failed commit, say) delivers it again.
+    const event = kafkaEvent(messagesTopic, [{ key: conv, value: parsed }]);
+    await persistHandler(event);
+    await persistHandler(event);
+
+    const rows = await read('SELECT message_id, seq FROM messages WHERE conversation_id = ? AND bucket = ?', [
+      conv,
+      bucketOf(parsed.message.id),
+    ]);
+    expect(rows.rows.map((r) => r.message_id)).toEqual([ack1.messageId]);
+    const forBob = await getConversation(conv, bob.id);
+    expect(forBob?.unreadCount).toBe(1);
+    expect(forBob?.lastMessage).toEqual(parsed.message);
+    expect((await getConversation(conv, alice.id))?.unreadCount).toBe(0);
+  });
+
+  it('dead-letters a poison record with its reason and still stores the records after it', async () => {
+    const laterId = newId();
+    const later = {
+      id: laterId,
+      conversationId: conv,
+      senderId: bob.id,
+      clientMsgId: `after-poison-${run}`,
+      body: 'still here',
+      sentAt: new Date(idTime(laterId)).toISOString(),
+    };
+    const event = kafkaEvent(messagesTopic, [
+      { key: conv, value: 'this is not json', offset: 41 },
+      { key: conv, value: { type: 'message.sent', v: 1, message: { ...later, body: '' } }, offset: 42 },
+      { key: conv, value: sentRecord(later), offset: 43 },
+    ]);
+    await persistHandler(event);
+
+    const dead = (await readTopic(dlqTopic, 2)).map((m) =>
+      DeadLetterRecord.parse(JSON.parse(m.value?.toString() ?? '')),
+    );
+    expect(dead.map((d) => [d.source.offset, d.reason])).toEqual([
+      ['41', 'value is not JSON'],
+      ['42', expect.stringContaining('message.body')],
+    ]);
+    expect(Buffer.from(dead[0]?.value ?? '', 'base64').toString()).toBe('this is not json');
+    const stored = await read(
+      'SELECT seq FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+      [conv, bucketOf(later.id), later.id],
+    );
+    expect(stored.rowLength).toBe(1);
+  });
+
+  it('answers unavailable (no ack) while Kafka is down; the resend is acked and published once', async () => {
+    const id = await connectAs(alice);
+    const body = JSON.stringify({
+      action: 'sendMessage',
+      conversationId: conv,
+      clientMsgId: `outage-${run}`,
+      body: 'retry me',
+    });
+    const brokers = process.env.KAFKA_BROKERS;
+    process.env.KAFKA_BROKERS = '127.0.0.1:1';
+    try {
+      expect(frame(await sendHandler(wsEvent('sendMessage', id, { body })))).toMatchObject({
+        type: 'error',
+        code: 'unavailable',
+        clientMsgId: `outage-${run}`,
+      });
+    } finally {
+      if (brokers === undefined) delete process.env.KAFKA_BROKERS;
+      else process.env.KAFKA_BROKERS = brokers;
+    }
+    const ack = frame(await sendHandler(wsEvent('sendMessage', id, { body })));
+    expect(ack).toMatchObject({ type: 'ack', clientMsgId: `outage-${run}` });
+    const published = (await readTopic(messagesTopic, 2))
+      .map((m) => MessageSentRecord.parse(JSON.parse(m.value?.toString() ?? '')))
+      .filter((r) => r.message.clientMsgId === `outage-${run}`);
+    expect(published.map((r) => r.message.id)).toEqual([ack.messageId]);
+  }, 30_000);
+
+  it('throws when the store is down so the batch is retried, and stores it once the store is back', async () => {
+    const id = newId();
+    const m = {
+      id,
+      conversationId: conv,
+      senderId: alice.id,
+      clientMsgId: `store-down-${run}`,
+      body: 'eventually',
+      sentAt: new Date(idTime(id)).toISOString(),
+    };
+    const event = kafkaEvent(messagesTopic, [{ key: conv, value: sentRecord(m) }]);
+    await closeCql();
+    const port = process.env.CQL_PORT;
+    process.env.CQL_PORT = '1';
+    try {
+      await expect(persistHandler(event)).rejects.toThrow();
+    } finally {
+      await closeCql();
+      if (port === undefined) delete process.env.CQL_PORT;
+      else process.env.CQL_PORT = port;
+    }
+    await persistHandler(event);
+    const before = (await getConversation(conv, bob.id))?.unreadCount ?? 0;
+    await persistHandler(event);
+    expect((await getConversation(conv, bob.id))?.unreadCount).toBe(before);
+    expect((await getConversation(conv, bob.id))?.lastMessage?.id).toBe(m.id);
+  }, 30_000);
+});
