@@ -51,12 +51,15 @@ type CredentialProvider = ReturnType<typeof defaultProvider>;
 let credentials: CredentialProvider | undefined;
 
 /** A fresh MSK IAM auth token for the region (see above). */
-export async function mskIamToken(region: string, provider?: CredentialProvider): Promise<string> {
+export async function mskIamToken(
+  region: string,
+  options: { credentials?: CredentialProvider; signingDate?: Date } = {},
+): Promise<string> {
   credentials ??= defaultProvider();
   const signer = new SignatureV4({
     service: 'kafka-cluster',
     region,
-    credentials: provider ?? credentials,
+    credentials: options.credentials ?? credentials,
     sha256: Sha256,
     applyChecksum: false,
   });
@@ -70,7 +73,7 @@ export async function mskIamToken(region: string, provider?: CredentialProvider)
       query: { Action: 'kafka-cluster:Connect' },
       headers: { host: hostname },
     },
-    { expiresIn: EXPIRY_SECONDS },
+    { expiresIn: EXPIRY_SECONDS, ...(options.signingDate ? { signingDate: options.signingDate } : {}) },
   );
   const query: Record<string, string | string[] | null> = { ...signed.query, 'User-Agent': USER_AGENT };
   const qs = Object.keys(query)
