@@ -12,6 +12,7 @@ import {
 } from './baselines/raw.ts';
 import { wsEcho } from './baselines/ws-echo.ts';
 import { Api } from './client.ts';
+import { isolate } from './isolation.ts';
 import { Connections, type LoadResult, sendAtRate, summarizeLoad, verifyHistory, World } from './load.ts';
 import {
   pidListeningOn,
@@ -428,9 +429,10 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
   const external = Boolean(opts.wsUrl && opts.httpUrl);
   if (!external) await ensureBackingServices();
   const baselines = profile.baselines ? await runBaselines(profile.baselines) : [];
+  const iso = external ? null : await isolate(runId);
   const rt = external
     ? externalRuntime({ wsUrl: opts.wsUrl as string, httpUrl: opts.httpUrl as string })
-    : await spawnRuntime();
+    : await spawnRuntime({ env: iso?.env ?? {}, logFile: iso?.logFile ?? '' });
   const phases: PhaseReport[] = [];
   let setup = { users: 0, conversations: 0, seconds: 0 };
   try {
@@ -455,6 +457,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
     }
   } finally {
     await rt.stop();
+    await iso?.cleanup();
   }
   const loads = phases.map((p) => p.load).filter((l): l is LoadResult => Boolean(l));
   const totals = {

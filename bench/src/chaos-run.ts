@@ -13,6 +13,7 @@ import {
 } from './chaos.ts';
 import { Api } from './client.ts';
 import { type FuzzResult, runFuzz } from './fuzz.ts';
+import { isolate } from './isolation.ts';
 import { BENCH_PASSWORD, retrying, World } from './load.ts';
 import { log } from './progress.ts';
 import { gitCommit, type MachineInfo, machineInfo, table, writeResult } from './report.ts';
@@ -88,7 +89,8 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
   const runId = randomBytes(4).toString('hex').slice(0, 6);
   const startedAt = new Date().toISOString();
   await ensureBackingServices();
-  const rt = await spawnRuntime();
+  const iso = await isolate(runId);
+  const rt = await spawnRuntime({ env: iso.env, logFile: iso.logFile });
   const scenarios: ChaosScenarioResult[] = [];
   const errors: { step: string; error: string }[] = [];
   let poison: PoisonResult | null = null;
@@ -107,6 +109,8 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
             connections: o.connections,
             rate: o.rate,
             seconds: o.beforeSec + o.afterSec,
+            messagesTopic: iso.messagesTopic,
+            deadLetterTopic: iso.deadLetterTopic,
           });
         } else if (step === 'fuzz') {
           // A user who is a member of none of the world's conversations.
@@ -162,6 +166,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
     }
   } finally {
     await rt.stop();
+    await iso.cleanup();
   }
   const report: ChaosReport = {
     kind: 'chaos',

@@ -9,7 +9,7 @@
  * using the shared services, so they run only in `npm run chaos`, never inside `npm test`).
  */
 import { randomUUID } from 'node:crypto';
-import { type ChatRecord, type DeadLetterRecord, topics } from '@chat/functions/contracts';
+import type { ChatRecord, DeadLetterRecord } from '@chat/functions/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { defaultTargets } from './baselines/raw.ts';
 import type { Api } from './client.ts';
@@ -208,13 +208,13 @@ export interface PoisonResult {
 export async function runPoison(
   world: World,
   rt: RuntimeHandle,
-  o: { connections: number; rate: number; seconds: number },
+  o: { connections: number; rate: number; seconds: number; messagesTopic: string; deadLetterTopic: string },
 ): Promise<PoisonResult> {
   log(`chaos poison-records: ${o.connections} connections at ${o.rate} msg/s`);
   const t = defaultTargets();
   const kafka = new Kafka({ clientId: 'bench-chaos', brokers: t.kafkaBrokers, logLevel: logLevel.NOTHING });
-  const messagesTopic = process.env[topics.messages.envVar] || topics.messages.defaultName;
-  const dlqTopic = process.env[topics.deadLetter.envVar] || topics.deadLetter.defaultName;
+  const messagesTopic = o.messagesTopic;
+  const dlqTopic = o.deadLetterTopic;
   const producer = kafka.producer();
   const consumer = kafka.consumer({ groupId: `bench-dlq-${randomUUID()}`, maxWaitTimeInMs: 200 });
   const dead: DeadLetterRecord[] = [];

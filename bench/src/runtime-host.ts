@@ -2,10 +2,13 @@
  * Child process that hosts the local runtime for the bench (started by runtime.ts with the tsx loader).
  * Talks over IPC: `ready` once listening, then answers `metrics`, `resetMetrics`, `kill` and `stop`.
  */
+import { createWriteStream } from 'node:fs';
+import type { FunctionMetrics } from '@chat/infra/local/runtime/index.ts';
 import type { FunctionStats } from './runtime.ts';
 
 export interface HostStart {
   handlerOverrides: Record<string, string>;
+  logFile?: string;
 }
 
 export type HostRequest =
@@ -21,37 +24,43 @@ export type HostReply =
   | { type: 'ok'; id: number }
   | { type: 'error'; id?: number; message: string };
 
-interface LocalRuntime {
-  wsUrl: string;
-  httpUrl: string;
-  metrics(): unknown;
-  resetMetrics(): void;
-  killEnvironment(fn: string, target: string): Promise<number>;
-  stop(): Promise<void>;
-}
-
 const reply = (m: HostReply) => process.send?.(m);
+
+/** Drop the raw duration arrays (up to 10,000 numbers per function) before sending over IPC. */
+function compactMetrics(m: Record<string, FunctionMetrics>): Record<string, FunctionStats> {
+  const out: Record<string, FunctionStats> = {};
+  for (const [name, f] of Object.entries(m)) {
+    out[name] = {
+      invocations: f.invocations,
+      errors: f.errors,
+      timeouts: f.timeouts,
+      coldStarts: f.coldStarts,
+      init: { ...f.init },
+      duration: { ...f.duration },
+      environments: { ...f.environments },
+    };
+  }
+  return out;
+}
 
 async function main(): Promise<void> {
   const start = JSON.parse(process.argv[2] ?? '{}') as HostStart;
-  // Resolved at run time: the runtime module is being built in parallel (typed import once it lands).
-  const runtimeModule: string = '@chat/infra/local/runtime/index.ts';
-  const { startLocalRuntime } = (await import(runtimeModule)) as {
-    startLocalRuntime: (o: object) => Promise<LocalRuntime>;
-  };
+  const { startLocalRuntime } = await import('@chat/infra/local/runtime/index.ts');
+  // Function and platform logs go to a file (the bench's terminal shows progress only).
+  const logFile = start.logFile ? createWriteStream(start.logFile, { flags: 'a' }) : null;
   const rt = await startLocalRuntime({
     wsPort: 0,
     httpPort: 0,
     host: '127.0.0.1',
-    ...(Object.keys(start.handlerOverrides).length ? { handlerOverrides: start.handlerOverrides } : {}),
-    quiet: true,
+    functionOverrides: start.handlerOverrides,
+    log: logFile ? (source, line) => logFile.write(`${source}\t${line}\n`) : 'silent',
   });
   reply({ type: 'ready', wsUrl: rt.wsUrl, httpUrl: rt.httpUrl });
   process.on('message', async (req: HostRequest) => {
     try {
       switch (req.type) {
         case 'metrics':
-          reply({ type: 'metrics', id: req.id, metrics: rt.metrics() as Record<string, FunctionStats> });
+          reply({ type: 'metrics', id: req.id, metrics: compactMetrics(rt.metrics()) });
           break;
         case 'resetMetrics':
           rt.resetMetrics();

@@ -68,10 +68,14 @@ export async function spawnRuntime(
   opts: {
     handlerOverrides?: Record<string, string>;
     env?: Record<string, string>;
+    logFile?: string;
     startTimeoutMs?: number;
   } = {},
 ): Promise<RuntimeHandle> {
-  const start: HostStart = { handlerOverrides: opts.handlerOverrides ?? {} };
+  const start: HostStart = {
+    handlerOverrides: opts.handlerOverrides ?? {},
+    ...(opts.logFile ? { logFile: opts.logFile } : {}),
+  };
   const child: ChildProcess = fork(path.join(here, 'runtime-host.ts'), [JSON.stringify(start)], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...opts.env },
