@@ -1,0 +1,73 @@
+import type { BackingService, FunctionDef, FunctionName } from '@chat/functions/contracts/routes.ts';
+import { functionDefs } from '@chat/functions/contracts/routes.ts';
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import type { Cache } from './cache.ts';
+import { ChatFunction } from './chat-function.ts';
+import type { Database } from './database.ts';
+import type { JwtKeys } from './jwt-keys.ts';
+import type { RealtimeApi } from './realtime-api.ts';
+import type { Streaming } from './streaming.ts';
+
+export interface ChatFunctionsProps {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly cache: Cache;
+  readonly database: Database;
+  readonly streaming: Streaming;
+  readonly realtime: RealtimeApi;
+  readonly jwtKeys: JwtKeys;
+  /** Variables every function gets (LOG_LEVEL, WEB_ORIGIN, …). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** TEST ONLY, see ChatFunctionProps.stubMissingEntry. */
+  readonly stubMissingEntries?: boolean;
+}
+
+/**
+ * One ChatFunction per `functionDefs` entry of the route table. What a function may touch follows its `uses`
+ * and nothing else: the environment variables of each backing service (names from functions/src/lib/config.ts)
+ * and the matching grant. All of them run in the VPC (every one uses Redis, which lives there).
+ */
+export class ChatFunctions extends Construct {
+  public readonly byName: Readonly<Record<FunctionName, ChatFunction>>;
+
+  constructor(scope: Construct, id: string, props: ChatFunctionsProps) {
+    super(scope, id);
+    const envOf: Record<BackingService, Readonly<Record<string, string>>> = {
+      redis: { REDIS_URL: props.cache.redisUrl },
+      cql: props.database.environment,
+      kafkaProduce: props.streaming.environment,
+      push: { WS_MANAGEMENT_ENDPOINT: props.realtime.callbackUrl },
+      jwtKeys: { JWT_KEYS_SECRET_ARN: props.jwtKeys.secret.secretArn },
+    };
+    const grant: Record<BackingService, (fn: ChatFunction) => void> = {
+      redis: () => undefined, // network access: the cache's security group admits the functions' group
+      cql: (fn) => props.database.grantReadWrite(fn),
+      kafkaProduce: (fn) => props.streaming.grantProduce(fn),
+      push: (fn) => props.realtime.grantPush(fn),
+      jwtKeys: (fn) => props.jwtKeys.grantRead(fn),
+    };
+
+    const byName = {} as Record<FunctionName, ChatFunction>;
+    for (const [name, def] of Object.entries(functionDefs) as [FunctionName, FunctionDef][]) {
+      const environment: Record<string, string> = { ...props.environment };
+      for (const use of def.uses) Object.assign(environment, envOf[use]);
+      const fn = new ChatFunction(this, name, {
+        entry: def.entry,
+        description: def.description,
+        timeout: Duration.seconds(def.timeoutSeconds),
+        memorySize: def.memoryMb,
+        environment,
+        vpc: props.vpc,
+        securityGroups: [props.securityGroup],
+        stubMissingEntry: props.stubMissingEntries ?? false,
+      });
+      for (const use of def.uses) grant[use](fn);
+      if (def.uses.includes('jwtKeys')) fn.node.addDependency(props.jwtKeys.resource);
+      if (def.uses.includes('kafkaProduce')) fn.node.addDependency(props.streaming.topicsResource);
+      byName[name] = fn;
+    }
+    this.byName = byName;
+  }
+}
