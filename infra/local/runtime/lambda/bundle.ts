@@ -1,0 +1,112 @@
+/**
+ * Bundles functions the way CDK's NodejsFunction does (esbuild, platform node, target node20, one bundle per
+ * function, linked source maps, the AWS SDK v3 left external because the Lambda runtime provides it), into
+ * `.local/build/`. Writes are atomic (temp file + rename) and each entry gets its own folder keyed by a hash of
+ * its path and format, so parallel test files never read a half-written or someone else's bundle.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export type BundleFormat = 'esm' | 'cjs';
+
+export interface BundleRequest {
+  /** Function name (folder prefix). */
+  readonly name: string;
+  /** Absolute path of the entry file. */
+  readonly entry: string;
+}
+
+export interface BundleOptions {
+  readonly outRoot: string;
+  readonly format: BundleFormat;
+  /** Modules left out of the bundle and resolved at run time (CDK's default for Node 18+: the AWS SDK v3). */
+  readonly external?: readonly string[];
+  readonly minify?: boolean;
+}
+
+/**
+ * ESM bundles of CommonJS dependencies (ioredis, kafkajs, cassandra-driver) call `require` for Node built-ins;
+ * this banner gives ESM bundles a real `require`. The CDK function construct must use the same banner.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __localCreateRequire } from 'node:module'; const require = __localCreateRequire(import.meta.url);";
+
+export const DEFAULT_EXTERNAL = ['@aws-sdk/*'] as const;
+
+const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 10);
+
+const atomicWrite = async (path: string, contents: Uint8Array): Promise<void> => {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+  );
+  await writeFile(tmp, contents);
+  await rename(tmp, path);
+};
+
+/** Bundles every request in one esbuild run; returns function name → absolute bundle path. */
+export const bundleFunctions = async (
+  requests: readonly BundleRequest[],
+  opts: BundleOptions,
+): Promise<Map<string, string>> => {
+  const out = new Map<string, string>();
+  if (requests.length === 0) return out;
+  const ext = opts.format === 'esm' ? '.mjs' : '.cjs';
+  const entryPoints = requests.map((r) => ({
+    in: r.entry,
+    out: `${r.name}-${shortHash(`${r.entry}|${opts.format}`)}/index`,
+  }));
+  const result = await build({
+    entryPoints,
+    outdir: opts.outRoot,
+    outExtension: { '.js': ext },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: opts.format,
+    sourcemap: true,
+    minify: opts.minify ?? false,
+    external: [...(opts.external ?? DEFAULT_EXTERNAL)],
+    mainFields: opts.format === 'esm' ? ['module', 'main'] : ['main', 'module'],
+    banner: opts.format === 'esm' ? { js: ESM_REQUIRE_BANNER } : {},
+    write: false,
+    logLevel: 'silent',
+    metafile: false,
+  });
+  // Maps first, so a reader of index.* never finds its map missing.
+  const files = [...(result.outputFiles ?? [])].sort(
+    (a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map')),
+  );
+  for (const f of files) await atomicWrite(f.path, f.contents);
+  requests.forEach((r, i) => {
+    const ep = entryPoints[i];
+    if (ep) out.set(r.name, join(opts.outRoot, `${ep.out}${ext}`));
+  });
+  return out;
+};
+
+/** Bundles the environment bootstrap (the in-sandbox runtime) to plain ESM JS; returns its path. */
+export const bundleBootstrap = async (outRoot: string): Promise<string> => {
+  const src = fileURLToPath(new URL('./bootstrap.ts', import.meta.url));
+  const protocolSrc = fileURLToPath(new URL('./protocol.ts', import.meta.url));
+  const hash = shortHash((await readFile(src, 'utf8')) + (await readFile(protocolSrc, 'utf8')));
+  const target = join(outRoot, '_runtime', `bootstrap-${hash}.mjs`);
+  const result = await build({
+    entryPoints: [src],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    outfile: target,
+  });
+  const file = result.outputFiles?.[0];
+  if (!file) throw new Error('bootstrap bundle produced no output');
+  await atomicWrite(target, file.contents);
+  return target;
+};

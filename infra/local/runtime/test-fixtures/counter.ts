@@ -1,0 +1,52 @@
+/**
+ * Test fixture: module state survives across invocations in one execution environment; `sleepMs` in the event
+ * keeps the environment busy; `crash`/`throw`/`spin` misbehave on purpose.
+ */
+import { threadId } from 'node:worker_threads';
+
+let count = 0;
+const loadedAt = Date.now();
+
+interface CounterEvent {
+  readonly sleepMs?: number;
+  readonly throw?: string;
+  readonly spin?: boolean;
+  readonly exit?: number;
+  readonly reject?: boolean;
+  readonly big?: number;
+}
+
+interface LambdaContextLike {
+  readonly functionName: string;
+  readonly awsRequestId: string;
+  readonly memoryLimitInMB: string;
+  readonly invokedFunctionArn: string;
+  getRemainingTimeInMillis(): number;
+}
+
+export const handler = async (event: CounterEvent, context: LambdaContextLike) => {
+  count += 1;
+  if (event.throw) throw new TypeError(event.throw);
+  if (event.reject) void Promise.reject(new Error('nobody awaits me'));
+  if (event.exit !== undefined) process.exit(event.exit);
+  if (event.spin) for (;;) {}
+  if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  return {
+    count,
+    loadedAt,
+    sandbox: `${process.pid}:${threadId}`,
+    functionName: context.functionName,
+    awsRequestId: context.awsRequestId,
+    memoryLimitInMB: context.memoryLimitInMB,
+    invokedFunctionArn: context.invokedFunctionArn,
+    remainingMs: context.getRemainingTimeInMillis(),
+    env: {
+      AWS_REGION: process.env.AWS_REGION,
+      AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+      WS_MANAGEMENT_ENDPOINT: process.env.WS_MANAGEMENT_ENDPOINT,
+      CUSTOM: process.env.CUSTOM,
+    },
+    big: event.big ? 'x'.repeat(event.big) : undefined,
+  };
+};

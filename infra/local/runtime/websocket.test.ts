@@ -1,0 +1,318 @@
+/**
+ * The WebSocket API emulator over real sockets: $connect gating, route selection, route responses, the error
+ * frames API Gateway sends, size/type/idle/duration limits and $disconnect events.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from './index.ts';
+import { connect, fixture, type RecordedEvent, recorder, refusal, waitFor } from './test-helpers.ts';
+
+const wsRoutes = [
+  { routeKey: '$connect', fn: 'connect', returnResponse: false },
+  { routeKey: '$disconnect', fn: 'disconnect', returnResponse: false },
+  { routeKey: '$default', fn: 'message', returnResponse: true },
+  { routeKey: 'echo', fn: 'message', returnResponse: true },
+  { routeKey: '5', fn: 'message', returnResponse: true },
+  { routeKey: 'silent', fn: 'message', returnResponse: false },
+];
+
+const start = (extra: Parameters<typeof startLocalRuntime>[0] = {}) =>
+  startLocalRuntime({
+    wsPort: 0,
+    httpPort: 0,
+    log: 'silent',
+    kafka: false,
+    schedules: false,
+    functions: [],
+    functionOverrides: {
+      connect: { entry: fixture('ws-connect.ts'), timeoutSeconds: 5 },
+      disconnect: fixture('ok.ts'),
+      message: { entry: fixture('ws-message.ts'), timeoutSeconds: 5 },
+    },
+    ...extra,
+    routeTable: {
+      functionDefs: {},
+      wsRoutes,
+      httpRoutes: [],
+      kafkaConsumers: [],
+      schedules: [],
+      ...extra.routeTable,
+    },
+  });
+
+describe('When a client connects', () => {
+  let rt: LocalRuntime;
+  beforeAll(async () => {
+    rt = await start();
+  });
+  afterAll(() => rt.stop());
+
+  it('upgrades once $connect returns 200 and hands out an API Gateway style connection id', async () => {
+    const c = await connect(`${rt.wsUrl}/?ticket=abc`);
+    c.ws.send(JSON.stringify({ action: 'echo', echoEvent: true }));
+    const reply = JSON.parse(await c.next());
+    expect(reply.routeKey).toBe('echo');
+    expect(reply.event.requestContext.connectionId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+    expect(rt.connections()).toContain(reply.event.requestContext.connectionId);
+    c.ws.close();
+  });
+
+  it('refuses the handshake with the status $connect returned (401)', async () => {
+    const r = await refusal(`${rt.wsUrl}/?status=401&body=nope`);
+    expect(r.status).toBe(401);
+    expect(r.body).toBe('nope');
+  });
+
+  it('refuses with any other non-2xx status too (403)', async () => {
+    expect((await refusal(`${rt.wsUrl}/?status=403`)).status).toBe(403);
+  });
+
+  it('answers 502 when $connect throws', async () => {
+    const r = await refusal(`${rt.wsUrl}/?throw=1`);
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body).message).toBe('Internal server error');
+  });
+
+  it('refuses a path that is neither / nor the stage with 403', async () => {
+    expect((await refusal(`${rt.wsUrl}/elsewhere`)).status).toBe(403);
+  });
+
+  it('accepts the stage path', async () => {
+    const c = await connect(`${rt.wsUrl}/local`);
+    c.ws.close();
+  });
+
+  it('negotiates the subprotocol $connect returns in Sec-WebSocket-Protocol', async () => {
+    const c = await connect(`${rt.wsUrl}/?protocol=chat.v1`, {}, ['chat.v1']);
+    expect(c.ws.protocol).toBe('chat.v1');
+    c.ws.close();
+  });
+});
+
+describe('When a client sends frames', () => {
+  let rt: LocalRuntime;
+  let messageEvents: RecordedEvent[];
+  beforeAll(async () => {
+    rt = await start();
+    messageEvents = recorder(rt, 'message');
+  });
+  afterAll(() => rt.stop());
+
+  it('selects the route from $request.body.action, stringified', async () => {
+    const c = await connect(rt.wsUrl);
+    const route = async (frame: string): Promise<string> => {
+      c.ws.send(frame);
+      return JSON.parse(await c.next()).routeKey;
+    };
+    expect(await route(JSON.stringify({ action: 'echo' }))).toBe('echo');
+    expect(await route(JSON.stringify({ action: 5 }))).toBe('5');
+    expect(await route(JSON.stringify({ action: 'unknown' }))).toBe('$default');
+    expect(await route(JSON.stringify({ nothing: true }))).toBe('$default');
+    expect(await route('this is not json')).toBe('$default');
+    expect(await route(JSON.stringify({ action: '$connect' }))).toBe('$default');
+    c.ws.close();
+  });
+
+  it('sends nothing back for a route without a route response', async () => {
+    const c = await connect(rt.wsUrl);
+    const before = messageEvents.length;
+    c.ws.send(JSON.stringify({ action: 'silent', seq: 1 }));
+    await waitFor(() => messageEvents.length > before || undefined, 5_000, 'the silent route to run');
+    c.ws.send(JSON.stringify({ action: 'echo', seq: 2 }));
+    expect(JSON.parse(await c.next()).seq).toBe(2);
+    expect(c.messages).toHaveLength(1);
+    c.ws.close();
+  });
+
+  it('sends the Internal server error frame when the function throws, and keeps the connection open', async () => {
+    const c = await connect(rt.wsUrl);
+    c.ws.send(JSON.stringify({ action: 'echo', throw: true }));
+    const frame = JSON.parse(await c.next());
+    expect(Object.keys(frame)).toEqual(['message', 'connectionId', 'requestId']);
+    expect(frame.message).toBe('Internal server error');
+    expect(frame.connectionId).toBe(rt.connections().find((id) => id === frame.connectionId));
+    c.ws.send(JSON.stringify({ action: 'echo', seq: 7 }));
+    expect(JSON.parse(await c.next()).seq).toBe(7);
+    c.ws.close();
+  });
+
+  it('dispatches the frames of one connection concurrently (no ordering guarantee, like AWS)', async () => {
+    const c = await connect(rt.wsUrl);
+    // Two warm environments first, so a cold start does not decide the race.
+    c.ws.send(JSON.stringify({ action: 'echo', sleepMs: 300 }));
+    c.ws.send(JSON.stringify({ action: 'echo', sleepMs: 300 }));
+    await c.next();
+    await c.next();
+    c.ws.send(JSON.stringify({ action: 'echo', seq: 1, sleepMs: 400 }));
+    c.ws.send(JSON.stringify({ action: 'echo', seq: 2 }));
+    expect(JSON.parse(await c.next()).seq).toBe(2);
+    expect(JSON.parse(await c.next()).seq).toBe(1);
+    c.ws.close();
+  });
+
+  it('closes with 1009 on a frame over 32 KB and never invokes the function for it', async () => {
+    const c = await connect(rt.wsUrl);
+    const before = messageEvents.length;
+    c.ws.send(JSON.stringify({ action: 'echo', pad: 'x'.repeat(40 * 1024) }));
+    expect((await c.closed).code).toBe(1009);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(messageEvents.length).toBe(before);
+  });
+
+  it('accepts a 100 KB message sent as frames of at most 32 KB', async () => {
+    const c = await connect(rt.wsUrl);
+    const text = JSON.stringify({ action: 'echo', seq: 100, pad: 'y'.repeat(100 * 1024) });
+    const frameSize = 30 * 1024;
+    for (let i = 0; i < text.length; i += frameSize) {
+      c.ws.send(text.slice(i, i + frameSize), { fin: i + frameSize >= text.length });
+    }
+    expect(JSON.parse(await c.next()).seq).toBe(100);
+    c.ws.close();
+  });
+
+  it('closes with 1009 on a message over 128 KB even when every frame is small', async () => {
+    const c = await connect(rt.wsUrl);
+    const text = 'z'.repeat(130 * 1024);
+    const frameSize = 30 * 1024;
+    for (let i = 0; i < text.length; i += frameSize) {
+      c.ws.send(text.slice(i, i + frameSize), { fin: i + frameSize >= text.length });
+    }
+    expect((await c.closed).code).toBe(1009);
+  });
+
+  it('closes with 1003 on a binary frame', async () => {
+    const c = await connect(rt.wsUrl);
+    c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await c.closed).code).toBe(1003);
+  });
+
+  it('puts the body and the AWS request context in the message event', async () => {
+    const c = await connect(rt.wsUrl, { headers: { 'User-Agent': 'runtime-test/1.0' } });
+    const frame = JSON.stringify({ action: 'echo', echoEvent: true });
+    c.ws.send(frame);
+    const { event } = JSON.parse(await c.next());
+    expect(event.body).toBe(frame);
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.headers).toBeUndefined();
+    const ctx = event.requestContext;
+    expect(ctx).toMatchObject({
+      routeKey: 'echo',
+      eventType: 'MESSAGE',
+      messageDirection: 'IN',
+      stage: 'local',
+      identity: { sourceIp: '127.0.0.1', userAgent: 'runtime-test/1.0' },
+    });
+    expect(ctx.requestId).toBe(ctx.extendedRequestId);
+    expect(ctx.messageId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+    expect(ctx.requestTime).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(Math.abs(ctx.requestTimeEpoch - Date.now())).toBeLessThan(10_000);
+    expect(ctx.connectedAt).toBeLessThanOrEqual(ctx.requestTimeEpoch);
+    c.ws.close();
+  });
+});
+
+describe('When there is no $default route', () => {
+  let rt: LocalRuntime;
+  beforeAll(async () => {
+    rt = await start({ routeTable: { wsRoutes: wsRoutes.filter((r) => r.routeKey !== '$default') } });
+  });
+  afterAll(() => rt.stop());
+
+  it('answers a frame that matches no route with the Forbidden frame', async () => {
+    const c = await connect(rt.wsUrl);
+    c.ws.send(JSON.stringify({ action: 'nowhere' }));
+    const frame = JSON.parse(await c.next());
+    expect(frame.message).toBe('Forbidden');
+    expect(frame.connectionId).toMatch(/=$/);
+    expect(frame.requestId).toMatch(/=$/);
+    c.ws.close();
+  });
+});
+
+describe('When a connection ends', () => {
+  let rt: LocalRuntime;
+  let disconnects: RecordedEvent[];
+  beforeAll(async () => {
+    rt = await start({
+      limits: { idleTimeoutMs: 1_200, maxDurationMs: 60_000 },
+      wsDispatch: 'per-connection',
+    });
+    disconnects = recorder(rt, 'disconnect');
+  });
+  afterAll(() => rt.stop());
+
+  const disconnectOf = (id: string) =>
+    waitFor(() => disconnects.find((e) => e.requestContext.connectionId === id), 10_000, '$disconnect');
+
+  const idOf = async (c: Awaited<ReturnType<typeof connect>>): Promise<string> => {
+    c.ws.send(JSON.stringify({ action: 'echo', echoEvent: true }));
+    return JSON.parse(await c.next()).event.requestContext.connectionId;
+  };
+
+  it('invokes $disconnect with the client close code and reason', async () => {
+    const c = await connect(rt.wsUrl);
+    const id = await idOf(c);
+    c.ws.close(1000, 'bye');
+    const e = await disconnectOf(id);
+    expect(e.requestContext).toMatchObject({
+      routeKey: '$disconnect',
+      eventType: 'DISCONNECT',
+      disconnectStatusCode: 1000,
+      disconnectReason: 'bye',
+    });
+    expect(e.headers).toEqual({
+      Host: `127.0.0.1:${rt.wsPort}`,
+      'x-api-key': '',
+      'X-Forwarded-For': '',
+      'x-restapi': '',
+    });
+  });
+
+  it('reports 1005 when the client close frame has no status', async () => {
+    const c = await connect(rt.wsUrl);
+    const id = await idOf(c);
+    c.ws.close();
+    const e = await disconnectOf(id);
+    expect(e.requestContext.disconnectStatusCode).toBe(1005);
+    expect(e.requestContext.disconnectReason).toBe('Client-side close frame status not set');
+  });
+
+  it('closes an idle connection with 1001 and reports it', async () => {
+    const c = await connect(rt.wsUrl);
+    const id = await idOf(c);
+    const closed = await c.closed;
+    expect(closed.code).toBe(1001);
+    const e = await disconnectOf(id);
+    expect(e.requestContext.disconnectStatusCode).toBe(1001);
+  });
+
+  it('keeps a connection that sends frames alive past the idle timeout', async () => {
+    const c = await connect(rt.wsUrl);
+    for (let i = 0; i < 4; i += 1) {
+      await new Promise((r) => setTimeout(r, 500));
+      c.ws.send(JSON.stringify({ action: 'silent' }));
+    }
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+    c.ws.close();
+  });
+
+  it('processes the frames of one connection in order when dispatch is per-connection', async () => {
+    const c = await connect(rt.wsUrl);
+    c.ws.send(JSON.stringify({ action: 'echo', seq: 1, sleepMs: 300 }));
+    c.ws.send(JSON.stringify({ action: 'echo', seq: 2 }));
+    expect(JSON.parse(await c.next()).seq).toBe(1);
+    expect(JSON.parse(await c.next()).seq).toBe(2);
+    c.ws.close();
+  });
+
+  it('closes a connection at the maximum duration with 1001', async () => {
+    const short = await start({ limits: { maxDurationMs: 800 } });
+    try {
+      const c = await connect(short.wsUrl);
+      const t0 = Date.now();
+      expect((await c.closed).code).toBe(1001);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
+    } finally {
+      await short.stop();
+    }
+  });
+});

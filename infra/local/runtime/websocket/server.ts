@@ -1,0 +1,519 @@
+/**
+ * The API Gateway WebSocket API emulator and its management API (`/@connections/{id}`) on one port.
+ *
+ * - `$connect` runs before the upgrade; the socket is unusable until it returns 2xx (its status otherwise, 502
+ *   when it throws, 504 past the integration timeout).
+ * - Route selection on `$request.body.action`; `$default`; `{"message": "Forbidden", …}` without `$default`.
+ * - A route response (`returnResponse`) sends the result's body; a function error sends
+ *   `{"message": "Internal server error", …}` and the connection stays open.
+ * - Limits: frame and message size (1009), binary frames (1003), idle timeout and maximum duration (1001).
+ * - Frames of one connection are dispatched concurrently by default (AWS gives no ordering guarantee);
+ *   `dispatch: 'per-connection'` serializes them.
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { apiGatewayId } from '../ids.ts';
+import type { InvocationResult, LambdaService } from '../lambda/service.ts';
+import {
+  type ConnectionFacts,
+  connectEvent,
+  disconnectEvent,
+  messageEvent,
+  selectionKey,
+  type WsApiIdentity,
+} from './events.ts';
+import { FrameGuard } from './frame-guard.ts';
+
+export interface WsLimits {
+  /** One frame (API Gateway: 32 KB). Over ⇒ close 1009. */
+  readonly frameMaxBytes: number;
+  /** One message, frames reassembled (API Gateway: 128 KB). Over ⇒ close 1009. */
+  readonly messageMaxBytes: number;
+  /** No client message for this long ⇒ close 1001 (API Gateway: 10 min). */
+  readonly idleTimeoutMs: number;
+  /** Connection age ⇒ close 1001 (API Gateway: 2 h). */
+  readonly maxDurationMs: number;
+  /** API Gateway's integration timeout (29 s). */
+  readonly integrationTimeoutMs: number;
+  /** PostToConnection payload (131,072 bytes). Over ⇒ 413. */
+  readonly postMaxBytes: number;
+  /** Bytes queued for a client beyond which PostToConnection answers 429 (the client is not reading). */
+  readonly clientBufferLimitBytes: number;
+}
+
+export interface WsRouteLike {
+  readonly routeKey: string;
+  readonly fn: string;
+  readonly returnResponse: boolean;
+}
+
+export type WsDispatch = 'concurrent' | 'per-connection';
+
+export interface WebSocketApiOptions {
+  readonly lambda: LambdaService;
+  readonly routes: readonly WsRouteLike[];
+  readonly limits: WsLimits;
+  readonly api: WsApiIdentity;
+  readonly dispatch: WsDispatch;
+  readonly log: (source: string, line: string) => void;
+}
+
+type ConnState = 'connecting' | 'open' | 'closing' | 'closed';
+
+interface Connection extends ConnectionFacts {
+  state: ConnState;
+  ws: WebSocket | undefined;
+  lastActiveAt: number;
+  closeInfo: { code: number; reason: string } | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
+  maxTimer: NodeJS.Timeout | undefined;
+  chain: Promise<void>;
+}
+
+const TIMEOUT = Symbol('integration timeout');
+
+const SUBPROTOCOL = Symbol('subprotocol');
+type UpgradeRequest = IncomingMessage & { [SUBPROTOCOL]?: string };
+
+const sourceIpOf = (req: IncomingMessage): string =>
+  (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+
+/** The JSON API Gateway sends to a client for a failed route (note its spacing, kept as AWS writes it). */
+const gatewayFrame = (message: string, connectionId: string, requestId: string): string =>
+  `{"message": "${message}", "connectionId":"${connectionId}", "requestId":"${requestId}"}`;
+
+/** What a route response sends for a function result (Lambda proxy integration). */
+export const routeResponseBody = (result: unknown): string | undefined => {
+  if (result === null || result === undefined) return undefined;
+  if (typeof result === 'string') return result;
+  if (typeof result === 'object' && !Array.isArray(result) && ('statusCode' in result || 'body' in result)) {
+    const body = (result as { body?: unknown }).body;
+    if (body === undefined || body === null) return undefined;
+    return typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  return JSON.stringify(result);
+};
+
+const statusOf = (result: unknown): number => {
+  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
+    const s = Number((result as { statusCode: unknown }).statusCode);
+    if (Number.isInteger(s) && s >= 100 && s <= 599) return s;
+  }
+  return 200;
+};
+
+const headerOf = (result: unknown, name: string): string | undefined => {
+  if (result === null || typeof result !== 'object' || !('headers' in result)) return undefined;
+  const headers = (result as { headers?: Record<string, unknown> }).headers ?? {};
+  for (const [k, v] of Object.entries(headers))
+    if (k.toLowerCase() === name && v !== undefined) return String(v);
+  return undefined;
+};
+
+const isValidHandshake = (req: IncomingMessage): boolean =>
+  req.method === 'GET' &&
+  (req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+  /^[+/0-9A-Za-z]{22}==$/.test(req.headers['sec-websocket-key'] ?? '') &&
+  (req.headers['sec-websocket-version'] === '13' || req.headers['sec-websocket-version'] === '8');
+
+export class WebSocketApi {
+  readonly server: Server;
+  readonly #opts: WebSocketApiOptions;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Map<string, Connection>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #port = 0;
+  #closing = false;
+
+  constructor(opts: WebSocketApiOptions) {
+    this.#opts = opts;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.limits.messageMaxBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (_protocols, req) => (req as UpgradeRequest)[SUBPROTOCOL] ?? false,
+    });
+    this.server = createServer((req, res) => this.#onRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#track(this.#onUpgrade(req, socket as Socket, head));
+    });
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    this.#port = (this.server.address() as AddressInfo).port;
+    return this.#port;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Ids of open connections. */
+  connectionIds(): string[] {
+    return [...this.#connections.values()].filter((c) => c.state === 'open').map((c) => c.connectionId);
+  }
+
+  /** Drops a connection without a close frame (as if the client vanished): the server sees 1006. */
+  dropConnection(connectionId: string): boolean {
+    const c = this.#connections.get(connectionId);
+    if (!c?.ws) return false;
+    c.ws.terminate();
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const c of this.#connections.values()) {
+      if (c.state === 'open') this.#closeWith(c, 1001, 'Going away');
+    }
+    // Give $disconnect invocations a moment, as a draining API Gateway would.
+    const deadline = Date.now() + 5_000;
+    while (this.#inflight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.#inflight]), new Promise((r) => setTimeout(r, 100))]);
+    }
+    for (const c of this.#connections.values()) c.ws?.terminate();
+    this.#wss.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  #track<T>(p: Promise<T>): void {
+    this.#inflight.add(p);
+    void p.finally(() => this.#inflight.delete(p));
+  }
+
+  #log(line: string): void {
+    this.#opts.log('ws', line);
+  }
+
+  async #invoke(fn: string, event: unknown): Promise<InvocationResult | typeof TIMEOUT> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMEOUT), this.#opts.limits.integrationTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.#opts.lambda.invoke(fn, event), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #route(key: string): WsRouteLike | undefined {
+    return this.#opts.routes.find((r) => r.routeKey === key);
+  }
+
+  // ---------------------------------------------------------------- $connect and the upgrade
+
+  #refuse(
+    socket: Socket,
+    status: number,
+    body: string,
+    requestId: string,
+    extra: Record<string, string> = {},
+  ): void {
+    const headers = {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'x-amzn-RequestId': requestId,
+      'x-amz-apigw-id': requestId,
+      Connection: 'close',
+      ...extra,
+    };
+    const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`]
+      .concat(Object.entries(headers).map(([k, v]) => `${k}: ${v}`))
+      .join('\r\n');
+    socket.end(`${head}\r\n\r\n${body}`);
+  }
+
+  async #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    socket.on('error', () => {});
+    const requestId = apiGatewayId();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (this.#closing) return this.#refuse(socket, 503, '{"message":"Service Unavailable"}', requestId);
+    if (path !== '/' && path !== `/${this.#opts.api.stage}`) {
+      return this.#refuse(socket, 403, '{"message":"Forbidden"}', requestId, {
+        'x-amzn-ErrorType': 'ForbiddenException',
+      });
+    }
+    if (!isValidHandshake(req)) return this.#refuse(socket, 400, '{"message":"Bad Request"}', requestId);
+
+    let connectionId = apiGatewayId();
+    while (this.#connections.has(connectionId)) connectionId = apiGatewayId();
+    const now = Date.now();
+    const ua = req.headers['user-agent'];
+    const conn: Connection = {
+      connectionId,
+      connectedAt: now,
+      sourceIp: sourceIpOf(req),
+      userAgent: ua,
+      domainName: req.headers.host ?? `localhost:${this.#port}`,
+      state: 'connecting',
+      ws: undefined,
+      lastActiveAt: now,
+      closeInfo: undefined,
+      idleTimer: undefined,
+      maxTimer: undefined,
+      chain: Promise.resolve(),
+    };
+    // Known but not yet connected: PostToConnection answers 410 during $connect, as on AWS.
+    this.#connections.set(connectionId, conn);
+    const forget = (): void => {
+      this.#connections.delete(connectionId);
+    };
+
+    const route = this.#route('$connect');
+    if (route) {
+      const event = connectEvent(this.#opts.api, conn, req, url.searchParams, this.#port, requestId, now);
+      const res = await this.#invoke(route.fn, event);
+      if (socket.destroyed) {
+        forget();
+        return;
+      }
+      if (res === TIMEOUT) {
+        forget();
+        this.#log(`CONNECT ${connectionId} 504 (integration timeout)`);
+        return this.#refuse(socket, 504, '{"message": "Endpoint request timed out"}', requestId);
+      }
+      if (!res.ok) {
+        forget();
+        this.#log(`CONNECT ${connectionId} 502 (${res.error.errorType})`);
+        return this.#refuse(
+          socket,
+          502,
+          gatewayFrame('Internal server error', connectionId, requestId),
+          requestId,
+        );
+      }
+      const status = statusOf(res.result);
+      if (status < 200 || status > 299) {
+        forget();
+        this.#log(`CONNECT ${connectionId} ${status}`);
+        return this.#refuse(socket, status, routeResponseBody(res.result) ?? '', requestId);
+      }
+      const proto = headerOf(res.result, 'sec-websocket-protocol');
+      if (proto) (req as UpgradeRequest)[SUBPROTOCOL] = proto;
+    }
+    if (this.#closing) {
+      forget();
+      return this.#refuse(socket, 503, '{"message":"Service Unavailable"}', requestId);
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onOpen(conn, ws, socket));
+  }
+
+  // ---------------------------------------------------------------- an open connection
+
+  #onOpen(conn: Connection, ws: WebSocket, socket: Socket): void {
+    conn.ws = ws;
+    conn.state = 'open';
+    this.#log(`CONNECT ${conn.connectionId} 101`);
+    const { limits } = this.#opts;
+    const guard = new FrameGuard(limits.frameMaxBytes, () => this.#closeWith(conn, 1009, 'Message too big'));
+    // Before ws's own listener, so an oversized frame is refused before its message is dispatched.
+    socket.prependListener('data', (chunk: Buffer) => guard.push(chunk));
+    this.#armIdle(conn);
+    conn.maxTimer = setTimeout(() => this.#closeWith(conn, 1001, 'Going away'), limits.maxDurationMs);
+    conn.maxTimer.unref();
+
+    ws.on('message', (data, isBinary) => {
+      if (conn.state !== 'open') return;
+      if (isBinary) {
+        this.#closeWith(conn, 1003, 'Unsupported data');
+        return;
+      }
+      conn.lastActiveAt = Date.now();
+      this.#armIdle(conn);
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const run = (): Promise<void> => this.#onMessage(conn, text);
+      if (this.#opts.dispatch === 'per-connection') {
+        conn.chain = conn.chain.then(run, run);
+        this.#track(conn.chain);
+      } else {
+        this.#track(run());
+      }
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        conn.closeInfo ??= { code: 1009, reason: 'Message too big' };
+      else if (err.code === 'WS_ERR_INVALID_UTF8')
+        conn.closeInfo ??= { code: 1007, reason: 'Invalid frame payload data' };
+      else conn.closeInfo ??= { code: 1002, reason: 'Protocol error' };
+      conn.state = 'closing';
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    });
+    ws.on('close', (code, reasonBuf) => this.#onClosed(conn, code, reasonBuf.toString('utf8')));
+  }
+
+  #armIdle(conn: Connection): void {
+    clearTimeout(conn.idleTimer);
+    conn.idleTimer = setTimeout(
+      () => this.#closeWith(conn, 1001, 'Going away'),
+      this.#opts.limits.idleTimeoutMs,
+    );
+    conn.idleTimer.unref();
+  }
+
+  #closeWith(conn: Connection, code: number, reason: string): void {
+    if (conn.state !== 'open' || !conn.ws) return;
+    conn.state = 'closing';
+    conn.closeInfo = { code, reason };
+    conn.ws.close(code, reason);
+    // API Gateway does not wait long for the client's close frame.
+    setTimeout(() => conn.ws?.terminate(), 1_000).unref();
+  }
+
+  #onClosed(conn: Connection, code: number, reason: string): void {
+    if (conn.state === 'closed') return;
+    conn.state = 'closed';
+    clearTimeout(conn.idleTimer);
+    clearTimeout(conn.maxTimer);
+    this.#connections.delete(conn.connectionId);
+    const info =
+      conn.closeInfo ??
+      (code === 1005
+        ? { code, reason: 'Client-side close frame status not set' }
+        : code === 1006
+          ? { code, reason: 'Connection closed abnormally' }
+          : { code, reason });
+    this.#log(`DISCONNECT ${conn.connectionId} ${info.code} ${info.reason}`);
+    const route = this.#route('$disconnect');
+    if (!route) return;
+    const requestId = apiGatewayId();
+    const event = disconnectEvent(this.#opts.api, conn, info.code, info.reason, requestId, Date.now());
+    this.#track(this.#opts.lambda.invoke(route.fn, event));
+  }
+
+  async #onMessage(conn: Connection, text: string): Promise<void> {
+    const requestId = apiGatewayId();
+    const key = selectionKey(text);
+    const custom = key !== undefined && !key.startsWith('$') ? this.#route(key) : undefined;
+    const route = custom ?? this.#route('$default');
+    if (!route) {
+      this.#send(conn, gatewayFrame('Forbidden', conn.connectionId, requestId));
+      return;
+    }
+    const event = messageEvent(
+      this.#opts.api,
+      conn,
+      route.routeKey,
+      text,
+      apiGatewayId(),
+      requestId,
+      Date.now(),
+    );
+    const res = await this.#invoke(route.fn, event);
+    if (res === TIMEOUT) {
+      this.#send(conn, gatewayFrame('Endpoint request timed out', conn.connectionId, requestId));
+      return;
+    }
+    if (!res.ok) {
+      this.#send(conn, gatewayFrame('Internal server error', conn.connectionId, requestId));
+      return;
+    }
+    if (route.returnResponse) {
+      const body = routeResponseBody(res.result);
+      if (body !== undefined && body !== '') this.#send(conn, body);
+    }
+  }
+
+  #send(conn: Connection, text: string): void {
+    if (conn.state === 'open' && conn.ws) conn.ws.send(text);
+  }
+
+  // ---------------------------------------------------------------- management API (@connections)
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): undefined {
+    const requestId = apiGatewayId();
+    const reply = (status: number, body?: unknown, errorType?: string): undefined => {
+      const text = body === undefined ? '' : JSON.stringify(body);
+      res.writeHead(status, {
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(text)),
+        'x-amzn-RequestId': requestId,
+        ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
+      });
+      res.end(text);
+      // Drain whatever the caller still sends.
+      req.resume();
+      return undefined;
+    };
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const m = /^(?:\/[^/]+)?\/@connections\/([^/]+)\/?$/.exec(url.pathname);
+    if (!m?.[1]) {
+      if (url.pathname === '/' || url.pathname === `/${this.#opts.api.stage}`)
+        return reply(426, { message: 'Upgrade Required' });
+      return reply(403, { message: 'Forbidden' }, 'ForbiddenException');
+    }
+    const auth = req.headers.authorization ?? '';
+    if (!auth.startsWith('AWS4-HMAC-SHA256 ')) {
+      return reply(403, { message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
+    }
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      return reply(403, { message: 'Forbidden' }, 'ForbiddenException');
+    }
+    const conn = this.#connections.get(id);
+    const open = conn && conn.state === 'open' && conn.ws ? conn : undefined;
+    const gone = (): undefined => reply(410, {}, 'GoneException');
+
+    switch (req.method) {
+      case 'POST': {
+        const max = this.#opts.limits.postMaxBytes;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let tooBig = false;
+        req.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > max) tooBig = true;
+          else chunks.push(c);
+        });
+        req.on('end', (): undefined => {
+          if (tooBig) return reply(413, { message: 'Request entity too large' }, 'PayloadTooLargeException');
+          const target = this.#connections.get(id);
+          if (target?.state !== 'open' || !target.ws) return gone();
+          if (target.ws.bufferedAmount > this.#opts.limits.clientBufferLimitBytes) {
+            return reply(429, { message: 'Rate exceeded' }, 'LimitExceededException');
+          }
+          target.ws.send(Buffer.concat(chunks).toString('utf8'));
+          return reply(200);
+        });
+        return;
+      }
+      case 'GET':
+        if (!open) return gone();
+        return reply(200, {
+          connectedAt: new Date(open.connectedAt).toISOString(),
+          identity:
+            open.userAgent === undefined
+              ? { sourceIp: open.sourceIp }
+              : { sourceIp: open.sourceIp, userAgent: open.userAgent },
+          lastActiveAt: new Date(open.lastActiveAt).toISOString(),
+        });
+      case 'DELETE':
+        if (!open) return gone();
+        this.#closeWith(open, 1000, 'Connection Closed Normally');
+        return reply(204);
+      default:
+        return reply(403, { message: 'Forbidden' }, 'ForbiddenException');
+    }
+  }
+}
