@@ -162,7 +162,17 @@ export const kafkaDriver: Driver = {
       ctx.report.begin('kafka', 'formatting KRaft storage');
       const code = await runLogged(
         java,
-        ['-Xmx256m', ...common, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props],
+        [
+          '-Xmx256m',
+          '-XX:TieredStopAtLevel=1',
+          ...common,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId(),
+          '-c',
+          props,
+        ],
         log,
       );
       if (code !== 0) throw new Error(`kafka storage format failed (exit ${code}); see ${log}`);

@@ -327,6 +327,10 @@ async function applySchemaFor(ctx: Context, name: ServiceName): Promise<SchemaRe
     await admin.connect();
     try {
       const r = await ensureTopics(admin);
+      // Create and load __consumer_offsets now, so the first consumer group of a test does not meet
+      // "coordinator is loading" (kafkajs retries, but it costs seconds and noisy logs).
+      const anyTopic = [...r.created, ...r.existing][0];
+      if (anyTopic) await warmUpGroupCoordinator(admin, anyTopic);
       ctx.report.end(
         'kafka',
         `topics: created [${r.created.join(', ')}], existing [${r.existing.join(', ')}]${r.grown.length ? `, grown [${r.grown.join(', ')}]` : ''}`,
@@ -337,6 +341,20 @@ async function applySchemaFor(ctx: Context, name: ServiceName): Promise<SchemaRe
     }
   }
   return {};
+}
+
+/** Retries an offsets fetch until the group coordinator (the __consumer_offsets partition) has loaded. */
+async function warmUpGroupCoordinator(admin: ReturnType<Kafka['admin']>, topic: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await admin.fetchOffsets({ groupId: 'chat-services-warmup', topics: [topic] });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
 }
 
 async function collect<T>(tasks: Promise<T>[]): Promise<T[]> {
