@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginKeys, loginLimits } from '#adapters/auth/rate-limit.ts';
@@ -9,16 +11,21 @@ import { consumeTicket } from '#adapters/redis/tickets.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message } from '#contracts/models.ts';
 import { BUCKET_MS, bucketOf, newId } from '#core/ids.ts';
+import { config } from '#lib/config.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime/index.ts';
 import { forgedTokens } from './support/forged-tokens.ts';
-import { type Api, inProcessApi } from './support/http-api.ts';
+import { type Api, httpApi, inProcessApi } from './support/http-api.ts';
 
-// The HTTP API over the real services (Cassandra, Redis). The database is shared and persists: every
-// username carries this run's random suffix.
+// The HTTP API over real HTTP: the unchanged handlers behind the local API Gateway emulator (ephemeral port),
+// over the real services (Cassandra, Redis). The database is shared and persists: every username carries this
+// run's random suffix. Only the per-IP rate limit test calls the handlers in-process, to choose the source IP.
 const run = randomBytes(3).toString('hex');
 const uname = (n: string) => `h${run}${n}`;
 const password = 'correct horse battery staple';
 
 let api: Api;
+let rt: LocalRuntime;
+const logs: string[] = [];
 
 interface Session {
   user: { id: string; username: string; displayName: string };
@@ -49,16 +56,28 @@ let carol: Session;
 let early: { ticket: string; issuedAt: number };
 
 beforeAll(async () => {
-  api = inProcessApi();
+  rt = await startLocalRuntime({
+    wsPort: 0,
+    httpPort: 0,
+    functions: ['httpAuth', 'httpConversations', 'httpDirectory'],
+    env: { JWT_KEYS_FILE: resolve(config.jwtKeysFile()) },
+    kafka: false,
+    schedules: false,
+    log: (source, line) => logs.push(`[${source}] ${line}`),
+  });
+  api = httpApi(rt.httpUrl);
   [alice, bob, carol] = await Promise.all([signup('alice', 'Alice A.'), signup('bob'), signup('carol')]);
   // A ticket left unused, to check at the end that it expired.
   const t = await api('POST', '/auth/ws-ticket', { token: alice.accessToken });
   early = { ticket: t.body.ticket, issuedAt: Date.now() };
-});
+}, 120_000);
 
 afterAll(async () => {
+  await rt?.stop();
   await Promise.all([closeCql(), closeRedis()]);
-});
+  mkdirSync('.local/test-logs', { recursive: true });
+  writeFileSync('.local/test-logs/http-api.log', `${logs.join('\n')}\n`);
+}, 60_000);
 
 describe('sign-up and login', () => {
   it('signs up with tokens and the user; GET /me answers the user', async () => {
@@ -158,6 +177,14 @@ describe('sign-up and login', () => {
     // Assert
     expect(res.status).toBe(429);
     expect(other.status).toBe(200);
+  });
+});
+
+describe('routing', () => {
+  it('answers an unknown route with 404 JSON (API Gateway answers it: no function runs)', async () => {
+    const res = await api('GET', '/nowhere', { token: alice.accessToken });
+    expect(res.status).toBe(404);
+    expect(typeof res.body).toBe('object');
   });
 });
 
