@@ -27,7 +27,8 @@ export interface WebServerOptions {
   host?: string;
   /** The static export; default web/out. */
   root?: string;
-  config: WebConfig;
+  /** The endpoints; a function when they are known only later (read on every /config.json request). */
+  config: WebConfig | (() => WebConfig);
 }
 
 export interface WebServer {
@@ -55,8 +56,11 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
-function securityHeaders(config: WebConfig): Record<string, string> {
-  const connect = ["'self'", config.httpApi, config.wsApi].join(' ');
+function securityHeaders(config: WebConfig | null): Record<string, string> {
+  const connect = [
+    "'self'",
+    ...(config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:']),
+  ].join(' ');
   return {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'strict-origin-when-cross-origin',
@@ -77,6 +81,14 @@ function securityHeaders(config: WebConfig): Record<string, string> {
       "form-action 'self'",
     ].join('; '),
   };
+}
+
+function safeConfig(get: () => WebConfig): WebConfig | null {
+  try {
+    return get();
+  } catch {
+    return null;
+  }
 }
 
 async function isFile(p: string): Promise<boolean> {
@@ -109,8 +121,9 @@ export async function resolveStatic(root: string, urlPath: string): Promise<stri
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const root = options.root ?? defaultWebRoot;
   const host = options.host ?? '127.0.0.1';
-  const config = options.config;
-  const headers = securityHeaders(config);
+  const getConfig = typeof options.config === 'function' ? options.config : () => options.config as WebConfig;
+  const headersFor = () =>
+    securityHeaders(typeof options.config === 'function' ? safeConfig(getConfig) : getConfig());
   if (!(await isFile(path.join(root, 'index.html')))) {
     throw new Error(`No static export at ${root}: run \`npm run build -w web\` first.`);
   }
@@ -120,7 +133,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const info = await stat(file);
     const immutable = req.url?.startsWith('/_next/static/');
     res.writeHead(status, {
-      ...headers,
+      ...headersFor(),
       'content-type': TYPES[ext] ?? 'application/octet-stream',
       'content-length': info.size,
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
@@ -140,9 +153,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/config.json') {
-        const body = JSON.stringify(config);
+        const config = getConfig();
+        const body = JSON.stringify({ httpApi: config.httpApi, wsApi: config.wsApi });
         res.writeHead(200, {
-          ...headers,
+          ...headersFor(),
           'content-type': 'application/json; charset=utf-8',
           'cache-control': 'no-store',
         });

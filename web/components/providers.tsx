@@ -1,9 +1,10 @@
 'use client';
 
-import { createContext, type ReactNode, useContext, useState, useSyncExternalStore } from 'react';
+import { createContext, type ReactNode, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiClient } from '@/lib/api/client.ts';
 import { type Session, SessionStore } from '@/lib/api/session.ts';
 import { loadConfig } from '@/lib/config.ts';
+import { applyTheme, readThemePreference } from '@/lib/theme.ts';
 
 interface AppServices {
   api: ApiClient;
@@ -18,6 +19,7 @@ export function AppProviders({ children }: { children: ReactNode }) {
     const sessions = new SessionStore();
     return { sessions, api: new ApiClient({ config: loadConfig, sessions }) };
   });
+  useSystemTheme();
   return <ServicesContext.Provider value={services}>{children}</ServicesContext.Provider>;
 }
 
@@ -46,4 +48,16 @@ export function useSession(): Session | null {
     () => sessions.get(),
     () => null,
   );
+}
+
+/** With the "system" theme, follow the OS when it switches between light and dark. */
+function useSystemTheme(): void {
+  useEffect(() => {
+    const mq = matchMedia('(prefers-color-scheme: dark)');
+    const onChange = () => {
+      if (readThemePreference() === 'system') applyTheme('system');
+    };
+    mq.addEventListener('change', onChange);
+    return () => mq.removeEventListener('change', onChange);
+  }, []);
 }

@@ -1,0 +1,289 @@
+/**
+ * End to end, in a real browser: two people (two browser contexts) sign up and chat through the static web
+ * client, the local runtime and the real services. One file, one stack, the scenarios in order.
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { protocolClient, type Stack, startStack, uniqueName } from './harness.ts';
+import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
+
+const require = createRequire(import.meta.url);
+const axeSource: string = require('axe-core').source;
+const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+const PASSWORD = 'correct horse battery';
+const poll = { timeout: TIMEOUT, interval: 100 };
+
+let stack: Stack;
+let aliceCtx: BrowserContext;
+let bobCtx: BrowserContext;
+let alicePage: Page;
+let bobPage: Page;
+let alice: ChatPage;
+let bob: ChatPage;
+const aliceName = uniqueName('alice');
+const bobName = uniqueName('bob');
+const dialogs: string[] = [];
+
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const results = (await page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page at run time
+    const axe = (window as any).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  })) as {
+    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>;
+  };
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
+    );
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(shots, { recursive: true });
+  // no blinking caret, no half-finished transition in the picture
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
+
+describe('web client, two people in two browsers', () => {
+  beforeAll(async () => {
+    stack = await startStack();
+    aliceCtx = await stack.newContext();
+    bobCtx = await stack.newContext();
+    alicePage = await aliceCtx.newPage();
+    bobPage = await bobCtx.newPage();
+    for (const p of [alicePage, bobPage])
+      p.on('dialog', (d) => dialogs.push(d.message()) && void d.dismiss());
+  }, 900_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('signs up, with an accessible sign-in screen', async () => {
+    const auth = new AuthPage(alicePage);
+    await auth.gotoSignIn();
+    expect(await axeViolations(alicePage)).toEqual([]);
+    await screenshot(alicePage, 'sign-in');
+
+    alice = await auth.signUp(aliceName, PASSWORD, 'Alice');
+    bob = await new AuthPage(bobPage).signUp(bobName, PASSWORD, 'Bob');
+    expect(await alice.connectionState()).toBe('open');
+    expect(await bob.connectionState()).toBe('open');
+  });
+
+  it('starts a DM and exchanges messages in real time, with unread badges that count and clear', async () => {
+    await alice.startDm(bobName, 'Bob');
+    await alice.send('Hi Bob! Are we still on for **Friday**?');
+    await expect.poll(() => alice.delivery('Are we still on'), poll).toBe('sent'); // ✓ persisted
+
+    // bob is on his list (no conversation open): the DM appears live, with a badge that counts
+    await bob.row('Alice').waitFor({ timeout: TIMEOUT });
+    await expect.poll(() => bob.unreadCount('Alice'), poll).toBe(1);
+    await alice.send('I booked the table for 7 pm.');
+    await expect.poll(() => bob.unreadCount('Alice'), poll).toBe(2);
+    await expect.poll(() => bob.preview('Alice').textContent(), poll).toContain('I booked the table');
+    expect(await alice.delivery('I booked the table')).not.toBe('read');
+
+    // bob opens it: the badge clears, and alice's ✓ turns ✓✓
+    await bob.open('Alice');
+    await bob.message('I booked the table').waitFor({ timeout: TIMEOUT });
+    await expect.poll(() => bob.unreadCount('Alice'), poll).toBe(0);
+    await expect.poll(() => alice.delivery('I booked the table'), poll).toBe('read');
+    await expect.poll(() => alice.delivery('Are we still on'), poll).toBe('read');
+    const tooltip = await alice
+      .message('I booked the table')
+      .locator('[title^="Read by"]')
+      .getAttribute('title');
+    expect(tooltip).toContain('Bob');
+
+    // and back
+    await bob.send('Yes! See you there 🎉');
+    await alice.message('See you there').waitFor({ timeout: TIMEOUT });
+    expect(await alice.messages().count()).toBe(3);
+    expect(await bob.messages().count()).toBe(3);
+  });
+
+  it('shows and hides the typing indicator', async () => {
+    await alice.open('Bob');
+    await bob.composer().pressSequentially('Let me check', { delay: 20 });
+    await alice.typingIndicator().waitFor({ timeout: TIMEOUT });
+    expect(await alice.typingIndicator().textContent()).toContain('Bob is typing');
+    await bob.composer().fill('');
+    await alice.typingIndicator().waitFor({ state: 'detached', timeout: TIMEOUT });
+  });
+
+  it('renders Markdown and code, and looks right in light and dark (screenshots, axe)', async () => {
+    await alice.send(
+      [
+        'Here is the plan:',
+        '',
+        '1. Meet at the **station** at 6:30',
+        '2. Walk over together',
+        '- [x] table booked',
+        '- [ ] bring the ~~umbrella~~ good mood',
+        '',
+        'Menu: https://example.com/menu',
+      ].join('\n'),
+    );
+    await bob.message('Here is the plan').waitFor({ timeout: TIMEOUT });
+    await bob.send(
+      [
+        'Perfect. By the way, the fix for the bug you found:',
+        '',
+        '```ts',
+        'export function total(items: number[]): number {',
+        '  return items.reduce((sum, n) => sum + n, 0);',
+        '}',
+        '```',
+      ].join('\n'),
+    );
+    await alice.message('the fix for the bug').waitFor({ timeout: TIMEOUT });
+    await expect.poll(() => alice.delivery('Here is the plan'), poll).toBe('read');
+
+    // highlighted code, safe links
+    const code = alice.message('the fix for the bug').locator('code.hljs');
+    expect(await code.count()).toBe(1);
+    expect(await code.locator('.hljs-keyword').count()).toBeGreaterThan(0);
+    const link = alice.message('Here is the plan').getByRole('link', { name: 'https://example.com/menu' });
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+
+    expect(await axeViolations(alicePage)).toEqual([]);
+    await screenshot(alicePage, 'chat-light');
+    await alicePage.emulateMedia({ colorScheme: 'dark' });
+    await alicePage.waitForFunction(() => document.documentElement.classList.contains('dark'));
+    expect(await axeViolations(alicePage)).toEqual([]);
+    await screenshot(alicePage, 'chat-dark');
+    await alicePage.emulateMedia({ colorScheme: 'light' });
+
+    // the list alone (bob's side, nothing open), and the phone layout
+    await bobPage.goto('/chat');
+    await bob.waitReady();
+    expect(await axeViolations(bobPage)).toEqual([]);
+    await screenshot(bobPage, 'conversations');
+    await bobPage.setViewportSize({ width: 390, height: 844 });
+    await bob.open('Alice');
+    await screenshot(bobPage, 'chat-phone');
+    await bobPage.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('keeps history across a reload and loads older pages as you scroll up', async () => {
+    const conversationId = await alice.row('Bob').getAttribute('data-conversation-id');
+    expect(conversationId).toBeTruthy();
+    const bodies = Array.from({ length: 70 }, (_, i) => `history line ${String(i + 1).padStart(3, '0')}`);
+    const bulk = await protocolClient(stack.runtime, bobName, PASSWORD);
+    await bulk.sendAll(conversationId as string, bodies);
+    bulk.close();
+
+    await alicePage.reload();
+    await alice.waitReady();
+    await alice.open('Bob');
+    await alice.message('history line 070').waitFor({ timeout: TIMEOUT });
+    await alice.message('See you there').count();
+    // the first page holds the newest 50; the oldest arrive when scrolling up
+    expect(await alice.message('history line 001').count()).toBe(0);
+    for (let i = 0; i < 5 && (await alice.historyStart().count()) === 0; i++) {
+      await alice.scrollToTop();
+      await alicePage.waitForTimeout(400);
+    }
+    await alice.historyStart().waitFor({ timeout: TIMEOUT });
+    await alice.message('history line 001').waitFor({ timeout: TIMEOUT });
+    await alice.message('Are we still on').waitFor({ timeout: TIMEOUT });
+    // every message exactly once, in order
+    const texts = await alice.messages().allTextContents();
+    const lines = texts.map((t) => /history line (\d{3})/.exec(t)?.[1]).filter(Boolean);
+    expect(lines).toEqual(bodies.map((b) => b.slice(-3)));
+    expect(await alicePage.getByTestId('day-separator').count()).toBe(1);
+  });
+
+  it('offline: messages wait, then arrive exactly once', async () => {
+    await alice.open('Bob');
+    await bob.open('Alice');
+    await aliceCtx.setOffline(true);
+    await expect.poll(() => alice.connectionState(), poll).toBe('offline');
+    const offline = ['offline one', 'offline two', 'offline three'];
+    for (const text of offline) await alice.send(text);
+    for (const text of offline) expect(await alice.delivery(text)).toBe('sending');
+    await alicePage.waitForTimeout(1_000);
+    for (const text of offline) expect(await bob.message(text).count()).toBe(0);
+
+    await aliceCtx.setOffline(false);
+    for (const text of offline) await bob.message(text).waitFor({ timeout: TIMEOUT });
+    await expect.poll(() => alice.delivery('offline three'), poll).not.toBe('sending');
+    await bobPage.waitForTimeout(1_500); // room for a duplicate to show up, if there were one
+    for (const text of offline) {
+      expect(await bob.message(text).count()).toBe(1);
+      expect(await alice.message(text).count()).toBe(1);
+    }
+    const order = (await bob.messages().allTextContents())
+      .map((t) => /offline (one|two|three)/.exec(t)?.[1])
+      .filter(Boolean);
+    expect(order).toEqual(['one', 'two', 'three']);
+  });
+
+  it('never executes markup from messages (XSS vectors)', async () => {
+    const vectors = [
+      '<script>window.__pwned=1;alert("script")</script>',
+      '<img src=x onerror="window.__pwned=1;alert(\'img\')">',
+      '[click me](javascript:window.__pwned=1;alert("js-link"))',
+      '[mixed case](JaVaScRiPt:alert("case"))',
+      '[entity](&#106;avascript:alert("entity"))',
+      '<a href="javascript:alert(\'html-link\')">html link</a>',
+      '<svg onload="window.__pwned=1;alert(\'svg\')"><circle r="5"/></svg>',
+      '![svg](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+)',
+      '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+      '<iframe src="javascript:alert(\'iframe\')"></iframe>',
+      '<details open ontoggle="alert(\'details\')">x</details>',
+      '<math><mtext><table><mglyph><style><img src=x onerror=alert("mxss")>',
+    ];
+    for (const v of vectors) await alice.send(v);
+    await bob.message('mxss').waitFor({ timeout: TIMEOUT });
+    await alicePage.waitForTimeout(500);
+
+    for (const page of [alicePage, bobPage]) {
+      const report = await page.evaluate(() => {
+        const bodies = [...document.querySelectorAll('[data-testid="message"] .md')];
+        const all = bodies.flatMap((b) => [...b.querySelectorAll('*')]);
+        return {
+          pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
+          dangerous: all.filter((el) =>
+            ['SCRIPT', 'IFRAME', 'SVG', 'OBJECT', 'EMBED', 'STYLE', 'MATH'].includes(
+              el.tagName.toUpperCase(),
+            ),
+          ).length,
+          handlers: all.filter((el) => [...el.attributes].some((a) => a.name.toLowerCase().startsWith('on')))
+            .length,
+          badLinks: all
+            .filter((el) => el.tagName === 'A' || el.tagName === 'IMG')
+            .map((el) => el.getAttribute('href') ?? el.getAttribute('src') ?? '')
+            .filter((u) => !/^(https?:|mailto:)/i.test(u)),
+          shownAsText: bodies.some((b) => b.textContent?.includes('<script>window.__pwned=1;')),
+        };
+      });
+      expect(report).toEqual({ pwned: null, dangerous: 0, handlers: 0, badLinks: [], shownAsText: true });
+    }
+    // the neutralized links are plain text; clicking them goes nowhere
+    await bob.message('click me').getByText('click me').click();
+    await bobPage.waitForTimeout(300);
+    expect(dialogs).toEqual([]);
+    expect(bobCtx.pages()).toHaveLength(1);
+  });
+
+  it('shows bob offline when his browser closes', async () => {
+    await expect.poll(() => alice.presenceDot('Bob').getAttribute('data-online'), poll).toBe('true');
+    await bobCtx.close();
+    await expect.poll(() => alice.presenceDot('Bob').getAttribute('data-online'), poll).toBe('false');
+    await expect
+      .poll(() => alicePage.getByTestId('chat-subtitle').textContent(), poll)
+      .toMatch(/last seen|offline/);
+  });
+});

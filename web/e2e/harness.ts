@@ -1,0 +1,255 @@
+/**
+ * The e2e stack, started once per test file: the local runtime (WebSocket + HTTP API over the real services,
+ * ephemeral ports), the static export served by infra/local/web-server.ts (ephemeral port, a config.json that
+ * points at the runtime), and Debian's chromium driven by playwright-core.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import WebSocket from 'ws';
+import { startWebServer, type WebConfig, type WebServer } from '../../infra/local/web-server.ts';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const webDir = path.join(repo, 'web');
+const outIndex = path.join(webDir, 'out', 'index.html');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's chromium; installed with apt when missing (CI runs as root). */
+export function ensureChromium(): string {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  console.warn('chromium missing: installing it with apt-get');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+    stdio: 'inherit',
+    env,
+  });
+  if (!existsSync(CHROMIUM)) throw new Error(`chromium is still missing at ${CHROMIUM}`);
+  return CHROMIUM;
+}
+
+function newestMtime(p: string): number {
+  if (!existsSync(p)) return 0;
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let max = 0;
+  for (const name of readdirSync(p)) {
+    if (name === 'node_modules' || name === 'out' || name === '.next' || name === 'e2e') continue;
+    if (name.endsWith('.test.ts')) continue;
+    max = Math.max(max, newestMtime(path.join(p, name)));
+  }
+  return max;
+}
+
+/** Builds the static export unless web/out is newer than every source it is built from. */
+export function buildWebIfStale(): void {
+  const sources = Math.max(
+    newestMtime(path.join(webDir, 'app')),
+    newestMtime(path.join(webDir, 'components')),
+    newestMtime(path.join(webDir, 'hooks')),
+    newestMtime(path.join(webDir, 'lib')),
+    newestMtime(path.join(webDir, 'public')),
+    newestMtime(path.join(webDir, 'next.config.ts')),
+    newestMtime(path.join(webDir, 'package.json')),
+    newestMtime(path.join(webDir, 'postcss.config.mjs')),
+    newestMtime(path.join(repo, 'functions', 'src', 'contracts')),
+  );
+  const built = existsSync(outIndex) ? statSync(outIndex).mtimeMs : 0;
+  if (built > sources) return;
+  const t0 = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repo, 'node_modules', 'next', 'dist', 'bin', 'next'), 'build'],
+    {
+      cwd: webDir,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+  console.warn(`web: next build in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+}
+
+export const launchArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * The part of infra/local/runtime's `LocalRuntime` the e2e tests use. The runtime is imported at run time
+ * (not as a type) because its files are type-checked by the infra workspace, whose settings differ from the
+ * web's (Next.js augments `process.env`).
+ */
+export interface RuntimeHandle {
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+  connections(): string[];
+  stop(): Promise<void>;
+}
+
+interface RuntimeModule {
+  startLocalRuntime(options: Record<string, unknown>): Promise<RuntimeHandle>;
+  httpApiCors(origins: readonly string[]): unknown;
+}
+
+const runtimeModule = path.join(repo, 'infra', 'local', 'runtime', 'index.ts');
+
+export interface Stack {
+  runtime: RuntimeHandle;
+  web: WebServer;
+  browser: Browser;
+  /** The web client's URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  newContext(options?: { dark?: boolean; phone?: boolean }): Promise<BrowserContext>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  const executablePath = ensureChromium();
+  buildWebIfStale();
+  // the web server first (its origin goes into the HTTP API's CORS), the endpoints once the runtime is up
+  let config: WebConfig | null = null;
+  const web = await startWebServer({
+    port: 0,
+    config: () => {
+      if (!config) throw new Error('runtime not started yet');
+      return config;
+    },
+  });
+  const { startLocalRuntime, httpApiCors } = (await import(runtimeModule)) as RuntimeModule;
+  const runtime = await startLocalRuntime({
+    wsPort: 0,
+    httpPort: 0,
+    cors: httpApiCors([web.url]),
+    log: process.env.E2E_LOG ? 'inherit' : 'silent',
+  });
+  config = { httpApi: runtime.httpUrl, wsApi: runtime.wsUrl };
+  await warmUp(runtime);
+  const browser = await chromium.launch({ executablePath, args: launchArgs });
+  return {
+    runtime,
+    web,
+    browser,
+    url: web.url,
+    newContext: ({ dark = false, phone = false } = {}) =>
+      browser.newContext({
+        baseURL: web.url,
+        viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
+        deviceScaleFactor: phone ? 2 : 1,
+        colorScheme: dark ? 'dark' : 'light',
+        locale: 'en-US',
+        timezoneId: 'UTC',
+      }),
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await web.close().catch(() => undefined);
+      await runtime.stop().catch(() => undefined);
+    },
+  };
+}
+
+/** A unique, valid username (3–32 of a–z 0–9 _), so parallel runs never collide. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(0, 32);
+}
+
+// ── a plain protocol client (Node, no browser): warm-up and bulk history ────────────────────────────────
+
+interface Tokens {
+  accessToken: string;
+  user: { id: string };
+}
+
+async function post<T>(httpApi: string, p: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${httpApi}${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Signs in (or up) over HTTP and opens a WebSocket; `send` resends what the server refused for rate. */
+export async function protocolClient(
+  runtime: Pick<RuntimeHandle, 'httpUrl' | 'wsUrl'>,
+  username: string,
+  password: string,
+  signup = false,
+) {
+  const auth = await post<Tokens>(runtime.httpUrl, signup ? '/auth/signup' : '/auth/login', {
+    username,
+    password,
+  });
+  const { ticket } = await post<{ ticket: string }>(runtime.httpUrl, '/auth/ws-ticket', {}, auth.accessToken);
+  const ws = new WebSocket(`${runtime.wsUrl}/?ticket=${ticket}`);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const persisted = new Set<string>();
+  const frames = new Map<string, string>();
+  ws.on('message', (data) => {
+    const e = JSON.parse(String(data)) as {
+      type: string;
+      code?: string;
+      clientMsgId?: string;
+      message?: { clientMsgId: string };
+    };
+    if (e.type === 'message' && e.message) persisted.add(e.message.clientMsgId);
+    if (e.type === 'error' && e.clientMsgId && frames.has(e.clientMsgId)) {
+      const frame = frames.get(e.clientMsgId) as string;
+      setTimeout(() => ws.send(frame), 1_000);
+    }
+  });
+  return {
+    user: auth.user,
+    token: auth.accessToken,
+    persisted,
+    createDm: (peerId: string) =>
+      post<{ id: string }>(runtime.httpUrl, '/conversations', { type: 'dm', peerId }, auth.accessToken),
+    /** Sends in order, paced under the frame rate limit, and waits until every one came back persisted. */
+    async sendAll(conversationId: string, bodies: string[], timeoutMs = 60_000): Promise<void> {
+      const ids = bodies.map((_, i) => `bulk-${Date.now().toString(36)}-${i}`);
+      for (const [i, body] of bodies.entries()) {
+        const id = ids[i] as string;
+        const frame = JSON.stringify({ action: 'sendMessage', conversationId, clientMsgId: id, body });
+        frames.set(id, frame);
+        ws.send(frame);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const deadline = Date.now() + timeoutMs;
+      while (ids.some((id) => !persisted.has(id))) {
+        if (Date.now() > deadline)
+          throw new Error(`only ${ids.filter((id) => persisted.has(id)).length}/${ids.length} persisted`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    close: () => ws.close(),
+  };
+}
+
+/**
+ * First invocations pay for cold starts and the Kafka consumer's group join (seconds): pay them before the
+ * browser scenarios start, so their timeouts measure the app, not the warm-up.
+ */
+export async function warmUp(runtime: Pick<RuntimeHandle, 'httpUrl' | 'wsUrl'>): Promise<void> {
+  const password = 'warm up password';
+  const a = await protocolClient(runtime, uniqueName('warm'), password, true);
+  const b = await protocolClient(runtime, uniqueName('warm'), password, true);
+  const conv = await a.createDm(b.user.id);
+  await a.sendAll(conv.id, ['warming up'], 120_000);
+  while (!b.persisted.size) await new Promise((r) => setTimeout(r, 100));
+  a.close();
+  b.close();
+}
