@@ -39,6 +39,15 @@ export interface PhaseReport {
   name: string;
   kind: 'load' | 'idle';
   startedAt: string;
+  /** The warm-up before measuring: its messages are accounted too (LOST/DUPLICATED count in the totals). */
+  warmup?: {
+    sent: number;
+    acked: number;
+    lost: number;
+    duplicated: number;
+    drainMs: number;
+    drainComplete: boolean;
+  };
   load?: LoadResult;
   idle?: {
     connections: number;
@@ -131,6 +140,34 @@ async function runLoadPhase(
   );
   const conns = new Connections(world, rt.endpoints);
   await conns.open(phase.connections);
+  let warmup: PhaseReport['warmup'];
+  if (phase.warmupSec > 0) {
+    log(`phase ${phase.name}: warm-up ${phase.warmupSec} s`);
+    const w = await sendAtRate(conns, {
+      rate: phase.rate,
+      durationSec: phase.warmupSec,
+      groupShare: profile.groupShare,
+    });
+    const d = await conns.drain(60_000);
+    const s = summarizeLoad(
+      conns,
+      { rate: phase.rate, durationSec: phase.warmupSec, sendWindowMs: w.sendWindowMs, skipped: w.skipped },
+      d,
+      null,
+    );
+    warmup = {
+      sent: s.sent,
+      acked: s.acked,
+      lost: s.lost,
+      duplicated: s.duplicated,
+      drainMs: s.drainMs,
+      drainComplete: s.drainComplete,
+    };
+    log(
+      `phase ${phase.name}: warm-up sent ${s.sent} acked ${s.acked} LOST ${s.lost} DUPLICATED ${s.duplicated}`,
+    );
+    conns.resetTracking();
+  }
   await rt.resetMetrics().catch(() => {});
   const sampler = new ResourceSampler(sampleTargets(rt), 1000).start();
   const sinceMs = Date.now();
@@ -154,7 +191,8 @@ async function runLoadPhase(
   let history = null;
   if (phase.verifyHistory) {
     log(`phase ${phase.name}: verifying history${phase.checkUnread ? ' and unread counts' : ''}`);
-    history = await verifyHistory(conns, sinceMs, phase.checkUnread);
+    // Unread counts are only comparable with history once nothing is in flight any more.
+    history = await verifyHistory(conns, sinceMs, phase.checkUnread && drain.complete);
   }
   const load = summarizeLoad(
     conns,
@@ -176,6 +214,7 @@ async function runLoadPhase(
     name: phase.name,
     kind: 'load',
     startedAt,
+    ...(warmup ? { warmup } : {}),
     load,
     connectMs: conns.connectMs.summary() as unknown as Record<string, number | null>,
     resources,
@@ -349,7 +388,15 @@ export function humanSummary(r: BenchReport): string {
             ['DUPLICATED (in history)', `${l.duplicated} (${l.duplicatedInHistory})`],
             ['unread count mismatches', l.history ? String(l.history.unreadMismatches.length) : '—'],
             ['errors by code', JSON.stringify(l.errorsByCode)],
-            ['unexpected closes', String(l.unexpectedCloses)],
+            ['unexpected closes (codes)', `${l.unexpectedCloses} ${JSON.stringify(l.closeCodes)}`],
+            ...(p.warmup
+              ? [
+                  [
+                    'warm-up sent / acked / LOST / DUPLICATED',
+                    `${p.warmup.sent} / ${p.warmup.acked} / ${p.warmup.lost} / ${p.warmup.duplicated}`,
+                  ],
+                ]
+              : []),
             ['drain', `${l.drainMs} ms${l.drainComplete ? '' : ' (incomplete)'}`],
           ],
         ),
@@ -432,7 +479,11 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
   const iso = external ? null : await isolate(runId);
   const rt = external
     ? externalRuntime({ wsUrl: opts.wsUrl as string, httpUrl: opts.httpUrl as string })
-    : await spawnRuntime({ env: iso?.env ?? {}, logFile: iso?.logFile ?? '' });
+    : await spawnRuntime({
+        env: iso?.env ?? {},
+        logFile: iso?.logFile ?? '',
+        ...(profile.maxConcurrency !== undefined ? { maxConcurrency: profile.maxConcurrency } : {}),
+      });
   const phases: PhaseReport[] = [];
   let setup = { users: 0, conversations: 0, seconds: 0 };
   try {
@@ -461,8 +512,10 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
   }
   const loads = phases.map((p) => p.load).filter((l): l is LoadResult => Boolean(l));
   const totals = {
-    lost: loads.reduce((n, l) => n + l.lost, 0),
-    duplicated: loads.reduce((n, l) => n + l.duplicated, 0),
+    lost: loads.reduce((n, l) => n + l.lost, 0) + phases.reduce((n, p) => n + (p.warmup?.lost ?? 0), 0),
+    duplicated:
+      loads.reduce((n, l) => n + l.duplicated, 0) +
+      phases.reduce((n, p) => n + (p.warmup?.duplicated ?? 0), 0),
     sent: loads.reduce((n, l) => n + l.sent, 0),
     acked: loads.reduce((n, l) => n + l.acked, 0),
   };

@@ -144,7 +144,7 @@ export async function runChaosScenario(
   progress.stop();
   log(`chaos ${o.fault}: draining (up to ${o.drainTimeoutSec} s)`);
   const drain = await conns.drain(o.drainTimeoutSec * 1000);
-  const history = await verifyHistory(conns, sinceMs, true);
+  const history = await verifyHistory(conns, sinceMs, drain.complete);
   const load = summarizeLoad(
     conns,
     {
@@ -299,7 +299,7 @@ export async function runPoison(
     stop = true;
     const plan = await loadDone;
     const drain = await conns.drain(60_000);
-    const history = await verifyHistory(conns, sinceMs, true);
+    const history = await verifyHistory(conns, sinceMs, drain.complete);
     const load = summarizeLoad(
       conns,
       {

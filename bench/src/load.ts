@@ -203,6 +203,8 @@ export interface LoadCounters {
   duplicates: number;
   otherEvents: number;
   unexpectedCloses: number;
+  /** Close codes of unexpected closes. */
+  closeCodes: Record<string, number>;
   errorsByCode: Record<string, number>;
 }
 
@@ -223,11 +225,17 @@ export class Connections {
     duplicates: 0,
     otherEvents: 0,
     unexpectedCloses: 0,
+    closeCodes: {},
     errorsByCode: {},
   };
   readonly connectMs = new Recorder(1024);
   readonly listeners: Listener[] = [];
   private closing = false;
+
+  /** Numbers client message ids across resets, so that no id is ever reused within a run. */
+  private msgCounter = 0;
+  /** Distinguishes this set of connections' client message ids from other phases' of the same run. */
+  readonly tag = Math.random().toString(36).slice(2, 6);
 
   constructor(
     readonly world: World,
@@ -271,7 +279,10 @@ export class Connections {
         conn.closedAt = performance.now();
         conn.closeCode = code;
         if (this.closing) conn.closedByUs = true;
-        else this.counters.unexpectedCloses++;
+        else {
+          this.counters.unexpectedCloses++;
+          this.counters.closeCodes[code] = (this.counters.closeCodes[code] ?? 0) + 1;
+        }
       });
       ws.on('error', () => {});
       opened++;
@@ -336,7 +347,7 @@ export class Connections {
     const conn = this.conns[c] as Conn;
     if (!conn.ws || conn.closedAt !== null || conn.ws.readyState !== conn.ws.OPEN) return -1;
     const seq = this.sent.length;
-    const clientMsgId = `${this.world.opts.runId}-${seq}`;
+    const clientMsgId = `${this.world.opts.runId}-${this.tag}-${this.msgCounter++}`;
     const m: SentMsg = {
       seq,
       conn: c,
@@ -361,6 +372,22 @@ export class Connections {
       body: body ?? `bench message ${seq} from ${conn.idx}`,
     });
     return seq;
+  }
+
+  /**
+   * Forget every message sent so far (after a warm-up): later events for them are ignored. Counters, latency
+   * recorders and per-connection receipts start from zero.
+   */
+  resetTracking(): void {
+    this.sent.length = 0;
+    this.byClientMsgId.clear();
+    this.ackLatency.reset();
+    this.deliveryLatency.reset();
+    const c = this.counters;
+    c.sent = c.acked = c.refused = c.deliveries = c.duplicates = c.otherEvents = c.unexpectedCloses = 0;
+    c.closeCodes = {};
+    c.errorsByCode = {};
+    for (const conn of this.conns) if (conn) conn.received.clear();
   }
 
   /** Connections of a user that are open. */
@@ -606,6 +633,7 @@ export interface LoadResult {
   skippedSends: number;
   errorsByCode: Record<string, number>;
   unexpectedCloses: number;
+  closeCodes: Record<string, number>;
   achievedSendRate: number;
   ackLatencyMs: ReturnType<typeof jsonSummary>;
   deliveryLatencyMs: ReturnType<typeof jsonSummary>;
@@ -676,6 +704,7 @@ export function summarizeLoad(
     skippedSends: plan.skipped,
     errorsByCode: c.errorsByCode,
     unexpectedCloses: c.unexpectedCloses,
+    closeCodes: c.closeCodes,
     achievedSendRate: Math.round(c.sent / (plan.sendWindowMs / 1000)),
     ackLatencyMs: jsonSummary(conns.ackLatency.summary()),
     deliveryLatencyMs: jsonSummary(conns.deliveryLatency.summary()),

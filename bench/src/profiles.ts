@@ -15,6 +15,8 @@ export interface LoadPhase {
   verifyHistory: boolean;
   checkUnread: boolean;
   drainTimeoutSec: number;
+  /** Seconds of load before measuring (cold starts, JIT, connection pools); its messages are still checked. */
+  warmupSec: number;
 }
 
 export interface IdlePhase {
@@ -36,6 +38,8 @@ export interface BaselineCounts {
 
 export interface Profile {
   name: string;
+  /** Execution environments per function in the bench's runtime (Lambda scales out; the runtime caps it). */
+  maxConcurrency?: number | Record<string, number>;
   users: number;
   groupSize: number;
   /** Fraction of sends that go to a group (the rest to DMs). */
@@ -60,7 +64,8 @@ export const profiles: Record<'smoke' | 'full', Profile> = {
         durationSec: 12,
         verifyHistory: true,
         checkUnread: true,
-        drainTimeoutSec: 15,
+        drainTimeoutSec: 90,
+        warmupSec: 3,
       },
     ],
   },
@@ -80,6 +85,7 @@ export const profiles: Record<'smoke' | 'full', Profile> = {
         verifyHistory: true,
         checkUnread: false,
         drainTimeoutSec: 60,
+        warmupSec: 10,
       },
       {
         kind: 'load',
@@ -90,6 +96,7 @@ export const profiles: Record<'smoke' | 'full', Profile> = {
         verifyHistory: true,
         checkUnread: false,
         drainTimeoutSec: 120,
+        warmupSec: 5,
       },
       { kind: 'idle', name: 'idle-10000', connections: 10_000, holdSec: 20 },
       {
@@ -101,6 +108,7 @@ export const profiles: Record<'smoke' | 'full', Profile> = {
         verifyHistory: true,
         checkUnread: true,
         drainTimeoutSec: 60,
+        warmupSec: 10,
       },
     ],
   },
@@ -116,7 +124,7 @@ export interface CliOptions {
 }
 
 const USAGE = `usage: npm run bench -- [--profile smoke|full] [-C connections] [-R msg/s] [-D seconds]
-                         [--users N] [--group-size N] [--phases a,b] [--no-baselines]
+                         [--users N] [--group-size N] [--phases a,b] [--no-baselines] [--max-concurrency N]
                          [--ws ws://host:port --http http://host:port] [--out dir]
 
   --profile      smoke (default, under a minute) or full (latency, throughput, idle, soak)
@@ -124,6 +132,7 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full] [-C connections] [
   --users        number of users signed up (connections are spread over them round robin)
   --phases       run only these phases of the profile (names as in the report)
   --no-baselines skip the raw Kafka/Redis/CQL/WebSocket baselines
+  --max-concurrency  execution environments per function in the bench's runtime (default: the profile's)
   --ws, --http   target a runtime that already runs; otherwise the bench starts its own on free ports
 `;
 
@@ -139,6 +148,7 @@ export function parseCli(argv: string[]): CliOptions {
       'group-size': { type: 'string' },
       phases: { type: 'string' },
       'no-baselines': { type: 'boolean', default: false },
+      'max-concurrency': { type: 'string' },
       ws: { type: 'string' },
       http: { type: 'string' },
       out: { type: 'string' },
@@ -174,6 +184,7 @@ export function parseCli(argv: string[]): CliOptions {
       verifyHistory: true,
       checkUnread: true,
       drainTimeoutSec: 60,
+      warmupSec: 5,
     };
     profile.phases = [phase];
     profile.name = `${profile.name}-custom`;
@@ -189,6 +200,8 @@ export function parseCli(argv: string[]): CliOptions {
     if (profile.phases.length === 0) throw new Error(`no phase named ${values.phases} in ${base.name}`);
   }
   if (values['no-baselines']) profile.baselines = null;
+  const mc = num(values['max-concurrency'], '--max-concurrency');
+  if (mc !== undefined) profile.maxConcurrency = Math.round(mc);
   if ((values.ws === undefined) !== (values.http === undefined))
     throw new Error('--ws and --http go together');
   return {

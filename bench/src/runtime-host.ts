@@ -9,6 +9,9 @@ import type { FunctionStats } from './runtime.ts';
 export interface HostStart {
   handlerOverrides: Record<string, string>;
   logFile?: string;
+  maxConcurrency?: number | Record<string, number>;
+  /** Deploy only these functions (default: all), without Kafka mappings and schedules when given. */
+  only?: string[];
 }
 
 export type HostRequest =
@@ -53,6 +56,8 @@ async function main(): Promise<void> {
     httpPort: 0,
     host: '127.0.0.1',
     functionOverrides: start.handlerOverrides,
+    ...(start.maxConcurrency !== undefined ? { maxConcurrency: start.maxConcurrency } : {}),
+    ...(start.only ? { functions: start.only, kafka: false, schedules: false } : {}),
     log: logFile ? (source, line) => logFile.write(`${source}\t${line}\n`) : 'silent',
   });
   reply({ type: 'ready', wsUrl: rt.wsUrl, httpUrl: rt.httpUrl });

@@ -69,12 +69,16 @@ export async function spawnRuntime(
     handlerOverrides?: Record<string, string>;
     env?: Record<string, string>;
     logFile?: string;
+    only?: string[];
+    maxConcurrency?: number | Record<string, number>;
     startTimeoutMs?: number;
   } = {},
 ): Promise<RuntimeHandle> {
   const start: HostStart = {
     handlerOverrides: opts.handlerOverrides ?? {},
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
+    ...(opts.only ? { only: opts.only } : {}),
+    ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
   };
   const child: ChildProcess = fork(path.join(here, 'runtime-host.ts'), [JSON.stringify(start)], {
     execArgv: ['--import', 'tsx'],

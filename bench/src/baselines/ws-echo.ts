@@ -15,7 +15,10 @@ export async function wsEcho(count = 1_000, budgetMs = 20_000): Promise<Baseline
   const what = 'WebSocket frame → emulator → no-op Lambda → route response, one in flight (warm)';
   let rt: Awaited<ReturnType<typeof spawnRuntime>> | undefined;
   try {
-    rt = await spawnRuntime({ handlerOverrides: { wsConnect: noop, wsDefault: noop, wsDisconnect: noop } });
+    rt = await spawnRuntime({
+      handlerOverrides: { wsConnect: noop, wsDefault: noop, wsDisconnect: noop },
+      only: ['wsConnect', 'wsDefault', 'wsDisconnect'],
+    });
     const ws = new WebSocket(`${rt.endpoints.wsUrl}/?ticket=none`, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
