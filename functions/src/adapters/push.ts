@@ -48,10 +48,13 @@ export function managementApi(): ApiGatewayManagementApiClient {
   return cached.client;
 }
 
+/** A 410 for a connection registered this recently may be its `$connect` still running (the limit is 29 s). */
+const CONNECT_GRACE_MS = 30_000;
+
 export interface PushResult {
   /** Events delivered (one per connection and event). */
   readonly delivered: number;
-  /** Connections that failed for another reason (throttled, timed out): skipped, never fatal. */
+  /** Connections that failed otherwise (throttled, timed out, still connecting): skipped, never fatal. */
   readonly failed: number;
   /** Connections that were gone (410) and have been removed from the registry by this call. */
   readonly gone: readonly RemovedConnection[];
@@ -94,9 +97,21 @@ export async function pushToConnections(
         delivered++;
       } catch (error) {
         if (isGone(error)) {
-          const removed = await removeConnection(connectionId);
+          // API Gateway also answers 410 while a connection's `$connect` is still running, and the registry
+          // already lists it then: a connection younger than the grace period is not removed (if it really
+          // vanished, a later push or the sweeper removes it).
+          const now = Date.now();
+          const removed = await removeConnection(connectionId, now, {
+            onlyIfConnectedBefore: now - CONNECT_GRACE_MS,
+          });
           if (removed) gone.push(removed);
-          logger.info('push: connection gone, removed', { connectionId });
+          else failed++;
+          logger.info(
+            removed ? 'push: connection gone, removed' : 'push: connection gone (or still connecting)',
+            {
+              connectionId,
+            },
+          );
         } else {
           failed++;
           const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };

@@ -108,16 +108,20 @@ export async function connectionOwner(connectionId: string): Promise<string | nu
 /**
  * Forgets a connection. null when it was not registered (already removed by `$disconnect`, a 410 or the
  * sweeper): only the caller that actually removed it learns `lastConnection`, so offline presence is
- * announced once.
+ * announced once. `onlyIfConnectedBefore`: keep a connection registered after that time (see push.ts).
  */
 export async function removeConnection(
   connectionId: string,
   now: number = Date.now(),
+  options: { onlyIfConnectedBefore?: number } = {},
 ): Promise<RemovedConnection | null> {
   const r = redis();
-  const userId = await r.hget(connKey(connectionId), 'userId');
+  const [userId, connectedAt] = await r.hmget(connKey(connectionId), 'userId', 'connectedAt');
   if (!userId) {
     await r.zrem(EXPIRY_KEY, connectionId);
+    return null;
+  }
+  if (options.onlyIfConnectedBefore !== undefined && Number(connectedAt) > options.onlyIfConnectedBefore) {
     return null;
   }
   const userKey = userConnsKey(userId);
