@@ -322,7 +322,7 @@ async function applySchemaFor(ctx: Context, name: ServiceName): Promise<SchemaRe
     const admin = new Kafka({
       clientId: 'chat-services',
       brokers: [...a.kafkaBrokers],
-      logLevel: logLevel.ERROR,
+      logLevel: logLevel.NOTHING,
     }).admin();
     await admin.connect();
     try {
