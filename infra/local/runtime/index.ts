@@ -75,13 +75,13 @@ export const defaultLimits: RuntimeLimits = {
   initTimeoutMs: 10_000,
 };
 
-/** The HTTP API's CORS configuration; the CDK HTTP API must use the same values. */
+/** The HTTP API's CORS configuration, as the CDK HTTP API sets `corsPreflight` (infra/lib/constructs/http-api.ts). */
 export const httpApiCors = (webOrigins: readonly string[]): CorsConfig => ({
   allowOrigins: webOrigins,
-  allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
   allowHeaders: ['authorization', 'content-type'],
   exposeHeaders: [],
-  maxAgeSeconds: 600,
+  maxAgeSeconds: 3600,
   allowCredentials: false,
 });
 
@@ -158,6 +158,13 @@ export interface LocalRuntimeOptions {
   readonly buildDir?: string;
   readonly region?: string;
   readonly accountId?: string;
+  /**
+   * Lambda runtime emulated (default `nodejs24.x`, the CDK house function's `chatRuntime`): from 24 on,
+   * callback-style handlers fail at init with Runtime.CallbackHandlerDeprecated, as on AWS.
+   */
+  readonly lambdaRuntime?: 'nodejs20.x' | 'nodejs22.x' | 'nodejs24.x';
+  /** Minify bundles (default true, like the CDK house function). */
+  readonly minify?: boolean;
 }
 
 export interface LocalRuntime {
@@ -279,7 +286,12 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     bundleBootstrap(buildDir),
     bundleFunctions(
       resolved.map((f) => ({ name: f.name, entry: f.entry })),
-      { outRoot: buildDir, format: opts.esm === false ? 'cjs' : 'esm', external: DEFAULT_EXTERNAL },
+      {
+        outRoot: buildDir,
+        format: opts.esm === false ? 'cjs' : 'esm',
+        external: DEFAULT_EXTERNAL,
+        minify: opts.minify ?? true,
+      },
     ),
   ]);
 
@@ -294,6 +306,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     log,
     idleTtlMs: opts.idleEnvironmentTtlMs ?? 10 * 60 * 1000,
     initTimeoutMs: limits.initTimeoutMs,
+    runtime: opts.lambdaRuntime ?? 'nodejs24.x',
   });
   lambda.events.on('invokeStart', (e) => events.emit('invokeStart', e));
   lambda.events.on('invokeEnd', (e) => events.emit('invokeEnd', e));

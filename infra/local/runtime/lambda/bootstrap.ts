@@ -104,8 +104,19 @@ const loadHandler = async (): Promise<Handler> => {
       trace: [],
     } satisfies LambdaError;
   }
+  const major = Number(/^nodejs(\d+)/.exec(init.runtime)?.[1] ?? '0');
+  if (major >= 24 && (h as Handler).length >= 3) {
+    throw {
+      errorType: 'Runtime.CallbackHandlerDeprecated',
+      errorMessage:
+        'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
+      trace: [],
+    } satisfies LambdaError;
+  }
   return h as Handler;
 };
+
+const callbackRuntime = Number(/^nodejs(\d+)/.exec(init.runtime)?.[1] ?? '0') < 24;
 
 const run = async (handler: Handler, msg: InvokeMessage): Promise<unknown> => {
   const event: unknown = JSON.parse(msg.event);
@@ -114,8 +125,7 @@ const run = async (handler: Handler, msg: InvokeMessage): Promise<unknown> => {
       if (err !== undefined && err !== null) reject(err);
       else resolve(value);
     };
-    const context = {
-      callbackWaitsForEmptyEventLoop: true,
+    const context: Record<string, unknown> = {
       functionName: init.functionName,
       functionVersion: '$LATEST',
       invokedFunctionArn: `arn:aws:lambda:${init.region}:${init.accountId}:function:${init.functionName}`,
@@ -124,20 +134,26 @@ const run = async (handler: Handler, msg: InvokeMessage): Promise<unknown> => {
       logGroupName: init.logGroupName,
       logStreamName: init.logStreamName,
       getRemainingTimeInMillis: (): number => Math.max(0, msg.deadlineMs - Date.now()),
-      done: callback,
-      fail: (err: unknown) => callback(err ?? 'handled'),
-      succeed: (value: unknown) => callback(null, value),
     };
+    if (callbackRuntime) {
+      // Node.js ≤ 22 runtimes only: Node.js 24 removed these along with callback handlers.
+      Object.assign(context, {
+        callbackWaitsForEmptyEventLoop: true,
+        done: callback,
+        fail: (err: unknown) => callback(err ?? 'handled'),
+        succeed: (value: unknown) => callback(null, value),
+      });
+    }
     let ret: unknown;
     try {
-      ret = handler(event, context, callback);
+      ret = callbackRuntime ? handler(event, context, callback) : handler(event, context, undefined as never);
     } catch (e) {
       reject(e);
       return;
     }
     if (ret !== null && typeof ret === 'object' && typeof (ret as { then?: unknown }).then === 'function') {
       (ret as Promise<unknown>).then(resolve, reject);
-    } else if (handler.length < 3) {
+    } else if (!callbackRuntime || handler.length < 3) {
       resolve(ret);
     }
   });

@@ -1,6 +1,7 @@
 /**
- * Bundles functions the way CDK's NodejsFunction does (esbuild, platform node, target node20, one bundle per
- * function, linked source maps, the AWS SDK v3 left external because the Lambda runtime provides it), into
+ * Bundles functions the way the CDK house function (NodejsFunction) does: esbuild, platform node, ESM, minified,
+ * linked source maps, main fields module-first, nothing external, the same `require` banner; one bundle per
+ * function, into
  * `.local/build/`. Writes are atomic (temp file + rename) and each entry gets its own folder keyed by a hash of
  * its path and format, so parallel test files never read a half-written or someone else's bundle.
  */
@@ -24,17 +25,20 @@ export interface BundleOptions {
   readonly format: BundleFormat;
   /** Modules left out of the bundle and resolved at run time (CDK's default for Node 18+: the AWS SDK v3). */
   readonly external?: readonly string[];
+  /** Default true, like the CDK house function (source maps make stack traces readable). */
   readonly minify?: boolean;
 }
 
 /**
  * ESM bundles of CommonJS dependencies (ioredis, kafkajs, cassandra-driver) call `require` for Node built-ins;
- * this banner gives ESM bundles a real `require`. The CDK function construct must use the same banner.
+ * this banner gives ESM bundles a real `require`, `__filename` and `__dirname`. It is the banner of the CDK
+ * house function (infra/lib/constructs/chat-function.ts): keep the two identical.
  */
 export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __localCreateRequire } from 'node:module'; const require = __localCreateRequire(import.meta.url);";
+  "import{createRequire as __cr}from'node:module';import{fileURLToPath as __fu}from'node:url';import{dirname as __dn}from'node:path';const require=__cr(import.meta.url);const __filename=__fu(import.meta.url);const __dirname=__dn(__filename);";
 
-export const DEFAULT_EXTERNAL = ['@aws-sdk/*'] as const;
+/** Like the CDK house function: nothing external, the SDK v3 clients are bundled (pinned by the lock file). */
+export const DEFAULT_EXTERNAL: readonly string[] = [];
 
 const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 10);
 
@@ -58,7 +62,7 @@ export const bundleFunctions = async (
   const ext = opts.format === 'esm' ? '.mjs' : '.cjs';
   const entryPoints = requests.map((r) => ({
     in: r.entry,
-    out: `${r.name}-${shortHash(`${r.entry}|${opts.format}`)}/index`,
+    out: `${r.name}-${shortHash(`${r.entry}|${opts.format}|${opts.minify ?? true}|${(opts.external ?? DEFAULT_EXTERNAL).join(',')}`)}/index`,
   }));
   const result = await build({
     entryPoints,
@@ -66,10 +70,12 @@ export const bundleFunctions = async (
     outExtension: { '.js': ext },
     bundle: true,
     platform: 'node',
+    // CDK targets the Lambda runtime's Node (24); this machine runs Node 20, so the bundle must run on 20.
     target: 'node20',
     format: opts.format,
     sourcemap: true,
-    minify: opts.minify ?? false,
+    sourcesContent: false,
+    minify: opts.minify ?? true,
     external: [...(opts.external ?? DEFAULT_EXTERNAL)],
     mainFields: opts.format === 'esm' ? ['module', 'main'] : ['main', 'module'],
     banner: opts.format === 'esm' ? { js: ESM_REQUIRE_BANNER } : {},

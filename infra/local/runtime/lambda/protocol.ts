@@ -20,6 +20,8 @@ export interface EnvInit {
   readonly logGroupName: string;
   readonly logStreamName: string;
   readonly sourceMaps: boolean;
+  /** Lambda runtime identifier, e.g. `nodejs24.x` (24+ refuses callback-style handlers, as AWS does). */
+  readonly runtime: string;
   /** Bytes; a larger serialized result fails with Function.ResponseSizeTooLarge. */
   readonly maxResponseBytes: number;
 }

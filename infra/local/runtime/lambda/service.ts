@@ -37,6 +37,8 @@ export interface LambdaServiceOptions {
   readonly idleTtlMs: number;
   /** Init phase limit (Lambda: 10 s for on-demand functions). */
   readonly initTimeoutMs: number;
+  /** Lambda runtime identifier emulated, e.g. `nodejs24.x`. */
+  readonly runtime: string;
 }
 
 export type InvocationResult =
@@ -133,7 +135,7 @@ class FunctionPool {
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
       AWS_LAMBDA_LOG_STREAM_NAME: stream,
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      AWS_EXECUTION_ENV: `AWS_Lambda_${svc.runtime}`,
       LAMBDA_TASK_ROOT: dirname(fn.bundlePath),
       _HANDLER: 'index.handler',
       ...fn.env,
@@ -154,6 +156,7 @@ class FunctionPool {
         logStreamName: stream,
         sourceMaps: true,
         maxResponseBytes: LAMBDA_PAYLOAD_MAX_BYTES,
+        runtime: this.svc.runtime,
       },
       bootstrapPath: this.svc.bootstrapPath,
       isolation: this.svc.isolation,
