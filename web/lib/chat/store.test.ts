@@ -1,0 +1,271 @@
+import type { ClientFrame, Conversation, Message, ServerEvent } from '@chat/functions/contracts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { memoryStorage } from '../api/session.ts';
+import type { ConnectionState, OpenInfo } from '../realtime/socket.ts';
+import { type ChatApi, type ChatRealtime, ChatStore } from './store.ts';
+
+const ME = { id: 'u-me', username: 'me', displayName: 'Me' };
+const BOB = { id: 'u-bob', username: 'bob', displayName: 'Bob' };
+const id = (n: number) => `01HZZZZZZZZZZZZZZZZZZZZ${String(n).padStart(3, '0')}`;
+const msg = (n: number, over: Partial<Message> = {}): Message => ({
+  id: id(n),
+  conversationId: 'c1',
+  senderId: BOB.id,
+  clientMsgId: `cm-${n}`,
+  body: `message ${n}`,
+  sentAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  ...over,
+});
+const conversation: Conversation = {
+  id: 'c1',
+  type: 'dm',
+  title: null,
+  members: [ME, BOB],
+  lastMessage: null,
+  unreadCount: 0,
+  lastReadId: null,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+/** A realtime double: records frames, lets the test open, drop and deliver. */
+class FakeRealtime implements ChatRealtime {
+  open = false;
+  frames: ClientFrame[] = [];
+  private events = new Set<(e: ServerEvent) => void>();
+  private opens = new Set<(i: OpenInfo) => void>();
+  private states = new Set<(s: ConnectionState) => void>();
+  private opened = false;
+  start() {}
+  stop() {}
+  reconnectNow() {}
+  isOpen() {
+    return this.open;
+  }
+  getState(): ConnectionState {
+    return { status: this.open ? 'open' : 'waiting', attempt: 0, retryAt: null };
+  }
+  send(frame: ClientFrame) {
+    if (!this.open) return false;
+    this.frames.push(frame);
+    return true;
+  }
+  onEvent(fn: (e: ServerEvent) => void) {
+    this.events.add(fn);
+    return () => this.events.delete(fn);
+  }
+  onOpen(fn: (i: OpenInfo) => void) {
+    this.opens.add(fn);
+    return () => this.opens.delete(fn);
+  }
+  onState(fn: (s: ConnectionState) => void) {
+    this.states.add(fn);
+    return () => this.states.delete(fn);
+  }
+  connect() {
+    this.open = true;
+    const reconnect = this.opened;
+    this.opened = true;
+    for (const f of this.opens) f({ reconnect });
+  }
+  drop() {
+    this.open = false;
+  }
+  deliver(e: ServerEvent) {
+    for (const f of this.events) f(e);
+  }
+  sends() {
+    return this.frames.filter((f) => f.action === 'sendMessage');
+  }
+}
+
+function fakeApi(history: Message[]): ChatApi & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    listConversations: async () => [conversation],
+    getConversation: async () => conversation,
+    createConversation: async () => conversation,
+    history: async (_id, page = {}) => {
+      calls.push(JSON.stringify(page));
+      const sorted = [...history].sort((a, b) => (a.id < b.id ? -1 : 1));
+      const limit = page.limit ?? 50;
+      if (page.after)
+        return {
+          messages: sorted.filter((m) => m.id > (page.after as string)).slice(0, limit),
+          nextCursor: null,
+        };
+      const older = page.before ? sorted.filter((m) => m.id < (page.before as string)) : sorted;
+      const pageMsgs = older.slice(-limit).reverse();
+      return {
+        messages: pageMsgs,
+        nextCursor: older.length > limit ? (pageMsgs[pageMsgs.length - 1]?.id ?? null) : null,
+      };
+    },
+    markRead: async () => null,
+    receipts: async () => [],
+    presence: async () => [],
+  };
+}
+
+describe('ChatStore', () => {
+  let rt: FakeRealtime;
+  let store: ChatStore;
+  let history: Message[];
+  let n: number;
+  let storage: ReturnType<typeof memoryStorage>;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    rt = new FakeRealtime();
+    history = [msg(1), msg(2)];
+    n = 0;
+    storage = memoryStorage();
+    store = new ChatStore({
+      me: ME,
+      api: fakeApi(history),
+      realtime: rt,
+      storage,
+      newId: () => `local-${++n}`,
+      isVisible: () => true,
+    });
+    store.start();
+  });
+  afterEach(() => {
+    store.stop();
+    vi.useRealTimers();
+  });
+
+  const thread = () => store.getState().threads.c1?.messages.map((m) => m.body) ?? [];
+  const outbox = () => store.getState().outbox.map((o) => `${o.clientMsgId}:${o.status}`);
+
+  it('shows a message at once as pending and settles it when it comes back persisted', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    store.send('c1', 'hello');
+    expect(outbox()).toEqual(['local-1:sent']);
+    rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
+    expect(outbox()).toEqual(['local-1:acked']);
+    rt.deliver({
+      type: 'message',
+      message: msg(3, { senderId: ME.id, clientMsgId: 'local-1', body: 'hello' }),
+    });
+    expect(outbox()).toEqual([]);
+    expect(thread()).toEqual(['message 1', 'message 2', 'hello']);
+  });
+
+  it('queues while disconnected and resends with the same clientMsgId on reconnect, never doubled', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    rt.drop();
+    store.send('c1', 'one');
+    store.send('c1', 'two');
+    expect(rt.sends()).toHaveLength(0);
+    expect(outbox()).toEqual(['local-1:queued', 'local-2:queued']);
+
+    rt.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId)).toEqual([
+      'local-1',
+      'local-2',
+    ]);
+
+    // the first was written but the connection died before its ack: it goes again, same id
+    rt.drop();
+    rt.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId)).toEqual([
+      'local-1',
+      'local-2',
+      'local-1',
+      'local-2',
+    ]);
+
+    // the server persisted each once; delivery is at least once (here: twice, plus the gap fill)
+    const one = msg(3, { senderId: ME.id, clientMsgId: 'local-1', body: 'one' });
+    const two = msg(4, { senderId: ME.id, clientMsgId: 'local-2', body: 'two' });
+    history.push(one, two);
+    for (const m of [one, two, one, two]) rt.deliver({ type: 'message', message: m });
+    await store.fillGap('c1');
+    expect(thread()).toEqual(['message 1', 'message 2', 'one', 'two']);
+    expect(outbox()).toEqual([]);
+  });
+
+  it('fills the gap with after= for each open conversation after a reconnect', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    rt.drop();
+    history.push(msg(3), msg(4));
+    rt.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(thread()).toEqual(['message 1', 'message 2', 'message 3', 'message 4']);
+  });
+
+  it('marks a message failed when the server refuses it, and retries it on demand', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    store.send('c1', 'x');
+    rt.deliver({
+      type: 'error',
+      code: 'not_member',
+      message: 'No such conversation.',
+      clientMsgId: 'local-1',
+    });
+    expect(outbox()).toEqual(['local-1:failed']);
+    store.retry('local-1');
+    expect(outbox()).toEqual(['local-1:sent']);
+    expect(rt.sends()).toHaveLength(2);
+  });
+
+  it('fails a send that gets no ack in time, and resends it on the next connection', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    store.send('c1', 'late');
+    await vi.advanceTimersByTimeAsync(17_000);
+    expect(outbox()).toEqual(['local-1:failed']);
+    rt.drop();
+    rt.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outbox()).toEqual(['local-1:sent']);
+  });
+
+  it('keeps unsent messages across a reload (the outbox is persisted per user)', async () => {
+    rt.drop();
+    store.send('c1', 'typed offline');
+    const reloaded = new ChatStore({ me: ME, api: fakeApi(history), realtime: new FakeRealtime(), storage });
+    expect(reloaded.getState().outbox.map((o) => `${o.body}:${o.status}`)).toEqual(['typed offline:queued']);
+  });
+
+  it('counts unread messages of a conversation that is not open, and marks read when it is opened', async () => {
+    rt.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    rt.deliver({ type: 'message', message: msg(3) });
+    rt.deliver({ type: 'message', message: msg(3) });
+    rt.deliver({ type: 'message', message: msg(4) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getState().conversations.c1?.unreadCount).toBe(2);
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.getState().conversations.c1?.unreadCount).toBe(0);
+    expect(rt.frames.filter((f) => f.action === 'markRead').at(-1)).toEqual({
+      action: 'markRead',
+      conversationId: 'c1',
+      messageId: id(4),
+    });
+  });
+
+  it('shows typing until stop, a message from that person, or a few seconds of silence', async () => {
+    rt.connect();
+    rt.deliver({ type: 'typing', conversationId: 'c1', userId: BOB.id, state: 'start' });
+    expect(Object.keys(store.getState().typing.c1 ?? {})).toEqual([BOB.id]);
+    rt.deliver({ type: 'typing', conversationId: 'c1', userId: BOB.id, state: 'stop' });
+    expect(Object.keys(store.getState().typing.c1 ?? {})).toEqual([]);
+    rt.deliver({ type: 'typing', conversationId: 'c1', userId: BOB.id, state: 'start' });
+    await vi.advanceTimersByTimeAsync(7_000);
+    expect(Object.keys(store.getState().typing.c1 ?? {})).toEqual([]);
+  });
+});
