@@ -256,6 +256,8 @@ describe('Presence and typing', () => {
     expect(await cc.next(ofType('typing'))).toEqual(expected);
     expect(await within(a2, 500, ofType('typing'))).toEqual([]);
     expect(a1.events.filter(ofType('typing'))).toEqual([]);
+    // typing and markRead have no route response: nothing comes back to the sender.
+    expect(a1.events.filter((e) => e.type !== 'presence')).toEqual([]);
   });
 
   it('markRead sends a receipt to the other members', async () => {
@@ -273,6 +275,7 @@ describe('Presence and typing', () => {
       readAt: expect.any(String),
     });
     expect((await getConversation(conv, b.id))?.unreadCount).toBe(0);
+    expect(cb.events.filter((e) => !['presence', 'message'].includes(String(e.type)))).toEqual([]);
   });
 });
 
