@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { Conversation, Presence, User } from '#contracts/models.ts';
+import type { ServerEvent } from '#contracts/ws.ts';
+import {
+  addMembers,
+  type ConversationPorts,
+  createConversation,
+  markRead,
+  presence,
+  searchUsers,
+} from '#core/conversations.ts';
+import { ChatError } from '#core/errors.ts';
+
+// Pure unit tests of the HTTP conversations core, over in-memory ports.
+const user = (id: string): User => ({ id, username: `user_${id}`, displayName: id });
+const conv = (id: string, members: string[], over: Partial<Conversation> = {}): Conversation => ({
+  id,
+  type: 'group',
+  title: 't',
+  members: members.map(user),
+  lastMessage: null,
+  unreadCount: 0,
+  lastReadId: null,
+  updatedAt: new Date(0).toISOString(),
+  ...over,
+});
+
+function fakePorts(over: Partial<ConversationPorts> = {}) {
+  const pushes: { userIds: readonly string[]; event: ServerEvent }[] = [];
+  const warnings: string[] = [];
+  const ports: ConversationPorts = {
+    createDm: async (a, b) => ({
+      conversation: conv('dm1', [a, b], { type: 'dm', title: null }),
+      created: true,
+    }),
+    createGroup: async (c, _t, m) => conv('g1', [c, ...m]),
+    addMembers: async (id, _actor, ids) => ({
+      conversation: conv(id, ['a', ...ids]),
+      added: [...ids],
+      newMemberView: conv(id, ['a', ...ids], { unreadCount: 4 }),
+    }),
+    getConversation: async () => null,
+    listConversations: async () => [],
+    isMember: async (_c, u) => u !== 'stranger',
+    listMessages: async () => ({ messages: [], nextCursor: null }),
+    markRead: async () => ({ userId: 'a', lastReadId: 'x', readAt: new Date(0).toISOString() }),
+    listReceipts: async () => [],
+    pushToUsers: async (userIds, event) => {
+      pushes.push({ userIds, event });
+    },
+    searchByPrefix: async (q) => [user(`${q}1`), user(`${q}2`)],
+    presenceOf: async (ids) =>
+      ids.map((userId): Presence => ({ userId, online: userId.endsWith('1'), lastSeenAt: null })),
+    warn: (m) => warnings.push(m),
+    ...over,
+  };
+  return { ports, pushes, warnings };
+}
+
+const codeOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ChatError) return e.code;
+    throw e;
+  }
+  return 'ok';
+};
+
+describe('core/conversations', () => {
+  it('announces a new conversation to every member, and an existing DM to nobody', async () => {
+    const { ports, pushes } = fakePorts();
+    await createConversation(ports, 'a', { type: 'group', title: 'x', memberIds: ['b', 'c'] });
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]?.userIds).toEqual(['a', 'b', 'c']);
+    expect(pushes[0]?.event).toMatchObject({ type: 'conversation', conversation: { id: 'g1' } });
+
+    const existing = fakePorts({
+      createDm: async (a, b) => ({ conversation: conv('dm1', [a, b]), created: false }),
+    });
+    const res = await createConversation(existing.ports, 'a', { type: 'dm', peerId: 'b' });
+    expect(res.created).toBe(false);
+    expect(existing.pushes).toHaveLength(0);
+  });
+
+  it('tells only the added members, with the new member view', async () => {
+    const { ports, pushes } = fakePorts();
+    const c = await addMembers(ports, 'a', 'g1', ['d']);
+    expect(c.unreadCount).toBe(0);
+    expect(pushes).toEqual([
+      {
+        userIds: ['d'],
+        event: { type: 'conversation', conversation: expect.objectContaining({ unreadCount: 4 }) },
+      },
+    ]);
+  });
+
+  it('does not fail the request when the push fails', async () => {
+    const { ports, warnings } = fakePorts({
+      pushToUsers: async () => {
+        throw new Error('management API down');
+      },
+    });
+    const res = await createConversation(ports, 'a', { type: 'dm', peerId: 'b' });
+    expect(res.created).toBe(true);
+    expect(warnings).toEqual(['conversation event not pushed']);
+  });
+
+  it('answers not_found to non-members, also when the realtime core says not_member', async () => {
+    const { ports } = fakePorts();
+    expect(await codeOf(markRead(ports, 'stranger', 'c1', 'm'))).toBe('not_found');
+    const racing = fakePorts({
+      markRead: async () => {
+        throw new ChatError('not_member');
+      },
+    });
+    expect(await codeOf(markRead(racing.ports, 'a', 'c1', 'm'))).toBe('not_found');
+  });
+
+  it('parses presence ids (dedupe, blanks) and caps them at 100', async () => {
+    const { ports } = fakePorts();
+    expect((await presence(ports, 'a1, b2,,a1,')).map((p) => p.userId)).toEqual(['a1', 'b2']);
+    expect(await presence(ports, ' , ')).toEqual([]);
+    const many = Array.from({ length: 101 }, (_, i) => `u${i}`).join(',');
+    expect(await codeOf(presence(ports, many))).toBe('validation_failed');
+  });
+
+  it('adds online flags to directory results', async () => {
+    const { ports } = fakePorts();
+    expect((await searchUsers(ports, 'zed')).map((u) => [u.id, u.online])).toEqual([
+      ['zed1', true],
+      ['zed2', false],
+    ]);
+  });
+});
