@@ -3,7 +3,7 @@
  * The CDK app: `npx cdk synth|deploy` (cdk.json at the repo root runs this with tsx).
  * Profile and overrides come from context: `-c profile=lean -c kafkaBootstrapServers=… -c kafkaScramSecretArn=…`.
  */
-import { App, Tags, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatStack } from '../lib/chat-stack.ts';
 import { ConfigError, resolveConfig } from '../lib/config.ts';
@@ -27,10 +27,14 @@ if (config.missingEntries !== 'fail') {
 const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'Chat';
 new ChatStack(app, stackName, {
   config,
+  // Chat history survives `cdk destroy` unless asked otherwise (-c removeDataOnDestroy=true).
+  dataRemovalPolicy:
+    app.node.tryGetContext('removeDataOnDestroy') === 'true' ||
+    app.node.tryGetContext('removeDataOnDestroy') === true
+      ? RemovalPolicy.DESTROY
+      : RemovalPolicy.RETAIN,
   description: `Serverless real-time chat (profile ${config.profile})`,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Tags.of(app).add('app', 'chat');
-Tags.of(app).add('profile', config.profile);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();

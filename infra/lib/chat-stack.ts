@@ -1,5 +1,5 @@
 import { httpRoutes, kafkaConsumers, schedules, wsRoutes } from '@chat/functions/contracts/routes.ts';
-import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ChatConfig } from './config.ts';
 import { Cache } from './constructs/cache.ts';
@@ -48,6 +48,10 @@ export class ChatStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const stub = config.missingEntries === 'stub';
+    // CloudWatch dashboards take no Tags in CloudFormation (cfn-lint E3002), though CDK would add them.
+    const untaggable = ['AWS::CloudWatch::Dashboard'];
+    Tags.of(this).add('app', 'chat', { excludeResourceTypes: untaggable });
+    Tags.of(this).add('profile', config.profile, { excludeResourceTypes: untaggable });
 
     this.network = new Network(this, 'Network', { config: config.network });
     const { vpc, functionsSecurityGroup } = this.network;

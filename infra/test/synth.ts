@@ -23,7 +23,9 @@ export interface Synthesized {
   readonly stack: ChatStack;
   readonly template: Template;
   /** The synthesized CloudFormation JSON. */
-  readonly json: Record<string, unknown> & { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  readonly json: Record<string, unknown> & {
+    Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  };
   /** cdk-nag AwsSolutions findings that were not acknowledged. */
   readonly nag: PolicyValidationPluginReport;
 }

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ESM_REQUIRE_BANNER } from '../../local/runtime/lambda/bundle.ts';
 import { repoRoot } from '../config.ts';
 import { acknowledge } from '../nag.ts';
 
@@ -113,11 +114,11 @@ export class ChatFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         mainFields: ['module', 'main'],
-        // The SDK v3 clients are bundled (pinned by our lock file) rather than taken from the runtime.
-        externalModules: [],
-        // CommonJS dependencies (cassandra-driver, kafkajs, ioredis) call require() inside an ESM bundle.
-        banner:
-          "import{createRequire as __cr}from'node:module';import{fileURLToPath as __fu}from'node:url';import{dirname as __dn}from'node:path';const require=__cr(import.meta.url);const __filename=__fu(import.meta.url);const __dirname=__dn(__filename);",
+        // The AWS SDK v3 stays external (the Node 24 runtime provides it), as in the local runtime's bundles.
+        externalModules: ['@aws-sdk/*'],
+        // CommonJS dependencies (cassandra-driver, kafkajs, ioredis) call require() inside an ESM bundle: the
+        // same banner the local runtime bundles with, so both run identical code.
+        banner: ESM_REQUIRE_BANNER,
         logLevel: LogLevel.ERROR,
       },
     });

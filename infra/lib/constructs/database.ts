@@ -114,9 +114,8 @@ export class Database extends Construct {
         encryptionSpecification: { encryptionType: 'AWS_OWNED_KMS_KEY' },
       });
       table.applyRemovalPolicy(removalPolicy);
-      if (this.keyspace) table.addDependency(this.keyspace);
       const previous = this.tables[i - CREATE_LANES];
-      if (previous) table.addDependency(previous);
+      if (previous) table.node.addDependency(previous);
       this.tables.push(table);
     });
 

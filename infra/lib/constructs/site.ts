@@ -105,7 +105,6 @@ export class Site extends Construct {
       defaultRootObject: 'index.html',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       defaultBehavior: {
         origin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -172,8 +171,8 @@ export class Site extends Construct {
       {
         id: 'AwsSolutions-CFR4',
         reason:
-          'With the default *.cloudfront.net certificate CloudFront pins the viewer policy to TLSv1; the ' +
-          'distribution asks for TLSv1.2_2021, which takes effect with a custom domain certificate.',
+          'With the default *.cloudfront.net certificate CloudFront pins the viewer policy to TLSv1 (a minimum ' +
+          'protocol version needs a custom domain certificate, see docs/deploy.md).',
       },
     ]);
   }

@@ -33,8 +33,9 @@ async function saslConfig(): Promise<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
         string
       >;
       if (!username || !password) throw new Error('the SCRAM secret needs "username" and "password"');
-      const m = mechanism?.toLowerCase() === 'scram-sha-512' ? 'scram-sha-512' : 'scram-sha-256';
-      return { ssl: true, sasl: { mechanism: m, username, password } };
+      return mechanism?.toLowerCase() === 'scram-sha-512'
+        ? { ssl: true, sasl: { mechanism: 'scram-sha-512', username, password } }
+        : { ssl: true, sasl: { mechanism: 'scram-sha-256', username, password } };
     }
   }
 }

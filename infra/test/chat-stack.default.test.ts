@@ -1,0 +1,447 @@
+import { topics } from '@chat/functions/contracts/kafka.ts';
+import {
+  type FunctionName,
+  functionDefs,
+  httpRouteKey,
+  httpRoutes,
+  kafkaConsumers,
+  schedules,
+  wsRouteSelectionExpression,
+  wsRoutes,
+} from '@chat/functions/contracts/routes.ts';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { templateRouteKeys } from '../lib/route-keys.ts';
+import { actionsOf, resourcesOf, resourcesOfType, roleOfFunction, statementsOfRole } from './helpers.ts';
+import { type Synthesized, synthChatStack } from './synth.ts';
+
+let s: Synthesized;
+const fnLogicalId = (name: FunctionName): string =>
+  s.stack.getLogicalId(s.stack.functions.byName[name].node.defaultChild as CfnFunction);
+const roleStatements = (name: FunctionName) =>
+  statementsOfRole(s.json, roleOfFunction(s.json, fnLogicalId(name)));
+const hasAction = (name: FunctionName, action: string) =>
+  roleStatements(name).some((st) => actionsOf(st).includes(action));
+
+beforeAll(() => {
+  // One synthesis for the whole file (synth is CPU-heavy; the machine is shared).
+  s = synthChatStack();
+});
+
+describe('When the default profile is synthesized', () => {
+  describe('RealtimeApi', () => {
+    it('defines exactly the route table WebSocket routes, selected by $request.body.action', () => {
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: wsRouteSelectionExpression,
+      });
+      expect(templateRouteKeys(s.json).ws).toEqual(wsRoutes.map((r) => r.routeKey).sort());
+    });
+
+    it('integrates each route with its function and adds a $default route response where returnResponse is true', () => {
+      for (const r of wsRoutes) {
+        const integration = new Capture();
+        s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+          RouteKey: r.routeKey,
+          Target: Match.objectLike({ 'Fn::Join': ['', ['integrations/', { Ref: integration }]] }),
+          ...(r.returnResponse ? { RouteResponseSelectionExpression: '$default' } : {}),
+        });
+        const uri = JSON.stringify(s.json.Resources[integration.asString()]?.Properties?.IntegrationUri);
+        expect(uri, r.routeKey).toContain(fnLogicalId(r.fn));
+      }
+      const responses = resourcesOfType(s.json, 'AWS::ApiGatewayV2::RouteResponse');
+      expect(responses).toHaveLength(wsRoutes.filter((r) => r.returnResponse).length);
+      for (const [, rr] of responses) expect(rr.Properties?.RouteResponseKey).toBe('$default');
+    });
+
+    it('has a throttled stage with access logs', () => {
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: 'prod',
+        DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue() }),
+        AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      });
+    });
+  });
+
+  describe('Management API access', () => {
+    const pushers = (Object.keys(functionDefs) as FunctionName[]).filter((n) =>
+      (functionDefs[n].uses as readonly string[]).includes('push'),
+    );
+    const others = (Object.keys(functionDefs) as FunctionName[]).filter((n) => !pushers.includes(n));
+
+    it('is granted to every function with push in its uses, scoped to the stage @connections', () => {
+      expect(pushers.length).toBeGreaterThan(0);
+      for (const name of pushers) {
+        const st = roleStatements(name).filter((x) => actionsOf(x).includes('execute-api:ManageConnections'));
+        expect(st, name).toHaveLength(1);
+        const resources = resourcesOf(st[0] as never);
+        expect(resources).toHaveLength(1);
+        const arn = JSON.stringify(resources[0]);
+        expect(arn).toContain('/prod/*/@connections/*');
+        expect(arn).toContain(s.stack.getLogicalId(s.stack.realtime.api.node.defaultChild as never));
+      }
+    });
+
+    it('is granted to no other function', () => {
+      for (const name of others) expect(hasAction(name, 'execute-api:ManageConnections'), name).toBe(false);
+    });
+  });
+
+  describe('HttpApi', () => {
+    it('defines exactly the route table HTTP routes', () => {
+      expect(templateRouteKeys(s.json).http).toEqual(httpRoutes.map(httpRouteKey).sort());
+    });
+
+    it('routes each path to its function', () => {
+      for (const r of httpRoutes) {
+        const integration = new Capture();
+        s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+          RouteKey: httpRouteKey(r),
+          Target: Match.objectLike({ 'Fn::Join': ['', ['integrations/', { Ref: integration }]] }),
+        });
+        const uri = JSON.stringify(s.json.Resources[integration.asString()]?.Properties?.IntegrationUri);
+        expect(uri, httpRouteKey(r)).toContain(fnLogicalId(r.fn));
+      }
+    });
+
+    it('allows CORS from the site origin only, and throttles', () => {
+      const origins = new Capture();
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: Match.objectLike({
+          AllowOrigins: origins,
+          AllowHeaders: ['authorization', 'content-type'],
+        }),
+      });
+      const value = origins.asArray();
+      expect(value).toHaveLength(1);
+      expect(JSON.stringify(value[0])).toContain('DomainName');
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        DefaultRouteSettings: Match.objectLike({ ThrottlingBurstLimit: 400, ThrottlingRateLimit: 200 }),
+      });
+    });
+  });
+
+  describe('Streaming (MSK Serverless, IAM)', () => {
+    it('creates a serverless cluster with IAM client auth', () => {
+      s.template.hasResourceProperties('AWS::MSK::ServerlessCluster', {
+        ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+      });
+    });
+
+    it('gives the consumer the kafka-cluster data-plane permissions, scoped to cluster, topic and group', () => {
+      const st = roleStatements('persistFanout');
+      const actions = st.flatMap(actionsOf);
+      for (const a of [
+        'kafka-cluster:Connect',
+        'kafka-cluster:DescribeClusterDynamicConfiguration',
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:ReadData',
+        'kafka-cluster:DescribeGroup',
+        'kafka-cluster:AlterGroup',
+      ]) {
+        expect(actions, a).toContain(a);
+      }
+      const groupStatement = st.find((x) => actionsOf(x).includes('kafka-cluster:AlterGroup'));
+      expect(JSON.stringify(groupStatement?.Resource)).toContain('group/');
+      expect(JSON.stringify(groupStatement?.Resource)).toContain(`/chat-${kafkaConsumers[0]?.fn}`);
+      for (const x of st.filter((y) => actionsOf(y).some((a) => a.startsWith('kafka-cluster:')))) {
+        expect(x.Resource).not.toBe('*');
+      }
+    });
+
+    it('lets producers write the messages and dead-letter topics only', () => {
+      const producers = (Object.keys(functionDefs) as FunctionName[]).filter((n) =>
+        (functionDefs[n].uses as readonly string[]).includes('kafkaProduce'),
+      );
+      for (const name of producers) {
+        const write = roleStatements(name).find((x) => actionsOf(x).includes('kafka-cluster:WriteData'));
+        const arns = JSON.stringify(write?.Resource);
+        expect(arns, name).toContain(`/${topics.messages.defaultName}`);
+        expect(arns, name).toContain(`/${topics.deadLetter.defaultName}`);
+      }
+      expect(hasAction('wsPing', 'kafka-cluster:WriteData')).toBe(false);
+    });
+
+    it('creates the topics at deploy time from the contract definitions', () => {
+      s.template.hasResourceProperties('Custom::KafkaTopics', { Topics: JSON.stringify(topics) });
+    });
+  });
+
+  describe('MessagePersister', () => {
+    const consumer = kafkaConsumers[0];
+    it('maps the Kafka consumer with batching window 0, the table batch size and starting position', () => {
+      expect(consumer).toBeDefined();
+      s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnLogicalId('persistFanout') },
+        Topics: [topics.messages.defaultName],
+        BatchSize: consumer?.batchSize,
+        MaximumBatchingWindowInSeconds: 0,
+        StartingPosition: consumer?.startingPosition,
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `chat-${consumer?.fn}` },
+      });
+    });
+
+    it('sends failed batches to an SQS dead-letter queue, after bounded retries with bisection', () => {
+      const dlq = new Capture();
+      s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+        MaximumRetryAttempts: 10,
+        BisectBatchOnFunctionError: true,
+        ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+      });
+      expect(s.json.Resources[dlq.asString()]?.Type).toBe('AWS::SQS::Queue');
+    });
+  });
+
+  describe('Database (Keyspaces)', () => {
+    it('has one table per finalTables(migrations) entry, with the same keys, orders and columns', () => {
+      const tables = resourcesOfType(s.json, 'AWS::Cassandra::Table').map(([, r]) => r.Properties ?? {});
+      const expected = s.stack.database.tableDefs;
+      expect(tables.map((t) => t.TableName).sort()).toEqual(expected.map((t) => t.name).sort());
+      for (const def of expected) {
+        const t = tables.find((x) => x.TableName === def.name) as Record<string, never>;
+        const typeOf = (n: string) => def.columns.find((c) => c.name === n)?.type;
+        expect(t.PartitionKeyColumns, def.name).toEqual(
+          def.partitionKey.map((n) => ({ ColumnName: n, ColumnType: typeOf(n) })),
+        );
+        const clustering = (def.clustering ?? []).map((c) => ({
+          Column: { ColumnName: c.name, ColumnType: typeOf(c.name) },
+          OrderBy: c.order,
+        }));
+        expect(t.ClusteringKeyColumns ?? [], def.name).toEqual(clustering);
+        const keys = new Set([...def.partitionKey, ...(def.clustering ?? []).map((c) => c.name)]);
+        expect(t.RegularColumns ?? [], def.name).toEqual(
+          def.columns
+            .filter((c) => !keys.has(c.name))
+            .map((c) => ({ ColumnName: c.name, ColumnType: c.type })),
+        );
+      }
+    });
+
+    it('uses provisioned capacity with auto scaling, PITR, and retains data on delete', () => {
+      s.template.allResourcesProperties('AWS::Cassandra::Table', {
+        BillingMode: Match.objectLike({ Mode: 'PROVISIONED' }),
+        AutoScalingSpecifications: Match.objectLike({ WriteCapacityAutoScaling: Match.anyValue() }),
+        PointInTimeRecoveryEnabled: true,
+      });
+      s.template.allResources('AWS::Cassandra::Table', { DeletionPolicy: 'Retain' });
+    });
+
+    it('grants cql users the chat keyspace tables and read-only system keyspaces', () => {
+      const st = roleStatements('httpAuth');
+      const modify = st.find((x) => actionsOf(x).includes('cassandra:Modify'));
+      expect(JSON.stringify(modify?.Resource)).toContain(':/keyspace/chat/table/*');
+      expect(hasAction('wsPing', 'cassandra:Select')).toBe(false);
+    });
+  });
+
+  describe('Cache', () => {
+    it('is ElastiCache Serverless Valkey reached over TLS (rediss://)', () => {
+      s.template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });
+      const env = s.json.Resources[fnLogicalId('wsPing')]?.Properties?.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(JSON.stringify(env.Variables.REDIS_URL)).toContain('rediss://');
+    });
+  });
+
+  describe('ChatFunction', () => {
+    it('runs every route-table function on ARM64, Node 24, with tracing, in the VPC', () => {
+      for (const name of Object.keys(functionDefs) as FunctionName[]) {
+        const p = s.json.Resources[fnLogicalId(name)]?.Properties ?? {};
+        expect(p.Architectures, name).toEqual(['arm64']);
+        expect(p.Runtime, name).toBe('nodejs24.x');
+        expect(p.TracingConfig, name).toEqual({ Mode: 'Active' });
+        expect(p.VpcConfig, name).toBeDefined();
+        expect(p.Timeout, name).toBe(functionDefs[name].timeoutSeconds);
+        expect(p.MemorySize, name).toBe(functionDefs[name].memoryMb);
+      }
+    });
+
+    it('sets exactly the config.ts variables that match each function uses', () => {
+      const byUse: Record<string, string[]> = {
+        redis: ['REDIS_URL'],
+        cql: ['CQL_CONTACT_POINTS', 'CQL_PORT', 'CQL_KEYSPACE', 'CQL_LOCAL_DC', 'CQL_AUTH', 'CQL_TLS'],
+        kafkaProduce: ['KAFKA_BROKERS', 'KAFKA_AUTH', 'KAFKA_TOPIC_MESSAGES', 'KAFKA_TOPIC_DLQ'],
+        push: ['WS_MANAGEMENT_ENDPOINT'],
+        jwtKeys: ['JWT_KEYS_SECRET_ARN'],
+      };
+      const common = ['NODE_OPTIONS', 'LOG_LEVEL', 'WEB_ORIGIN', 'JWT_ISSUER', 'JWT_AUDIENCE'];
+      for (const name of Object.keys(functionDefs) as FunctionName[]) {
+        const vars = (s.json.Resources[fnLogicalId(name)]?.Properties?.Environment as { Variables: object })
+          .Variables;
+        const expected = [...common, ...functionDefs[name].uses.flatMap((u) => byUse[u] ?? [])];
+        expect(Object.keys(vars).sort(), name).toEqual([...new Set(expected)].sort());
+      }
+      const env = (
+        s.json.Resources[fnLogicalId('httpAuth')]?.Properties?.Environment as { Variables: object }
+      ).Variables as Record<string, string>;
+      expect(env.CQL_AUTH).toBe('sigv4');
+      expect(env.CQL_PORT).toBe('9142');
+      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+    });
+
+    it('writes logs to its own log group with retention, not through a wildcard', () => {
+      for (const name of Object.keys(functionDefs) as FunctionName[]) {
+        const logs = roleStatements(name).find((x) => actionsOf(x).includes('logs:PutLogEvents'));
+        expect(JSON.stringify(logs?.Resource), name).toContain('Logs');
+        expect(logs?.Resource, name).not.toBe('*');
+      }
+      s.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+  });
+
+  describe('Sweeper', () => {
+    it('runs the scheduled function on an EventBridge rate', () => {
+      const [schedule] = schedules;
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: `rate(${(schedule?.everySeconds ?? 0) / 60} minute)`,
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnLogicalId('sweeper'), 'Arn'] } })],
+      });
+    });
+  });
+
+  describe('JwtKeys', () => {
+    it('generates the key set with a custom resource into a rotated secret read only by jwtKeys users', () => {
+      s.template.hasResourceProperties('Custom::JwtKeySet', { SecretArn: Match.anyValue(), Alg: 'EdDSA' });
+      s.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      });
+      expect(hasAction('httpAuth', 'secretsmanager:GetSecretValue')).toBe(true);
+      expect(hasAction('wsPing', 'secretsmanager:GetSecretValue')).toBe(false);
+    });
+  });
+
+  describe('Site', () => {
+    it('keeps the bucket private, TLS-only, behind CloudFront with origin access control', () => {
+      s.template.hasResourceProperties('AWS::S3::Bucket', {
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      s.template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+        OriginAccessControlConfig: Match.objectLike({
+          OriginAccessControlOriginType: 's3',
+          SigningBehavior: 'always',
+        }),
+      });
+      s.template.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: Match.objectLike({
+          DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        }),
+      });
+    });
+
+    it('sends security headers', () => {
+      s.template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+        ResponseHeadersPolicyConfig: Match.objectLike({
+          SecurityHeadersConfig: Match.objectLike({
+            StrictTransportSecurity: Match.objectLike({ Override: true }),
+            ContentSecurityPolicy: Match.objectLike({ Override: true }),
+            FrameOptions: { FrameOption: 'DENY', Override: true },
+            ContentTypeOptions: { Override: true },
+          }),
+        }),
+      });
+    });
+
+    it('writes config.json with the two API endpoints at deploy time', () => {
+      const deployments = resourcesOfType(s.json, 'Custom::CDKBucketDeployment').map(([, r]) =>
+        JSON.stringify(r.Properties),
+      );
+      expect(deployments.some((d) => d.includes('config.json') || d.includes('markers'))).toBe(true);
+    });
+  });
+
+  describe('Observability', () => {
+    it('alarms on DLQ depth, offset lag, function errors and API 5xx, with a dashboard', () => {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+      });
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'OffsetLag',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnLogicalId('persistFanout') } }],
+      });
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx' });
+      for (const name of Object.keys(functionDefs) as FunctionName[]) {
+        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: 'Errors',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnLogicalId(name) } }],
+        });
+      }
+      s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+
+  describe('Outputs', () => {
+    it('has the site, WebSocket and HTTP API URLs', () => {
+      s.template.hasOutput('SiteUrl', {});
+      s.template.hasOutput('WebSocketUrl', {});
+      s.template.hasOutput('HttpApiUrl', {});
+    });
+  });
+
+  describe('IAM', () => {
+    // Actions that accept no resource-level permission (IAM "*" only), and CDK-owned exceptions.
+    const wildcardOnly = new Set([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'secretsmanager:GetRandomPassword',
+      'cloudfront:GetInvalidation',
+      'cloudfront:CreateInvalidation',
+    ]);
+
+    it('uses no wildcard resource where a scoped ARN is possible', () => {
+      const offenders: string[] = [];
+      for (const [id, policy] of resourcesOfType(s.json, 'AWS::IAM::Policy')) {
+        const doc = policy.Properties?.PolicyDocument as {
+          Statement: { Action: string | string[]; Resource: unknown }[];
+        };
+        for (const st of doc.Statement) {
+          const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+          if (!resources.includes('*')) continue;
+          const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+          for (const a of actions) if (!wildcardOnly.has(a)) offenders.push(`${id}: ${a}`);
+        }
+      }
+      expect(offenders).toEqual([]);
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('has zero unacknowledged findings', () => {
+      const findings = s.nag.violations.map(
+        (v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
+      expect(findings).toEqual([]);
+    });
+
+    it('gives every acknowledgement a written reason', () => {
+      const acks: { path: string; id: string; reason: string }[] = [];
+      const visit = (c: IConstruct) => {
+        for (const m of c.node.metadata) {
+          if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+          for (const [id, reason] of Object.entries(m.data as Record<string, unknown>)) {
+            acks.push({
+              path: c.node.path,
+              id,
+              reason: typeof reason === 'string' ? reason : JSON.stringify(reason),
+            });
+          }
+        }
+        for (const child of c.node.children) visit(child);
+      };
+      visit(Stack.of(s.stack));
+      expect(acks.length).toBeGreaterThan(0);
+      for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThanOrEqual(20);
+    });
+  });
+});
