@@ -85,6 +85,8 @@ export async function runFuzz(
   let unanswered = 0;
   let reconnects = 0;
   let sent = 0;
+  let crashed = false;
+  let connectFailures = 0;
   const t0 = performance.now();
   const deadline = t0 + opts.budgetMs;
 
@@ -153,15 +155,22 @@ export async function runFuzz(
 
   await Promise.all(
     conns.map(async (c) => {
-      while (sent < opts.frames && performance.now() < deadline) {
-        const f = gen.next();
-        sent++;
-        byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
+      while (sent < opts.frames && performance.now() < deadline && !crashed) {
         if (!c.ws || c.ws.readyState !== c.ws.OPEN) {
           reconnects++;
           c.pending = [];
-          await connect(c);
+          try {
+            await connect(c);
+          } catch {
+            if (!rt.alive()) crashed = true;
+            else connectFailures++;
+            if (crashed || connectFailures > 20) break;
+            continue;
+          }
         }
+        const f = gen.next();
+        sent++;
+        byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
         const ws = c.ws as WebSocket;
         const started = performance.now();
         const p = f.payload;
@@ -179,6 +188,11 @@ export async function runFuzz(
         }
         const a = await next(c, opts.answerTimeoutMs);
         latency.add(performance.now() - started);
+        if (!rt.alive()) {
+          crashed = true;
+          fail(f, 'the runtime process died');
+          break;
+        }
         if (a === null) {
           unanswered++;
           fail(f, 'no answer');
@@ -222,21 +236,22 @@ export async function runFuzz(
 
   // Still alive and still serving?
   let pingAfter = false;
-  try {
-    const { ticket } = await api.ticket(accessToken());
-    let resolvePong: (ok: boolean) => void = () => {};
-    const pong = new Promise<boolean>((r) => {
-      resolvePong = r;
-    });
-    const { ws } = await openSocket(rt.endpoints.wsUrl, ticket, (ev) => {
-      if (ev.type === 'pong') resolvePong(true);
-    });
-    ws.send(JSON.stringify({ action: 'ping' }));
-    pingAfter = await Promise.race([pong, new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
-    ws.close();
-  } catch (err) {
-    log(`fuzz: health check failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  if (!crashed)
+    try {
+      const { ticket } = await api.ticket(accessToken());
+      let resolvePong: (ok: boolean) => void = () => {};
+      const pong = new Promise<boolean>((r) => {
+        resolvePong = r;
+      });
+      const { ws } = await openSocket(rt.endpoints.wsUrl, ticket, (ev) => {
+        if (ev.type === 'pong') resolvePong(true);
+      });
+      ws.send(JSON.stringify({ action: 'ping' }));
+      pingAfter = await Promise.race([pong, new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+      ws.close();
+    } catch (err) {
+      log(`fuzz: health check failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   const metrics = await rt.metrics().catch(() => null);
   const functionErrors = metrics
     ? Object.fromEntries(Object.entries(metrics).map(([n, m]) => [n, m.errors + m.timeouts]))

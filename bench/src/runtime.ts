@@ -90,8 +90,14 @@ export async function spawnRuntime(
     stderrTail = (stderrTail + d.toString()).slice(-4000);
   });
   let exited = false;
-  child.once('exit', () => {
+  let stopping = false;
+  child.once('exit', (code, signal) => {
     exited = true;
+    if (!stopping) {
+      process.stderr.write(
+        `\nruntime process ${child.pid} exited unexpectedly (code ${code}, signal ${signal})\n--- its stderr ---\n${stderrTail}\n---\n`,
+      );
+    }
   });
   let nextId = 1;
   const pending = new Map<number, (r: HostReply) => void>();
@@ -155,6 +161,7 @@ export async function spawnRuntime(
     },
     alive: () => !exited,
     async stop() {
+      stopping = true;
       if (exited) return;
       await request({ type: 'stop' }, 30_000).catch(() => {});
       await new Promise<void>((resolve) => {
