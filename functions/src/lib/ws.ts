@@ -1,20 +1,18 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { isOutage } from '#adapters/outage.ts';
-import { closeConnection } from '#adapters/push.ts';
-import { realtimePorts } from '#adapters/realtime.ts';
 import { touchConnection, withinRate } from '#adapters/redis/connections.ts';
 import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
 import type { ErrorEvent, ServerEvent } from '#contracts/ws.ts';
 import { ChatError, isChatError } from '#core/errors.ts';
-import { disconnect } from '#core/presence.ts';
 import { logger } from '#lib/log.ts';
 
 /**
  * The one WebSocket message-route wrapper (every route but `$connect`/`$disconnect`). Per frame:
  * 1. the connection's owner from Redis, refreshing its TTL (any frame keeps presence alive); an unknown or
- *    lapsed connection is forgotten and closed (the client reconnects with a new ticket);
+ *    lapsed connection gets `unauthorized` (the client reconnects with a new ticket). Only Redis is used
+ *    here, so routes that need nothing else (ping, $default) need no other permission (route table `uses`);
  * 2. the per-connection frame rate (`limits.wsFramesPerSecond`) ⇒ `rate_limited`;
  * 3. JSON ⇒ `invalid_json`; the route's zod schema ⇒ `invalid_frame` naming the field;
  * 4. the route's core call; its event (ack, pong, …) is the route response (`returnResponse: true` routes).
@@ -95,9 +93,9 @@ export function wsRoute<S extends z.ZodType>(
         withinRate(connectionId, 'frames', limits.wsFramesPerSecond),
       ]);
       if (!userId) {
-        logger.info('ws: frame from an unknown or lapsed connection; closing it');
-        await disconnect(realtimePorts, { connectionId });
-        await closeConnection(connectionId);
+        // Only after a Redis loss or a lapsed registration (the idle timeout, 10 min, is shorter than the TTL,
+        // 15 min). The sweeper tidies up and announces; the client reconnects with a new ticket.
+        logger.info('ws: frame from an unknown or lapsed connection');
         return respond(
           errorFrame('unauthorized', 'This connection is not registered; reconnect.', { action }),
         );
