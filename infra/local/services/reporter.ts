@@ -17,18 +17,22 @@ export function consoleReporter(
 ): Reporter {
   const phases = new Map<string, Phase>();
   const tty = Boolean(stream.isTTY) && !process.env.CI;
-  let drawn = false;
+  // On a TTY: a block of one line per running phase, redrawn in place (cursor up + clear to end of screen).
+  let drawnLines = 0;
   const clear = () => {
-    if (tty && drawn) stream.write('\r\x1b[2K');
-    drawn = false;
+    if (tty && drawnLines > 0) stream.write(`\x1b[${drawnLines}F\x1b[J`);
+    drawnLines = 0;
   };
   const draw = () => {
-    if (!tty || phases.size === 0) return;
+    if (!tty) return;
+    clear();
     const now = Date.now();
-    const text = [...phases].map(([n, p]) => `${n}: ${p.what} ${secs(now - p.t0)}`).join('  |  ');
-    const width = (stream as { columns?: number }).columns ?? 120;
-    stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
-    drawn = true;
+    const width = (stream as { columns?: number }).columns ?? 100;
+    for (const [n, p] of phases) {
+      const text = `  ${n} ${secs(now - p.t0)}: ${p.what}`;
+      stream.write(`${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}\n`);
+      drawnLines++;
+    }
   };
   let lastReminder = Date.now();
   const timer = setInterval(() => {
@@ -48,7 +52,8 @@ export function consoleReporter(
   };
   return {
     begin(name, what) {
-      phases.set(name, { what, t0: Date.now() });
+      // A service moving to its next phase keeps its clock: the time shown is the service's total so far.
+      phases.set(name, { what, t0: phases.get(name)?.t0 ?? Date.now() });
       if (!tty) write(`  ${name}: ${what}…`);
       else draw();
     },
