@@ -110,7 +110,7 @@ export function producer(): Promise<Producer> {
 }
 
 export interface OutgoingRecord {
-  readonly key: string;
+  readonly key: string | Buffer | null;
   readonly value: string;
 }
 

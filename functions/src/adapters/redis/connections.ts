@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { limits } from '#contracts/limits.ts';
 import type { Presence } from '#contracts/models.ts';
 import { redis } from './client.ts';
@@ -84,12 +85,26 @@ export async function touchConnection(
   const expiry = now + ttlMs;
   const [, refreshed] = await Promise.all([
     r.pexpire(connKey(connectionId), ttlMs + graceMs),
-    r.eval(REFRESH_SCRIPT, 1, userConnsKey(userId), connectionId, now, expiry, ttlMs + graceMs),
+    refresh(r, userConnsKey(userId), connectionId, now, expiry, ttlMs + graceMs),
   ]);
   if (Number(refreshed) !== 1) return null;
   // XX: never re-add a connection the sweeper has just removed.
   await r.zadd(EXPIRY_KEY, 'XX', expiry, connectionId);
   return userId;
+}
+
+/** Runs REFRESH_SCRIPT by its SHA (EVALSHA), loading it once per connection when Redis does not know it. */
+async function refresh(
+  r: ReturnType<typeof redis>,
+  key: string,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  try {
+    return await r.evalsha(REFRESH_SHA, 1, key, ...args);
+  } catch (error) {
+    if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+    return r.eval(REFRESH_SCRIPT, 1, key, ...args);
+  }
 }
 
 /** Pushes a live connection's expiry forward; a lapsed or removed one stays as it is (returns 0). */
@@ -99,6 +114,7 @@ if (not s) or tonumber(s) <= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
+const REFRESH_SHA = createHash('sha1').update(REFRESH_SCRIPT).digest('hex');
 
 /** The owner of a connection without refreshing it (null when unknown). */
 export async function connectionOwner(connectionId: string): Promise<string | null> {
