@@ -106,3 +106,22 @@ export const recorder = (rt: LocalRuntime, fn: string): RecordedEvent[] => {
   });
   return events;
 };
+
+/** Maps whose keys are data (header names, parameters, topic-partitions), not fields. */
+const isOpenMap = (path: string): boolean =>
+  /(^|\.)(headers|multiValueHeaders|queryStringParameters|multiValueQueryStringParameters|pathParameters|stageVariables|records)$/.test(
+    path,
+  ) || /headers\[\]$/.test(path);
+
+/** Every `path: type` of a JSON value, open maps collapsed to `*`. */
+export const shape = (value: unknown, path = '', out = new Set<string>()): string[] => {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  out.add(`${path || '$'}: ${type}`);
+  if (Array.isArray(value)) for (const x of value) shape(x, `${path}[]`, out);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      shape(v, isOpenMap(path) ? `${path}.*` : path ? `${path}.${k}` : k, out);
+    }
+  }
+  return [...out].sort();
+};

@@ -57,6 +57,8 @@ export interface KafkaMappingInfo {
   readonly recordsDelivered: number;
   readonly failedInvocations: number;
   readonly batchesSentToDestination: number;
+  /** Partitions currently assigned to this mapping's consumer (0 until the group is joined). */
+  readonly partitionsAssigned: number;
   readonly lastProcessingResult: 'No records processed' | 'OK' | 'PROBLEM: Function call failed';
 }
 
@@ -110,6 +112,7 @@ class Mapping {
   failedInvocations = 0;
   batchesSentToDestination = 0;
   last: KafkaMappingInfo['lastProcessingResult'] = 'No records processed';
+  partitionsAssigned = 0;
   consumer: Consumer | undefined;
   readonly signal = { stopped: false };
 
@@ -132,6 +135,7 @@ class Mapping {
       recordsDelivered: this.recordsDelivered,
       failedInvocations: this.failedInvocations,
       batchesSentToDestination: this.batchesSentToDestination,
+      partitionsAssigned: this.partitionsAssigned,
       lastProcessingResult: this.last,
     };
   }
@@ -151,6 +155,9 @@ class Mapping {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.partitionsAssigned = Object.values(e.payload.memberAssignment).reduce((n, ps) => n + ps.length, 0);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.topic, fromBeginning: cfg.startingPosition === 'TRIM_HORIZON' });
     await consumer.run({
