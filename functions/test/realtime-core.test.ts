@@ -368,3 +368,21 @@ describe('presence', () => {
     expect(await sweep(p)).toEqual({ removed: 0, offline: 0 });
   });
 });
+
+describe('isOutage', () => {
+  it('tells backing-service outages from bugs, following causes', async () => {
+    const { isOutage } = await import('#adapters/outage.ts');
+    const named = (name: string, extra: Record<string, unknown> = {}) =>
+      Object.assign(new Error(name), { name, ...extra });
+    expect(isOutage(named('NoHostAvailableError'))).toBe(true);
+    expect(isOutage(named('ResponseError', { code: 0x1100 }))).toBe(true);
+    expect(isOutage(named('ResponseError', { code: 0x2200 }))).toBe(false);
+    expect(isOutage(named('KafkaJSNumberOfRetriesExceeded'))).toBe(true);
+    expect(isOutage(named('MaxRetriesPerRequestError'))).toBe(true);
+    expect(isOutage(new Error('Connection is closed.'))).toBe(true);
+    expect(isOutage(new Error('wrapped', { cause: named('Error', { code: 'ECONNREFUSED' }) }))).toBe(true);
+    expect(isOutage(new TypeError('x is undefined'))).toBe(false);
+    expect(isOutage(new ChatError('not_member'))).toBe(false);
+    expect(isOutage('a string')).toBe(false);
+  });
+});
