@@ -38,7 +38,9 @@ export class FakeWorld {
   }
 
   private live(userId: string): string[] {
-    return [...this.connections].filter(([, c]) => c.userId === userId && c.expiresAt > this.now).map(([id]) => id);
+    return [...this.connections]
+      .filter(([, c]) => c.userId === userId && c.expiresAt > this.now)
+      .map(([id]) => id);
   }
 
   private remove(connectionId: string, now: number): RemovedConnection | null {
@@ -54,7 +56,8 @@ export class FakeWorld {
   }
 
   private checkStore(): void {
-    if (this.storeDown) throw Object.assign(new Error('All host(s) tried for query failed'), { name: 'NoHostAvailableError' });
+    if (this.storeDown)
+      throw Object.assign(new Error('All host(s) tried for query failed'), { name: 'NoHostAvailableError' });
   }
 
   ports(): RealtimePorts {
@@ -161,7 +164,10 @@ export class FakeWorld {
         });
         for (const r of plan.rows) {
           this.rows.set(r.message.id, { message: r.message, seq: r.seq });
-          this.clientOwners.set(`${conversationId}|${clientKey(r.message.senderId, r.message.clientMsgId)}`, r.message.id);
+          this.clientOwners.set(
+            `${conversationId}|${clientKey(r.message.senderId, r.message.clientMsgId)}`,
+            r.message.id,
+          );
         }
         this.lastSeq.set(conversationId, plan.lastSeq);
         return { stored: plan.rows, duplicates: plan.duplicates };
