@@ -104,6 +104,37 @@ describe('Kafka (kafkajs)', () => {
       await admin.disconnect();
     }
   });
+  it('accepts an idempotent producer (InitProducerId, acks=all)', async () => {
+    const kafka = new Kafka({
+      clientId: `svc-idem-${id}`,
+      brokers: [...a.kafkaBrokers],
+      logLevel: logLevel.WARN,
+    });
+    const admin = kafka.admin();
+    const topic = `test.services.idem.${id}`;
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      await producer.connect();
+      const res = await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 5 }, (_, i) => ({ key: 'k', value: String(i) })),
+      });
+      expect(res[0]?.errorCode).toBe(0);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets[0]?.high).toBe('5');
+    } finally {
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  });
 });
 
 describe('Cassandra (cassandra-driver)', () => {
