@@ -170,7 +170,6 @@ async function runLoadPhase(
   }
   await rt.resetMetrics().catch(() => {});
   const sampler = new ResourceSampler(sampleTargets(rt), 1000).start();
-  const sinceMs = Date.now();
   const c = conns.counters;
   const progress = new Progress({
     label: phase.name,
@@ -192,7 +191,7 @@ async function runLoadPhase(
   if (phase.verifyHistory) {
     log(`phase ${phase.name}: verifying history${phase.checkUnread ? ' and unread counts' : ''}`);
     // Unread counts are only comparable with history once nothing is in flight any more.
-    history = await verifyHistory(conns, sinceMs, phase.checkUnread && drain.complete);
+    history = await verifyHistory(conns, phase.checkUnread && drain.complete);
   }
   const load = summarizeLoad(
     conns,
@@ -386,7 +385,12 @@ export function humanSummary(r: BenchReport): string {
               `${l.lost} (${l.lostDeliveries} · ${l.lostFromHistory})`,
             ],
             ['DUPLICATED (in history)', `${l.duplicated} (${l.duplicatedInHistory})`],
-            ['unread count mismatches', l.history ? String(l.history.unreadMismatches.length) : '—'],
+            [
+              'unread exact (observers checked · mismatches) · id/seq order diffs',
+              l.history
+                ? `${l.history.unreadChecked} · ${l.history.unreadMismatches.length} · ${l.history.unreadOrderDiffs.length}`
+                : '—',
+            ],
             ['errors by code', JSON.stringify(l.errorsByCode)],
             ['unexpected closes (codes)', `${l.unexpectedCloses} ${JSON.stringify(l.closeCodes)}`],
             ...(p.warmup

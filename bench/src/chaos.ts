@@ -67,18 +67,19 @@ async function injectFault(
   const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   switch (fault) {
     case 'persist-env-kill': {
-      // Kill whatever persist environment is mid-batch, a few times, 700 ms apart.
-      let killed = 0;
-      for (let i = 0; i < 5; i++) {
+      // Catch the persist function mid-batch: poll for a busy environment and SIGKILL it, three times.
+      let kills = 0;
+      const until = performance.now() + 20_000;
+      while (kills < 3 && performance.now() < until) {
         const n = await rt.killEnvironment('persistFanout', 'busy');
-        killed += n;
-        actions.push(`${at()}: SIGKILL ${n} busy persistFanout environment(s)`);
-        await sleep(700);
+        if (n > 0) {
+          kills++;
+          actions.push(`${at()}: SIGKILL ${n} persistFanout environment(s) mid-invocation`);
+          await sleep(1_000);
+        } else await sleep(20);
       }
-      if (killed === 0) {
-        const n = await rt.killEnvironment('persistFanout', 'all');
-        actions.push(`${at()}: no environment was busy; SIGKILL ${n} persistFanout environment(s) (all)`);
-      }
+      if (kills === 0)
+        throw new Error('no persistFanout environment was ever busy within 20 s: nothing to kill');
       return null;
     }
     case 'kafka-kill9': {
@@ -111,7 +112,6 @@ export async function runChaosScenario(
   log(`chaos ${o.fault}: ${o.connections} connections at ${o.rate} msg/s`);
   const conns = new Connections(world, rt.endpoints);
   await conns.open(o.connections);
-  const sinceMs = Date.now();
   const t0 = performance.now();
   const actions: string[] = [];
   let faultAt = 0;
@@ -129,6 +129,8 @@ export async function runChaosScenario(
   // `afterSec` after the fault is over (a service restart can take a while).
   let stop = false;
   const loadDone = sendAtRate(conns, { rate: o.rate, durationSec: 3600, groupShare, stop: () => stop });
+  // Steady state first: deliveries flowing (cold starts done), then `beforeSec` more.
+  for (let i = 0; i < 600 && c.deliveries === 0; i++) await sleep(100);
   await sleep(o.beforeSec * 1000);
   faultAt = performance.now();
   const refusedBefore = c.refused;
@@ -144,7 +146,7 @@ export async function runChaosScenario(
   progress.stop();
   log(`chaos ${o.fault}: draining (up to ${o.drainTimeoutSec} s)`);
   const drain = await conns.drain(o.drainTimeoutSec * 1000);
-  const history = await verifyHistory(conns, sinceMs, drain.complete);
+  const history = await verifyHistory(conns, drain.complete);
   const load = summarizeLoad(
     conns,
     {
@@ -236,9 +238,9 @@ export async function runPoison(
     await sleep(1_000); // a fresh group starts at the log end once assigned
 
     await conns.open(o.connections);
-    const sinceMs = Date.now();
     let stop = false;
     const loadDone = sendAtRate(conns, { rate: o.rate, durationSec: 3600, stop: () => stop });
+    for (let i = 0; i < 600 && conns.counters.deliveries === 0; i++) await sleep(100);
     await sleep(2_000);
     const conv = world.conversations[0];
     const sender = world.users[conv?.members[0] ?? 0] as BenchUser;
@@ -299,7 +301,7 @@ export async function runPoison(
     stop = true;
     const plan = await loadDone;
     const drain = await conns.drain(60_000);
-    const history = await verifyHistory(conns, sinceMs, drain.complete);
+    const history = await verifyHistory(conns, drain.complete);
     const load = summarizeLoad(
       conns,
       {
