@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerEvent } from '#contracts/ws.ts';
 import { mapLimit } from '#core/batch.ts';
+import type { PushResult } from '#core/ports.ts';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/log.ts';
 import {
@@ -51,14 +52,7 @@ export function managementApi(): ApiGatewayManagementApiClient {
 /** A 410 for a connection registered this recently may be its `$connect` still running (the limit is 29 s). */
 const CONNECT_GRACE_MS = 30_000;
 
-export interface PushResult {
-  /** Events delivered (one per connection and event). */
-  readonly delivered: number;
-  /** Connections that failed otherwise (throttled, timed out, still connecting): skipped, never fatal. */
-  readonly failed: number;
-  /** Connections that were gone (410) and have been removed from the registry by this call. */
-  readonly gone: readonly RemovedConnection[];
-}
+export type { PushResult };
 
 export const emptyPush: PushResult = { delivered: 0, failed: 0, gone: [] };
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { limits } from '#contracts/limits.ts';
 import type { Presence } from '#contracts/models.ts';
+import type { ConnectionRef, RemovedConnection } from '#core/ports.ts';
 import { redis } from './client.ts';
 
 /**
@@ -31,17 +32,7 @@ const userConnsKey = (userId: string) => `ws:user:{${userId}}:conns`;
 const seenKey = (userId: string) => `ws:user:{${userId}}:seen`;
 const EXPIRY_KEY = 'ws:expiry';
 
-export interface ConnectionRef {
-  readonly connectionId: string;
-  readonly userId: string;
-}
-
-/** Result of removing a connection. `lastConnection`: the user has no live connection left. */
-export interface RemovedConnection extends ConnectionRef {
-  readonly lastConnection: boolean;
-  /** When the connection was last active (its expiry minus the TTL). */
-  readonly lastActiveAt: number;
-}
+export type { ConnectionRef, RemovedConnection };
 
 /** Records a new connection. `firstConnection`: the user had no other live connection (they just came online). */
 export async function addConnection(
