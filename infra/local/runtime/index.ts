@@ -6,6 +6,7 @@
  *   const rt = await startLocalRuntime({ wsPort: 0, httpPort: 0 });
  *   // rt.wsUrl, rt.httpUrl, rt.managementEndpoint, rt.invoke(...), rt.metrics(), rt.stop()
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +166,13 @@ export interface LocalRuntimeOptions {
   readonly lambdaRuntime?: 'nodejs20.x' | 'nodejs22.x' | 'nodejs24.x';
   /** Minify bundles (default true, like the CDK house function). */
   readonly minify?: boolean;
+  /**
+   * Identity of this local "deployment". Event source mapping UUIDs, hence the default Kafka consumer groups,
+   * derive from it, so two runtimes never share a group (each would get half the partitions). Default:
+   * `port-<wsPort>` for a fixed port (a restarted `npm start` resumes its offsets), a random id for port 0 (a
+   * test's runtime is a new deployment: a new group that starts at the mapping's StartingPosition).
+   */
+  readonly deploymentId?: string;
 }
 
 export interface LocalRuntime {
@@ -196,6 +204,8 @@ export interface LocalRuntime {
   kafkaMappings(): KafkaMappingInfo[];
   /** Runs a scheduled function now, as its schedule would. */
   runSchedule(fn: string): Promise<InvocationResult>;
+  /** Rebundles every function and deploys the new code (new environments; busy ones finish first). */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -282,8 +292,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   });
 
   // ---- bundle (like `cdk synth` does) while the servers come up
-  const bundling = Promise.all([
-    bundleBootstrap(buildDir),
+  const bundleAll = () =>
     bundleFunctions(
       resolved.map((f) => ({ name: f.name, entry: f.entry })),
       {
@@ -292,8 +301,8 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
         external: DEFAULT_EXTERNAL,
         minify: opts.minify ?? true,
       },
-    ),
-  ]);
+    );
+  const bundling = Promise.all([bundleBootstrap(buildDir), bundleAll()]);
 
   // Filled in once the ports are known, before any invocation can happen.
   const baseEnv: Record<string, string> = {};
@@ -361,11 +370,14 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     ...opts.env,
   });
   lambda.setBootstrapPath(bootstrapPath);
-  for (const f of resolved) {
-    const bundlePath = bundles.get(f.name);
-    if (!bundlePath) throw new Error(`local runtime: no bundle for ${f.name}`);
-    lambda.deploy({ ...f, bundlePath });
-  }
+  const deployAll = (built: Map<string, string>): void => {
+    for (const f of resolved) {
+      const bundlePath = built.get(f.name);
+      if (!bundlePath) throw new Error(`local runtime: no bundle for ${f.name}`);
+      lambda.deploy({ ...f, bundlePath });
+    }
+  };
+  deployAll(bundles);
 
   // ---- Kafka event source mappings
   const kafkaOpt = opts.kafka ?? true;
@@ -386,7 +398,9 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     const k = typeof kafkaOpt === 'object' ? kafkaOpt : {};
     const brokers =
       k.brokers ?? (lookupEnv.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
+    const wsPortOpt = opts.wsPort ?? 8080;
     esm = new KafkaEventSourceMappings({
+      deploymentId: opts.deploymentId ?? (wsPortOpt === 0 ? randomUUID() : `port-${wsPortOpt}`),
       brokers,
       lambda,
       mappings,
@@ -437,6 +451,10 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     dropConnection: (id) => ws.dropConnection(id),
     kafkaMappings: () => esm?.mappings() ?? [],
     runSchedule: (fn) => scheduler.run(fn),
+    reload: async () => {
+      deployAll(await bundleAll());
+      log('runtime', `redeployed ${resolved.length} function(s)`);
+    },
     stop: () => {
       stopping ??= (async () => {
         scheduler.stop();

@@ -36,6 +36,8 @@ export interface KafkaMappingConfig {
 }
 
 export interface KafkaEsmOptions {
+  /** Identity of this "deployment": mapping UUIDs (the default consumer groups) derive from it. */
+  readonly deploymentId: string;
   readonly brokers: readonly string[];
   readonly lambda: LambdaService;
   readonly mappings: readonly KafkaMappingConfig[];
@@ -120,7 +122,7 @@ class Mapping {
     readonly cfg: KafkaMappingConfig,
     private readonly esm: KafkaEventSourceMappings,
   ) {
-    this.uuid = stableUuid(`esm|${cfg.fn}|${cfg.topic}`);
+    this.uuid = stableUuid(`esm|${esm.deploymentId}|${cfg.fn}|${cfg.topic}`);
     this.groupId = cfg.consumerGroupId ?? this.uuid;
   }
 
@@ -300,6 +302,7 @@ export class KafkaEventSourceMappings {
   readonly accountId: string;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  readonly deploymentId: string;
   readonly #mappings: Mapping[];
   readonly #log: (source: string, line: string) => void;
   #producer: Promise<Producer> | undefined;
@@ -311,6 +314,7 @@ export class KafkaEventSourceMappings {
     this.accountId = opts.accountId;
     this.retryBaseMs = opts.retryBaseMs;
     this.retryMaxMs = opts.retryMaxMs;
+    this.deploymentId = opts.deploymentId;
     this.#log = opts.log;
     this.kafka = new Kafka({
       clientId: 'local-lambda-esm',

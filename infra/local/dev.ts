@@ -1,0 +1,90 @@
+/**
+ * `npm start`: the whole product on this machine.
+ *
+ * 1. Services: Redis, Kafka and Cassandra through the services manager (reused when already running, else
+ *    started; schema and topics applied). They keep running after this process ends (`npm run services -- down`).
+ * 2. The local runtime: the Lambda handlers behind the WebSocket API (+ management API) on :8080, the HTTP API
+ *    on :8081, the Kafka event source mapping and the schedules.
+ * 3. The web client's static export on :3000 when it has been built (`npm run build -w web`).
+ *
+ * Options (env): WS_PORT, HTTP_PORT, WEB_PORT, WEB_ORIGIN, and `--watch` (or WATCH=1) to redeploy the functions
+ * when functions/src changes, `--no-web` to skip the web server.
+ */
+import { existsSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
+import { ensureServices } from './services/index.ts';
+import { defaultWebRoot, startWebServer, type WebServer } from './web-server.ts';
+
+const args = new Set(process.argv.slice(2));
+const wsPort = Number(process.env.WS_PORT ?? 8080);
+const httpPort = Number(process.env.HTTP_PORT ?? 8081);
+const webPort = Number(process.env.WEB_PORT ?? 3000);
+const watchMode = args.has('--watch') || process.env.WATCH === '1';
+
+const main = async (): Promise<void> => {
+  const t0 = Date.now();
+  const { env: serviceEnv } = await ensureServices();
+  for (const [k, v] of Object.entries(serviceEnv)) process.env[k] ??= v;
+
+  // The browser may open the site as localhost or 127.0.0.1: both are this machine's web origin.
+  process.env.WEB_ORIGIN ??= [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`].join(',');
+
+  const rt: LocalRuntime = await startLocalRuntime({ wsPort, httpPort, env: serviceEnv });
+  const endpoints = {
+    httpApi: `http://localhost:${rt.httpPort}`,
+    wsApi: `ws://localhost:${rt.wsPort}`,
+  };
+
+  let web: WebServer | undefined;
+  if (!args.has('--no-web') && existsSync(join(defaultWebRoot, 'index.html'))) {
+    web = await startWebServer({ port: webPort, config: endpoints });
+  }
+
+  let watcher: ReturnType<typeof watch> | undefined;
+  if (watchMode) {
+    let timer: NodeJS.Timeout | undefined;
+    watcher = watch(join(repoRoot, 'functions/src'), { recursive: true }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        rt.reload().catch((e: unknown) =>
+          console.error(`[runtime] rebuild failed: ${e instanceof Error ? e.message : e}`),
+        );
+      }, 300);
+    });
+  }
+
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(16)} ${value}`);
+  console.log(`\nLocal chat is up in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+  line('Web', web ? `http://localhost:${web.port}` : 'not served (build it: npm run build -w web)');
+  line('HTTP API', endpoints.httpApi);
+  line('WebSocket API', `${endpoints.wsApi}/?ticket=<ticket>`);
+  line('Management API', `${rt.managementEndpoint}/@connections/{connectionId}`);
+  line('Redis', serviceEnv.REDIS_URL ?? '');
+  line('Kafka', serviceEnv.KAFKA_BROKERS ?? '');
+  line(
+    'CQL',
+    `${serviceEnv.CQL_CONTACT_POINTS}:${serviceEnv.CQL_PORT} (keyspace ${serviceEnv.CQL_KEYSPACE})`,
+  );
+  line('Functions', rt.functions.join(', '));
+  if (watchMode) line('Watching', 'functions/src (redeploys on change)');
+  console.log(
+    '\nCtrl-C stops the runtime; the services keep running (npm run services -- down stops them).\n',
+  );
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    watcher?.close();
+    await Promise.allSettled([rt.stop(), web?.close()]);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+};
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
