@@ -177,6 +177,15 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
     expect(logs.some((l) => l.startsWith('broken INIT_REPORT') && l.includes('Status: error'))).toBe(true);
   });
 
+  it('deploys new code on reload(): the next invocation is a cold start with fresh module state', async () => {
+    const warm = ok(await rt.invoke('custom', {}));
+    await rt.reload();
+    const fresh = await rt.invoke('custom', {});
+    expect(fresh.coldStart).toBe(true);
+    expect(ok(fresh).count).toBe(1);
+    expect(ok(fresh).sandbox).not.toBe(warm.sandbox);
+  });
+
   it('counts cold starts, init and invoke durations per function', () => {
     const m = rt.metrics().counter;
     expect(m?.coldStarts).toBeGreaterThanOrEqual(2);
