@@ -23,6 +23,12 @@ const fnLogicalId = (name: FunctionName): string =>
   s.stack.getLogicalId(s.stack.functions.byName[name].node.defaultChild as CfnFunction);
 const roleStatements = (name: FunctionName) =>
   statementsOfRole(s.json, roleOfFunction(s.json, fnLogicalId(name)));
+const envOf = (name: FunctionName): Record<string, unknown> => {
+  const env = s.json.Resources[fnLogicalId(name)]?.Properties?.Environment as
+    | { Variables?: Record<string, unknown> }
+    | undefined;
+  return env?.Variables ?? {};
+};
 const hasAction = (name: FunctionName, action: string) =>
   roleStatements(name).some((st) => actionsOf(st).includes(action));
 
@@ -243,10 +249,7 @@ describe('When the default profile is synthesized', () => {
   describe('Cache', () => {
     it('is ElastiCache Serverless Valkey reached over TLS (rediss://)', () => {
       s.template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });
-      const env = s.json.Resources[fnLogicalId('wsPing')]?.Properties?.Environment as {
-        Variables: Record<string, unknown>;
-      };
-      expect(JSON.stringify(env.Variables.REDIS_URL)).toContain('rediss://');
+      expect(JSON.stringify(envOf('wsPing').REDIS_URL)).toContain('rediss://');
     });
   });
 
@@ -273,14 +276,11 @@ describe('When the default profile is synthesized', () => {
       };
       const common = ['NODE_OPTIONS', 'LOG_LEVEL', 'WEB_ORIGIN', 'JWT_ISSUER', 'JWT_AUDIENCE'];
       for (const name of Object.keys(functionDefs) as FunctionName[]) {
-        const vars = (s.json.Resources[fnLogicalId(name)]?.Properties?.Environment as { Variables: object })
-          .Variables;
+        const vars = envOf(name);
         const expected = [...common, ...functionDefs[name].uses.flatMap((u) => byUse[u] ?? [])];
         expect(Object.keys(vars).sort(), name).toEqual([...new Set(expected)].sort());
       }
-      const env = (
-        s.json.Resources[fnLogicalId('httpAuth')]?.Properties?.Environment as { Variables: object }
-      ).Variables as Record<string, string>;
+      const env = envOf('httpAuth');
       expect(env.CQL_AUTH).toBe('sigv4');
       expect(env.CQL_PORT).toBe('9142');
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -353,11 +353,16 @@ describe('When the default profile is synthesized', () => {
       });
     });
 
-    it('writes config.json with the two API endpoints at deploy time', () => {
-      const deployments = resourcesOfType(s.json, 'Custom::CDKBucketDeployment').map(([, r]) =>
-        JSON.stringify(r.Properties),
+    it('writes config.json with the two API endpoints at deploy time, without pruning the site', () => {
+      const deployments = resourcesOfType(s.json, 'Custom::CDKBucketDeployment').map(
+        ([, r]) => r.Properties ?? {},
       );
-      expect(deployments.some((d) => d.includes('config.json') || d.includes('markers'))).toBe(true);
+      const config = deployments.find((d) => d.Prune === false);
+      const markers = JSON.stringify(config?.SourceMarkers);
+      expect(markers).toContain(s.stack.getLogicalId(s.stack.http.api.node.defaultChild as never));
+      expect(markers).toContain(s.stack.getLogicalId(s.stack.realtime.api.node.defaultChild as never));
+      const content = deployments.find((d) => d.Prune === true);
+      expect(content?.Exclude).toEqual(['config.json']);
     });
   });
 

@@ -1,0 +1,59 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { functionDefs } from '@chat/functions/contracts/routes.ts';
+import type { CfnResource } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatFunction } from '../lib/constructs/chat-function.ts';
+import { cfnLint, describeFindings } from './cfn-lint.ts';
+import { resourcesOfType } from './helpers.ts';
+import { type Synthesized, synthChatStack } from './synth.ts';
+
+let s: Synthesized;
+
+beforeAll(() => {
+  // As `cdk synth` runs on a fresh clone: real esbuild bundles of the real handler entries (no stubs), and no
+  // web/out yet.
+  s = synthChatStack({
+    bundle: true,
+    context: { missingEntries: 'fail', webOut: 'infra/test/fixtures/web-out-that-does-not-exist' },
+  });
+});
+
+describe('When the app is synthesized on a fresh machine', () => {
+  it('bundles every handler locally into a minified ESM bundle with a source map', () => {
+    const ours = new Set(
+      s.stack.node
+        .findAll()
+        .filter((c): c is ChatFunction => c instanceof ChatFunction)
+        .map((fn) => s.stack.getLogicalId(fn.node.defaultChild as CfnResource)),
+    );
+    const functions = resourcesOfType(s.json, 'AWS::Lambda::Function').filter(([id]) => ours.has(id));
+    // Route-table functions plus the two custom-resource functions (topics, JWT keys).
+    expect(functions.length).toBe(Object.keys(functionDefs).length + 2);
+    for (const [id, fn] of functions) {
+      const key = (fn.Properties?.Code as { S3Key?: string }).S3Key ?? '';
+      const dir = path.join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+      expect(existsSync(dir), id).toBe(true);
+      const files = readdirSync(dir);
+      expect(files, id).toContain('index.mjs');
+      expect(files, id).toContain('index.mjs.map');
+    }
+  });
+
+  it('deploys a placeholder page and warns when web/out is missing', () => {
+    expect(s.stack.site.builtFromPlaceholder).toBe(true);
+    Annotations.fromStack(s.stack).hasWarning(
+      '/ChatTest/Site',
+      Match.stringLikeRegexp('web-out-that-does-not-exist'),
+    );
+  });
+
+  it('has zero unacknowledged cdk-nag findings', () => {
+    expect(s.nag.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('is clean under cfn-lint', () => {
+    expect(describeFindings(cfnLint(s.json, 'default'))).toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, resolveConfig } from '../lib/config.ts';
+
+const node = (ctx: Record<string, unknown>) => ({ tryGetContext: (k: string) => ctx[k] });
+
+describe('When the context is resolved', () => {
+  it('defaults to MSK Serverless, provisioned Keyspaces, a NAT gateway and provisioned pollers', () => {
+    const c = resolveConfig(node({}));
+    expect(c.profile).toBe('default');
+    expect(c.streaming.kind).toBe('msk-serverless');
+    expect(c.database).toMatchObject({ kind: 'keyspaces', capacity: 'provisioned', keyspace: 'chat' });
+    expect(c.network).toMatchObject({ nat: 'gateway', natGateways: 1, interfaceEndpoints: true });
+    expect(c.kafkaConsumer).toEqual({ provisionedPollers: { min: 1, max: 2 }, retryAttempts: 10 });
+    expect(c.missingEntries).toBe('fail');
+  });
+
+  it('rejects lean without the existing Kafka, naming every missing key in one error', () => {
+    const attempt = () => resolveConfig(node({ profile: 'lean' }));
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/kafkaBootstrapServers[\s\S]*kafkaScramSecretArn/);
+  });
+
+  it('rejects a NAT gateway in lean and MSK without interface endpoints', () => {
+    expect(() =>
+      resolveConfig(
+        node({
+          profile: 'lean',
+          nat: 'gateway',
+          kafkaBootstrapServers: 'b:9092',
+          kafkaScramSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf',
+        }),
+      ),
+    ).toThrow(/lean profile has no NAT gateway/);
+    expect(() => resolveConfig(node({ interfaceEndpoints: 'false' }))).toThrow(
+      /MSK Serverless needs the interface/,
+    );
+  });
+
+  it('switches the database to existing CQL contact points', () => {
+    const c = resolveConfig(
+      node({ cqlContactPoints: '10.0.0.1, 10.0.0.2', cqlLocalDc: 'dc1', cqlTls: 'true' }),
+    );
+    expect(c.database).toEqual({
+      kind: 'cql',
+      keyspace: 'chat',
+      contactPoints: ['10.0.0.1', '10.0.0.2'],
+      port: 9042,
+      localDc: 'dc1',
+      tls: true,
+    });
+  });
+
+  it('rejects malformed values', () => {
+    expect(() => resolveConfig(node({ profile: 'huge' }))).toThrow(/"profile"/);
+    expect(() => resolveConfig(node({ natGateways: '7' }))).toThrow(/natGateways/);
+    expect(() =>
+      resolveConfig(node({ kafkaBootstrapServers: 'not a host', kafkaScramSecretArn: 'x' })),
+    ).toThrow(/not host:port[\s\S]*not a Secrets Manager ARN|not a Secrets Manager ARN[\s\S]*not host:port/);
+  });
+});
