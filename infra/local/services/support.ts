@@ -316,12 +316,16 @@ let aptUpdated = false;
 export async function aptInstall(packages: readonly string[], logFile: string): Promise<boolean> {
   if (!isRoot() || !which('apt-get')) return false;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Wait for another apt/dpkg run (a developer installing something else) instead of failing at once.
+  const lock = ['-o', 'DPkg::Lock::Timeout=300'];
   const install = () =>
-    runLogged('apt-get', ['install', '-y', '--no-install-recommends', ...packages], logFile, { env });
+    runLogged('apt-get', [...lock, 'install', '-y', '--no-install-recommends', ...packages], logFile, {
+      env,
+    });
   if (!aptUpdated && (await install()) === 0) return true;
   if (!aptUpdated) {
     aptUpdated = true;
-    if ((await runLogged('apt-get', ['update'], logFile, { env })) !== 0) return false;
+    if ((await runLogged('apt-get', [...lock, 'update'], logFile, { env })) !== 0) return false;
   }
   return (await install()) === 0;
 }
