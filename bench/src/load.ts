@@ -680,7 +680,9 @@ export interface LoadResult {
   lost: number;
   lostDeliveries: number;
   lostFromHistory: number;
+  /** Duplicate deliveries (same id twice to one connection) + duplicates in history. */
   duplicated: number;
+  duplicatedDeliveries: number;
   duplicatedInHistory: number;
   history: HistoryCheck | null;
 }
@@ -749,6 +751,7 @@ export function summarizeLoad(
     lostDeliveries,
     lostFromHistory,
     duplicated: c.duplicates + (history?.duplicatedInHistory ?? 0),
+    duplicatedDeliveries: c.duplicates,
     duplicatedInHistory: history?.duplicatedInHistory ?? 0,
     history,
   };
