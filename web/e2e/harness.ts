@@ -198,6 +198,7 @@ export async function protocolClient(
     ws.once('error', reject);
   });
   const persisted = new Set<string>();
+  const acked = new Set<string>();
   const frames = new Map<string, string>();
   ws.on('message', (data) => {
     const e = JSON.parse(String(data)) as {
@@ -207,10 +208,7 @@ export async function protocolClient(
       message?: { clientMsgId: string };
     };
     if (e.type === 'message' && e.message) persisted.add(e.message.clientMsgId);
-    if (e.type === 'error' && e.clientMsgId && frames.has(e.clientMsgId)) {
-      const frame = frames.get(e.clientMsgId) as string;
-      setTimeout(() => ws.send(frame), 1_000);
-    }
+    if (e.type === 'ack' && e.clientMsgId) acked.add(e.clientMsgId);
   });
   return {
     user: auth.user,
@@ -226,12 +224,18 @@ export async function protocolClient(
         const frame = JSON.stringify({ action: 'sendMessage', conversationId, clientMsgId: id, body });
         frames.set(id, frame);
         ws.send(frame);
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 120));
       }
       const deadline = Date.now() + timeoutMs;
+      let lastResend = Date.now();
       while (ids.some((id) => !persisted.has(id))) {
         if (Date.now() > deadline)
           throw new Error(`only ${ids.filter((id) => persisted.has(id)).length}/${ids.length} persisted`);
+        // a rate_limited refusal does not name the message: resend the unacknowledged ones (same ids)
+        if (Date.now() - lastResend > 3_000) {
+          lastResend = Date.now();
+          for (const id of ids) if (!acked.has(id) && !persisted.has(id)) ws.send(frames.get(id) as string);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -68,7 +68,8 @@ export function applyMessageToConversation(
     lastMessage: message,
     updatedAt: laterIso(message.sentAt, conv.updatedAt),
     unreadCount: mine || options.seen ? 0 : conv.unreadCount + (countIt ? 1 : 0),
-    lastReadId: mine || options.seen ? maxId(conv.lastReadId, message.id) : conv.lastReadId,
+    // my own message moves my pointer (the server does the same); a seen one is read by a markRead, later
+    lastReadId: mine ? maxId(conv.lastReadId, message.id) : conv.lastReadId,
   };
 }
 

@@ -203,6 +203,22 @@ describe('ChatStore', () => {
     expect(thread()).toEqual(['message 1', 'message 2', 'message 3', 'message 4']);
   });
 
+  it('resends unacknowledged messages after a rate_limited error, with the same clientMsgId', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    store.send('c1', 'a');
+    store.send('c1', 'b');
+    rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
+    rt.deliver({ type: 'error', code: 'rate_limited', message: 'slow down', action: 'sendMessage' });
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId)).toEqual([
+      'local-1',
+      'local-2',
+      'local-2',
+    ]);
+  });
+
   it('marks a message failed when the server refuses it, and retries it on demand', async () => {
     rt.connect();
     store.open('c1');
@@ -225,8 +241,16 @@ describe('ChatStore', () => {
     store.open('c1');
     await vi.advanceTimersByTimeAsync(0);
     store.send('c1', 'late');
-    await vi.advanceTimersByTimeAsync(17_000);
+    // resent twice automatically (same clientMsgId), then shown as failed
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(rt.sends()).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(rt.sends()).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(11_000);
     expect(outbox()).toEqual(['local-1:failed']);
+    expect(new Set(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId))).toEqual(
+      new Set(['local-1']),
+    );
     rt.drop();
     rt.connect();
     await vi.advanceTimersByTimeAsync(0);
@@ -249,13 +273,38 @@ describe('ChatStore', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(store.getState().conversations.c1?.unreadCount).toBe(2);
     store.open('c1');
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(300);
     expect(store.getState().conversations.c1?.unreadCount).toBe(0);
     expect(rt.frames.filter((f) => f.action === 'markRead').at(-1)).toEqual({
       action: 'markRead',
       conversationId: 'c1',
       messageId: id(4),
     });
+  });
+
+  it('tells the others about typing without flooding, and never loses a quick stop-start', async () => {
+    rt.connect();
+    const typing = () =>
+      rt.frames.filter((f) => f.action === 'typing').map((f) => f.action === 'typing' && f.state);
+    for (let i = 0; i < 10; i++) {
+      store.noteTyping('c1');
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    expect(typing()).toEqual(['start']);
+    store.stopTyping('c1'); // sent: a message went out
+    store.noteTyping('c1'); // and the next one is being typed at once
+    await vi.advanceTimersByTimeAsync(1_000);
+    // the paced frame carries the latest wish: still typing, so nothing contradicts the first start
+    expect(typing()).toEqual(['start']);
+    store.stopTyping('c1');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(typing()).toEqual(['start', 'stop']);
+    store.noteTyping('c1');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(typing()).toEqual(['start', 'stop', 'start']);
+    // a pause ends it by itself
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(typing()).toEqual(['start', 'stop', 'start', 'stop']);
   });
 
   it('shows typing until stop, a message from that person, or a few seconds of silence', async () => {

@@ -87,8 +87,24 @@ export interface ChatStoreOptions {
 const TYPING_SHOW_MS = 6_000;
 const TYPING_RESEND_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
+const TYPING_MIN_GAP_MS = 1_000;
+
+/** My typing state towards the others in one conversation. */
+interface TypingOut {
+  /** What the user is doing now. */
+  want: boolean;
+  /** What the others were last told. */
+  told: boolean;
+  lastFrameAt: number;
+  lastStartAt: number;
+  idleTimer: ReturnType<typeof setTimeout> | null;
+  paceTimer: ReturnType<typeof setTimeout> | null;
+}
 const GAP_PAGE = limits.historyPageMax;
 const GAP_MAX_PAGES = 20;
+const READ_COALESCE_MS = 250;
+/** Automatic resends of an unacknowledged message (same clientMsgId) before it shows as failed. */
+const AUTO_RESENDS = 2;
 
 function randomId(): string {
   if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
@@ -115,12 +131,12 @@ export class ChatStore {
   private readonly opts: ChatStoreOptions;
   private readonly now: () => number;
   private readonly atBottom = new Map<string, boolean>();
-  private readonly typingOut = new Map<
-    string,
-    { lastStart: number; stopTimer: ReturnType<typeof setTimeout> }
-  >();
+  private readonly typingOut = new Map<string, TypingOut>();
   private readonly inflight = new Map<string, Promise<void>>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly readPending = new Map<string, string>();
+  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private rateRetry: ReturnType<typeof setTimeout> | null = null;
   private started = false;
 
   constructor(options: ChatStoreOptions) {
@@ -178,7 +194,13 @@ export class ChatStore {
     this.started = false;
     for (const d of this.detach.splice(0)) d();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    for (const t of this.typingOut.values()) clearTimeout(t.stopTimer);
+    for (const t of this.typingOut.values()) {
+      if (t.idleTimer) clearTimeout(t.idleTimer);
+      if (t.paceTimer) clearTimeout(t.paceTimer);
+    }
+    for (const t of this.readTimers.values()) clearTimeout(t);
+    this.readTimers.clear();
+    if (this.rateRetry) clearTimeout(this.rateRetry);
     this.typingOut.clear();
     this.realtime.stop();
   }
@@ -393,11 +415,23 @@ export class ChatStore {
     if (conv && conv.unreadCount === 0 && conv.lastReadId && compareIds(conv.lastReadId, latest) >= 0) return;
     if (conv)
       this.upsertConversation({ ...conv, unreadCount: 0, lastReadId: maxId(conv.lastReadId, latest) });
-    if (!this.realtime.send({ action: 'markRead', conversationId: id, messageId: latest })) {
-      this.api.markRead(id, latest).catch(() => {
-        // the pointer moves on the next read anyway
-      });
-    }
+    // a burst of incoming messages makes one markRead, for the newest
+    this.readPending.set(id, maxId(this.readPending.get(id), latest) as string);
+    if (this.readTimers.has(id)) return;
+    this.readTimers.set(
+      id,
+      setTimeout(() => {
+        this.readTimers.delete(id);
+        const messageId = this.readPending.get(id);
+        this.readPending.delete(id);
+        if (!messageId) return;
+        if (!this.realtime.send({ action: 'markRead', conversationId: id, messageId })) {
+          this.api.markRead(id, messageId).catch(() => {
+            // the pointer moves on the next read anyway
+          });
+        }
+      }, READ_COALESCE_MS),
+    );
   }
 
   // ── sending ───────────────────────────────────────────────────────────────────────────────────────────
@@ -464,25 +498,56 @@ export class ChatStore {
 
   // ── typing ────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Called on each keystroke: `start` at most every few seconds, `stop` after a pause. */
+  /**
+   * Called on each keystroke: the others see "typing…" until a pause, a send or a blur. Frames are paced
+   * (one per TYPING_MIN_GAP_MS at most, the server forwards only a couple per second) and the latest wish
+   * always goes out, so a quick stop-start is never lost.
+   */
   noteTyping(conversationId: string): void {
-    const now = this.now();
-    const t = this.typingOut.get(conversationId);
-    if (t) clearTimeout(t.stopTimer);
-    let lastStart = t?.lastStart ?? 0;
-    if (now - lastStart > TYPING_RESEND_MS) {
-      if (this.realtime.send({ action: 'typing', conversationId, state: 'start' })) lastStart = now;
-    }
-    const stopTimer = setTimeout(() => this.stopTyping(conversationId), TYPING_IDLE_MS);
-    this.typingOut.set(conversationId, { lastStart, stopTimer });
+    const t = this.typingState(conversationId);
+    if (t.idleTimer) clearTimeout(t.idleTimer);
+    t.idleTimer = setTimeout(() => this.stopTyping(conversationId), TYPING_IDLE_MS);
+    t.want = true;
+    if (!t.told || this.now() - t.lastStartAt > TYPING_RESEND_MS) this.flushTyping(conversationId);
   }
 
   stopTyping(conversationId: string): void {
     const t = this.typingOut.get(conversationId);
     if (!t) return;
-    clearTimeout(t.stopTimer);
-    this.typingOut.delete(conversationId);
-    this.realtime.send({ action: 'typing', conversationId, state: 'stop' });
+    if (t.idleTimer) clearTimeout(t.idleTimer);
+    t.idleTimer = null;
+    t.want = false;
+    if (t.told) this.flushTyping(conversationId);
+  }
+
+  private typingState(conversationId: string): TypingOut {
+    let t = this.typingOut.get(conversationId);
+    if (!t) {
+      t = { want: false, told: false, lastFrameAt: 0, lastStartAt: 0, idleTimer: null, paceTimer: null };
+      this.typingOut.set(conversationId, t);
+    }
+    return t;
+  }
+
+  private flushTyping(conversationId: string): void {
+    const t = this.typingState(conversationId);
+    if (t.paceTimer) return; // the paced frame will carry the latest wish
+    const wait = t.lastFrameAt + TYPING_MIN_GAP_MS - this.now();
+    if (wait > 0) {
+      t.paceTimer = setTimeout(() => {
+        t.paceTimer = null;
+        this.flushTyping(conversationId);
+      }, wait);
+      return;
+    }
+    const now = this.now();
+    if (t.want && t.told && now - t.lastStartAt <= TYPING_RESEND_MS) return;
+    if (!t.want && !t.told) return;
+    const state = t.want ? 'start' : 'stop';
+    if (!this.realtime.send({ action: 'typing', conversationId, state })) return;
+    t.told = t.want;
+    t.lastFrameAt = now;
+    if (t.want) t.lastStartAt = now;
   }
 
   private setTyping(conversationId: string, userId: string, until: number | null): void {
@@ -540,12 +605,29 @@ export class ChatStore {
         void this.refreshPresence(e.conversation.members.map((m) => m.id));
         return;
       case 'error':
+        if (e.code === 'rate_limited') {
+          // which frame was refused is not always said: resend every unacknowledged message a little later
+          // (same clientMsgIds, so nothing doubles)
+          this.rateRetry ??= setTimeout(
+            () => {
+              this.rateRetry = null;
+              let outbox = this.state.outbox;
+              for (const o of outbox)
+                if (o.status === 'sent') outbox = outboxOps.requeue(outbox, o.clientMsgId);
+              if (outbox !== this.state.outbox) this.set({ outbox });
+              this.flush();
+            },
+            1_000 + Math.random() * 1_000,
+          );
+          return;
+        }
         if (e.clientMsgId) {
-          const id = e.clientMsgId;
           this.set({
-            outbox: outboxOps.markFailed(this.state.outbox, id, { code: e.code, message: e.message }),
+            outbox: outboxOps.markFailed(this.state.outbox, e.clientMsgId, {
+              code: e.code,
+              message: e.message,
+            }),
           });
-          if (e.code === 'rate_limited') setTimeout(() => this.retry(id), 1_000 + Math.random() * 1_000);
         }
         return;
       case 'pong':
@@ -592,13 +674,18 @@ export class ChatStore {
     for (const [conv, users] of Object.entries(this.state.typing)) {
       for (const [user, until] of Object.entries(users)) if (until < now) this.setTyping(conv, user, null);
     }
-    const late = outboxOps.timedOut(this.state.outbox, now, this.opts.ackTimeoutMs ?? 15_000);
+    const late = outboxOps.timedOut(this.state.outbox, now, this.opts.ackTimeoutMs ?? 10_000);
     if (late.length) {
       let outbox = this.state.outbox;
       for (const id of late) {
-        outbox = outboxOps.markFailed(outbox, id, { code: 'timeout', message: 'Not delivered yet.' });
+        const o = outbox.find((x) => x.clientMsgId === id);
+        outbox =
+          o && o.attempts <= AUTO_RESENDS && this.realtime.isOpen()
+            ? outboxOps.requeue(outbox, id)
+            : outboxOps.markFailed(outbox, id, { code: 'timeout', message: 'Not delivered yet.' });
       }
       this.set({ outbox });
+      this.flush();
     }
   }
 
