@@ -4,6 +4,7 @@
  * same manager code, so the shared services other test files use are never disturbed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,31 @@ describe('services manager recovery', () => {
     started.push(opts);
     await killAndRecover(opts);
   }, 240_000);
+
+  it('refuses a port taken by something that is not the service, with a clear error', async () => {
+    const squatter = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as net.AddressInfo).port;
+    try {
+      await expect(
+        servicesUp({
+          stateDir: path.join(stateDir, 'squatted'),
+          services: ['redis'],
+          mode: 'native',
+          applySchema: false,
+          addresses: { redisUrl: `redis://127.0.0.1:${port}` },
+          report: memoryReporter(),
+        }),
+      ).rejects.toThrow(
+        new RegExp(`127\\.0\\.0\\.1:${port} is taken by something that does not answer as redis`),
+      );
+    } finally {
+      squatter.close();
+    }
+  });
 
   it('leaves a service it did not start alone on `down`', async () => {
     const [res] = await servicesDown({
