@@ -199,8 +199,11 @@ export interface LocalRuntime {
   resetMetrics(): void;
   /** Open WebSocket connection ids. */
   connections(): string[];
-  /** Drops a WebSocket connection without a close frame (the client vanished). */
-  dropConnection(connectionId: string): boolean;
+  /**
+   * Drops a WebSocket connection without a close frame (the network went away; code 1006). `$disconnect` is
+   * still sent unless `sendDisconnect: false` (AWS delivers it on a best-effort basis only).
+   */
+  dropConnection(connectionId: string, opts?: { readonly sendDisconnect?: boolean }): boolean;
   kafkaMappings(): KafkaMappingInfo[];
   /** Runs a scheduled function now, as its schedule would. */
   runSchedule(fn: string): Promise<InvocationResult>;
@@ -448,7 +451,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     metrics: () => lambda.metrics(),
     resetMetrics: () => lambda.resetMetrics(),
     connections: () => ws.connectionIds(),
-    dropConnection: (id) => ws.dropConnection(id),
+    dropConnection: (id, o) => ws.dropConnection(id, o),
     kafkaMappings: () => esm?.mappings() ?? [],
     runSchedule: (fn) => scheduler.run(fn),
     reload: async () => {

@@ -276,6 +276,22 @@ describe('When a connection ends', () => {
     expect(e.requestContext.disconnectReason).toBe('Client-side close frame status not set');
   });
 
+  it('reports 1006 for a dropped connection, or nothing when $disconnect is lost', async () => {
+    const a = await connect(rt.wsUrl);
+    const idA = await idOf(a);
+    expect(rt.dropConnection(idA)).toBe(true);
+    expect((await a.closed).code).toBe(1006);
+    expect((await disconnectOf(idA)).requestContext.disconnectStatusCode).toBe(1006);
+
+    const b = await connect(rt.wsUrl);
+    const idB = await idOf(b);
+    expect(rt.dropConnection(idB, { sendDisconnect: false })).toBe(true);
+    await b.closed;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(disconnects.find((e) => e.requestContext.connectionId === idB)).toBeUndefined();
+    expect(rt.connections()).not.toContain(idB);
+  });
+
   it('closes an idle connection with 1001 and reports it', async () => {
     const c = await connect(rt.wsUrl);
     const id = await idOf(c);

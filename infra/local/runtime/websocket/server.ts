@@ -76,6 +76,7 @@ interface Connection extends ConnectionFacts {
   idleTimer: NodeJS.Timeout | undefined;
   maxTimer: NodeJS.Timeout | undefined;
   chain: Promise<void>;
+  skipDisconnect?: boolean;
 }
 
 const TIMEOUT = Symbol('integration timeout');
@@ -166,10 +167,14 @@ export class WebSocketApi {
     return [...this.#connections.values()].filter((c) => c.state === 'open').map((c) => c.connectionId);
   }
 
-  /** Drops a connection without a close frame (as if the client vanished): the server sees 1006. */
-  dropConnection(connectionId: string): boolean {
+  /**
+   * Drops a connection without a close frame (the network went away): 1006. `$disconnect` is best effort on
+   * AWS; `sendDisconnect: false` plays the case where it never arrives.
+   */
+  dropConnection(connectionId: string, opts: { sendDisconnect?: boolean } = {}): boolean {
     const c = this.#connections.get(connectionId);
-    if (!c?.ws) return false;
+    if (!c?.ws || c.state !== 'open') return false;
+    if (opts.sendDisconnect === false) c.skipDisconnect = true;
     c.ws.terminate();
     return true;
   }
@@ -394,7 +399,7 @@ export class WebSocketApi {
           : { code, reason });
     this.#log(`DISCONNECT ${conn.connectionId} ${info.code} ${info.reason}`);
     const route = this.#route('$disconnect');
-    if (!route) return;
+    if (!route || conn.skipDisconnect) return;
     const requestId = apiGatewayId();
     const event = disconnectEvent(this.#opts.api, conn, info.code, info.reason, requestId, Date.now());
     this.#track(this.#opts.lambda.invoke(route.fn, event));
