@@ -60,6 +60,8 @@ export interface PhaseReport {
   };
   connectMs?: Record<string, number | null>;
   resources: ResourceReport[];
+  /** Machine 1-minute load average during the phase (2 cores: above 2 means queueing for CPU). */
+  loadAvg: { mean: number; max: number } | null;
   functions: Record<string, FunctionStats> | null;
 }
 
@@ -81,6 +83,11 @@ export interface BenchReport {
   targets: TargetCheck[];
   totals: { lost: number; duplicated: number; sent: number; acked: number };
   ok: boolean;
+}
+
+function loadSummary(xs: number[]): { mean: number; max: number } | null {
+  if (!xs.length) return null;
+  return { mean: Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10, max: Math.max(...xs) };
 }
 
 /** Cache pids of the services by port; re-resolve only when the cached process is gone (restarts). */
@@ -186,6 +193,7 @@ async function runLoadPhase(
   log(`phase ${phase.name}: draining (up to ${phase.drainTimeoutSec} s)`);
   const drain = await conns.drain(phase.drainTimeoutSec * 1000);
   const resources = sampler.stop();
+  const loadAvg = loadSummary(sampler.loadAvg);
   const functions = await rt.metrics().catch(() => null);
   let history = null;
   if (phase.verifyHistory) {
@@ -217,6 +225,7 @@ async function runLoadPhase(
     load,
     connectMs: conns.connectMs.summary() as unknown as Record<string, number | null>,
     resources,
+    loadAvg,
     functions,
   };
 }
@@ -233,6 +242,7 @@ async function runIdlePhase(phase: IdlePhase, world: World, rt: RuntimeHandle): 
   log(`phase ${phase.name}: holding for ${phase.holdSec} s`);
   await new Promise((r) => setTimeout(r, phase.holdSec * 1000));
   const resources = sampler.stop();
+  const loadAvg = loadSummary(sampler.loadAvg);
   const runtimeRes = resources.find((r) => r.name === 'runtime');
   const functions = await rt.metrics().catch(() => null);
   const unexpectedCloses = conns.counters.unexpectedCloses;
@@ -257,6 +267,7 @@ async function runIdlePhase(phase: IdlePhase, world: World, rt: RuntimeHandle): 
       unexpectedCloses,
     },
     resources,
+    loadAvg,
     functions,
   };
 }
@@ -392,6 +403,10 @@ export function humanSummary(r: BenchReport): string {
                 : '—',
             ],
             ['errors by code', JSON.stringify(l.errorsByCode)],
+            [
+              'non-contract frames (samples)',
+              `${l.nonContractFrames} ${l.nonContractSamples.slice(0, 2).join(' | ')}`,
+            ],
             ['unexpected closes (codes)', `${l.unexpectedCloses} ${JSON.stringify(l.closeCodes)}`],
             ...(p.warmup
               ? [
@@ -412,6 +427,10 @@ export function humanSummary(r: BenchReport): string {
         `${i.connections} idle connections opened in ${i.openSeconds} s; runtime RSS ${fmt(i.runtimeRssBeforeMb)} → ${fmt(i.runtimeRssAfterMb)} MB (${i.runtimeRssPerConnectionKb ?? '—'} KB/connection); unexpected closes ${i.unexpectedCloses}`,
       );
     }
+    if (p.loadAvg)
+      lines.push(
+        `machine load average during the phase: mean ${p.loadAvg.mean}, max ${p.loadAvg.max} (2 cores)`,
+      );
     lines.push(
       table(
         ['process', 'peak RSS MB', 'avg CPU %', 'peak CPU %'],

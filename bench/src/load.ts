@@ -217,6 +217,9 @@ export interface LoadCounters {
   /** Close codes of unexpected closes. */
   closeCodes: Record<string, number>;
   errorsByCode: Record<string, number>;
+  /** Frames that are not protocol events (API Gateway error bodies, integration timeouts). */
+  nonContractFrames: number;
+  nonContractSamples: string[];
 }
 
 type Listener = (conn: Conn, ev: ServerEvent) => void;
@@ -238,6 +241,8 @@ export class Connections {
     unexpectedCloses: 0,
     closeCodes: {},
     errorsByCode: {},
+    nonContractFrames: 0,
+    nonContractSamples: [],
   };
   readonly connectMs = new Recorder(1024);
   readonly listeners: Listener[] = [];
@@ -348,7 +353,12 @@ export class Connections {
         break;
       }
       default:
-        this.counters.otherEvents++;
+        if (typeof (ev as { type?: unknown }).type !== 'string') {
+          // Not a contract frame: e.g. API Gateway's own `{"message": "Internal server error"}` or a timeout.
+          const raw = JSON.stringify(ev).slice(0, 200);
+          this.counters.nonContractFrames++;
+          if (this.counters.nonContractSamples.length < 5) this.counters.nonContractSamples.push(raw);
+        } else this.counters.otherEvents++;
     }
     for (const l of this.listeners) l(conn, ev);
   }
@@ -398,6 +408,8 @@ export class Connections {
     c.sent = c.acked = c.refused = c.deliveries = c.duplicates = c.otherEvents = c.unexpectedCloses = 0;
     c.closeCodes = {};
     c.errorsByCode = {};
+    c.nonContractFrames = 0;
+    c.nonContractSamples = [];
     for (const conn of this.conns) if (conn) conn.received.clear();
   }
 
@@ -665,6 +677,8 @@ export interface LoadResult {
   errorsByCode: Record<string, number>;
   unexpectedCloses: number;
   closeCodes: Record<string, number>;
+  nonContractFrames: number;
+  nonContractSamples: string[];
   achievedSendRate: number;
   ackLatencyMs: ReturnType<typeof jsonSummary>;
   deliveryLatencyMs: ReturnType<typeof jsonSummary>;
@@ -738,6 +752,8 @@ export function summarizeLoad(
     errorsByCode: c.errorsByCode,
     unexpectedCloses: c.unexpectedCloses,
     closeCodes: c.closeCodes,
+    nonContractFrames: c.nonContractFrames,
+    nonContractSamples: c.nonContractSamples,
     achievedSendRate: Math.round(c.sent / (plan.sendWindowMs / 1000)),
     ackLatencyMs: jsonSummary(conns.ackLatency.summary()),
     deliveryLatencyMs: jsonSummary(conns.deliveryLatency.summary()),

@@ -3,6 +3,7 @@
  * descendants (the runtime's execution environments, a service's forked helpers). No dependency, no agent.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /** Kernel clock ticks per second (USER_HZ); 100 on every mainstream Linux build. */
 const CLOCK_TICKS = 100;
@@ -163,6 +164,8 @@ function sampleTree(pid: number, tree: boolean): { cpu: number; rss: number } | 
 export class ResourceSampler {
   private readonly states: TargetState[];
   private timer: NodeJS.Timeout | undefined;
+  /** 1-minute load average of the machine at each tick. */
+  readonly loadAvg: number[] = [];
 
   constructor(
     targets: SampleTarget[],
@@ -194,6 +197,7 @@ export class ResourceSampler {
 
   tick(): void {
     const now = performance.now();
+    this.loadAvg.push(Math.round((loadavg()[0] ?? 0) * 10) / 10);
     for (const st of this.states) {
       const pid = st.target.pid();
       if (pid !== st.pid) {

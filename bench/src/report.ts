@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export interface MachineInfo {
+  /** 1-minute load average when the report was written (other work on the machine skews every figure). */
+  loadAvg1m: number;
   cpus: number;
   cpuModel: string;
   memGiB: number;
@@ -22,6 +24,7 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   return {
+    loadAvg1m: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
     cpus: cpus.length,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     memGiB: Math.round(os.totalmem() / 1024 ** 3),

@@ -81,7 +81,12 @@ export async function spawnRuntime(
     ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
   };
   const child: ChildProcess = fork(path.join(here, 'runtime-host.ts'), [JSON.stringify(start)], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the runtime (main thread and every worker-thread environment).
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
