@@ -207,6 +207,38 @@ describe('When API Gateway answers by itself', () => {
     }
   });
 
+  it('sends unmatched requests to a $default route when the table has one', async () => {
+    const withDefault = await startLocalRuntime({
+      wsPort: 0,
+      httpPort: 0,
+      log: 'silent',
+      kafka: false,
+      schedules: false,
+      functions: [],
+      functionOverrides: { echo: fixture('http-echo.ts') },
+      routeTable: {
+        functionDefs: {},
+        wsRoutes: [],
+        httpRoutes: [{ method: 'GET', path: '$default', fn: 'echo' }],
+        kafkaConsumers: [],
+        schedules: [],
+      },
+    });
+    try {
+      const res = await fetch(`${withDefault.httpUrl}/anything/here?mode=error`, { method: 'DELETE' });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no such thing' } });
+      const e = (await (await fetch(`${withDefault.httpUrl}/x`)).json()) as {
+        routeKey: string;
+        requestContext: { routeKey: string };
+      };
+      expect(e.routeKey).toBe('$default');
+      expect(e.requestContext.routeKey).toBe('$default');
+    } finally {
+      await withDefault.stop();
+    }
+  });
+
   it('answers 413 for a body over the payload limit', async () => {
     const res = await raw(
       'POST',

@@ -50,11 +50,14 @@ export class HttpApi {
   readonly server: Server;
   readonly #opts: HttpApiOptions;
   readonly #routes: CompiledRoute[];
+  /** A route whose path is `$default` catches every request no other route matches (routeKey `$default`). */
+  readonly #default: HttpRouteLike | undefined;
   #port = 0;
 
   constructor(opts: HttpApiOptions) {
     this.#opts = opts;
-    this.#routes = opts.routes.map(compileRoute);
+    this.#routes = opts.routes.filter((r) => r.path !== '$default').map(compileRoute);
+    this.#default = opts.routes.find((r) => r.path === '$default');
     this.server = createServer((req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
         opts.log('http', `internal emulator error: ${e instanceof Error ? e.stack : String(e)}`);
@@ -165,7 +168,14 @@ export class HttpApi {
       log(204);
       return;
     }
-    const match = matchRoute(this.#routes, method, path);
+    const match =
+      matchRoute(this.#routes, method, path) ??
+      (this.#default
+        ? {
+            route: { route: this.#default, routeKey: '$default', regex: /^/, params: [], rank: [] },
+            pathParameters: {},
+          }
+        : undefined);
     if (!match) {
       req.resume();
       send(404, '{"message":"Not Found"}');
