@@ -44,6 +44,7 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
       functionOverrides: {
         counter: { entry: fixture('counter.ts'), timeoutSeconds: 2, memoryMb: 256, maxConcurrency: 2 },
         custom: { entry: fixture('counter.ts'), env: { CUSTOM: 'per-function' } },
+        small: { entry: fixture('counter.ts'), memoryMb: 64, timeoutSeconds: 20 },
         callback: fixture('callback.ts'),
         broken: fixture('init-throws.ts'),
       },
@@ -149,6 +150,16 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
       expect(r.error.errorType).toBe('Runtime.ExitError');
       expect(r.error.errorMessage).toContain('Runtime exited with error: signal: killed');
     }
+  });
+
+  it('ends a sandbox that exceeds its memory with Runtime.OutOfMemory', async () => {
+    const r = await rt.invoke('small', { hog: true });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.errorType).toBe('Runtime.OutOfMemory');
+    expect(logs.find((l) => l.includes(`REPORT RequestId: ${r.requestId}`))).toMatch(
+      /Status: error\tError Type: Runtime.OutOfMemory$/,
+    );
+    expect((await rt.invoke('small', {})).coldStart).toBe(true);
   });
 
   it('serializes errors as the Node.js runtime does', async () => {

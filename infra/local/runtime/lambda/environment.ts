@@ -87,12 +87,11 @@ export class ExecutionEnvironment {
       this.#pipe(w.stdout);
       this.#pipe(w.stderr);
       w.on('message', (m: FromEnvironment) => this.#onMessage(m));
-      w.on('error', (e) => {
-        this.#fatal ??= {
-          errorType: e.name || 'Error',
-          errorMessage: e.message,
-          trace: (e.stack ?? '').split('\n'),
-        };
+      w.on('error', (e: Error & { code?: string }) => {
+        this.#fatal ??=
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? { errorType: 'Runtime.OutOfMemory', errorMessage: 'Runtime exited with error: signal: killed' }
+            : { errorType: e.name || 'Error', errorMessage: e.message, trace: (e.stack ?? '').split('\n') };
       });
       w.on('exit', (code) => this.#onExit(this.#killedBySignal ? 'signal: killed' : `exit status ${code}`));
     } else {

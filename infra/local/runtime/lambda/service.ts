@@ -288,7 +288,7 @@ class FunctionPool {
         this.fn.memoryMb
       } MB\tMax Memory Used: ${outcome.maxMemoryMb ?? 0} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}${
         status ? `\tStatus: ${status}` : ''
-      }`,
+      }${status === 'error' && !outcome.ok ? `\tError Type: ${outcome.error.errorType}` : ''}`,
     );
     this.durations.push(durationMs);
     if (this.durations.length > SAMPLE_CAP) this.durations.shift();

@@ -14,6 +14,7 @@ interface CounterEvent {
   readonly exit?: number;
   readonly reject?: boolean;
   readonly big?: number;
+  readonly hog?: boolean;
 }
 
 interface LambdaContextLike {
@@ -30,6 +31,10 @@ export const handler = async (event: CounterEvent, context: LambdaContextLike) =
   if (event.reject) void Promise.reject(new Error('nobody awaits me'));
   if (event.exit !== undefined) process.exit(event.exit);
   if (event.spin) for (;;) {}
+  if (event.hog) {
+    const hoard: unknown[][] = [];
+    for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => ({ i })));
+  }
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   return {
     count,
