@@ -1,6 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { functionDefs } from '@chat/functions/contracts/routes.ts';
+import { type FunctionName, functionDefs } from '@chat/functions/contracts/routes.ts';
 import type { CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,22 @@ describe('When the app is synthesized on a fresh machine', () => {
       const files = readdirSync(dir);
       expect(files, id).toContain('index.mjs');
       expect(files, id).toContain('index.mjs.map');
+    }
+  });
+
+  it('bundles the Keyspaces SigV4 authenticator into the functions that use CQL, and only those', () => {
+    const bundleOf = (name: FunctionName): string => {
+      const fn = s.stack.functions.byName[name];
+      const key = (
+        s.json.Resources[s.stack.getLogicalId(fn.node.defaultChild as CfnResource)]?.Properties?.Code as {
+          S3Key: string;
+        }
+      ).S3Key;
+      return readFileSync(path.join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    };
+    for (const name of Object.keys(functionDefs) as FunctionName[]) {
+      const usesCql = (functionDefs[name].uses as readonly string[]).includes('cql');
+      expect(bundleOf(name).includes('Keyspaces SigV4: no nonce'), name).toBe(usesCql);
     }
   });
 

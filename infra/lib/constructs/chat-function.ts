@@ -36,6 +36,11 @@ export interface ChatFunctionProps {
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Modules (paths relative to functions/src) bundled in and evaluated before the handler, e.g. an adapter
+   * that registers itself (adapters/cql/keyspaces-auth.ts). @default []
+   */
+  readonly inject?: readonly string[];
+  /**
    * TEST ONLY: when the entry file does not exist, bundle a stub that throws instead of failing synth.
    * @default false
    */
@@ -119,6 +124,7 @@ export class ChatFunction extends NodejsFunction {
         // CommonJS dependencies (cassandra-driver, kafkajs, ioredis) call require() inside an ESM bundle: the
         // same banner the local runtime bundles with, so both run identical code.
         banner: ESM_REQUIRE_BANNER,
+        ...(props.inject?.length ? { inject: props.inject.map((m) => path.join(functionsSrc, m)) } : {}),
         logLevel: LogLevel.ERROR,
       },
     });

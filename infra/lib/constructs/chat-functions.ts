@@ -10,6 +10,9 @@ import type { JwtKeys } from './jwt-keys.ts';
 import type { RealtimeApi } from './realtime-api.ts';
 import type { Streaming } from './streaming.ts';
 
+/** Registers the Keyspaces SigV4 auth provider with the CQL client when imported. */
+export const KEYSPACES_AUTH_MODULE = 'adapters/cql/keyspaces-auth.ts';
+
 export interface ChatFunctionsProps {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -62,6 +65,8 @@ export class ChatFunctions extends Construct {
         vpc: props.vpc,
         securityGroups: [props.securityGroup],
         stubMissingEntry: props.stubMissingEntries ?? false,
+        // Keyspaces needs the SigV4 authenticator registered with the CQL client before the first query.
+        ...(def.uses.includes('cql') && props.database.keyspace ? { inject: [KEYSPACES_AUTH_MODULE] } : {}),
       });
       for (const use of def.uses) grant[use](fn);
       if (def.uses.includes('jwtKeys')) fn.node.addDependency(props.jwtKeys.resource);
