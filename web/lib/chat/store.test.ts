@@ -164,23 +164,21 @@ describe('ChatStore', () => {
     expect(rt.sends()).toHaveLength(0);
     expect(outbox()).toEqual(['local-1:queued', 'local-2:queued']);
 
+    const sent = () => rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId);
     rt.connect();
     await vi.advanceTimersByTimeAsync(0);
-    expect(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId)).toEqual([
-      'local-1',
-      'local-2',
-    ]);
+    // one at a time, in the order typed: the next goes when the previous is acknowledged
+    expect(sent()).toEqual(['local-1']);
+    rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
+    expect(sent()).toEqual(['local-1', 'local-2']);
 
-    // the first was written but the connection died before its ack: it goes again, same id
+    // the connection dies before the second's ack (and before either came back persisted): both go again,
+    // same ids, in order
     rt.drop();
     rt.connect();
     await vi.advanceTimersByTimeAsync(0);
-    expect(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId)).toEqual([
-      'local-1',
-      'local-2',
-      'local-1',
-      'local-2',
-    ]);
+    rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
+    expect(sent()).toEqual(['local-1', 'local-2', 'local-1', 'local-2']);
 
     // the server persisted each once; delivery is at least once (here: twice, plus the gap fill)
     const one = msg(3, { senderId: ME.id, clientMsgId: 'local-1', body: 'one' });
@@ -210,6 +208,7 @@ describe('ChatStore', () => {
     store.send('c1', 'a');
     store.send('c1', 'b');
     rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
+    // b went out after a's ack, and was refused
     rt.deliver({ type: 'error', code: 'rate_limited', message: 'slow down', action: 'sendMessage' });
     await vi.advanceTimersByTimeAsync(2_100);
     expect(rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId)).toEqual([
@@ -305,6 +304,18 @@ describe('ChatStore', () => {
     // a pause ends it by itself
     await vi.advanceTimersByTimeAsync(5_000);
     expect(typing()).toEqual(['start', 'stop', 'start', 'stop']);
+  });
+
+  it('after a send, typing the next message tells the others again (the message ended the first)', async () => {
+    rt.connect();
+    const typing = () =>
+      rt.frames.filter((f) => f.action === 'typing').map((f) => f.action === 'typing' && f.state);
+    store.noteTyping('c1');
+    store.send('c1', 'hi');
+    await vi.advanceTimersByTimeAsync(300);
+    store.noteTyping('c1');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(typing()).toEqual(['start', 'start']);
   });
 
   it('shows typing until stop, a message from that person, or a few seconds of silence', async () => {

@@ -440,7 +440,7 @@ export class ChatStore {
   send(conversationId: string, body: string): string | null {
     if (body.trim().length === 0 || body.length > limits.messageBodyMaxChars) return null;
     const clientMsgId = (this.opts.newId ?? randomId)();
-    this.stopTyping(conversationId);
+    this.typingEndedBySend(conversationId);
     this.set({
       outbox: outboxOps.enqueue(this.state.outbox, {
         clientMsgId,
@@ -462,12 +462,17 @@ export class ChatStore {
     this.set({ outbox: outboxOps.remove(this.state.outbox, clientMsgId) });
   }
 
-  /** Writes every queued message to the socket, oldest first, if it is open. */
+  /**
+   * Writes queued messages to the socket, oldest first, one unacknowledged message per conversation at a
+   * time: the server assigns ids (the order everyone sees) as sends arrive, and concurrent sends could be
+   * ordered differently than typed, e.g. a burst written offline.
+   */
   private flush(): void {
     if (!this.realtime.isOpen()) return;
     let outbox = this.state.outbox;
+    const busy = new Set(outbox.filter((o) => o.status === 'sent').map((o) => o.conversationId));
     for (const o of outbox) {
-      if (o.status !== 'queued') continue;
+      if (o.status !== 'queued' || busy.has(o.conversationId)) continue;
       const ok = this.realtime.send({
         action: 'sendMessage',
         conversationId: o.conversationId,
@@ -476,6 +481,7 @@ export class ChatStore {
       });
       if (!ok) break;
       outbox = outboxOps.markSent(outbox, o.clientMsgId, this.now());
+      busy.add(o.conversationId);
     }
     if (outbox !== this.state.outbox) this.set({ outbox });
   }
@@ -518,6 +524,16 @@ export class ChatStore {
     t.idleTimer = null;
     t.want = false;
     if (t.told) this.flushTyping(conversationId);
+  }
+
+  /** A sent message ends my typing for the others (they clear it when it arrives): no stop frame needed. */
+  private typingEndedBySend(conversationId: string): void {
+    const t = this.typingOut.get(conversationId);
+    if (!t) return;
+    if (t.idleTimer) clearTimeout(t.idleTimer);
+    t.idleTimer = null;
+    t.want = false;
+    t.told = false;
   }
 
   private typingState(conversationId: string): TypingOut {
@@ -567,6 +583,7 @@ export class ChatStore {
         return void this.handleMessage(e.message);
       case 'ack':
         this.set({ outbox: outboxOps.markAcked(this.state.outbox, e.clientMsgId) });
+        this.flush();
         return;
       case 'receipt': {
         const current = this.state.receipts[e.conversationId] ?? {};
