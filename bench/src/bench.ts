@@ -208,6 +208,7 @@ async function runLoadPhase(
       durationSec: phase.durationSec,
       sendWindowMs: plan.sendWindowMs,
       skipped: plan.skipped,
+      backpressured: plan.backpressured,
     },
     drain,
     history,
@@ -379,6 +380,7 @@ export function humanSummary(r: BenchReport): string {
               'sent / acked / refused / unanswered',
               `${l.sent} / ${l.acked} / ${l.refused} / ${l.unanswered}`,
             ],
+            ['sends held back (backpressure: runtime behind)', String(l.backpressuredSends)],
             [
               'send→ack p50 / p90 / p99 / max (ms)',
               `${fmt(l.ackLatencyMs.p50)} / ${fmt(l.ackLatencyMs.p90)} / ${fmt(l.ackLatencyMs.p99)} / ${fmt(l.ackLatencyMs.max)}`,
@@ -504,7 +506,8 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
     ? externalRuntime({ wsUrl: opts.wsUrl as string, httpUrl: opts.httpUrl as string })
     : await spawnRuntime({
         env: iso?.env ?? {},
-        logFile: iso?.logFile ?? '',
+        // Function logs cost the runtime CPU (several lines per invocation): off unless BENCH_RUNTIME_LOG=1.
+        logFile: process.env.BENCH_RUNTIME_LOG === '1' ? (iso?.logFile ?? '') : '',
         ...(profile.maxConcurrency !== undefined ? { maxConcurrency: profile.maxConcurrency } : {}),
       });
   const phases: PhaseReport[] = [];

@@ -498,6 +498,11 @@ export interface SendPlanOptions {
   stop?: () => boolean;
   /** Probability that a send goes to one of the sender's groups rather than a DM (default: uniform). */
   groupShare?: number;
+  /**
+   * Backpressure: while more sends than this are unanswered, no new send starts (counted as skipped), so an
+   * overloaded runtime is never handed an unbounded queue. Default: 30 seconds' worth at the target rate.
+   */
+  maxUnanswered?: number;
 }
 
 function pickConversation(world: World, user: BenchUser, groupShare: number | undefined): number {
@@ -520,8 +525,10 @@ function pickConversation(world: World, user: BenchUser, groupShare: number | un
 export async function sendAtRate(
   conns: Connections,
   opts: SendPlanOptions,
-): Promise<{ sendWindowMs: number; skipped: number }> {
+): Promise<{ sendWindowMs: number; skipped: number; backpressured: number }> {
   const perConnLimit = opts.perConnectionPerSecond ?? 10;
+  const maxUnanswered = opts.maxUnanswered ?? Math.max(1000, opts.rate * 30);
+  let backpressured = 0;
   const t0 = performance.now();
   const end = t0 + opts.durationSec * 1000;
   let sentHere = 0;
@@ -537,6 +544,16 @@ export async function sendAtRate(
       opts.onTick?.();
     }
     const due = Math.floor(((now - t0) / 1000) * opts.rate) - sentHere;
+    const c = conns.counters;
+    const unanswered = c.sent - c.acked - c.refused;
+    if (unanswered > maxUnanswered) {
+      // Over the backpressure limit: these sends are skipped, not queued.
+      skipped += due;
+      backpressured += due;
+      sentHere += due;
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
     for (let k = 0; k < due; k++) {
       let sentOne = false;
       for (let tries = 0; tries < n && !sentOne; tries++) {
@@ -553,7 +570,7 @@ export async function sendAtRate(
     }
     await new Promise((r) => setTimeout(r, 2));
   }
-  return { sendWindowMs: performance.now() - t0, skipped };
+  return { sendWindowMs: performance.now() - t0, skipped, backpressured };
 }
 
 export interface HistoryCheck {
@@ -674,6 +691,8 @@ export interface LoadResult {
   refused: number;
   unanswered: number;
   skippedSends: number;
+  /** Sends not made because too many were unanswered (the runtime could not keep up with the rate). */
+  backpressuredSends: number;
   errorsByCode: Record<string, number>;
   unexpectedCloses: number;
   closeCodes: Record<string, number>;
@@ -704,7 +723,7 @@ export interface LoadResult {
 /** Account for every message of a run: LOST, DUPLICATED and rates. */
 export function summarizeLoad(
   conns: Connections,
-  plan: { rate: number; durationSec: number; sendWindowMs: number; skipped: number },
+  plan: { rate: number; durationSec: number; sendWindowMs: number; skipped: number; backpressured?: number },
   drain: { drainedMs: number; complete: boolean },
   history: HistoryCheck | null,
 ): LoadResult {
@@ -749,6 +768,7 @@ export function summarizeLoad(
     refused: c.refused,
     unanswered,
     skippedSends: plan.skipped,
+    backpressuredSends: plan.backpressured ?? 0,
     errorsByCode: c.errorsByCode,
     unexpectedCloses: c.unexpectedCloses,
     closeCodes: c.closeCodes,

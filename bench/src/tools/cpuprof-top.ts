@@ -1,0 +1,69 @@
+/**
+ * Summarize V8 CPU profiles (from BENCH_CPU_PROF=<dir> npm run bench …): self time by package/module and by
+ * function, over every profile in the folder (the runtime's main thread and each execution environment).
+ *
+ *   npx tsx bench/src/tools/cpuprof-top.ts <dir> [top=25]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const dir = process.argv[2];
+const top = Number(process.argv[3] ?? 25);
+if (!dir) throw new Error('usage: cpuprof-top <dir> [top]');
+
+const bucket = (url: string): string => {
+  if (!url) return '(native/gc/idle)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 'node_modules/'.length).split('/');
+    return `npm:${rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+  }
+  if (url.startsWith('node:')) return url;
+  const m = /(functions\/src\/[^/]+(?:\/[^/]+)?|infra\/local\/runtime\/[^/]+|bench\/src)/.exec(url);
+  if (m) return m[1] as string;
+  if (url.includes('/.local/build/')) return `bundle:${path.basename(url)}`;
+  return url.slice(-60);
+};
+
+const byBucket = new Map<string, number>();
+const byFn = new Map<string, number>();
+let total = 0;
+const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+for (const f of files) {
+  const p = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Profile;
+  const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = nodes.get(p.samples[i] as number);
+    const dt = (p.timeDeltas[i] ?? 0) / 1000;
+    if (!n) continue;
+    const name = n.callFrame.functionName || '(anonymous)';
+    if (name === '(idle)' || name === '(program)') continue;
+    total += dt;
+    const b = bucket(n.callFrame.url);
+    byBucket.set(b, (byBucket.get(b) ?? 0) + dt);
+    const key = `${name} ${b}:${n.callFrame.lineNumber + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + dt);
+  }
+}
+const print = (title: string, m: Map<string, number>) => {
+  console.log(`\n${title}`);
+  for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${v.toFixed(0).padStart(8)} ms ${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
+  }
+};
+console.log(`${files.length} profiles, ${total.toFixed(0)} ms of non-idle samples`);
+print('self time by module', byBucket);
+print('self time by function', byFn);
