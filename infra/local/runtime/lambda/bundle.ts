@@ -31,8 +31,8 @@ export interface BundleOptions {
 
 /**
  * ESM bundles of CommonJS dependencies (ioredis, kafkajs, cassandra-driver) call `require` for Node built-ins;
- * this banner gives ESM bundles a real `require`, `__filename` and `__dirname`. It is the banner of the CDK
- * house function (infra/lib/constructs/chat-function.ts): keep the two identical.
+ * this banner gives ESM bundles a real `require`, `__filename` and `__dirname`. The CDK house function
+ * (infra/lib/constructs/chat-function.ts) imports this constant, so both bundle identical code.
  */
 export const ESM_REQUIRE_BANNER =
   "import{createRequire as __cr}from'node:module';import{fileURLToPath as __fu}from'node:url';import{dirname as __dn}from'node:path';const require=__cr(import.meta.url);const __filename=__fu(import.meta.url);const __dirname=__dn(__filename);";
