@@ -90,7 +90,9 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
   const startedAt = new Date().toISOString();
   await ensureBackingServices();
   const iso = await isolate(runId);
-  const rt = await spawnRuntime({ env: iso.env, logFile: iso.logFile });
+  const spawn = () =>
+    spawnRuntime({ env: iso.env, logFile: process.env.BENCH_RUNTIME_LOG === '1' ? iso.logFile : '' });
+  let rt = await spawn();
   const scenarios: ChaosScenarioResult[] = [];
   const errors: { step: string; error: string }[] = [];
   let poison: PoisonResult | null = null;
@@ -129,7 +131,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
             return token;
           };
           log(`fuzz: ${o.fuzzFrames} frames over ${o.fuzzConnections} connections (seed ${o.seed})`);
-          fuzz = await runFuzz(
+          const { runtime, ...result } = await runFuzz(
             rt,
             api,
             accessToken,
@@ -142,9 +144,12 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
               answerTimeoutMs: 5_000,
               budgetMs: Math.max(60_000, o.fuzzFrames * 10),
             },
+            spawn,
           );
+          rt = runtime;
+          fuzz = result;
           log(
-            `fuzz: ${fuzz.framesSent} frames, ${fuzz.violations} violations, ${fuzz.unanswered} unanswered, runtime alive ${fuzz.runtimeAlive}, ping after ${fuzz.pingAfter} → ${fuzz.ok ? 'OK' : 'FAILED'}`,
+            `fuzz: ${fuzz.framesSent} frames, ${fuzz.violations} violations, ${fuzz.unanswered} unanswered, ${fuzz.crashes.length} runtime crashes, ping after ${fuzz.pingAfter} → ${fuzz.ok ? 'OK' : 'FAILED'}`,
           );
         } else {
           scenarios.push(
@@ -232,8 +237,12 @@ export function chaosSummary(r: ChaosReport): string {
   if (r.fuzz) {
     const f = r.fuzz;
     lines.push(
-      `fuzz: ${f.framesSent} frames in ${f.durationSec} s; error frames ${f.answers.errorFrames}, closes ${JSON.stringify(f.answers.closes)}; violations ${f.violations}, unanswered ${f.unanswered}; runtime alive ${f.runtimeAlive}, ping after ${f.pingAfter} → ${f.ok ? 'OK' : 'FAILED'}`,
+      `fuzz: ${f.framesSent} frames in ${f.durationSec} s; error frames ${f.answers.errorFrames}, closes ${JSON.stringify(f.answers.closes)}; violations ${f.violations}, unanswered ${f.unanswered}; runtime crashes ${f.crashes.length}, ping after ${f.pingAfter} → ${f.ok ? 'OK' : 'FAILED'}`,
     );
+    for (const c of f.crashes) {
+      const why = c.stderr.split('\n').find((l) => /Error|error/.test(l)) ?? c.stderr.slice(0, 200);
+      lines.push(`  runtime crash after ${c.afterFrames} frames: ${why.trim()}`);
+    }
     for (const x of f.failures.slice(0, 10))
       lines.push(
         `  #${x.index} ${x.category}: expected ${x.expected}, got ${x.got} · ${x.frame.slice(0, 120)}`,

@@ -31,7 +31,8 @@ export interface Endpoints {
 }
 
 export class Api {
-  constructor(private readonly httpUrl: string) {}
+  /** Mutable: the fuzzer points it at a fresh runtime after a crash. */
+  constructor(public httpUrl: string) {}
 
   async call<T>(
     method: string,

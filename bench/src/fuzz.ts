@@ -45,6 +45,8 @@ export interface FuzzResult {
   runtimeAlive: boolean;
   pingAfter: boolean;
   functionErrors: Record<string, number> | null;
+  /** Times the runtime process died (each followed by a fresh runtime when respawning). */
+  crashes: { afterFrames: number; stderr: string }[];
   durationSec: number;
   ok: boolean;
 }
@@ -68,12 +70,16 @@ const describeFrame = (f: FuzzFrame): string => {
 };
 
 export async function runFuzz(
-  rt: RuntimeHandle,
+  firstRuntime: RuntimeHandle,
   api: Api,
   accessToken: () => string,
   conversationIds: string[],
   opts: FuzzOptions,
-): Promise<FuzzResult> {
+  /** Start a fresh runtime after a crash, to keep fuzzing (each crash is recorded). */
+  respawn?: () => Promise<RuntimeHandle>,
+): Promise<FuzzResult & { runtime: RuntimeHandle }> {
+  let rt = firstRuntime;
+  const crashes: FuzzResult['crashes'] = [];
   const gen = new FrameGenerator(opts.seed, conversationIds);
   const byCategory: Record<string, number> = {};
   const closes: Record<string, number> = {};
@@ -150,87 +156,105 @@ export async function runFuzz(
     waiter: null,
     pending: [],
   }));
-  await pool(conns, 8, connect);
   const minGapMs = 1000 / opts.framesPerSecondPerConnection;
 
-  await Promise.all(
-    conns.map(async (c) => {
-      while (sent < opts.frames && performance.now() < deadline && !crashed) {
-        if (!c.ws || c.ws.readyState !== c.ws.OPEN) {
-          reconnects++;
-          c.pending = [];
+  for (let round = 0; round <= 5; round++) {
+    await pool(conns, 8, connect);
+    await Promise.all(
+      conns.map(async (c) => {
+        while (sent < opts.frames && performance.now() < deadline && !crashed) {
+          if (!c.ws || c.ws.readyState !== c.ws.OPEN) {
+            reconnects++;
+            c.pending = [];
+            try {
+              await connect(c);
+            } catch {
+              if (!rt.alive()) crashed = true;
+              else connectFailures++;
+              if (crashed || connectFailures > 20) break;
+              continue;
+            }
+          }
+          const f = gen.next();
+          sent++;
+          byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
+          const ws = c.ws as WebSocket;
+          const started = performance.now();
+          const p = f.payload;
           try {
-            await connect(c);
-          } catch {
-            if (!rt.alive()) crashed = true;
-            else connectFailures++;
-            if (crashed || connectFailures > 20) break;
+            if ('text' in p) ws.send(p.text);
+            else if ('binary' in p) ws.send(p.binary, { binary: true });
+            else if ('rawText' in p) ws.send(p.rawText, { binary: false });
+            else {
+              for (const [k, frag] of p.fragments.entries())
+                ws.send(frag, { fin: k === p.fragments.length - 1 });
+            }
+          } catch (err) {
+            fail(f, `send threw: ${err instanceof Error ? err.message : String(err)}`);
             continue;
           }
-        }
-        const f = gen.next();
-        sent++;
-        byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
-        const ws = c.ws as WebSocket;
-        const started = performance.now();
-        const p = f.payload;
-        try {
-          if ('text' in p) ws.send(p.text);
-          else if ('binary' in p) ws.send(p.binary, { binary: true });
-          else if ('rawText' in p) ws.send(p.rawText, { binary: false });
-          else {
-            for (const [k, frag] of p.fragments.entries())
-              ws.send(frag, { fin: k === p.fragments.length - 1 });
+          const a = await next(c, opts.answerTimeoutMs);
+          latency.add(performance.now() - started);
+          if (!rt.alive()) {
+            crashed = true;
+            fail(f, 'the runtime process died');
+            break;
           }
-        } catch (err) {
-          fail(f, `send threw: ${err instanceof Error ? err.message : String(err)}`);
-          continue;
-        }
-        const a = await next(c, opts.answerTimeoutMs);
-        latency.add(performance.now() - started);
-        if (!rt.alive()) {
-          crashed = true;
-          fail(f, 'the runtime process died');
-          break;
-        }
-        if (a === null) {
-          unanswered++;
-          fail(f, 'no answer');
-        } else if (a.kind === 'close') {
-          closes[a.code] = (closes[a.code] ?? 0) + 1;
-          if (f.expect.kind !== 'close' || !f.expect.codes.includes(a.code)) fail(f, `close ${a.code}`);
-          c.ws = null;
-        } else {
-          let parsed: { type?: unknown; code?: unknown; message?: unknown } | null = null;
-          try {
-            parsed = JSON.parse(a.raw);
-          } catch {
-            // not JSON: a violation
-          }
-          if (
-            parsed?.type === 'error' &&
-            typeof parsed.code === 'string' &&
-            typeof parsed.message === 'string'
-          ) {
-            errorFrames++;
-            errorCodes[parsed.code] = (errorCodes[parsed.code] ?? 0) + 1;
-            if (f.expect.kind !== 'error') {
-              // An error frame where a close was due: wait briefly for the close that must follow.
-              const after = await next(c, 1_000);
-              if (after?.kind === 'close' && f.expect.codes.includes(after.code)) {
-                closes[after.code] = (closes[after.code] ?? 0) + 1;
-                c.ws = null;
-              } else fail(f, `error frame ${a.raw}`);
-            }
+          if (a === null) {
+            unanswered++;
+            fail(f, 'no answer');
+          } else if (a.kind === 'close') {
+            closes[a.code] = (closes[a.code] ?? 0) + 1;
+            if (f.expect.kind !== 'close' || !f.expect.codes.includes(a.code)) fail(f, `close ${a.code}`);
+            c.ws = null;
           } else {
-            fail(f, a.raw);
+            let parsed: { type?: unknown; code?: unknown; message?: unknown } | null = null;
+            try {
+              parsed = JSON.parse(a.raw);
+            } catch {
+              // not JSON: a violation
+            }
+            if (
+              parsed?.type === 'error' &&
+              typeof parsed.code === 'string' &&
+              typeof parsed.message === 'string'
+            ) {
+              errorFrames++;
+              errorCodes[parsed.code] = (errorCodes[parsed.code] ?? 0) + 1;
+              if (f.expect.kind !== 'error') {
+                // An error frame where a close was due: wait briefly for the close that must follow.
+                const after = await next(c, 1_000);
+                if (after?.kind === 'close' && f.expect.codes.includes(after.code)) {
+                  closes[after.code] = (closes[after.code] ?? 0) + 1;
+                  c.ws = null;
+                } else fail(f, `error frame ${a.raw}`);
+              }
+            } else {
+              fail(f, a.raw);
+            }
           }
+          const wait = minGapMs - (performance.now() - started);
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        const wait = minGapMs - (performance.now() - started);
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-    }),
-  );
+      }),
+    );
+    if (!crashed) break;
+    crashes.push({ afterFrames: sent, stderr: rt.stderrTail().slice(-1500) });
+    log(
+      `fuzz: the runtime died after ${sent} frames (crash ${crashes.length})${respawn ? '; starting a fresh one' : ''}`,
+    );
+    if (!respawn || crashes.length > 5 || sent >= opts.frames) break;
+    for (const c of conns) {
+      c.ws?.terminate();
+      c.ws = null;
+      c.pending = [];
+      c.waiter = null;
+    }
+    await rt.stop();
+    rt = await respawn();
+    api.httpUrl = rt.endpoints.httpUrl;
+    crashed = false;
+  }
   progress.stop();
   for (const c of conns) c.ws?.terminate();
 
@@ -270,7 +294,15 @@ export async function runFuzz(
     runtimeAlive,
     pingAfter,
     functionErrors,
+    crashes,
+    runtime: rt,
     durationSec: Math.round((performance.now() - t0) / 100) / 10,
-    ok: violations === 0 && unanswered === 0 && runtimeAlive && pingAfter && sent >= opts.frames,
+    ok:
+      violations === 0 &&
+      unanswered === 0 &&
+      crashes.length === 0 &&
+      runtimeAlive &&
+      pingAfter &&
+      sent >= opts.frames,
   };
 }

@@ -38,6 +38,8 @@ export interface RuntimeHandle {
   killEnvironment(fn: string, target?: 'busy' | 'idle' | 'all'): Promise<number>;
   /** Whether the runtime process is still alive (for the fuzzer's "never crashes"). */
   alive(): boolean;
+  /** The last lines the runtime process wrote to stderr (a crash's stack trace). */
+  stderrTail(): string;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export function externalRuntime(endpoints: Endpoints): RuntimeHandle {
       throw new Error('cannot kill environments of a runtime the bench did not start');
     },
     alive: () => true,
+    stderrTail: () => '',
     stop: async () => {},
   };
 }
@@ -165,6 +168,7 @@ export async function spawnRuntime(
       return r.type === 'killed' ? r.count : 0;
     },
     alive: () => !exited,
+    stderrTail: () => stderrTail,
     async stop() {
       stopping = true;
       if (exited) return;
