@@ -14,6 +14,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { estimateCost } from '../lib/cost/estimate.ts';
 import { templateRouteKeys } from '../lib/route-keys.ts';
 import { actionsOf, resourcesOf, resourcesOfType, roleOfFunction, statementsOfRole } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
@@ -418,6 +419,18 @@ describe('When the default profile is synthesized', () => {
         }
       }
       expect(offenders).toEqual([]);
+    });
+  });
+
+  describe('Cost', () => {
+    it('prices the idle MSK cluster, NAT and endpoints, and more recipients cost more per message', () => {
+      const e = estimateCost(s.json);
+      const items = e.idleLines.map((l) => l.item).join('\n');
+      expect(items).toMatch(/MSK Serverless cluster × 1/);
+      expect(items).toMatch(/NAT gateway × 1/);
+      expect(items).toMatch(/interface endpoints \(6 endpoint-AZs\)/);
+      expect(e.idleMonthly).toBeGreaterThan(500);
+      expect(e.perMillion[10]).toBeGreaterThan(e.perMillion[2] ?? Number.POSITIVE_INFINITY);
     });
   });
 

@@ -1,6 +1,7 @@
 import { topics } from '@chat/functions/contracts/kafka.ts';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { estimateCost } from '../lib/cost/estimate.ts';
 import { cfnLint, describeFindings } from './cfn-lint.ts';
 import { resourcesOfType } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
@@ -61,6 +62,14 @@ describe('When the lean profile is synthesized', () => {
       InstanceType: 't4g.nano',
       SourceDestCheck: false,
     });
+  });
+
+  it('costs little idle: no MSK, no NAT gateway, no endpoints, no provisioned capacity', () => {
+    const e = estimateCost(s.json);
+    const items = e.idleLines.map((l) => l.item).join('\n');
+    expect(items).not.toMatch(/MSK|NAT gateway|interface endpoints|Keyspaces provisioned|pollers/);
+    expect(e.idleMonthly).toBeLessThan(30);
+    expect(e.notes.join(' ')).toMatch(/existing cluster/);
   });
 
   it('has zero unacknowledged cdk-nag findings', () => {
