@@ -32,7 +32,7 @@ describe('When the app is synthesized on a fresh machine', () => {
     // Route-table functions plus the two custom-resource functions (topics, JWT keys).
     expect(functions.length).toBe(Object.keys(functionDefs).length + 2);
     for (const [id, fn] of functions) {
-      const key = (fn.Properties?.Code as { S3Key?: string }).S3Key ?? '';
+      const key = (fn.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
       const dir = path.join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`);
       expect(existsSync(dir), id).toBe(true);
       const files = readdirSync(dir);
@@ -44,11 +44,9 @@ describe('When the app is synthesized on a fresh machine', () => {
   it('bundles the Keyspaces SigV4 authenticator into the functions that use CQL, and only those', () => {
     const bundleOf = (name: FunctionName): string => {
       const fn = s.stack.functions.byName[name];
-      const key = (
-        s.json.Resources[s.stack.getLogicalId(fn.node.defaultChild as CfnResource)]?.Properties?.Code as {
-          S3Key: string;
-        }
-      ).S3Key;
+      const code = s.json.Resources[s.stack.getLogicalId(fn.node.defaultChild as CfnResource)]?.Properties
+        ?.Code as { S3Key?: string } | undefined;
+      const key = code?.S3Key ?? '';
       return readFileSync(path.join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
     };
     for (const name of Object.keys(functionDefs) as FunctionName[]) {
