@@ -242,7 +242,10 @@ export function chaosSummary(r: ChaosReport): string {
     for (const c of f.crashes) {
       const why = c.stderr.split('\n').find((l) => /Error|error/.test(l)) ?? c.stderr.slice(0, 200);
       lines.push(`  runtime crash after ${c.afterFrames} frames: ${why.trim()}`);
+      if (c.culprit) lines.push(`    culprit (${c.culprit.category}): ${c.culprit.frame.slice(0, 160)}`);
     }
+    if (f.excludedCategories.length)
+      lines.push(`  left out after a crash: ${f.excludedCategories.join(', ')}`);
     for (const x of f.failures.slice(0, 10))
       lines.push(
         `  #${x.index} ${x.category}: expected ${x.expected}, got ${x.got} · ${x.frame.slice(0, 120)}`,

@@ -46,7 +46,9 @@ export interface FuzzResult {
   pingAfter: boolean;
   functionErrors: Record<string, number> | null;
   /** Times the runtime process died (each followed by a fresh runtime when respawning). */
-  crashes: { afterFrames: number; stderr: string }[];
+  crashes: { afterFrames: number; stderr: string; culprit: { category: string; frame: string } | null }[];
+  /** Categories left out after one of their frames crashed the runtime (so the rest still gets fuzzed). */
+  excludedCategories: string[];
   durationSec: number;
   ok: boolean;
 }
@@ -59,6 +61,14 @@ interface FuzzConn {
   ws: WebSocket | null;
   waiter: Waiter | null;
   pending: ({ kind: 'message'; raw: string } | { kind: 'close'; code: number })[];
+}
+
+export function sendFuzzFrame(ws: WebSocket, f: FuzzFrame): void {
+  const p = f.payload;
+  if ('text' in p) ws.send(p.text);
+  else if ('binary' in p) ws.send(p.binary, { binary: true });
+  else if ('rawText' in p) ws.send(p.rawText, { binary: false });
+  else for (const [k, frag] of p.fragments.entries()) ws.send(frag, { fin: k === p.fragments.length - 1 });
 }
 
 const describeFrame = (f: FuzzFrame): string => {
@@ -157,6 +167,29 @@ export async function runFuzz(
     pending: [],
   }));
   const minGapMs = 1000 / opts.framesPerSecondPerConnection;
+  const inFlight = new Map<FuzzConn, FuzzFrame>();
+  const excluded = new Set<string>();
+  const nextFrame = (): FuzzFrame => {
+    let f = gen.next();
+    for (let i = 0; i < 1000 && excluded.has(f.category); i++) f = gen.next();
+    return f;
+  };
+  /** After a crash: replay the frames that were in flight, one at a time, on a fresh runtime; the one that kills it is the culprit. */
+  const findCulprit = async (suspects: FuzzFrame[]): Promise<FuzzFrame | null> => {
+    const probe: FuzzConn = { ws: null, waiter: null, pending: [] };
+    for (const f of suspects) {
+      if (!probe.ws || probe.ws.readyState !== probe.ws.OPEN) {
+        probe.pending = [];
+        await connect(probe);
+      }
+      sendFuzzFrame(probe.ws as WebSocket, f);
+      await next(probe, 2_000);
+      await new Promise((r) => setTimeout(r, 300));
+      if (!rt.alive()) return f;
+    }
+    probe.ws?.terminate();
+    return null;
+  };
 
   for (let round = 0; round <= 5; round++) {
     await pool(conns, 8, connect);
@@ -175,25 +208,21 @@ export async function runFuzz(
               continue;
             }
           }
-          const f = gen.next();
+          const f = nextFrame();
           sent++;
           byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
           const ws = c.ws as WebSocket;
           const started = performance.now();
-          const p = f.payload;
+          inFlight.set(c, f);
           try {
-            if ('text' in p) ws.send(p.text);
-            else if ('binary' in p) ws.send(p.binary, { binary: true });
-            else if ('rawText' in p) ws.send(p.rawText, { binary: false });
-            else {
-              for (const [k, frag] of p.fragments.entries())
-                ws.send(frag, { fin: k === p.fragments.length - 1 });
-            }
+            sendFuzzFrame(ws, f);
           } catch (err) {
             fail(f, `send threw: ${err instanceof Error ? err.message : String(err)}`);
             continue;
           }
           const a = await next(c, opts.answerTimeoutMs);
+          // An abnormal close (1006) may be the runtime dying: keep the frame as a suspect.
+          if (a && !(a.kind === 'close' && a.code === 1006)) inFlight.delete(c);
           latency.add(performance.now() - started);
           if (!rt.alive()) {
             crashed = true;
@@ -239,7 +268,14 @@ export async function runFuzz(
       }),
     );
     if (!crashed) break;
-    crashes.push({ afterFrames: sent, stderr: rt.stderrTail().slice(-1500) });
+    const crash: FuzzResult['crashes'][number] = {
+      afterFrames: sent,
+      stderr: rt.stderrTail().slice(-1500),
+      culprit: null,
+    };
+    crashes.push(crash);
+    const suspects = [...inFlight.values()];
+    inFlight.clear();
     log(
       `fuzz: the runtime died after ${sent} frames (crash ${crashes.length})${respawn ? '; starting a fresh one' : ''}`,
     );
@@ -254,6 +290,17 @@ export async function runFuzz(
     rt = await respawn();
     api.httpUrl = rt.endpoints.httpUrl;
     crashed = false;
+    const culprit = await findCulprit(suspects).catch(() => null);
+    if (culprit) {
+      crash.culprit = { category: culprit.category, frame: describeFrame(culprit) };
+      excluded.add(culprit.category);
+      log(
+        `fuzz: replay found the frame that kills the runtime (${culprit.category}); leaving that category out`,
+      );
+      await rt.stop();
+      rt = await respawn();
+      api.httpUrl = rt.endpoints.httpUrl;
+    }
   }
   progress.stop();
   for (const c of conns) c.ws?.terminate();
@@ -295,6 +342,7 @@ export async function runFuzz(
     pingAfter,
     functionErrors,
     crashes,
+    excludedCategories: [...excluded],
     runtime: rt,
     durationSec: Math.round((performance.now() - t0) / 100) / 10,
     ok:
