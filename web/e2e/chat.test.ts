@@ -27,6 +27,7 @@ let alice: ChatPage;
 let bob: ChatPage;
 const aliceName = uniqueName('alice');
 const bobName = uniqueName('bob');
+const carolName = uniqueName('carol');
 const dialogs: string[] = [];
 
 async function axeViolations(page: Page): Promise<string[]> {
@@ -119,6 +120,43 @@ describe('web client, two people in two browsers', () => {
     expect(await alice.typingIndicator().textContent()).toContain('Bob is typing');
     await bob.composer().fill('');
     await alice.typingIndicator().waitFor({ state: 'detached', timeout: TIMEOUT });
+  });
+
+  it('creates a group with a title and members; ✓✓ waits for everyone, and says who read', async () => {
+    const carol = await protocolClient(stack.runtime, carolName, PASSWORD, { displayName: 'Carol' });
+    try {
+      await alice.createGroup('Weekend trip', [bobName, carolName]);
+      await alice.send("Who's in for hiking on Saturday? 🥾");
+      await expect.poll(() => alice.delivery('hiking on Saturday'), poll).toBe('sent');
+
+      // bob is in his DM with alice: the group appears in his list, with a badge
+      await bob.row('Weekend trip').waitFor({ timeout: TIMEOUT });
+      await expect.poll(() => bob.unreadCount('Weekend trip'), poll).toBe(1);
+
+      // carol answers (so she read it): read by some, not all
+      const groupId = (await alice.row('Weekend trip').getAttribute('data-conversation-id')) as string;
+      await carol.sendAll(groupId, ["I'm in! I'll bring snacks."]);
+      await alice.message('bring snacks').waitFor({ timeout: TIMEOUT });
+      expect(await alice.message('bring snacks').textContent()).toContain('Carol');
+      await expect.poll(() => alice.delivery('hiking on Saturday'), poll).toBe('partial');
+      expect(
+        await alice.message('hiking on Saturday').locator('[title^="Read by"]').getAttribute('title'),
+      ).toBe('Read by Carol');
+
+      // bob opens it: read by everyone
+      await bob.open('Weekend trip');
+      await expect.poll(() => alice.delivery('hiking on Saturday'), poll).toBe('read');
+      await bob.send('Count me in 🙌');
+      await alice.message('Count me in').waitFor({ timeout: TIMEOUT });
+
+      // back in the DMs; carol writes again, so bob has something unread for the list screenshot
+      await bob.open('Alice');
+      await alice.open('Bob');
+      await carol.sendAll(groupId, ['The forecast says sunny ☀️']);
+      await expect.poll(() => bob.unreadCount('Weekend trip'), poll).toBe(1);
+    } finally {
+      carol.close();
+    }
   });
 
   it('renders Markdown and code, and looks right in light and dark (screenshots, axe)', async () => {

@@ -17,16 +17,29 @@ const outIndex = path.join(webDir, 'out', 'index.html');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian's chromium; installed with apt when missing (CI runs as root). */
+const EMOJI_FONT = '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf';
+
+/**
+ * Debian's chromium (and a colour emoji font, so screenshots show 🎉 rather than boxes); installed with apt
+ * when missing (CI runs as root). The font is best effort; the browser is required.
+ */
 export function ensureChromium(): string {
-  if (existsSync(CHROMIUM)) return CHROMIUM;
-  console.warn('chromium missing: installing it with apt-get');
+  const packages = [
+    ...(existsSync(CHROMIUM) ? [] : ['chromium']),
+    ...(existsSync(EMOJI_FONT) ? [] : ['fonts-noto-color-emoji']),
+  ];
+  if (packages.length === 0) return CHROMIUM;
+  console.warn(`installing ${packages.join(', ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-    stdio: 'inherit',
-    env,
-  });
+  try {
+    execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], {
+      stdio: 'inherit',
+      env,
+    });
+  } catch (e) {
+    if (!existsSync(CHROMIUM)) throw e;
+  }
   if (!existsSync(CHROMIUM)) throw new Error(`chromium is still missing at ${CHROMIUM}`);
   return CHROMIUM;
 }
@@ -185,12 +198,13 @@ export async function protocolClient(
   runtime: Pick<RuntimeHandle, 'httpUrl' | 'wsUrl'>,
   username: string,
   password: string,
-  signup = false,
+  signup: false | { displayName?: string } = false,
 ) {
-  const auth = await post<Tokens>(runtime.httpUrl, signup ? '/auth/signup' : '/auth/login', {
-    username,
-    password,
-  });
+  const auth = await post<Tokens>(
+    runtime.httpUrl,
+    signup ? '/auth/signup' : '/auth/login',
+    signup ? { username, password, ...signup } : { username, password },
+  );
   const { ticket } = await post<{ ticket: string }>(runtime.httpUrl, '/auth/ws-ticket', {}, auth.accessToken);
   const ws = new WebSocket(`${runtime.wsUrl}/?ticket=${ticket}`);
   await new Promise((resolve, reject) => {
@@ -249,8 +263,8 @@ export async function protocolClient(
  */
 export async function warmUp(runtime: Pick<RuntimeHandle, 'httpUrl' | 'wsUrl'>): Promise<void> {
   const password = 'warm up password';
-  const a = await protocolClient(runtime, uniqueName('warm'), password, true);
-  const b = await protocolClient(runtime, uniqueName('warm'), password, true);
+  const a = await protocolClient(runtime, uniqueName('warm'), password, {});
+  const b = await protocolClient(runtime, uniqueName('warm'), password, {});
   const conv = await a.createDm(b.user.id);
   await a.sendAll(conv.id, ['warming up'], 120_000);
   while (!b.persisted.size) await new Promise((r) => setTimeout(r, 100));

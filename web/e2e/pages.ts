@@ -92,6 +92,19 @@ export class ChatPage {
     await this.page.getByTestId('chat-title').filter({ hasText: expectTitle }).waitFor({ timeout: TIMEOUT });
   }
 
+  async createGroup(title: string, usernames: string[]): Promise<void> {
+    await this.page.getByRole('button', { name: 'New conversation' }).first().click();
+    const dialog = this.page.getByRole('dialog', { name: 'New conversation' });
+    await dialog.getByRole('tab', { name: 'Group' }).click();
+    await dialog.getByLabel('Title').fill(title);
+    for (const username of usernames) {
+      await dialog.getByLabel('Add members').fill(username);
+      await dialog.getByRole('checkbox', { name: new RegExp(`@${username}`) }).check();
+    }
+    await dialog.getByRole('button', { name: /^Create group/ }).click();
+    await this.page.getByTestId('chat-title').filter({ hasText: title }).waitFor({ timeout: TIMEOUT });
+  }
+
   // ── the open conversation ─────────────────────────────────────────────────────────────────────────────
 
   composer(): Locator {

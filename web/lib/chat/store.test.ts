@@ -318,6 +318,23 @@ describe('ChatStore', () => {
     expect(typing()).toEqual(['start', 'start']);
   });
 
+  it('takes a message from someone as their read receipt for what came before (✓✓ on my earlier ones)', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    rt.deliver({ type: 'message', message: msg(5) });
+    expect(store.getState().receipts.c1?.[BOB.id]?.lastReadId).toBe(id(5));
+    // an older receipt arriving late does not move it back
+    rt.deliver({
+      type: 'receipt',
+      conversationId: 'c1',
+      userId: BOB.id,
+      lastReadId: id(4),
+      readAt: msg(4).sentAt,
+    });
+    expect(store.getState().receipts.c1?.[BOB.id]?.lastReadId).toBe(id(5));
+  });
+
   it('shows typing until stop, a message from that person, or a few seconds of silence', async () => {
     rt.connect();
     rt.deliver({ type: 'typing', conversationId: 'c1', userId: BOB.id, state: 'start' });

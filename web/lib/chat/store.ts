@@ -586,13 +586,14 @@ export class ChatStore {
         this.flush();
         return;
       case 'receipt': {
-        const current = this.state.receipts[e.conversationId] ?? {};
-        const known = current[e.userId];
-        if (known && compareIds(known.lastReadId, e.lastReadId) >= 0) return;
-        const receipt: Receipt = { userId: e.userId, lastReadId: e.lastReadId, readAt: e.readAt };
-        this.set({
-          receipts: { ...this.state.receipts, [e.conversationId]: { ...current, [e.userId]: receipt } },
-        });
+        if (
+          !this.bumpReceipt(e.conversationId, {
+            userId: e.userId,
+            lastReadId: e.lastReadId,
+            readAt: e.readAt,
+          })
+        )
+          return;
         const conv = this.state.conversations[e.conversationId];
         if (e.userId === this.state.me.id && conv) {
           // read on another device or tab
@@ -652,9 +653,25 @@ export class ChatStore {
     }
   }
 
+  /** Moves a member's read pointer forward (never back); false when it did not move. */
+  private bumpReceipt(conversationId: string, receipt: Receipt): boolean {
+    const current = this.state.receipts[conversationId] ?? {};
+    const known = current[receipt.userId];
+    if (known && compareIds(known.lastReadId, receipt.lastReadId) >= 0) return false;
+    this.set({
+      receipts: { ...this.state.receipts, [conversationId]: { ...current, [receipt.userId]: receipt } },
+    });
+    return true;
+  }
+
   private async handleMessage(message: Message): Promise<void> {
     const id = message.conversationId;
     this.setTyping(id, message.senderId, null);
+    // whoever writes has read what came before (the server moves the sender's pointer too, without a
+    // receipt event): my earlier messages turn ✓✓ when the answer arrives
+    if (message.senderId !== this.state.me.id) {
+      this.bumpReceipt(id, { userId: message.senderId, lastReadId: message.id, readAt: message.sentAt });
+    }
     this.receiveMessages(id, [message]);
     const conv = this.state.conversations[id] ?? (await this.ensureConversation(id));
     if (!conv) return;
