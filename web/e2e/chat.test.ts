@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../../infra/local/seed.ts';
 import { protocolClient, type Stack, startStack, uniqueName } from './harness.ts';
 import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
 
@@ -50,6 +51,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(shots, { recursive: true });
   // no blinking caret, no half-finished transition in the picture
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  // and no hover highlight where the pointer happened to stop
+  await page.mouse.move((page.viewportSize()?.width ?? 1) - 1, 1);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
@@ -329,6 +332,28 @@ describe('web client, two people in two browsers', () => {
     await bobPage.waitForTimeout(300);
     expect(dialogs).toEqual([]);
     expect(bobCtx.pages()).toHaveLength(1);
+  });
+
+  it('seeds demo accounts through the public API, idempotently; a newcomer signs in to a welcome chat', async () => {
+    const accounts = [
+      { username: uniqueName('demo_a'), password: PASSWORD, displayName: 'Alice Martin' },
+      { username: uniqueName('demo_b'), password: PASSWORD, displayName: 'Bob Chen' },
+    ] as const;
+    const options = { httpApi: stack.runtime.httpUrl, wsApi: stack.runtime.wsUrl, accounts };
+    const first = await seedDemo(options);
+    const again = await seedDemo(options);
+    expect(first.messagesSent).toBe(3);
+    expect(again).toEqual({ ...first, messagesSent: 0 });
+
+    const ctx = await stack.newContext({ phone: true });
+    try {
+      const chat = await new AuthPage(await ctx.newPage()).signIn(accounts[0].username, PASSWORD);
+      await chat.open('Bob Chen');
+      await chat.message('Open a second window').waitFor({ timeout: TIMEOUT });
+      expect(await chat.messages().count()).toBe(3);
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('shows bob offline when his browser closes', async () => {
