@@ -57,7 +57,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
-describe('web client, two people in two browsers', () => {
+describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     stack = await startStack();
     aliceCtx = await stack.newContext();

@@ -1,7 +1,7 @@
 /** Page objects: the tests speak in user terms; selectors live here only. */
 import type { Locator, Page } from 'playwright-core';
 
-export const TIMEOUT = 15_000;
+export const TIMEOUT = 20_000;
 
 export class AuthPage {
   constructor(readonly page: Page) {}
