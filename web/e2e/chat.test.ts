@@ -259,19 +259,26 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     expect(await alicePage.getByTestId('day-separator').count()).toBe(1);
   }, 180_000);
 
-  it('offline: messages wait, then arrive exactly once', async () => {
+  it('offline: messages wait, then arrive exactly once, in order; what was missed is filled in', async () => {
     await alice.open('Bob');
     await bob.open('Alice');
-    await aliceCtx.setOffline(true);
-    await expect.poll(() => alice.connectionState(), poll).toBe('offline');
     const offline = ['offline one', 'offline two', 'offline three'];
-    for (const text of offline) await alice.send(text);
-    for (const text of offline) expect(await alice.delivery(text)).toBe('sending');
-    await alicePage.waitForTimeout(1_000);
-    for (const text of offline) expect(await bob.message(text).count()).toBe(0);
-
-    await aliceCtx.setOffline(false);
+    await aliceCtx.setOffline(true);
+    try {
+      await expect.poll(() => alice.connectionState(), poll).toBe('offline');
+      for (const text of offline) await alice.send(text);
+      for (const text of offline) expect(await alice.delivery(text)).toBe('sending');
+      await alicePage.waitForTimeout(1_000);
+      for (const text of offline) expect(await bob.message(text).count()).toBe(0);
+      // meanwhile bob writes: alice's socket is gone, so only the gap fill (after=) can bring it
+      await bob.send('while you were away');
+      await expect.poll(() => bob.delivery('while you were away'), poll).toBe('sent');
+    } finally {
+      await aliceCtx.setOffline(false);
+    }
     for (const text of offline) await bob.message(text).waitFor({ timeout: TIMEOUT });
+    await alice.message('while you were away').waitFor({ timeout: TIMEOUT });
+    expect(await alice.message('while you were away').count()).toBe(1);
     await expect.poll(() => alice.delivery('offline three'), poll).not.toBe('sending');
     await bobPage.waitForTimeout(1_500); // room for a duplicate to show up, if there were one
     for (const text of offline) {
@@ -351,9 +358,32 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
       await chat.open('Bob Chen');
       await chat.message('Open a second window').waitFor({ timeout: TIMEOUT });
       expect(await chat.messages().count()).toBe(3);
+
+      // sign out: back to sign-in, and the chat is closed to this browser
+      await chat.signOut();
+      await chat.page.goto('/chat');
+      await chat.page.waitForURL(/\/signin/, { timeout: TIMEOUT });
     } finally {
       await ctx.close();
     }
+  });
+
+  it('refreshes a rejected access token once, retries, and keeps the rotated refresh token', async () => {
+    const KEY = 'chat.session.v1';
+    const before = await alicePage.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}'), KEY);
+    // the access token is now garbage (as if expired or its signing key rotated): every call gets 401
+    await alicePage.evaluate((k) => {
+      const s = JSON.parse(localStorage.getItem(k) ?? '{}');
+      localStorage.setItem(k, JSON.stringify({ ...s, accessToken: 'not-a-token' }));
+    }, KEY);
+    await alicePage.reload();
+    await alice.waitReady();
+    await alice.open('Bob');
+    await alice.message('while you were away').waitFor({ timeout: TIMEOUT });
+    const after = await alicePage.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}'), KEY);
+    expect(after.accessToken).not.toBe('not-a-token');
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(after.user.id).toBe(before.user.id);
   });
 
   it('shows bob offline when his browser closes', async () => {

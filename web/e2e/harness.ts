@@ -184,13 +184,20 @@ interface Tokens {
 }
 
 async function post<T>(httpApi: string, p: string, body: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${httpApi}${p}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  // 503 = a backing service is (re)starting, e.g. the first call after the services came up: wait for it
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${httpApi}${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 503 && attempt < 30) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      continue;
+    }
+    if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
 }
 
 /** Signs in (or up) over HTTP and opens a WebSocket; `send` resends what the server refused for rate. */

@@ -92,6 +92,16 @@ export class ChatPage {
     await this.page.getByTestId('chat-title').filter({ hasText: expectTitle }).waitFor({ timeout: TIMEOUT });
   }
 
+  async signOut(): Promise<void> {
+    const menu = this.page.getByRole('button', { name: 'Account and settings' });
+    // on a phone the menu lives in the list, not beside an open conversation
+    if (!(await menu.isVisible()))
+      await this.page.getByRole('link', { name: 'Back to conversations' }).click();
+    await menu.click();
+    await this.page.getByRole('button', { name: 'Sign out' }).click();
+    await this.page.waitForURL(/\/signin/, { timeout: TIMEOUT });
+  }
+
   async createGroup(title: string, usernames: string[]): Promise<void> {
     await this.page.getByRole('button', { name: 'New conversation' }).first().click();
     const dialog = this.page.getByRole('dialog', { name: 'New conversation' });
