@@ -45,8 +45,13 @@ export interface ChaosScenarioResult {
   faultAtSec: number;
   /** Service back (restart done) after the fault, seconds; null for in-runtime faults. */
   serviceBackAfterSec: number | null;
-  /** From the fault to the first delivery of a message sent after the fault, seconds. */
+  /**
+   * From the fault to the end of the longest delivery stall that started after it (0 when no stall over 1 s),
+   * seconds; null when nothing was delivered after the fault.
+   */
   deliveryResumedAfterSec: number | null;
+  /** The longest stretch without any first delivery, starting at or after the fault, seconds. */
+  longestDeliveryGapSec: number;
   /** Sends refused while the fault lasted (the client sees `error` frames; nothing was acked for them). */
   refusedDuringFault: number;
   /** Worst send→delivery latency of a message sent within ±5 s of the fault (ms). */
@@ -109,6 +114,21 @@ async function injectFault(
   }
 }
 
+/** The longest gap between consecutive delivery times that starts at or after `from` (ms, performance.now()). */
+export function deliveryGap(times: number[], from: number): { gapMs: number; resumedAt: number | null } {
+  const ts = times.filter((t) => t >= from - 1_000).sort((a, b) => a - b);
+  const after = ts.filter((t) => t > from);
+  if (after.length === 0) return { gapMs: Number.POSITIVE_INFINITY, resumedAt: null };
+  let prev = Math.max(from, ts[0] ?? from);
+  let best = { gapMs: 0, resumedAt: from };
+  for (const t of ts) {
+    if (t < prev) continue;
+    if (t - prev > best.gapMs) best = { gapMs: t - prev, resumedAt: t };
+    prev = t;
+  }
+  return best.gapMs < 1_000 ? { gapMs: best.gapMs, resumedAt: from } : best;
+}
+
 export async function runChaosScenario(
   world: World,
   rt: RuntimeHandle,
@@ -165,15 +185,18 @@ export async function runChaosScenario(
     drain,
     history,
   );
-  let resumed: number | null = null;
   let worst: number | null = null;
+  const firstDeliveries: number[] = [];
   for (const m of conns.sent) {
-    if (m.sentAt > faultAt && m.firstDeliveryAt)
-      resumed = Math.min(resumed ?? Number.POSITIVE_INFINITY, m.firstDeliveryAt);
+    if (m.firstDeliveryAt) firstDeliveries.push(m.firstDeliveryAt);
     if (Math.abs(m.sentAt - faultAt) < 5_000 && m.lastDeliveryAt) {
       worst = Math.max(worst ?? 0, m.lastDeliveryAt - m.sentAt);
     }
   }
+  const gap = deliveryGap(firstDeliveries, faultAt);
+  // Delivery resumed = end of the longest stretch without any delivery that began after the fault; no such
+  // stretch over 1 s means delivery never stopped. Null: nothing was delivered after the fault at all.
+  const resumed = gap.resumedAt;
   await conns.closeAll();
   const unreadExact = history.unreadMismatches.length === 0;
   const result: ChaosScenarioResult = {
@@ -182,6 +205,7 @@ export async function runChaosScenario(
     faultAtSec: Math.round((faultAt - t0) / 100) / 10,
     serviceBackAfterSec: serviceBack === null ? null : Math.round((serviceBack - faultAt) / 100) / 10,
     deliveryResumedAfterSec: resumed === null ? null : Math.round((resumed - faultAt) / 100) / 10,
+    longestDeliveryGapSec: Math.round(gap.gapMs / 100) / 10,
     refusedDuringFault,
     worstLatencyAroundFaultMs: worst === null ? null : Math.round(worst),
     load,
