@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -13,6 +12,7 @@ import {
 import { z } from 'zod';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/log.ts';
+import { readSecretString } from '../secrets.ts';
 
 /**
  * The JWT signing key set. One JSON document, the same locally (a file, JWT_KEYS_FILE, generated on first start,
@@ -124,16 +124,11 @@ export async function ensureLocalKeys(file?: string): Promise<{ file: string; cr
   }
 }
 
-let secrets: SecretsManagerClient | undefined;
-
 async function readDocument(): Promise<KeySetDocument> {
   const arn = config.jwtKeysSecretArn();
   let raw: string;
   if (arn) {
-    secrets ??= new SecretsManagerClient({ region: config.awsRegion() });
-    const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-    if (!out.SecretString) throw new Error('the JWT key secret has no SecretString');
-    raw = out.SecretString;
+    raw = await readSecretString(arn);
   } else {
     const { file } = await ensureLocalKeys();
     raw = await readFile(file, 'utf8');

@@ -1,7 +1,8 @@
 import cassandra from 'cassandra-driver';
 import { config } from '#lib/config.ts';
+import { readCredentials } from '../secrets.ts';
 
-const { Client, types, auth } = cassandra;
+const { Client, types } = cassandra;
 
 /** Writes at LOCAL_QUORUM (the only write level Keyspaces accepts); reads at LOCAL_ONE. */
 export const consistency = {
@@ -26,14 +27,47 @@ function authProvider(): cassandra.auth.AuthProvider | undefined {
     case 'none':
       return undefined;
     case 'password':
-      return new auth.PlainTextAuthProvider(
-        process.env.CQL_USERNAME ?? 'cassandra',
-        process.env.CQL_PASSWORD ?? 'cassandra',
-      );
+      return new SecretPlainTextAuthProvider();
     case 'sigv4':
       if (!sigv4Factory) throw new Error('CQL_AUTH=sigv4 but no SigV4 auth provider is registered');
       return sigv4Factory();
   }
+}
+
+/**
+ * Username/password auth (ScyllaDB, Cassandra) with the credentials read when the driver authenticates:
+ * from the Secrets Manager secret CQL_SECRET_ARN on AWS, else CQL_USERNAME / CQL_PASSWORD.
+ */
+export class SecretPlainTextAuthProvider implements cassandra.auth.AuthProvider {
+  newAuthenticator(): cassandra.auth.Authenticator {
+    return new SecretPlainTextAuthenticator();
+  }
+}
+
+class SecretPlainTextAuthenticator implements cassandra.auth.Authenticator {
+  initialResponse(callback: (error: Error | null, token?: Buffer) => void): void {
+    const arn = config.cqlSecretArn();
+    const creds = arn
+      ? readCredentials(arn, 'CQL')
+      : Promise.resolve({
+          username: process.env.CQL_USERNAME ?? '',
+          password: process.env.CQL_PASSWORD ?? '',
+        });
+    creds.then(
+      ({ username, password }) =>
+        callback(
+          null,
+          Buffer.concat([Buffer.from([0]), Buffer.from(username), Buffer.from([0]), Buffer.from(password)]),
+        ),
+      (error: Error) => callback(error),
+    );
+  }
+
+  evaluateChallenge(_challenge: Buffer, callback: (error: Error | null, token?: Buffer) => void): void {
+    callback(null);
+  }
+
+  onAuthenticationSuccess(): void {}
 }
 
 /**
@@ -49,7 +83,16 @@ export function cql(): cassandra.Client {
       localDataCenter: config.cqlLocalDc(),
       keyspace: config.cqlKeyspace(),
       ...(provider ? { authProvider: provider } : {}),
-      ...(config.cqlTls() ? { sslOptions: { rejectUnauthorized: true } } : {}),
+      // TLS (Keyspaces, managed ScyllaDB): verify the certificate against the contact point's host name.
+      ...(config.cqlTls()
+        ? {
+            sslOptions: {
+              rejectUnauthorized: true,
+              host: config.cqlContactPoints()[0],
+              servername: config.cqlContactPoints()[0],
+            },
+          }
+        : {}),
       queryOptions: { consistency: consistency.read, prepare: true },
       socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
       pooling: { heartBeatInterval: 30_000 },

@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   Kafka,
   type KafkaConfig,
@@ -10,6 +9,7 @@ import {
 import type { DeadLetterRecord, MessageSentRecord } from '#contracts/kafka.ts';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/log.ts';
+import { readCredentials } from '../secrets.ts';
 import { mskIamSasl } from './msk-iam.ts';
 
 /**
@@ -48,25 +48,15 @@ export async function kafkaClientConfig(clientId = 'chat-functions'): Promise<Ka
     case 'iam':
       return { ...base, ssl: true, sasl: mskIamSasl(config.awsRegion()) };
     case 'scram': {
-      const { username, password } = await scramCredentials();
-      return { ...base, ssl: true, sasl: { mechanism: 'scram-sha-512', username, password } };
+      const arn = config.kafkaScramSecretArn();
+      if (!arn) throw new Error('KAFKA_AUTH=scram needs KAFKA_SCRAM_SECRET_ARN');
+      const { username, password, mechanism } = await readCredentials(arn, 'Kafka SCRAM');
+      const sasl =
+        mechanism?.toLowerCase() === 'scram-sha-256'
+          ? { mechanism: 'scram-sha-256' as const, username, password }
+          : { mechanism: 'scram-sha-512' as const, username, password };
+      return { ...base, ssl: true, sasl };
     }
-  }
-}
-
-async function scramCredentials(): Promise<{ username: string; password: string }> {
-  const arn = config.kafkaScramSecretArn();
-  if (!arn) throw new Error('KAFKA_AUTH=scram needs KAFKA_SCRAM_SECRET_ARN');
-  const sm = new SecretsManagerClient({ region: config.awsRegion() });
-  try {
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
-    const parsed = JSON.parse(out.SecretString ?? '{}') as { username?: unknown; password?: unknown };
-    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
-      throw new Error('the Kafka SCRAM secret must be JSON { "username": …, "password": … }');
-    }
-    return { username: parsed.username, password: parsed.password };
-  } finally {
-    sm.destroy();
   }
 }
 
