@@ -6,10 +6,11 @@
  *   `/x/` → `x/index.html`; unknown paths get `404.html` with status 404.
  * - Hashed assets under `/_next/static/` are cached for a year; HTML is revalidated on every load.
  *
- * Programmatic: `startWebServer({ port: 0, config })`; CLI: `tsx infra/local/web-server.ts [--port 3000]
- * [--http http://localhost:8081] [--ws ws://localhost:8080] [--root web/out]`.
+ * Programmatic: `buildWebIfStale()`, then `startWebServer({ port: 0, config })`; CLI: `tsx infra/local/web-server.ts
+ * [--build] [--port 3000] [--http http://localhost:8081] [--ws ws://localhost:8080] [--root web/out]`.
  */
-import { createReadStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,57 @@ export interface WebServer {
 }
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/out/', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+function newestMtime(p: string): number {
+  if (!existsSync(p)) return 0;
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let max = 0;
+  for (const name of readdirSync(p)) {
+    if (['node_modules', 'out', '.next', 'e2e'].includes(name) || name.endsWith('.test.ts')) continue;
+    max = Math.max(max, newestMtime(path.join(p, name)));
+  }
+  return max;
+}
+
+/**
+ * Builds the web client's static export (web/out) unless it is newer than every source it is made from (the
+ * app and the wire contracts). Returns the build time in ms, or 0 when it was up to date. `next build` takes
+ * about a minute on two cores.
+ */
+export function buildWebIfStale(options: { force?: boolean } = {}): number {
+  const web = path.join(repoRoot, 'web');
+  const sources = Math.max(
+    ...[
+      'app',
+      'components',
+      'hooks',
+      'lib',
+      'public',
+      'next.config.ts',
+      'package.json',
+      'postcss.config.mjs',
+    ].map((p) => newestMtime(path.join(web, p))),
+    newestMtime(path.join(repoRoot, 'functions', 'src', 'contracts')),
+  );
+  const index = path.join(web, 'out', 'index.html');
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  if (!options.force && built > sources) return 0;
+  const t0 = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules', 'next', 'dist', 'bin', 'next'), 'build'],
+    {
+      cwd: web,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+  return Date.now() - t0;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -196,6 +248,10 @@ function arg(name: string): string | undefined {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--build')) {
+    const ms = buildWebIfStale();
+    console.log(ms ? `web client built in ${(ms / 1000).toFixed(0)}s` : 'web client up to date');
+  }
   const web = await startWebServer({
     port: Number(arg('port') ?? process.env.WEB_PORT ?? 3000),
     host: arg('host') ?? process.env.WEB_HOST ?? '127.0.0.1',

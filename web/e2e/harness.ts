@@ -3,17 +3,20 @@
  * ephemeral ports), the static export served by infra/local/web-server.ts (ephemeral port, a config.json that
  * points at the runtime), and Debian's chromium driven by playwright-core.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { startWebServer, type WebConfig, type WebServer } from '../../infra/local/web-server.ts';
+import {
+  buildWebIfStale,
+  startWebServer,
+  type WebConfig,
+  type WebServer,
+} from '../../infra/local/web-server.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const webDir = path.join(repo, 'web');
-const outIndex = path.join(webDir, 'out', 'index.html');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -42,49 +45,6 @@ export function ensureChromium(): string {
   }
   if (!existsSync(CHROMIUM)) throw new Error(`chromium is still missing at ${CHROMIUM}`);
   return CHROMIUM;
-}
-
-function newestMtime(p: string): number {
-  if (!existsSync(p)) return 0;
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let max = 0;
-  for (const name of readdirSync(p)) {
-    if (name === 'node_modules' || name === 'out' || name === '.next' || name === 'e2e') continue;
-    if (name.endsWith('.test.ts')) continue;
-    max = Math.max(max, newestMtime(path.join(p, name)));
-  }
-  return max;
-}
-
-/** Builds the static export unless web/out is newer than every source it is built from. */
-export function buildWebIfStale(): void {
-  const sources = Math.max(
-    newestMtime(path.join(webDir, 'app')),
-    newestMtime(path.join(webDir, 'components')),
-    newestMtime(path.join(webDir, 'hooks')),
-    newestMtime(path.join(webDir, 'lib')),
-    newestMtime(path.join(webDir, 'public')),
-    newestMtime(path.join(webDir, 'next.config.ts')),
-    newestMtime(path.join(webDir, 'package.json')),
-    newestMtime(path.join(webDir, 'postcss.config.mjs')),
-    newestMtime(path.join(repo, 'functions', 'src', 'contracts')),
-  );
-  const built = existsSync(outIndex) ? statSync(outIndex).mtimeMs : 0;
-  if (built > sources) return;
-  const t0 = Date.now();
-  const r = spawnSync(
-    process.execPath,
-    [path.join(repo, 'node_modules', 'next', 'dist', 'bin', 'next'), 'build'],
-    {
-      cwd: webDir,
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
-  console.warn(`web: next build in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 }
 
 export const launchArgs = [
@@ -129,7 +89,8 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const executablePath = ensureChromium();
-  buildWebIfStale();
+  const built = buildWebIfStale();
+  if (built) console.warn(`web: next build in ${(built / 1000).toFixed(0)}s`);
   // the web server first (its origin goes into the HTTP API's CORS), the endpoints once the runtime is up
   let config: WebConfig | null = null;
   const web = await startWebServer({
