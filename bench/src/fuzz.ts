@@ -35,7 +35,13 @@ export interface FuzzResult {
   seed: number;
   framesSent: number;
   byCategory: Record<string, number>;
-  answers: { errorFrames: number; closes: Record<string, number>; errorCodes: Record<string, number> };
+  answers: {
+    errorFrames: number;
+    closes: Record<string, number>;
+    errorCodes: Record<string, number>;
+    errorCodesByCategory: Record<string, Record<string, number>>;
+    internalSamples: string[];
+  };
   /** Answers that break the contract (not an error frame, wrong close code, a close instead of an error). */
   violations: number;
   unanswered: number;
@@ -94,6 +100,9 @@ export async function runFuzz(
   const byCategory: Record<string, number> = {};
   const closes: Record<string, number> = {};
   const errorCodes: Record<string, number> = {};
+  const errorCodesByCategory: Record<string, Record<string, number>> = {};
+  /** Frames answered with `internal` (a server-side failure, not a refusal of the frame). */
+  const internalSamples: string[] = [];
   const failures: FuzzFailure[] = [];
   const latency = new Recorder(opts.frames);
   let errorFrames = 0;
@@ -143,7 +152,10 @@ export async function runFuzz(
     });
   const fail = (f: FuzzFrame, got: string) => {
     violations++;
-    if (failures.length < 50) {
+    // Keep up to 50 samples, and up to 10 of each kind of answer (a crash must not crowd out the rest).
+    const kind = got.slice(0, 24);
+    const sameKind = failures.filter((x) => x.got.slice(0, 24) === kind).length;
+    if (failures.length < 50 || (sameKind < 10 && failures.length < 200)) {
       failures.push({
         index: f.index,
         category: f.category,
@@ -250,6 +262,10 @@ export async function runFuzz(
             ) {
               errorFrames++;
               errorCodes[parsed.code] = (errorCodes[parsed.code] ?? 0) + 1;
+              const perCat = (errorCodesByCategory[f.category] ??= {});
+              perCat[parsed.code] = (perCat[parsed.code] ?? 0) + 1;
+              if (parsed.code === 'internal' && internalSamples.length < 10)
+                internalSamples.push(describeFrame(f));
               if (f.expect.kind !== 'error') {
                 // An error frame where a close was due: wait briefly for the close that must follow.
                 const after = await next(c, 1_000);
@@ -332,7 +348,7 @@ export async function runFuzz(
     seed: opts.seed,
     framesSent: sent,
     byCategory,
-    answers: { errorFrames, closes, errorCodes },
+    answers: { errorFrames, closes, errorCodes, errorCodesByCategory, internalSamples },
     violations,
     unanswered,
     failures,
