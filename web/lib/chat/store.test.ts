@@ -218,6 +218,20 @@ describe('ChatStore', () => {
     ]);
   });
 
+  it('fills the gap from where the timeline stood, even when a live message arrives first', async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    rt.drop();
+    history.push(msg(3)); // missed while away
+    rt.connect();
+    // the new connection delivers a newer message before the gap fill ran
+    history.push(msg(4));
+    rt.deliver({ type: 'message', message: msg(4) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(thread()).toEqual(['message 1', 'message 2', 'message 3', 'message 4']);
+  });
+
   it('marks a message failed when the server refuses it, and retries it on demand', async () => {
     rt.connect();
     store.open('c1');

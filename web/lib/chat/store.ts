@@ -344,15 +344,20 @@ export class ChatStore {
     });
   }
 
-  /** After a reconnect: everything after the newest message held, page by page (oldest first). */
-  fillGap(id: string): Promise<void> {
+  /**
+   * After a reconnect: everything after `from` (the newest message held when the connection came back,
+   * before any live event of the new connection), page by page, oldest first. Starting from the newest
+   * message held *now* would skip what was missed if a live message (e.g. my own resent one) came first.
+   */
+  fillGap(id: string, from?: string | null): Promise<void> {
     return this.once(`gap:${id}`, async () => {
+      let after = from ?? newestId(this.state.threads[id]?.messages ?? []);
+      if (!after) return this.loadLatest(id);
       for (let i = 0; i < GAP_MAX_PAGES; i++) {
-        const after = newestId(this.state.threads[id]?.messages ?? []);
-        if (!after) return this.loadLatest(id);
         const page = await this.api.history(id, { after, limit: GAP_PAGE });
         this.receiveMessages(id, page.messages);
         if (page.messages.length < GAP_PAGE) break;
+        after = page.messages.reduce<string>((max, m) => (compareIds(m.id, max) > 0 ? m.id : max), after);
       }
       this.maybeMarkRead(id);
     });
@@ -487,6 +492,10 @@ export class ChatStore {
   }
 
   private async handleOpen(info: OpenInfo): Promise<void> {
+    // where each open timeline stood when the connection came back: the gap starts there
+    const marks = Object.entries(this.state.threads)
+      .filter(([, t]) => t.status === 'ready')
+      .map(([id, t]) => [id, newestId(t.messages)] as const);
     // resend everything not yet persisted, with the same clientMsgId (the server never doubles it)
     let outbox = this.state.outbox;
     for (const o of outboxOps.toResend(outbox)) outbox = outboxOps.requeue(outbox, o.clientMsgId);
@@ -495,10 +504,7 @@ export class ChatStore {
     if (!info.reconnect) return;
     // what happened while we were away
     await this.loadConversations();
-    const open = Object.entries(this.state.threads)
-      .filter(([, t]) => t.status === 'ready')
-      .map(([id]) => id);
-    await Promise.all(open.map((id) => this.fillGap(id).catch(() => undefined)));
+    await Promise.all(marks.map(([id, from]) => this.fillGap(id, from).catch(() => undefined)));
     if (this.state.activeId) void this.loadReceipts(this.state.activeId);
   }
 
