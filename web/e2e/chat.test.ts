@@ -157,6 +157,8 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
       await alice.open('Bob');
       await carol.sendAll(groupId, ['The forecast says sunny ☀️']);
       await expect.poll(() => bob.unreadCount('Weekend trip'), poll).toBe(1);
+      // the unread total is in the tab title
+      expect(await bobPage.title()).toBe('(1) Chat');
     } finally {
       carol.close();
     }
@@ -257,6 +259,10 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     const lines = texts.map((t) => /history line (\d{3})/.exec(t)?.[1]).filter(Boolean);
     expect(lines).toEqual(serverOrder);
     expect(await alicePage.getByTestId('day-separator').count()).toBe(1);
+    // far from the newest message: a button takes you back
+    await alicePage.getByTestId('jump-to-newest').click();
+    await alicePage.getByTestId('jump-to-newest').waitFor({ state: 'detached', timeout: TIMEOUT });
+    expect(await alice.message('history line 070').isVisible()).toBe(true);
   }, 180_000);
 
   it('offline: messages wait, then arrive exactly once, in order; what was missed is filled in', async () => {
