@@ -12,7 +12,6 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Kafka } from 'kafkajs';
 import { ensureTopics } from '#adapters/kafka/admin.ts';
 import { kafkaClientConfig } from '#adapters/kafka/producer.ts';
-import { config } from '#lib/config.ts';
 import { logger } from '#lib/log.ts';
 
 export const handler = async (
