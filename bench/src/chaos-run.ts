@@ -143,7 +143,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ report: ChaosReport; 
               connections: o.fuzzConnections,
               seed: o.seed,
               framesPerSecondPerConnection: 15,
-              answerTimeoutMs: 5_000,
+              answerTimeoutMs: 15_000, // longer than a cold start after a respawn (init up to 10 s)
               budgetMs: Math.max(60_000, o.fuzzFrames * 10),
             },
             spawn,

@@ -178,6 +178,21 @@ export async function runFuzz(
     waiter: null,
     pending: [],
   }));
+  /** Open a fresh connection, send `ping`, wait for `pong`. */
+  const pingPong = async (timeoutMs: number): Promise<boolean> => {
+    const { ticket } = await api.ticket(accessToken());
+    let resolvePong: (ok: boolean) => void = () => {};
+    const pong = new Promise<boolean>((r) => {
+      resolvePong = r;
+    });
+    const { ws } = await openSocket(rt.endpoints.wsUrl, ticket, (ev) => {
+      if (ev.type === 'pong') resolvePong(true);
+    });
+    ws.send(JSON.stringify({ action: 'ping' }));
+    const ok = await Promise.race([pong, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+    ws.close();
+    return ok;
+  };
   const minGapMs = 1000 / opts.framesPerSecondPerConnection;
   const inFlight = new Map<FuzzConn, FuzzFrame>();
   const excluded = new Set<string>();
@@ -317,28 +332,22 @@ export async function runFuzz(
       rt = await respawn();
       api.httpUrl = rt.endpoints.httpUrl;
     }
+    // A fresh runtime has cold environments: wait for one pong before fuzzing on, so that cold starts are not
+    // counted as unanswered frames.
+    await pingPong(30_000).catch(() => false);
   }
   progress.stop();
   for (const c of conns) c.ws?.terminate();
 
   // Still alive and still serving?
   let pingAfter = false;
-  if (!crashed)
+  if (!crashed) {
     try {
-      const { ticket } = await api.ticket(accessToken());
-      let resolvePong: (ok: boolean) => void = () => {};
-      const pong = new Promise<boolean>((r) => {
-        resolvePong = r;
-      });
-      const { ws } = await openSocket(rt.endpoints.wsUrl, ticket, (ev) => {
-        if (ev.type === 'pong') resolvePong(true);
-      });
-      ws.send(JSON.stringify({ action: 'ping' }));
-      pingAfter = await Promise.race([pong, new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
-      ws.close();
+      pingAfter = await pingPong(5_000);
     } catch (err) {
       log(`fuzz: health check failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
   const metrics = await rt.metrics().catch(() => null);
   const functionErrors = metrics
     ? Object.fromEntries(Object.entries(metrics).map(([n, m]) => [n, m.errors + m.timeouts]))
