@@ -200,17 +200,40 @@ describe('message routes', () => {
 
   it('rate limits frames per connection', async () => {
     const id = await connectAs(bob);
+    // Three seconds' worth at once: even when the burst straddles a second boundary (two windows), at
+    // least one second's worth is refused and at most two seconds' worth gets through.
     const results = await Promise.all(
-      Array.from({ length: limits.wsFramesPerSecond + 10 }, () =>
+      Array.from({ length: 3 * limits.wsFramesPerSecond }, () =>
         pingHandler(wsEvent('ping', id, { body: '{"action":"ping"}' })).then(frame),
       ),
     );
     const limited = results.filter((r) => r.code === 'rate_limited');
-    expect(limited.length).toBeGreaterThanOrEqual(10);
-    expect(results.filter((r) => r.type === 'pong').length).toBeLessThanOrEqual(limits.wsFramesPerSecond);
+    expect(limited.length).toBeGreaterThanOrEqual(limits.wsFramesPerSecond);
+    expect(results.filter((r) => r.type === 'pong').length).toBeLessThanOrEqual(2 * limits.wsFramesPerSecond);
     // The connection stays usable afterwards.
     await new Promise((r) => setTimeout(r, 1_100));
     expect(await touchConnection(id)).toBe(bob.id);
+  });
+
+  it('names the refused send in a rate_limited error, so the client knows which message to resend', async () => {
+    const id = await connectAs(bob);
+    const results = await Promise.all(
+      Array.from({ length: 3 * limits.wsFramesPerSecond }, (_, i) =>
+        sendHandler(
+          wsEvent('sendMessage', id, {
+            body: JSON.stringify({
+              action: 'sendMessage',
+              conversationId: `nowhere-${run}`,
+              clientMsgId: `flood-${run}-${i}`,
+              body: 'x',
+            }),
+          }),
+        ).then(frame),
+      ),
+    );
+    const limited = results.filter((r) => r.code === 'rate_limited');
+    expect(limited.length).toBeGreaterThanOrEqual(limits.wsFramesPerSecond);
+    for (const r of limited) expect(r.clientMsgId).toMatch(new RegExp(`^flood-${run}-\\d+$`));
   });
 });
 

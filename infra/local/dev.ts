@@ -5,16 +5,20 @@
  *    started; schema and topics applied). They keep running after this process ends (`npm run services -- down`).
  * 2. The local runtime: the Lambda handlers behind the WebSocket API (+ management API) on :8080, the HTTP API
  *    on :8081, the Kafka event source mapping and the schedules.
- * 3. The web client's static export on :3000 when it has been built (`npm run build -w web`).
+ * 3. The web client's static export on :3000, built first when it is missing or older than its sources.
+ * 4. Two demo accounts (alice, bob) with a DM between them, through the public HTTP API; their credentials
+ *    are printed, so a newcomer chats within a minute.
  *
  * Options (env): WS_PORT, HTTP_PORT, WEB_PORT, WEB_ORIGIN, and `--watch` (or WATCH=1) to redeploy the functions
  * when functions/src changes, `--no-web` to skip the web server.
  */
-import { existsSync, watch } from 'node:fs';
+import { watch } from 'node:fs';
 import { join } from 'node:path';
+import { ensureLocalKeys } from '@chat/functions/adapters/auth/keys.ts';
 import { type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
+import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';
-import { defaultWebRoot, startWebServer, type WebServer } from './web-server.ts';
+import { buildWebIfStale, startWebServer, type WebServer } from './web-server.ts';
 
 const args = new Set(process.argv.slice(2));
 const wsPort = Number(process.env.WS_PORT ?? 8080);
@@ -30,6 +34,10 @@ const main = async (): Promise<void> => {
   // The browser may open the site as localhost or 127.0.0.1: both are this machine's web origin.
   process.env.WEB_ORIGIN ??= [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`].join(',');
 
+  // JWT signing keys: generated into the ignored state folder on the first start, reused afterwards.
+  const keys = await ensureLocalKeys();
+  if (keys.created) console.log(`Generated the local JWT signing keys in ${keys.file}`);
+
   const rt: LocalRuntime = await startLocalRuntime({ wsPort, httpPort, env: serviceEnv });
   const endpoints = {
     httpApi: `http://localhost:${rt.httpPort}`,
@@ -37,8 +45,17 @@ const main = async (): Promise<void> => {
   };
 
   let web: WebServer | undefined;
-  if (!args.has('--no-web') && existsSync(join(defaultWebRoot, 'index.html'))) {
+  if (!args.has('--no-web')) {
+    const built = buildWebIfStale();
+    if (built > 0) console.log(`Built the web client in ${(built / 1000).toFixed(1)}s`);
     web = await startWebServer({ port: webPort, config: endpoints });
+  }
+
+  let seed: SeedResult | undefined;
+  try {
+    seed = await seedDemo(endpoints);
+  } catch (e) {
+    console.warn(`Could not seed the demo accounts: ${e instanceof Error ? e.message : e}`);
   }
 
   let watcher: ReturnType<typeof watch> | undefined;
@@ -56,7 +73,7 @@ const main = async (): Promise<void> => {
 
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(16)} ${value}`);
   console.log(`\nLocal chat is up in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
-  line('Web', web ? `http://localhost:${web.port}` : 'not served (build it: npm run build -w web)');
+  line('Web', web ? `http://localhost:${web.port}` : 'not served (--no-web)');
   line('HTTP API', endpoints.httpApi);
   line('WebSocket API', `${endpoints.wsApi}/?ticket=<ticket>`);
   line('Management API', `${rt.managementEndpoint}/@connections/{connectionId}`);
@@ -68,6 +85,8 @@ const main = async (): Promise<void> => {
   );
   line('Functions', rt.functions.join(', '));
   if (watchMode) line('Watching', 'functions/src (redeploys on change)');
+  if (seed)
+    console.log(`\n${formatCredentials(seed.accounts, web ? `http://localhost:${web.port}` : undefined)}`);
   console.log(
     '\nCtrl-C stops the runtime; the services keep running (npm run services -- down stops them).\n',
   );

@@ -101,15 +101,18 @@ export function wsRoute<S extends z.ZodType>(
         );
       }
       logger.appendKeys({ userId });
-      if (!allowed) throw new ChatError('rate_limited');
       const raw = event.isBase64Encoded
         ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
         : (event.body ?? '');
+      let json = true;
       try {
         parsed = JSON.parse(raw);
       } catch {
-        throw new ChatError('invalid_json');
+        json = false;
       }
+      // Parsed before the rate check so that a refused send still names its clientMsgId.
+      if (!allowed) throw new ChatError('rate_limited');
+      if (!json) throw new ChatError('invalid_json');
       const frame = schema.safeParse(parsed);
       if (!frame.success) throw new ChatError('invalid_frame', describeIssue(frame.error));
       const result = await run(frame.data, { connectionId, userId, requestId });
