@@ -501,7 +501,9 @@ export interface SendPlanOptions {
   groupShare?: number;
   /**
    * Backpressure: while more sends than this are unanswered, no new send starts (counted as skipped), so an
-   * overloaded runtime is never handed an unbounded queue. Default: 30 seconds' worth at the target rate.
+   * overloaded runtime is never handed an unbounded queue. Default: 5 seconds' worth at the target rate (at least
+   * 500): a queue deeper than API Gateway's 29 s integration timeout would lose the acks (the function still
+   * runs, but its route response is dropped), and the run would measure timeouts instead of the system.
    */
   maxUnanswered?: number;
 }
@@ -528,7 +530,7 @@ export async function sendAtRate(
   opts: SendPlanOptions,
 ): Promise<{ sendWindowMs: number; skipped: number; backpressured: number }> {
   const perConnLimit = opts.perConnectionPerSecond ?? 10;
-  const maxUnanswered = opts.maxUnanswered ?? Math.max(1000, opts.rate * 30);
+  const maxUnanswered = opts.maxUnanswered ?? Math.max(500, opts.rate * 5);
   let backpressured = 0;
   const t0 = performance.now();
   const end = t0 + opts.durationSec * 1000;
