@@ -402,6 +402,7 @@ export class Connections {
    */
   resetTracking(): void {
     this.sent.length = 0;
+    this.answeredCursor = 0;
     this.byClientMsgId.clear();
     this.ackLatency.reset();
     this.deliveryLatency.reset();
@@ -412,6 +413,21 @@ export class Connections {
     c.nonContractFrames = 0;
     c.nonContractSamples = [];
     for (const conn of this.conns) if (conn) conn.received.clear();
+  }
+
+  private answeredCursor = 0;
+  /**
+   * sentAt of the oldest send still without an answer (ack or error), or null. Sends unanswered for over
+   * `giveUpMs` are passed over (their answer is not coming: e.g. an integration timeout dropped it), so one
+   * lost answer cannot hold the load back forever. Amortized O(1).
+   */
+  oldestUnansweredAt(now = performance.now(), giveUpMs = 60_000): number | null {
+    while (this.answeredCursor < this.sent.length) {
+      const m = this.sent[this.answeredCursor] as SentMsg;
+      if (m.ackAt === 0 && m.errorCode === null && now - m.sentAt < giveUpMs) return m.sentAt;
+      this.answeredCursor++;
+    }
+    return null;
   }
 
   /** Connections of a user that are open. */
@@ -502,7 +518,7 @@ export interface SendPlanOptions {
   /**
    * Backpressure: while more sends than this are unanswered, no new send starts (counted as skipped), so an
    * overloaded runtime is never handed an unbounded queue. Default: 5 seconds' worth at the target rate (at least
-   * 500): a queue deeper than API Gateway's 29 s integration timeout would lose the acks (the function still
+   * 500), and never while the oldest unanswered send is over 5 s old: a queue deeper than API Gateway's 29 s integration timeout would lose the acks (the function still
    * runs, but its route response is dropped), and the run would measure timeouts instead of the system.
    */
   maxUnanswered?: number;
@@ -531,6 +547,7 @@ export async function sendAtRate(
 ): Promise<{ sendWindowMs: number; skipped: number; backpressured: number }> {
   const perConnLimit = opts.perConnectionPerSecond ?? 10;
   const maxUnanswered = opts.maxUnanswered ?? Math.max(500, opts.rate * 5);
+  const maxUnansweredAgeMs = 5_000;
   let backpressured = 0;
   const t0 = performance.now();
   const end = t0 + opts.durationSec * 1000;
@@ -549,7 +566,8 @@ export async function sendAtRate(
     const due = Math.floor(((now - t0) / 1000) * opts.rate) - sentHere;
     const c = conns.counters;
     const unanswered = c.sent - c.acked - c.refused;
-    if (unanswered > maxUnanswered) {
+    const oldest = conns.oldestUnansweredAt(now);
+    if (unanswered > maxUnanswered || (oldest !== null && now - oldest > maxUnansweredAgeMs)) {
       // Over the backpressure limit: these sends are skipped, not queued.
       skipped += due;
       backpressured += due;
