@@ -403,6 +403,7 @@ export class Connections {
   resetTracking(): void {
     this.sent.length = 0;
     this.answeredCursor = 0;
+    this.deliveredCursor = 0;
     this.byClientMsgId.clear();
     this.ackLatency.reset();
     this.deliveryLatency.reset();
@@ -426,6 +427,18 @@ export class Connections {
       const m = this.sent[this.answeredCursor] as SentMsg;
       if (m.ackAt === 0 && m.errorCode === null && now - m.sentAt < giveUpMs) return m.sentAt;
       this.answeredCursor++;
+    }
+    return null;
+  }
+
+  private deliveredCursor = 0;
+  /** sentAt of the oldest acked message not yet delivered anywhere, or null (same give-up rule). */
+  oldestUndeliveredAt(now = performance.now(), giveUpMs = 60_000): number | null {
+    while (this.deliveredCursor < this.sent.length) {
+      const m = this.sent[this.deliveredCursor] as SentMsg;
+      if (m.ackAt !== 0 && m.firstDeliveryAt === 0 && now - m.sentAt < giveUpMs) return m.sentAt;
+      if (m.ackAt === 0 && m.errorCode === null && now - m.sentAt < giveUpMs) return null; // not acked yet
+      this.deliveredCursor++;
     }
     return null;
   }
@@ -517,11 +530,13 @@ export interface SendPlanOptions {
   groupShare?: number;
   /**
    * Backpressure: while more sends than this are unanswered, no new send starts (counted as skipped), so an
-   * overloaded runtime is never handed an unbounded queue. Default: 5 seconds' worth at the target rate (at least
-   * 500), and never while the oldest unanswered send is over 5 s old: a queue deeper than API Gateway's 29 s integration timeout would lose the acks (the function still
+   * overloaded runtime is never handed an unbounded queue. Default: 5 seconds' worth at the target rate (500 to
+   * 2,000), and never while the oldest unanswered send is over 5 s old: a queue deeper than API Gateway's 29 s integration timeout would lose the acks (the function still
    * runs, but its route response is dropped), and the run would measure timeouts instead of the system.
    */
   maxUnanswered?: number;
+  /** Backpressure on the persist-and-push stage: the oldest acked, undelivered message's age (ms). */
+  maxUndeliveredAgeMs?: number;
 }
 
 function pickConversation(world: World, user: BenchUser, groupShare: number | undefined): number {
@@ -546,8 +561,10 @@ export async function sendAtRate(
   opts: SendPlanOptions,
 ): Promise<{ sendWindowMs: number; skipped: number; backpressured: number }> {
   const perConnLimit = opts.perConnectionPerSecond ?? 10;
-  const maxUnanswered = opts.maxUnanswered ?? Math.max(500, opts.rate * 5);
+  const maxUnanswered = opts.maxUnanswered ?? Math.min(2_000, Math.max(500, opts.rate * 5));
   const maxUnansweredAgeMs = 5_000;
+  /** Also hold back while an acked message has waited this long for its first delivery (persist is behind). */
+  const maxUndeliveredAgeMs = opts.maxUndeliveredAgeMs ?? 10_000;
   let backpressured = 0;
   const t0 = performance.now();
   const end = t0 + opts.durationSec * 1000;
@@ -567,7 +584,12 @@ export async function sendAtRate(
     const c = conns.counters;
     const unanswered = c.sent - c.acked - c.refused;
     const oldest = conns.oldestUnansweredAt(now);
-    if (unanswered > maxUnanswered || (oldest !== null && now - oldest > maxUnansweredAgeMs)) {
+    const oldestUndelivered = conns.oldestUndeliveredAt(now);
+    if (
+      unanswered > maxUnanswered ||
+      (oldest !== null && now - oldest > maxUnansweredAgeMs) ||
+      (oldestUndelivered !== null && now - oldestUndelivered > maxUndeliveredAgeMs)
+    ) {
       // Over the backpressure limit: these sends are skipped, not queued.
       skipped += due;
       backpressured += due;
