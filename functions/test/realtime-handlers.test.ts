@@ -161,6 +161,12 @@ describe('message routes', () => {
       action: 'dance',
     });
     expect(await dflt('{"hello":1}')).toMatchObject({ type: 'error', code: 'invalid_frame' });
+    const deep = 12_000; // too deep for any recursive stringify
+    expect(await dflt(`{"action":${'['.repeat(deep)}${']'.repeat(deep)}}`)).toMatchObject({
+      type: 'error',
+      code: 'unknown_action',
+      message: 'Unknown action: (an array)',
+    });
 
     const missing = await send(JSON.stringify({ action: 'sendMessage', clientMsgId: 'x', body: 'hi' }));
     expect(missing).toMatchObject({

@@ -112,6 +112,16 @@ describe('When a client sends frames', () => {
     c.ws.close();
   });
 
+  it('sends an action too deeply nested to stringify to $default, and lives on', async () => {
+    const c = await connect(rt.wsUrl);
+    const depth = 12_000; // 24 KB: under the 32 KB frame limit, beyond what JSON.stringify can recurse
+    c.ws.send(`{"action":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    expect(JSON.parse(await c.next()).routeKey).toBe('$default');
+    c.ws.send(JSON.stringify({ action: 'echo' }));
+    expect(JSON.parse(await c.next()).routeKey).toBe('echo');
+    c.ws.close();
+  });
+
   it('sends nothing back for a route without a route response', async () => {
     const c = await connect(rt.wsUrl);
     const before = messageEvents.length;

@@ -12,5 +12,8 @@ export const handler = wsRoute(z.unknown(), async (frame) => {
       ? (frame as { action?: unknown }).action
       : undefined;
   if (action === undefined || action === null) throw new ChatError('invalid_frame', 'action: required');
-  throw new ChatError('unknown_action', `Unknown action: ${String(action).slice(0, 64)}`);
+  // Only primitives are shown: stringifying a (possibly very deeply nested) object or array could overflow.
+  const shown =
+    typeof action === 'object' ? (Array.isArray(action) ? '(an array)' : '(an object)') : String(action);
+  throw new ChatError('unknown_action', `Unknown action: ${shown.slice(0, 64)}`);
 });

@@ -183,5 +183,11 @@ export const selectionKey = (body: string): string | undefined => {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return '';
   const v = (parsed as Record<string, unknown>).action;
   if (v === undefined) return '';
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v);
+  } catch {
+    // Too deeply nested to stringify: it can match no route key, so the frame goes to `$default`.
+    return undefined;
+  }
 };

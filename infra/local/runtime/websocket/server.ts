@@ -197,9 +197,12 @@ export class WebSocketApi {
     });
   }
 
+  /** Keeps the promise for a graceful stop; a failure is logged, never an unhandled rejection. */
   #track<T>(p: Promise<T>): void {
     this.#inflight.add(p);
-    void p.finally(() => this.#inflight.delete(p));
+    p.catch((err: unknown) =>
+      this.#log(`internal error: ${err instanceof Error ? err.message : String(err)}`),
+    ).finally(() => this.#inflight.delete(p));
   }
 
   #log(line: string): void {
@@ -407,6 +410,18 @@ export class WebSocketApi {
 
   async #onMessage(conn: Connection, text: string): Promise<void> {
     const requestId = apiGatewayId();
+    try {
+      await this.#dispatch(conn, text, requestId);
+    } catch (err) {
+      // A fault of the emulator itself: the client gets API Gateway's own answer and the process lives on.
+      this.#log(
+        `internal error on ${conn.connectionId}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      this.#send(conn, gatewayFrame('Internal server error', conn.connectionId, requestId));
+    }
+  }
+
+  async #dispatch(conn: Connection, text: string, requestId: string): Promise<void> {
     const key = selectionKey(text);
     const custom = key !== undefined && !key.startsWith('$') ? this.#route(key) : undefined;
     const route = custom ?? this.#route('$default');
