@@ -201,6 +201,8 @@ export interface SentMsg {
   ackAt: number;
   messageId: string | null;
   errorCode: string | null;
+  /** No answer within a minute: no longer counted as in flight by the backpressure. */
+  givenUp?: boolean;
   deliveries: number;
   firstDeliveryAt: number;
   lastDeliveryAt: number;
@@ -220,6 +222,8 @@ export interface LoadCounters {
   /** Frames that are not protocol events (API Gateway error bodies, integration timeouts). */
   nonContractFrames: number;
   nonContractSamples: string[];
+  /** Sends without an answer after a minute (e.g. their ack was dropped by the integration timeout). */
+  givenUp: number;
 }
 
 type Listener = (conn: Conn, ev: ServerEvent) => void;
@@ -243,6 +247,7 @@ export class Connections {
     errorsByCode: {},
     nonContractFrames: 0,
     nonContractSamples: [],
+    givenUp: 0,
   };
   readonly connectMs = new Recorder(1024);
   readonly listeners: Listener[] = [];
@@ -316,6 +321,10 @@ export class Connections {
         if (seq === undefined) break;
         const m = this.sent[seq] as SentMsg;
         if (m.ackAt === 0) {
+          if (m.givenUp) {
+            m.givenUp = false;
+            this.counters.givenUp--;
+          }
           m.ackAt = now;
           m.messageId = ev.messageId;
           this.counters.acked++;
@@ -413,6 +422,7 @@ export class Connections {
     c.errorsByCode = {};
     c.nonContractFrames = 0;
     c.nonContractSamples = [];
+    c.givenUp = 0;
     for (const conn of this.conns) if (conn) conn.received.clear();
   }
 
@@ -425,7 +435,11 @@ export class Connections {
   oldestUnansweredAt(now = performance.now(), giveUpMs = 60_000): number | null {
     while (this.answeredCursor < this.sent.length) {
       const m = this.sent[this.answeredCursor] as SentMsg;
-      if (m.ackAt === 0 && m.errorCode === null && now - m.sentAt < giveUpMs) return m.sentAt;
+      if (m.ackAt === 0 && m.errorCode === null) {
+        if (now - m.sentAt < giveUpMs) return m.sentAt;
+        m.givenUp = true;
+        this.counters.givenUp++;
+      }
       this.answeredCursor++;
     }
     return null;
@@ -582,8 +596,8 @@ export async function sendAtRate(
     }
     const due = Math.floor(((now - t0) / 1000) * opts.rate) - sentHere;
     const c = conns.counters;
-    const unanswered = c.sent - c.acked - c.refused;
     const oldest = conns.oldestUnansweredAt(now);
+    const unanswered = c.sent - c.acked - c.refused - c.givenUp;
     const oldestUndelivered = conns.oldestUndeliveredAt(now);
     if (
       unanswered > maxUnanswered ||
