@@ -356,6 +356,10 @@ export class Connections {
         if (seq !== undefined) {
           const m = this.sent[seq] as SentMsg;
           if (m.ackAt === 0 && m.errorCode === null) {
+            if (m.givenUp) {
+              m.givenUp = false;
+              this.counters.givenUp--;
+            }
             m.errorCode = ev.code;
             this.counters.refused++;
           }
