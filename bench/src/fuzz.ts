@@ -277,7 +277,8 @@ export async function runFuzz(
             ) {
               errorFrames++;
               errorCodes[parsed.code] = (errorCodes[parsed.code] ?? 0) + 1;
-              const perCat = (errorCodesByCategory[f.category] ??= {});
+              const perCat = errorCodesByCategory[f.category] ?? {};
+              errorCodesByCategory[f.category] = perCat;
               perCat[parsed.code] = (perCat[parsed.code] ?? 0) + 1;
               if (parsed.code === 'internal' && internalSamples.length < 10)
                 internalSamples.push(describeFrame(f));
