@@ -198,6 +198,7 @@ export function parseCli(argv: string[]): CliOptions {
     const keep = new Set(values.phases.split(','));
     profile.phases = profile.phases.filter((p) => keep.has(p.name));
     if (profile.phases.length === 0) throw new Error(`no phase named ${values.phases} in ${base.name}`);
+    profile.name = `${profile.name}-${values.phases.replace(/,/g, '+')}`;
   }
   if (values['no-baselines']) profile.baselines = null;
   const mc = num(values['max-concurrency'], '--max-concurrency');
