@@ -63,6 +63,8 @@ export interface PhaseReport {
   /** Machine 1-minute load average during the phase (2 cores: above 2 means queueing for CPU). */
   loadAvg: { mean: number; max: number } | null;
   functions: Record<string, FunctionStats> | null;
+  /** The runtime's metrics at the end of the warm-up: cold starts and init durations are here. */
+  warmupFunctions?: Record<string, FunctionStats> | null;
 }
 
 type Recorderish = { summary(): unknown };
@@ -148,6 +150,7 @@ async function runLoadPhase(
   const conns = new Connections(world, rt.endpoints);
   await conns.open(phase.connections);
   let warmup: PhaseReport['warmup'];
+  let warmupFunctions: PhaseReport['functions'] = null;
   if (phase.warmupSec > 0) {
     log(`phase ${phase.name}: warm-up ${phase.warmupSec} s`);
     const w = await sendAtRate(conns, {
@@ -173,6 +176,8 @@ async function runLoadPhase(
     log(
       `phase ${phase.name}: warm-up sent ${s.sent} acked ${s.acked} LOST ${s.lost} DUPLICATED ${s.duplicated}`,
     );
+    // Cold starts (init durations) happen here, before the measured window resets the runtime's metrics.
+    warmupFunctions = await rt.metrics().catch(() => null);
     conns.resetTracking();
   }
   await rt.resetMetrics().catch(() => {});
@@ -228,6 +233,7 @@ async function runLoadPhase(
     resources,
     loadAvg,
     functions,
+    warmupFunctions,
   };
 }
 
@@ -235,6 +241,7 @@ async function runIdlePhase(phase: IdlePhase, world: World, rt: RuntimeHandle): 
   const startedAt = new Date().toISOString();
   log(`phase ${phase.name}: opening ${phase.connections} idle connections`);
   const before = rt.pid ? readStat(rt.pid) : null;
+  await rt.resetMetrics().catch(() => {});
   const sampler = new ResourceSampler(sampleTargets(rt), 1000).start();
   const conns = new Connections(world, rt.endpoints);
   const t0 = performance.now();

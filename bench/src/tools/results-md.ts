@@ -103,6 +103,19 @@ function bench(r: BenchReport): string {
       );
     }
   }
+  const cold = r.phases.flatMap((p) =>
+    Object.entries(p.warmupFunctions ?? {})
+      .filter(([, f]) => f.coldStarts > 0)
+      .map(([n, f]) => row([p.name, n, f.coldStarts, fmt(f.init.p50, 0), fmt(f.init.max, 0)])),
+  );
+  if (cold.length) {
+    out.push(
+      '',
+      '| phase (warm-up) | function | cold starts | init p50 ms | init max ms |',
+      '|---|---|---|---|---|',
+      ...cold,
+    );
+  }
   if (r.targets.length) {
     out.push('', '| target | wanted | measured | met |', '|---|---|---|---|');
     for (const t of r.targets)
