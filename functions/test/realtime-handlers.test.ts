@@ -141,11 +141,10 @@ describe('message routes', () => {
     expect(frame(await pingHandler(wsEvent('ping', id, { body: '{"action":"ping"}' })))).toEqual({
       type: 'pong',
     });
-    expect(
-      frame(await pingHandler(wsEvent('ping', connectionId(), { body: '{"action":"ping"}' }))),
-    ).toMatchObject({
-      type: 'error',
-      code: 'unauthorized',
+    // An unknown connection gets its `unauthorized` frame pushed, then the socket is closed (the emulator e2e
+    // test sees both); nothing is returned as a route response.
+    expect(await pingHandler(wsEvent('ping', connectionId(), { body: '{"action":"ping"}' }))).toEqual({
+      statusCode: 200,
     });
   });
 

@@ -314,6 +314,16 @@ describe('When a client vanished', () => {
     expect((await cb.closed).code).toBe(1000);
     expect(await connectionsOf([b.id])).toEqual([]);
   });
+  it('a frame on a connection the registry lost gets unauthorized and the socket closes, so the client reconnects', async () => {
+    const [a] = (await people('a')) as [User];
+    const ca = await open(a);
+    const [conn] = await connectionsOf([a.id]);
+    // What a Redis restart does to the registry: the connection record is gone.
+    await redis().del(`ws:conn:{${String(conn?.connectionId)}}`);
+    ca.send({ action: 'ping' });
+    expect(await ca.next(ofType('error'))).toMatchObject({ code: 'unauthorized', action: 'ping' });
+    expect((await ca.closed).code).toBe(1000);
+  });
 });
 
 describe('When the batch has trouble', () => {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { isOutage } from '#adapters/outage.ts';
+import { closeConnection, pushToConnections } from '#adapters/push.ts';
 import { touchConnection, withinRate } from '#adapters/redis/connections.ts';
 import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
@@ -94,11 +95,15 @@ export function wsRoute<S extends z.ZodType>(
       ]);
       if (!userId) {
         // Only after a Redis loss or a lapsed registration (the idle timeout, 10 min, is shorter than the TTL,
-        // 15 min). The sweeper tidies up and announces; the client reconnects with a new ticket.
-        logger.info('ws: frame from an unknown or lapsed connection');
-        return respond(
+        // 15 min). Nothing would ever be pushed to this socket again, so tell the client and close it: it
+        // reconnects with a new ticket and fills the gap from history.
+        logger.info('ws: frame from an unknown or lapsed connection; closing it');
+        await pushToConnections(
+          [connectionId],
           errorFrame('unauthorized', 'This connection is not registered; reconnect.', { action }),
         );
+        await closeConnection(connectionId);
+        return noResponse();
       }
       logger.appendKeys({ userId });
       const raw = event.isBase64Encoded
