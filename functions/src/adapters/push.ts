@@ -1,15 +1,9 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerEvent } from '#contracts/ws.ts';
 import { mapLimit } from '#core/batch.ts';
 import type { PushResult } from '#core/ports.ts';
 import { config } from '#lib/config.ts';
 import { logger } from '#lib/log.ts';
+import { ManagementApiClient } from './management-api.ts';
 import {
   type ConnectionRef,
   connectionsOf,
@@ -21,28 +15,23 @@ import {
  * Pushes server events to WebSocket connections through the API Gateway management API (the local emulator
  * serves the same API). One client per execution environment (per endpoint, so a test that points a fresh
  * environment elsewhere gets a new one), keep-alive sockets, short timeouts: a slow client must not hold a
- * Kafka batch.
+ * Kafka batch. The client is our lean SigV4 one (management-api.ts), not the SDK's: pushing is the hot path.
  */
 
-let cached: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
+let cached: { endpoint: string; client: ManagementApiClient } | undefined;
 
-export function managementApi(): ApiGatewayManagementApiClient {
+export function managementApi(): ManagementApiClient {
   const endpoint = config.wsManagementEndpoint();
   if (!cached || cached.endpoint !== endpoint) {
     cached?.client.destroy();
-    const agentOptions = { keepAlive: true, maxSockets: 64 };
     cached = {
       endpoint,
-      client: new ApiGatewayManagementApiClient({
+      client: new ManagementApiClient({
         endpoint,
         region: config.awsRegion(),
-        maxAttempts: 2,
-        requestHandler: {
-          httpAgent: new HttpAgent(agentOptions),
-          httpsAgent: new HttpsAgent(agentOptions),
-          connectionTimeout: 2_000,
-          requestTimeout: 5_000,
-        },
+        maxSockets: 64,
+        connectTimeoutMs: 2_000,
+        requestTimeoutMs: 5_000,
       }),
     };
   }
@@ -87,7 +76,7 @@ export async function pushToConnections(
     const connectionId = typeof target === 'string' ? target : target.connectionId;
     for (const Data of payloads) {
       try {
-        await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data }));
+        await api.postToConnection(connectionId, Data);
         delivered++;
       } catch (error) {
         if (isGone(error)) {
@@ -137,7 +126,7 @@ export async function pushToUsers(
 /** Closes a connection from the server side (best effort: an already gone connection is fine). */
 export async function closeConnection(connectionId: string): Promise<void> {
   try {
-    await managementApi().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    await managementApi().deleteConnection(connectionId);
   } catch (error) {
     if (!isGone(error)) {
       logger.warn('push: could not close connection', {
