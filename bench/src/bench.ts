@@ -51,9 +51,13 @@ export interface PhaseReport {
   load?: LoadResult;
   idle?: {
     connections: number;
+    holdSec?: number;
     openSeconds: number;
     runtimeRssBeforeMb: number | null;
+    /** At the end of the hold. */
     runtimeRssAfterMb: number | null;
+    /** Highest sample during the phase (while connections were being opened, environments busy). */
+    runtimeRssPeakMb?: number | null;
     runtimeRssPerConnectionKb: number | null;
     connectMs: ReturnType<Recorderish['summary']> | null;
     unexpectedCloses: number;
@@ -264,9 +268,11 @@ async function runIdlePhase(phase: IdlePhase, world: World, rt: RuntimeHandle): 
     startedAt,
     idle: {
       connections: phase.connections,
+      holdSec: phase.holdSec,
       openSeconds: Math.round(openSeconds * 10) / 10,
       runtimeRssBeforeMb: beforeMb,
       runtimeRssAfterMb: afterMb,
+      runtimeRssPeakMb: runtimeRes?.peakRssMb ?? null,
       runtimeRssPerConnectionKb:
         beforeMb !== null && afterMb !== null
           ? Math.round(((afterMb - beforeMb) * 1024) / phase.connections)
@@ -433,7 +439,7 @@ export function humanSummary(r: BenchReport): string {
     if (p.idle) {
       const i = p.idle;
       lines.push(
-        `${i.connections} idle connections opened in ${i.openSeconds} s; runtime RSS ${fmt(i.runtimeRssBeforeMb)} → ${fmt(i.runtimeRssAfterMb)} MB (${i.runtimeRssPerConnectionKb ?? '—'} KB/connection); unexpected closes ${i.unexpectedCloses}`,
+        `${i.connections} idle connections opened in ${i.openSeconds} s; runtime RSS ${fmt(i.runtimeRssBeforeMb)} → ${fmt(i.runtimeRssAfterMb)} MB at the end of the ${i.holdSec ?? '?'} s hold (peak ${fmt(i.runtimeRssPeakMb ?? null)} MB while opening; ${i.runtimeRssPerConnectionKb ?? '—'} KB/connection); unexpected closes ${i.unexpectedCloses}`,
       );
     }
     if (p.loadAvg)
@@ -459,6 +465,7 @@ export function humanSummary(r: BenchReport): string {
             'invoke p50',
             'invoke p99',
             'invoke max',
+            'CPU ms/invoke',
           ],
           Object.entries(p.functions)
             .filter(([, f]) => f.invocations > 0 || f.coldStarts > 0)
@@ -472,6 +479,7 @@ export function humanSummary(r: BenchReport): string {
               fmt(f.duration.p50, 2),
               fmt(f.duration.p99, 2),
               fmt(f.duration.max),
+              f.cpuMs === undefined || f.invocations === 0 ? '-' : fmt(f.cpuMs / f.invocations, 2),
             ]),
         ),
       );
@@ -516,6 +524,9 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
         // Function logs cost the runtime CPU (several lines per invocation): off unless BENCH_RUNTIME_LOG=1.
         logFile: process.env.BENCH_RUNTIME_LOG === '1' ? (iso?.logFile ?? '') : '',
         ...(profile.maxConcurrency !== undefined ? { maxConcurrency: profile.maxConcurrency } : {}),
+        ...(profile.idleEnvironmentTtlSec !== undefined
+          ? { idleEnvironmentTtlMs: profile.idleEnvironmentTtlSec * 1000 }
+          : {}),
       });
   const phases: PhaseReport[] = [];
   let setup = { users: 0, conversations: 0, seconds: 0 };

@@ -10,6 +10,8 @@ export interface HostStart {
   handlerOverrides: Record<string, string>;
   logFile?: string;
   maxConcurrency?: number | Record<string, number>;
+  /** Reclaim execution environments idle this long (the runtime's default is 10 minutes). */
+  idleEnvironmentTtlMs?: number;
   /** Deploy only these functions (default: all), without Kafka mappings and schedules when given. */
   only?: string[];
 }
@@ -41,6 +43,7 @@ function compactMetrics(m: Record<string, FunctionMetrics>): Record<string, Func
       init: { ...f.init },
       duration: { ...f.duration },
       environments: { ...f.environments },
+      cpuMs: f.cpuMs,
     };
   }
   return out;
@@ -57,7 +60,10 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     functionOverrides: start.handlerOverrides,
     ...(start.maxConcurrency !== undefined ? { maxConcurrency: start.maxConcurrency } : {}),
+    ...(start.idleEnvironmentTtlMs !== undefined ? { idleEnvironmentTtlMs: start.idleEnvironmentTtlMs } : {}),
     ...(start.only ? { functions: start.only, kafka: false, schedules: false } : {}),
+    // Profiling (BENCH_CPU_PROF): readable function names in the environments' profiles.
+    ...(process.env.LOCAL_LAMBDA_CPU_PROF ? { minify: false } : {}),
     log: logFile ? (source, line) => logFile.write(`${source}\t${line}\n`) : 'silent',
   });
   reply({ type: 'ready', wsUrl: rt.wsUrl, httpUrl: rt.httpUrl });

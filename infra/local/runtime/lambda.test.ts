@@ -54,6 +54,18 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
   });
   afterAll(() => rt?.stop());
 
+  it('counts the CPU time its environments spend inside invocations (per function metrics)', async () => {
+    await rt.invoke('small', {}); // cold start outside the measurement
+    const before = rt.metrics().small?.cpuMs ?? 0;
+    ok(await rt.invoke('small', { sleepMs: 300 }));
+    const afterSleep = rt.metrics().small?.cpuMs ?? 0;
+    ok(await rt.invoke('small', { busyMs: 300 }));
+    const afterBusy = rt.metrics().small?.cpuMs ?? 0;
+    // /proc ticks are 10 ms: a 300 ms spin is charged many ticks even on a contended machine, a sleep almost none.
+    expect(afterBusy - afterSleep).toBeGreaterThanOrEqual(30);
+    expect(afterBusy - afterSleep).toBeGreaterThan(afterSleep - before);
+  });
+
   it('reuses the environment: module state persists, only the first call is a cold start', async () => {
     await rt.killEnvironment('counter', 'all');
     const first = await rt.invoke('counter', {});

@@ -6,10 +6,13 @@
  * `{ errorType, errorMessage, trace }`.
  */
 
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import type { EnvInit, FromEnvironment, InvokeMessage, LambdaError } from './protocol.ts';
 import { INIT_ENV_VAR } from './protocol.ts';
 
@@ -55,6 +58,46 @@ const maxMemoryMb = (): number => {
     ? process.memoryUsage().rss
     : getHeapStatistics().total_heap_size + getHeapStatistics().external_memory;
   return Math.ceil(bytes / (1024 * 1024));
+};
+
+// --- LOCAL_LAMBDA_CPU_PROF=<dir>: V8 CPU profile of this environment, written in 10 s chunks (a worker thread
+// is terminated without a chance to flush, and `--cpu-prof` does not reach worker threads). Diagnostics only.
+const profileDir = process.env.LOCAL_LAMBDA_CPU_PROF;
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  const tag = `${init.functionName}-${process.pid}-${threadId}`;
+  let chunk = 0;
+  const start = (): void => session.post('Profiler.enable', () => session.post('Profiler.start'));
+  const flush = (): void =>
+    session.post('Profiler.stop', (err, res) => {
+      if (!err && res?.profile) {
+        chunk += 1;
+        writeFileSync(join(profileDir, `${tag}-${chunk}.cpuprofile`), JSON.stringify(res.profile));
+      }
+      start();
+    });
+  start();
+  setInterval(flush, 10_000).unref();
+}
+
+/**
+ * CPU time used so far by this sandbox: its thread's (a worker shares the process, so process.cpuUsage would
+ * count every environment), or its process's. Linux only (/proc); undefined elsewhere.
+ */
+const cpuNowMs = (): number | undefined => {
+  if (isMainThread) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
 };
 
 // --- fatal errors end the environment, as on Lambda (the invocation fails, the sandbox is reset) ---
@@ -178,6 +221,11 @@ const main = async (): Promise<void> => {
   const onMessage = async (msg: InvokeMessage): Promise<void> => {
     if (msg.type !== 'invoke') return;
     currentRequestId = msg.requestId;
+    const cpu0 = cpuNowMs();
+    const cpuMs = (): { cpuMs?: number } => {
+      const now = cpuNowMs();
+      return cpu0 === undefined || now === undefined ? {} : { cpuMs: now - cpu0 };
+    };
     try {
       const value = await run(handler, msg);
       let payload: string;
@@ -197,7 +245,14 @@ const main = async (): Promise<void> => {
           trace: [],
         } satisfies LambdaError;
       }
-      send({ type: 'result', requestId: msg.requestId, ok: true, payload, maxMemoryMb: maxMemoryMb() });
+      send({
+        type: 'result',
+        requestId: msg.requestId,
+        ok: true,
+        payload,
+        maxMemoryMb: maxMemoryMb(),
+        ...cpuMs(),
+      });
     } catch (e) {
       const error: LambdaError =
         e !== null &&
@@ -210,7 +265,14 @@ const main = async (): Promise<void> => {
       process.stdout.write(
         `${new Date().toISOString()}\t${msg.requestId}\tERROR\tInvoke Error \t${JSON.stringify(error)}\n`,
       );
-      send({ type: 'result', requestId: msg.requestId, ok: false, error, maxMemoryMb: maxMemoryMb() });
+      send({
+        type: 'result',
+        requestId: msg.requestId,
+        ok: false,
+        error,
+        maxMemoryMb: maxMemoryMb(),
+        ...cpuMs(),
+      });
     }
   };
   if (isMainThread) process.on('message', (m: InvokeMessage) => void onMessage(m));

@@ -47,6 +47,8 @@ export type FromEnvironment =
       /** The result as JSON text (`null` for undefined). */
       readonly payload: string;
       readonly maxMemoryMb: number;
+      /** CPU time the sandbox's thread (or process) used during the invocation, ms (Linux; 10 ms ticks). */
+      readonly cpuMs?: number;
     }
   | {
       readonly type: 'result';
@@ -54,6 +56,7 @@ export type FromEnvironment =
       readonly ok: false;
       readonly error: LambdaError;
       readonly maxMemoryMb: number;
+      readonly cpuMs?: number;
     }
   | { readonly type: 'fatal'; readonly error: LambdaError };
 

@@ -80,6 +80,8 @@ export interface FunctionMetrics {
   readonly init: DurationSummary;
   readonly duration: DurationSummary;
   readonly environments: { readonly total: number; readonly busy: number; readonly idle: number };
+  /** CPU time the sandboxes used inside invocations, ms (Linux /proc ticks; 0 elsewhere). */
+  readonly cpuMs: number;
 }
 
 export interface EnvironmentInfo {
@@ -118,6 +120,7 @@ class FunctionPool {
   coldStarts = 0;
   initDurations: number[] = [];
   durations: number[] = [];
+  cpuMs = 0;
 
   constructor(
     public fn: DeployedFunction,
@@ -293,6 +296,7 @@ class FunctionPool {
     this.durations.push(durationMs);
     if (this.durations.length > SAMPLE_CAP) this.durations.shift();
     if (!outcome.ok) this.errors += 1;
+    this.cpuMs += outcome.cpuMs ?? 0;
     this.#release(env);
     const result: InvocationResult = outcome.ok
       ? { ok: true, result: JSON.parse(outcome.payload), requestId, durationMs, coldStart: cold }
@@ -359,6 +363,7 @@ class FunctionPool {
       init: summarize(this.initDurations),
       duration: summarize(this.durations),
       environments: { total: this.envs.size, busy, idle },
+      cpuMs: this.cpuMs,
     };
   }
 
@@ -369,6 +374,7 @@ class FunctionPool {
     this.coldStarts = 0;
     this.initDurations = [];
     this.durations = [];
+    this.cpuMs = 0;
   }
 
   environments(): EnvironmentInfo[] {

@@ -15,6 +15,8 @@ interface CounterEvent {
   readonly reject?: boolean;
   readonly big?: number;
   readonly hog?: boolean;
+  /** Burn CPU for this many ms (wall clock). */
+  readonly busyMs?: number;
 }
 
 interface LambdaContextLike {
@@ -34,6 +36,10 @@ export const handler = async (event: CounterEvent, context: LambdaContextLike) =
   if (event.hog) {
     const hoard: unknown[][] = [];
     for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => ({ i })));
+  }
+  if (event.busyMs) {
+    const until = performance.now() + event.busyMs;
+    while (performance.now() < until) {}
   }
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   return {
