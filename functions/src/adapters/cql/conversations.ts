@@ -90,12 +90,28 @@ export async function memberIds(conversationId: string): Promise<string[]> {
   return rows.map((r) => r.user_id as string);
 }
 
+/**
+ * Memberships this execution environment has seen. Membership is append-only (members are added, never
+ * removed; the only delete is of a DM that lost its creation race, whose id no client ever receives), so a
+ * "yes" can be kept: the send path then skips a CQL read per message. A "no" is never cached (the user may be
+ * added a moment later). Bounded; forgetting only costs a read.
+ */
+const knownMembers = new Set<string>();
+const KNOWN_MEMBERS_MAX = 100_000;
+
 export async function isMember(conversationId: string, userId: string): Promise<boolean> {
+  const key = `${conversationId}\u0000${userId}`;
+  if (knownMembers.has(key)) return true;
   const rs = await read(
     'SELECT user_id FROM conversation_members WHERE conversation_id = ? AND user_id = ?',
     [conversationId, userId],
   );
-  return rs.rowLength > 0;
+  const member = rs.rowLength > 0;
+  if (member) {
+    if (knownMembers.size >= KNOWN_MEMBERS_MAX) knownMembers.clear();
+    knownMembers.add(key);
+  }
+  return member;
 }
 
 /** Ids of the user's conversations (any order). */

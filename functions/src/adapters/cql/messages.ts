@@ -22,6 +22,14 @@ import { encodeLastMessage } from './conversations.ts';
  */
 
 const quorumRead = { consistency: consistency.write };
+
+/**
+ * (conversation, bucket) pairs this execution environment has already recorded in `conversation_buckets`:
+ * the row is written once and never deleted, so a warm environment skips rewriting it for every batch (one
+ * write per conversation per batch saved). Bounded; forgetting only costs a redundant idempotent write.
+ */
+const knownBuckets = new Set<string>();
+const KNOWN_BUCKETS_MAX = 100_000;
 const CONCURRENCY = 16;
 const MAX_CAS_ATTEMPTS = 5;
 
@@ -124,13 +132,16 @@ export async function persistMessages(
       params: [conversationId, m.senderId, m.clientMsgId, m.id],
     });
   }
-  for (const bucket of buckets) {
+  const newBuckets = [...buckets].filter((b) => !knownBuckets.has(`${conversationId}:${b}`));
+  for (const bucket of newBuckets) {
     writes.push({
       query: 'INSERT INTO conversation_buckets (conversation_id, bucket) VALUES (?, ?)',
       params: [conversationId, bucket],
     });
   }
   await mapLimit(writes, CONCURRENCY, (w) => write(w.query, w.params));
+  if (knownBuckets.size + newBuckets.length > KNOWN_BUCKETS_MAX) knownBuckets.clear();
+  for (const b of newBuckets) knownBuckets.add(`${conversationId}:${b}`);
 
   if (!current) {
     // The send path checks membership, so this is a bug or a deleted conversation: keep the rows (nobody can
