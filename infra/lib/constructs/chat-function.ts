@@ -116,6 +116,9 @@ export class ChatFunction extends NodejsFunction {
         target: bundleTarget,
         platform: 'node',
         minify: true,
+        // Error classes keep their names (cassandra-driver and ioredis name errors after their constructors;
+        // adapters/outage.ts tells an outage from a bug by those names).
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         mainFields: ['module', 'main'],

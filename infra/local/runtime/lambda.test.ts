@@ -45,6 +45,7 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
         counter: { entry: fixture('counter.ts'), timeoutSeconds: 2, memoryMb: 256, maxConcurrency: 2 },
         custom: { entry: fixture('counter.ts'), env: { CUSTOM: 'per-function' } },
         small: { entry: fixture('counter.ts'), memoryMb: 64, timeoutSeconds: 20 },
+        names: fixture('error-names.ts'),
         callback: fixture('callback.ts'),
         broken: fixture('init-throws.ts'),
       },
@@ -53,6 +54,16 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
     rt.events.on('invokeEnd', (e: InvokeEndEvent) => ends.push({ ...e, at: performance.now() }));
   });
   afterAll(() => rt?.stop());
+
+  it('bundles keep class names, so driver errors stay recognizable as outages', async () => {
+    const r = await rt.invoke('names', {});
+    if (!r.ok) throw new Error(r.error.errorMessage);
+    expect(r.result).toEqual([
+      { name: 'NoHostAvailableError', outage: true },
+      { name: 'OperationTimedOutError', outage: true },
+      { name: 'BusyConnectionError', outage: true },
+    ]);
+  });
 
   it('counts the CPU time its environments spend inside invocations (per function metrics)', async () => {
     await rt.invoke('small', {}); // cold start outside the measurement

@@ -62,7 +62,7 @@ export const bundleFunctions = async (
   const ext = opts.format === 'esm' ? '.mjs' : '.cjs';
   const entryPoints = requests.map((r) => ({
     in: r.entry,
-    out: `${r.name}-${shortHash(`${r.entry}|${opts.format}|${opts.minify ?? true}|${(opts.external ?? DEFAULT_EXTERNAL).join(',')}`)}/index`,
+    out: `${r.name}-${shortHash(`${r.entry}|${opts.format}|${opts.minify ?? true}|keepNames|${(opts.external ?? DEFAULT_EXTERNAL).join(',')}`)}/index`,
   }));
   const result = await build({
     entryPoints,
@@ -76,6 +76,10 @@ export const bundleFunctions = async (
     sourcemap: true,
     sourcesContent: false,
     minify: opts.minify ?? true,
+    // Libraries name their errors after their constructors (cassandra-driver: `this.name =
+    // this.constructor.name`, ioredis likewise): minified names would turn NoHostAvailableError into `e` and
+    // hide an outage as a bug (clients got `internal` instead of `unavailable` while Cassandra restarted).
+    keepNames: true,
     external: [...(opts.external ?? DEFAULT_EXTERNAL)],
     mainFields: opts.format === 'esm' ? ['module', 'main'] : ['main', 'module'],
     banner: opts.format === 'esm' ? { js: ESM_REQUIRE_BANNER } : {},
