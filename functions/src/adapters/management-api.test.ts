@@ -244,6 +244,29 @@ describe('ManagementApiClient over a socket', () => {
     expect(e.code).toBe('ETIMEDOUT');
   });
 
+  it('a request queued behind busy sockets is not timed out before it is sent', async () => {
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(200).end(), 120));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const c = new ManagementApiClient({
+      endpoint: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: async () => credentials,
+      maxSockets: 2,
+      requestTimeoutMs: 400,
+    });
+    // 8 pushes over 2 sockets take ≈ 4 × 120 ms: the last ones wait longer than the request limit in the queue.
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => c.postToConnection(`c${i}`, Buffer.from('x'))),
+    );
+    c.destroy();
+    slow.closeAllConnections();
+    slow.close();
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
   it('a refused connection is an error, not a crash', async () => {
     const c = new ManagementApiClient({
       endpoint: 'http://127.0.0.1:1',

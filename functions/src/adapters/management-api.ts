@@ -243,6 +243,13 @@ export class ManagementApiClient {
     const requestTimeout = this.#opts.requestTimeoutMs ?? 5_000;
     const connectTimeout = this.#opts.connectTimeoutMs ?? 2_000;
     return new Promise<Response>((resolve, reject) => {
+      // The limits start when a socket is assigned (as the SDK's do): a request queued behind the agent's
+      // busy sockets under a burst must not time out, and be dropped, before it was ever sent.
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
       const req = this.#request(
         {
           protocol: this.#url.protocol,
@@ -260,36 +267,28 @@ export class ManagementApiClient {
             clearTimeout(timer);
             resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
           });
-          res.on('error', (e) => {
-            clearTimeout(timer);
-            reject(e);
-          });
+          res.on('error', fail);
         },
       );
-      const timer = setTimeout(() => {
-        const e = Object.assign(new Error(`${method} @connections timed out after ${requestTimeout} ms`), {
-          name: 'TimeoutError',
-          code: 'ETIMEDOUT',
-        });
-        req.destroy(e);
-      }, requestTimeout);
+      const timeout = (what: string, ms: number) => () =>
+        req.destroy(
+          Object.assign(new Error(`${method} @connections: ${what} timed out after ${ms} ms`), {
+            name: 'TimeoutError',
+            code: 'ETIMEDOUT',
+          }),
+        );
       req.on('socket', (socket) => {
         if (socket.connecting) {
-          const t = setTimeout(() => {
-            const e = Object.assign(new Error(`connect timed out after ${connectTimeout} ms`), {
-              name: 'TimeoutError',
-              code: 'ETIMEDOUT',
-            });
-            req.destroy(e);
-          }, connectTimeout);
-          socket.once('connect', () => clearTimeout(t));
-          socket.once('close', () => clearTimeout(t));
+          timer = setTimeout(timeout('connect', connectTimeout), connectTimeout);
+          socket.once('connect', () => {
+            clearTimeout(timer);
+            timer = setTimeout(timeout('request', requestTimeout), requestTimeout);
+          });
+        } else {
+          timer = setTimeout(timeout('request', requestTimeout), requestTimeout);
         }
       });
-      req.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
+      req.on('error', fail);
       req.end(body);
     });
   }
