@@ -220,6 +220,29 @@ describe('persistAndFanOut', () => {
     expect(unreadCount(w.lastSeq.get('c1'), w.pointers.get('c1|alice')?.lastReadSeq)).toBe(0);
   });
 
+  it('does not push a retried batch again, but pushes what an interrupted attempt had not pushed', async () => {
+    const w = setup();
+    const p = w.ports();
+    const first = await persistAndFanOut(p, [message(1), message(2)]);
+    expect(first).toMatchObject({ stored: 2, alreadyPushed: 0, delivered: 6 });
+    // The whole batch comes again (offsets not committed): stored again idempotently, pushed to nobody.
+    const again = await persistAndFanOut(p, [message(1), message(2), message(3)]);
+    expect(again).toMatchObject({ stored: 3, alreadyPushed: 2, delivered: 3 });
+    for (const cid of ['a1', 'b1', 'b2']) {
+      expect(w.eventsFor(cid).map((e) => (e.type === 'message' ? e.message.id : e.type))).toEqual([
+        message(1).id,
+        message(2).id,
+        message(3).id,
+      ]);
+    }
+    // An attempt that died after storing but before pushing: the retry pushes.
+    w.storeDown = false;
+    const p2 = { ...p, pushToUsers: async () => Promise.reject(new Error('environment killed')) };
+    await expect(persistAndFanOut(p2, [message(4)])).rejects.toThrow('environment killed');
+    await persistAndFanOut(p, [message(4)]);
+    expect(w.eventsFor('b1').at(-1)).toEqual({ type: 'message', message: message(4) });
+  });
+
   it('drops a gone connection and announces the user offline to contacts; slow clients never fail the batch', async () => {
     const w = setup();
     w.goneConnections.add('k1');

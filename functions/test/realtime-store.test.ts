@@ -18,6 +18,7 @@ import {
   touchConnection,
   withinRate,
 } from '#adapters/redis/connections.ts';
+import { markPushed, pushedAlready } from '#adapters/redis/pushed.ts';
 import { consumeTicket, issueTicket } from '#adapters/redis/tickets.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message, User } from '#contracts/models.ts';
@@ -34,6 +35,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([closeCql(), closeRedis()]);
+});
+
+describe('fan-out markers', () => {
+  it('report only the messages marked as pushed, in one conversation, with a TTL', async () => {
+    const conversation = `${runId}-pushed`;
+    const [a, b, c] = [newId(), newId(), newId()];
+    expect(await pushedAlready(conversation, [a, b, c])).toEqual(new Set());
+    await markPushed(conversation, [a, c]);
+    expect(await pushedAlready(conversation, [a, b, c])).toEqual(new Set([a, c]));
+    expect(await pushedAlready(`${conversation}-other`, [a, b, c])).toEqual(new Set());
+    const ttl = await redis().ttl(`ws:pushed:{${conversation}}:${a}`);
+    expect(ttl).toBeGreaterThan(3600);
+  });
 });
 
 describe('tickets', () => {

@@ -16,6 +16,7 @@ import {
   setLastSeen,
   withinRate,
 } from './redis/connections.ts';
+import { markPushed, pushedAlready } from './redis/pushed.ts';
 
 /** The realtime core's ports wired to the real services (Redis, Kafka, the CQL store, the management API). */
 export const realtimePorts: RealtimePorts = {
@@ -36,6 +37,8 @@ export const realtimePorts: RealtimePorts = {
   withinRate,
   pushToUsers,
   closeConnection,
+  pushedAlready,
+  markPushed,
   claimClientMsgId,
   markPublished,
   publish: (record) => publishMessage(record),

@@ -130,6 +130,8 @@ export async function markRead(
 export interface FanOutResult {
   readonly stored: number;
   readonly duplicates: number;
+  /** Stored messages not pushed again: an earlier attempt at this batch already did. */
+  readonly alreadyPushed: number;
   readonly delivered: number;
   readonly failed: number;
   readonly gone: number;
@@ -155,6 +157,7 @@ export async function persistAndFanOut(
   const gone: RemovedConnection[] = [];
   let stored = 0;
   let duplicates = 0;
+  let alreadyPushed = 0;
   let delivered = 0;
   let failed = 0;
   await mapLimit([...byConversation], options.concurrency ?? 8, async ([conversationId, list]) => {
@@ -169,15 +172,28 @@ export async function persistAndFanOut(
     }
     if (result.stored.length === 0) return;
     await advanceSenders(ports, conversationId, result.stored);
-    const members = await ports.memberIds(conversationId);
-    const events: MessageEvent[] = result.stored.map((s) => ({ type: 'message', message: s.message }));
+    const [members, pushed] = await Promise.all([
+      ports.memberIds(conversationId),
+      ports.pushedAlready(
+        conversationId,
+        result.stored.map((s) => s.message.id),
+      ),
+    ]);
+    const fresh = result.stored.filter((s) => !pushed.has(s.message.id));
+    alreadyPushed += result.stored.length - fresh.length;
+    if (fresh.length === 0) return;
+    const events: MessageEvent[] = fresh.map((s) => ({ type: 'message', message: s.message }));
     const push = await ports.pushToUsers(members, events);
     delivered += push.delivered;
     failed += push.failed;
     gone.push(...push.gone);
+    await ports.markPushed(
+      conversationId,
+      fresh.map((s) => s.message.id),
+    );
   });
   await announceGone(ports, gone);
-  return { stored, duplicates, delivered, failed, gone: gone.length };
+  return { stored, duplicates, alreadyPushed, delivered, failed, gone: gone.length };
 }
 
 /** A sender has read their own messages: their read pointer moves past the last one they sent. */

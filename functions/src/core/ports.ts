@@ -95,6 +95,9 @@ export interface RealtimePorts {
     options?: { exceptConnectionId?: string },
   ) => Promise<PushResult>;
   readonly closeConnection: (connectionId: string) => Promise<void>;
+  /** The ids among `messageIds` already pushed by an earlier attempt at the batch (see redis/pushed.ts). */
+  readonly pushedAlready: (conversationId: string, messageIds: readonly string[]) => Promise<Set<string>>;
+  readonly markPushed: (conversationId: string, messageIds: readonly string[]) => Promise<void>;
 
   // Sending.
   readonly claimClientMsgId: (

@@ -28,6 +28,7 @@ export class FakeWorld {
   closed: string[] = [];
   logs: { level: string; message: string }[] = [];
   storeDown = false;
+  pushed = new Set<string>();
 
   connect(connectionId: string, userId: string, ttlMs = 900_000): void {
     this.connections.set(connectionId, { userId, expiresAt: this.now + ttlMs });
@@ -123,6 +124,10 @@ export class FakeWorld {
       },
       closeConnection: async (cid) => {
         this.closed.push(cid);
+      },
+      pushedAlready: async (c, ids) => new Set(ids.filter((id) => this.pushed.has(`${c}|${id}`))),
+      markPushed: async (c, ids) => {
+        for (const id of ids) this.pushed.add(`${c}|${id}`);
       },
       claimClientMsgId: async (c, s, m, candidate): Promise<ClientMsgClaim> => {
         const key = `${c}|${s}|${m}`;
