@@ -137,6 +137,7 @@ export async function runChaosScenario(
 ): Promise<ChaosScenarioResult> {
   log(`chaos ${o.fault}: ${o.connections} connections at ${o.rate} msg/s`);
   const conns = new Connections(world, rt.endpoints);
+  conns.reconnect = true;
   await conns.open(o.connections);
   const t0 = performance.now();
   const actions: string[] = [];
@@ -216,7 +217,7 @@ export async function runChaosScenario(
   };
   log(
     `chaos ${o.fault}: LOST ${load.lost} DUPLICATED in history ${load.duplicatedInHistory}, deliveries ${load.duplicatedDeliveries}; unread ${unreadExact ? 'exact' : 'WRONG'} ` +
-      `delivery resumed after ${result.deliveryResumedAfterSec ?? '—'} s → ${result.ok ? 'OK' : 'FAILED'}`,
+      `delivery resumed after ${result.deliveryResumedAfterSec ?? '—'} s${load.reconnects ? `; ${load.reconnects} reconnects, ${load.filledFromHistory} messages filled from history` : ''} → ${result.ok ? 'OK' : 'FAILED'}`,
   );
   return result;
 }

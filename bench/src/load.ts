@@ -224,6 +224,10 @@ export interface LoadCounters {
   nonContractSamples: string[];
   /** Sends without an answer after a minute (e.g. their ack was dropped by the integration timeout). */
   givenUp: number;
+  /** Reconnections after a close by the server (only with `reconnect`). */
+  reconnects: number;
+  /** Messages a reconnected connection got from history (the gap), not live. */
+  filledFromHistory: number;
 }
 
 type Listener = (conn: Conn, ev: ServerEvent) => void;
@@ -248,6 +252,8 @@ export class Connections {
     nonContractFrames: 0,
     nonContractSamples: [],
     givenUp: 0,
+    reconnects: 0,
+    filledFromHistory: 0,
   };
   readonly connectMs = new Recorder(1024);
   readonly listeners: Listener[] = [];
@@ -257,6 +263,13 @@ export class Connections {
   private msgCounter = 0;
   /** Distinguishes this set of connections' client message ids from other phases' of the same run. */
   readonly tag = Math.random().toString(36).slice(2, 6);
+
+  /**
+   * Like the web client: a connection the server closes is reopened with a new ticket (after ~1 s), then the gap
+   * is filled from history (`GET …/messages?after=`), so what it missed while closed still counts as received.
+   * Used by the chaos scenarios (a Redis restart makes the server close every connection).
+   */
+  reconnect = false;
 
   constructor(
     readonly world: World,
@@ -288,38 +301,80 @@ export class Connections {
         sends: 0,
       };
       this.conns[i] = conn;
-      const user = this.world.users[conn.user] as BenchUser;
-      const { ws, connectMs } = await retrying(async () => {
-        const { ticket } = await this.world.api.ticket(user.accessToken);
-        return openSocket(this.endpoints.wsUrl, ticket, (ev) => this.handleEvent(conn, ev));
-      }, 4);
-      conn.ws = ws;
-      conn.openedAt = performance.now();
-      this.connectMs.add(connectMs);
-      ws.on('close', (code) => {
-        conn.closedAt = performance.now();
-        conn.closeCode = code;
-        if (this.closing) conn.closedByUs = true;
-        else {
-          this.counters.unexpectedCloses++;
-          this.counters.closeCodes[code] = (this.counters.closeCodes[code] ?? 0) + 1;
-        }
-      });
-      ws.on('error', () => {});
-      // Heartbeat like the web client (limits.heartbeatIntervalMs), jittered; without it a connection that does
-      // not send (an observer) is closed after the 10-minute idle timeout.
-      const beat = setInterval(
-        () => {
-          if (conn.closedAt === null && ws.readyState === ws.OPEN) sendFrame(ws, { action: 'ping' });
-        },
-        limits.heartbeatIntervalMs - 5_000 + Math.random() * 10_000,
-      );
-      beat.unref();
-      ws.once('close', () => clearInterval(beat));
+      this.connectMs.add(await this.connect(conn));
       opened++;
       if (opened % 1000 === 0) log(`connections: ${opened}/${count} open`);
     });
     log(`connections: ${count} open in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  /** Opens (or reopens) the socket of `conn`; resolves with the handshake time. */
+  private async connect(conn: Conn): Promise<number> {
+    const user = this.world.users[conn.user] as BenchUser;
+    const { ws, connectMs } = await retrying(async () => {
+      const { ticket } = await this.world.api.ticket(user.accessToken);
+      return openSocket(this.endpoints.wsUrl, ticket, (ev) => this.handleEvent(conn, ev));
+    }, 4);
+    conn.ws = ws;
+    if (conn.openedAt === 0) conn.openedAt = performance.now();
+    ws.on('close', (code) => {
+      if (conn.ws !== ws) return;
+      conn.closedAt = performance.now();
+      conn.closeCode = code;
+      if (this.closing) conn.closedByUs = true;
+      else {
+        this.counters.unexpectedCloses++;
+        this.counters.closeCodes[code] = (this.counters.closeCodes[code] ?? 0) + 1;
+        if (this.reconnect) void this.reopen(conn);
+      }
+    });
+    ws.on('error', () => {});
+    // Heartbeat like the web client (limits.heartbeatIntervalMs), jittered; without it a connection that does
+    // not send (an observer) is closed after the 10-minute idle timeout.
+    const beat = setInterval(
+      () => {
+        if (conn.closedAt === null && ws.readyState === ws.OPEN) sendFrame(ws, { action: 'ping' });
+      },
+      limits.heartbeatIntervalMs - 5_000 + Math.random() * 10_000,
+    );
+    beat.unref();
+    ws.once('close', () => clearInterval(beat));
+    return connectMs;
+  }
+
+  /** Reopen a connection the server closed, then fill what it missed from history. */
+  private async reopen(conn: Conn): Promise<void> {
+    const closedWallMs = Date.now();
+    await new Promise((r) => setTimeout(r, 500 + Math.random() * 1_000));
+    if (this.closing) return;
+    try {
+      await this.connect(conn);
+    } catch {
+      return; // stays closed: its messages then count as lost for it, as they would for a real client
+    }
+    conn.closedAt = null;
+    conn.closeCode = null;
+    this.counters.reconnects++;
+    // Registered again (the socket opened after `$connect` succeeded): everything persisted before now is in
+    // history; ask from well before the close (ids are minted at send time, before the ack).
+    const user = this.world.users[conn.user] as BenchUser;
+    const after = ulidFloor(closedWallMs - 60_000);
+    for (const convIdx of user.conversations) {
+      const conv = this.world.conversations[convIdx] as BenchConversation;
+      let cursor: string | null = after;
+      while (cursor) {
+        const page: Awaited<ReturnType<World['api']['history']>> = await retrying(() =>
+          this.world.api.history(user.accessToken, conv.id, { after: cursor ?? after, limit: 100 }),
+        );
+        for (const message of page.messages) {
+          const seq = this.byClientMsgId.get(message.clientMsgId);
+          if (seq === undefined || conn.received.has(seq)) continue;
+          conn.received.add(seq);
+          this.counters.filledFromHistory++;
+        }
+        cursor = page.nextCursor;
+      }
+    }
   }
 
   /** Account for one server event on a connection (public for the accounting tests). */
@@ -771,6 +826,9 @@ export interface LoadResult {
   backpressuredSends: number;
   errorsByCode: Record<string, number>;
   unexpectedCloses: number;
+  /** Connections reopened after a server close, and messages they recovered from history (chaos only). */
+  reconnects: number;
+  filledFromHistory: number;
   closeCodes: Record<string, number>;
   nonContractFrames: number;
   nonContractSamples: string[];
@@ -847,6 +905,8 @@ export function summarizeLoad(
     backpressuredSends: plan.backpressured ?? 0,
     errorsByCode: c.errorsByCode,
     unexpectedCloses: c.unexpectedCloses,
+    reconnects: c.reconnects,
+    filledFromHistory: c.filledFromHistory,
     closeCodes: c.closeCodes,
     nonContractFrames: c.nonContractFrames,
     nonContractSamples: c.nonContractSamples,

@@ -140,7 +140,8 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full] [-C connections] [
   --users        number of users signed up (connections are spread over them round robin)
   --phases       run only these phases of the profile (names as in the report)
   --no-baselines skip the raw Kafka/Redis/CQL/WebSocket baselines
-  --max-concurrency  execution environments per function in the bench's runtime (default: the profile's)
+  --max-concurrency  execution environments per function in the bench's runtime: N for all, or
+                 fn=N,fn=N for some (default: the profile's; the runtime's default is 4)
   --ws, --http   target a runtime that already runs; otherwise the bench starts its own on free ports
 `;
 
@@ -209,8 +210,21 @@ export function parseCli(argv: string[]): CliOptions {
     profile.name = `${profile.name}-${values.phases.replace(/,/g, '+')}`;
   }
   if (values['no-baselines']) profile.baselines = null;
-  const mc = num(values['max-concurrency'], '--max-concurrency');
-  if (mc !== undefined) profile.maxConcurrency = Math.round(mc);
+  const mcRaw = values['max-concurrency'];
+  if (mcRaw?.includes('=')) {
+    // fn=n,fn=n: per function (the others keep the runtime's default of 4)
+    const perFn: Record<string, number> = {};
+    for (const part of mcRaw.split(',')) {
+      const [fn, n] = part.split('=');
+      const v = num(n, `--max-concurrency ${fn}`);
+      if (!fn || v === undefined) throw new Error(`--max-concurrency: bad entry ${part}`);
+      perFn[fn] = Math.round(v);
+    }
+    profile.maxConcurrency = perFn;
+  } else {
+    const mc = num(mcRaw, '--max-concurrency');
+    if (mc !== undefined) profile.maxConcurrency = Math.round(mc);
+  }
   if ((values.ws === undefined) !== (values.http === undefined))
     throw new Error('--ws and --http go together');
   return {
