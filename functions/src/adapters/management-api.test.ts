@@ -224,9 +224,12 @@ describe('ManagementApiClient over a socket', () => {
     expect(seen).toHaveLength(4);
   });
 
-  it('a server that never answers times out (no hang)', async () => {
+  it('a server that never answers times out, after one retry (no hang)', async () => {
     respond = () => ({ status: 200 });
-    const silent = createServer(() => {});
+    let requests = 0;
+    const silent = createServer(() => {
+      requests++;
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const c = new ManagementApiClient({
       endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
@@ -242,6 +245,7 @@ describe('ManagementApiClient over a socket', () => {
     silent.close();
     expect(e).toBeInstanceOf(ManagementApiError);
     expect(e.code).toBe('ETIMEDOUT');
+    expect(requests).toBe(2);
   });
 
   it('a request queued behind busy sockets is not timed out before it is sent', async () => {

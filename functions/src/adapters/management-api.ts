@@ -204,7 +204,7 @@ export class ManagementApiClient {
   }
 
   async #call(method: string, connectionId: string, body?: Buffer): Promise<Response> {
-    // One retry: a reused keep-alive socket the server already closed, a 5xx, or throttling.
+    // One retry: a reused keep-alive socket the server already closed, a timeout, a 5xx, or throttling.
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await this.#once(method, connectionId, body);
@@ -218,7 +218,10 @@ export class ManagementApiClient {
       } catch (e) {
         if (e instanceof ManagementApiError && e.statusCode !== undefined) throw e;
         const err = e as NodeJS.ErrnoException;
-        if (attempt < 2 && err.code !== 'ETIMEDOUT' && !(e instanceof ManagementApiError)) continue;
+        // Network errors and timeouts are retried once too: a timeout is the API being slow (it answers
+        // without waiting for the client), and a push given up is a live delivery lost until the client
+        // reconnects. A late first attempt can make the retry a repeat, which clients dedupe by id.
+        if (attempt < 2 && !(e instanceof ManagementApiError)) continue;
         throw e instanceof ManagementApiError
           ? e
           : new ManagementApiError(err.name || 'Error', undefined, err.message, err.code);
