@@ -219,6 +219,15 @@ const resolveTopic = (topic: string, env: Readonly<Record<string, string | undef
   return v === undefined || v === '' ? def.defaultName : v;
 };
 
+/**
+ * The dummy credentials every execution environment gets: the real SDK (and our push client) sign with them,
+ * and the `@connections` emulator verifies those signatures.
+ */
+export const FUNCTION_CREDENTIALS = {
+  accessKeyId: 'AKIALOCALRUNTIME0000',
+  secretAccessKey: 'local-runtime-dummy-secret-access-key',
+} as const;
+
 const hostEnv = (): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out[k] = v;
@@ -330,6 +339,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     api: { apiId: newApiId(), stage: opts.stage ?? 'local' },
     dispatch: opts.wsDispatch ?? 'concurrent',
     log,
+    verifySignatures: { credentials: FUNCTION_CREDENTIALS, region },
   });
   const webOrigins = (lookupEnv.WEB_ORIGIN || 'http://localhost:3000')
     .split(',')
@@ -364,8 +374,8 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
     // Dummy credentials: the real SDK signs its requests, the emulator only checks that they are signed.
-    AWS_ACCESS_KEY_ID: 'AKIALOCALRUNTIME0000',
-    AWS_SECRET_ACCESS_KEY: 'local-runtime-dummy-secret-access-key',
+    AWS_ACCESS_KEY_ID: FUNCTION_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FUNCTION_CREDENTIALS.secretAccessKey,
     AWS_SESSION_TOKEN: 'local-runtime-dummy-session-token',
     NODE_OPTIONS: '--enable-source-maps',
     ...(opts.isolation === 'process' ? { TZ: ':UTC' } : {}),

@@ -13,7 +13,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from './index.ts';
+import { FUNCTION_CREDENTIALS, type LocalRuntime, startLocalRuntime } from './index.ts';
 import { connect, fixture, type RecordedEvent, recorder, type TestClient, waitFor } from './test-helpers.ts';
 
 let rt: LocalRuntime;
@@ -237,6 +237,48 @@ describe('When a request is not a well-formed management call', () => {
     const err = await bad.send(new GetConnectionCommand({ ConnectionId: 'x' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ForbiddenException);
     bad.destroy();
+  });
+
+  it("verifies SigV4 for the functions' own credentials: the SDK's signature passes, a wrong secret is refused", async () => {
+    const { c, id } = await open();
+    const region = 'us-east-1';
+    const good = new ApiGatewayManagementApiClient({
+      endpoint: `${rt.managementEndpoint}/local`,
+      region,
+      credentials: FUNCTION_CREDENTIALS,
+    });
+    // The id has `=` and `+`-free base64 here; the path is encoded once by the SDK and again by the signer.
+    await good.send(
+      new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('signed') }),
+    );
+    expect(await c.next()).toBe('signed');
+    await good.send(new GetConnectionCommand({ ConnectionId: id }));
+    const forged = new ApiGatewayManagementApiClient({
+      endpoint: rt.managementEndpoint,
+      region,
+      credentials: { accessKeyId: FUNCTION_CREDENTIALS.accessKeyId, secretAccessKey: 'not-the-secret' },
+    });
+    const err = (await forged
+      .send(new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('forged') }))
+      .catch((e: unknown) => e)) as { name?: string; $metadata?: { httpStatusCode?: number } };
+    expect(err.$metadata?.httpStatusCode).toBe(403);
+    expect(err.name).toBe('InvalidSignatureException');
+    const wrongRegion = new ApiGatewayManagementApiClient({
+      endpoint: rt.managementEndpoint,
+      region: 'eu-west-3',
+      credentials: FUNCTION_CREDENTIALS,
+    });
+    const err2 = (await wrongRegion
+      .send(new DeleteConnectionCommand({ ConnectionId: id }))
+      .catch((e: unknown) => e)) as { name?: string };
+    expect(err2.name).toBe('InvalidSignatureException');
+    // Nothing forged reached the socket, and it is still open.
+    await good.send(
+      new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('after') }),
+    );
+    expect(await c.next()).toBe('after');
+    for (const client of [good, forged, wrongRegion]) client.destroy();
+    c.ws.close();
   });
 
   it('accepts an endpoint with a stage path, as the stage callback URL has', async () => {

@@ -31,6 +31,7 @@ import {
   type WsApiIdentity,
 } from './events.ts';
 import { FrameGuard } from './frame-guard.ts';
+import { type KnownCredentials, verifySigV4 } from './sigv4-verify.ts';
 
 export interface WsLimits {
   /** One frame (API Gateway: 32 KB). Over ⇒ close 1009. */
@@ -64,6 +65,11 @@ export interface WebSocketApiOptions {
   readonly api: WsApiIdentity;
   readonly dispatch: WsDispatch;
   readonly log: (source: string, line: string) => void;
+  /**
+   * `@connections` requests signed with these credentials (the ones the runtime hands its functions) get their
+   * SigV4 signature verified; other keys are only checked for being signed.
+   */
+  readonly verifySignatures?: { readonly credentials: KnownCredentials; readonly region: string };
 }
 
 type ConnState = 'connecting' | 'open' | 'closing' | 'closed';
@@ -494,6 +500,20 @@ export class WebSocketApi {
     const conn = this.#connections.get(id);
     const open = conn && conn.state === 'open' && conn.ws ? conn : undefined;
     const gone = (): undefined => reply(410, {}, 'GoneException');
+    /** False (and a 403 sent) when a request signed with the runtime's own credentials has a bad signature. */
+    const signatureOk = (body: Buffer): boolean => {
+      const v = this.#opts.verifySignatures;
+      if (!v) return true;
+      const verdict = verifySigV4(
+        { method: req.method ?? '', url: req.url ?? '/', headers: req.headers },
+        body,
+        v.credentials,
+        v.region,
+      );
+      if (verdict.ok) return true;
+      reply(403, { message: verdict.message }, verdict.errorType);
+      return false;
+    };
 
     switch (req.method) {
       case 'POST': {
@@ -508,6 +528,7 @@ export class WebSocketApi {
         });
         req.on('end', (): undefined => {
           if (tooBig) return reply(413, { message: 'Request entity too large' }, 'PayloadTooLargeException');
+          if (!signatureOk(Buffer.concat(chunks))) return undefined;
           const target = this.#connections.get(id);
           if (target?.state !== 'open' || !target.ws) return gone();
           if (target.ws.bufferedAmount > this.#opts.limits.clientBufferLimitBytes) {
@@ -519,6 +540,7 @@ export class WebSocketApi {
         return;
       }
       case 'GET':
+        if (!signatureOk(Buffer.alloc(0))) return undefined;
         if (!open) return gone();
         return reply(200, {
           connectedAt: new Date(open.connectedAt).toISOString(),
@@ -529,6 +551,7 @@ export class WebSocketApi {
           lastActiveAt: new Date(open.lastActiveAt).toISOString(),
         });
       case 'DELETE':
+        if (!signatureOk(Buffer.alloc(0))) return undefined;
         if (!open) return gone();
         this.#closeWith(open, 1000, 'Connection Closed Normally');
         return reply(204);
