@@ -55,10 +55,22 @@ const isGone = (e: unknown): boolean => {
   return err?.name === 'GoneException' || err?.$metadata?.httpStatusCode === 410;
 };
 
+/** Pauses before the second and third round for connections whose push failed transiently. */
+const RETRY_ROUNDS_MS = [300, 1_500];
+
+const isSlowClient = (e: unknown): boolean => {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err?.name === 'LimitExceededException' || err?.$metadata?.httpStatusCode === 429;
+};
+
 /**
  * Sends the events, in order, to each connection. Per connection: 410 ⇒ the connection is removed from Redis
- * (and reported in `gone`); any other failure (429, timeout, 5xx) ⇒ logged, counted in `failed`, the rest of
- * that connection's events skipped. Only a Redis failure while removing a gone connection rejects.
+ * (and reported in `gone`); 429 (the client is not reading: more than API Gateway buffers for it) ⇒ counted in
+ * `failed`, the rest of that connection's events skipped (it catches up from history when it reconnects); any
+ * other failure (timeout, 5xx, network) is transient: that connection is tried again from the event that
+ * failed, twice more after a pause (`RETRY_ROUNDS_MS`), then counted in `failed`. A push given up is a live
+ * delivery lost until the client reconnects, so it is not given up at the first timeout of an overloaded API.
+ * Only a Redis failure while removing a gone connection rejects.
  */
 export async function pushToConnections(
   targets: readonly (string | ConnectionRef)[],
@@ -72,43 +84,57 @@ export async function pushToConnections(
   let delivered = 0;
   let failed = 0;
   const gone: RemovedConnection[] = [];
-  await mapLimit(targets, options.concurrency ?? 32, async (target) => {
-    const connectionId = typeof target === 'string' ? target : target.connectionId;
-    for (const Data of payloads) {
-      try {
-        await api.postToConnection(connectionId, Data);
-        delivered++;
-      } catch (error) {
-        if (isGone(error)) {
-          // API Gateway also answers 410 while a connection's `$connect` is still running, and the registry
-          // already lists it then: a connection younger than the grace period is not removed (if it really
-          // vanished, a later push or the sweeper removes it).
-          const now = Date.now();
-          const removed = await removeConnection(connectionId, now, {
-            onlyIfConnectedBefore: now - CONNECT_GRACE_MS,
-          });
-          if (removed) gone.push(removed);
-          else failed++;
-          logger.info(
-            removed ? 'push: connection gone, removed' : 'push: connection gone (or still connecting)',
+  /** Connection id → index of the next event it has not received. */
+  let pending = new Map<string, number>(
+    targets.map((t) => [typeof t === 'string' ? t : t.connectionId, 0] as const),
+  );
+  for (let round = 0; pending.size > 0; round++) {
+    const retry = new Map<string, number>();
+    const lastRound = round >= RETRY_ROUNDS_MS.length;
+    await mapLimit([...pending], options.concurrency ?? 32, async ([connectionId, from]) => {
+      for (let i = from; i < payloads.length; i++) {
+        try {
+          await api.postToConnection(connectionId, payloads[i] as Buffer);
+          delivered++;
+        } catch (error) {
+          if (isGone(error)) {
+            // API Gateway also answers 410 while a connection's `$connect` is still running, and the registry
+            // already lists it then: a connection younger than the grace period is not removed (if it really
+            // vanished, a later push or the sweeper removes it).
+            const now = Date.now();
+            const removed = await removeConnection(connectionId, now, {
+              onlyIfConnectedBefore: now - CONNECT_GRACE_MS,
+            });
+            if (removed) gone.push(removed);
+            else failed++;
+            logger.info(
+              removed ? 'push: connection gone, removed' : 'push: connection gone (or still connecting)',
+              { connectionId },
+            );
+            return;
+          }
+          const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+          const giveUp = lastRound || isSlowClient(error);
+          if (giveUp) failed++;
+          else retry.set(connectionId, i);
+          logger.warn(
+            giveUp ? 'push: delivery failed, skipping connection' : 'push: delivery failed, will retry',
             {
               connectionId,
+              round,
+              errorName: e?.name,
+              errorCode: e?.code,
+              statusCode: e?.$metadata?.httpStatusCode,
             },
           );
-        } else {
-          failed++;
-          const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-          logger.warn('push: delivery failed, skipping connection', {
-            connectionId,
-            errorName: e?.name,
-            errorCode: e?.code,
-            statusCode: e?.$metadata?.httpStatusCode,
-          });
+          return;
         }
-        return;
       }
-    }
-  });
+    });
+    pending = retry;
+    const pause = RETRY_ROUNDS_MS[round];
+    if (pending.size > 0 && pause !== undefined) await new Promise((r) => setTimeout(r, pause));
+  }
   return { delivered, failed, gone };
 }
 
