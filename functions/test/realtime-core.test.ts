@@ -222,12 +222,22 @@ describe('persistAndFanOut', () => {
 
   it('does not push a retried batch again, but pushes what an interrupted attempt had not pushed', async () => {
     const w = setup();
-    const p = w.ports();
+    const asked: string[][] = [];
+    const base = w.ports();
+    const p = {
+      ...base,
+      pushedAlready: (c: string, ids: readonly string[]) => {
+        asked.push([...ids]);
+        return base.pushedAlready(c, ids);
+      },
+    };
     const first = await persistAndFanOut(p, [message(1), message(2)]);
     expect(first).toMatchObject({ stored: 2, alreadyPushed: 0, delivered: 6 });
+    expect(asked).toEqual([]); // a first attempt stores new rows only: nothing to ask Redis
     // The whole batch comes again (offsets not committed): stored again idempotently, pushed to nobody.
     const again = await persistAndFanOut(p, [message(1), message(2), message(3)]);
     expect(again).toMatchObject({ stored: 3, alreadyPushed: 2, delivered: 3 });
+    expect(asked).toEqual([[message(1).id, message(2).id]]);
     for (const cid of ['a1', 'b1', 'b2']) {
       expect(w.eventsFor(cid).map((e) => (e.type === 'message' ? e.message.id : e.type))).toEqual([
         message(1).id,

@@ -1,5 +1,5 @@
 /**
- * A lean client of the API Gateway management API (`POST|GET|DELETE {endpoint}/@connections/{id}`), SigV4
+ * A lean client of the API Gateway management API (`POST|DELETE {endpoint}/@connections/{id}`), SigV4
  * signed (service `execute-api`) with node:crypto over keep-alive sockets.
  *
  * Why not `@aws-sdk/client-apigatewaymanagementapi`: pushing is the hot path of the fan-out (one request per
@@ -8,17 +8,17 @@
  * exactly what the SDK signs (the same canonical request, checked against `@smithy/signature-v4` in
  * management-api.test.ts), caches the derived signing key per day, and reuses sockets.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
-export type CredentialsProvider = () => Promise<AwsCredentials>;
+import {
+  type AwsCredentials,
+  type CredentialsProvider,
+  defaultCredentials,
+  hmac,
+  rfc3986,
+  sha256Hex,
+} from './aws-sigv4.ts';
 
 /** A failed management API call: `name` as the SDK names it (GoneException, LimitExceededException, …). */
 export class ManagementApiError extends Error {
@@ -39,13 +39,6 @@ export class ManagementApiError extends Error {
 const SERVICE = 'execute-api';
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 
-const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
-
-/** RFC 3986 encoding, as the SDK escapes URI labels and the signer escapes path segments. */
-export const escapeUri = (s: string): string =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
 /** The signer's canonical path: each segment of the (already escaped) request path escaped again. */
 const canonicalPath = (path: string): string => {
   const segments: string[] = [];
@@ -54,7 +47,7 @@ const canonicalPath = (path: string): string => {
     if (seg === '..') segments.pop();
     else segments.push(seg);
   }
-  const joined = segments.map(escapeUri).join('/');
+  const joined = segments.map(rfc3986).join('/');
   return `/${joined}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
 };
 
@@ -119,21 +112,6 @@ export function signRequest(opts: {
   };
 }
 
-/**
- * Credentials of this execution environment: the role's, from the variables Lambda sets (read per request, so
- * nothing stale is kept); elsewhere the SDK's default chain, loaded on first use and refreshed before expiry.
- */
-let chained: Promise<AwsCredentials> | undefined;
-export const defaultCredentials: CredentialsProvider = async () => {
-  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = process.env;
-  if (id && secret)
-    return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
-  const cached = chained ? await chained.catch(() => undefined) : undefined;
-  if (cached && (!cached.expiration || cached.expiration.getTime() - Date.now() > 5 * 60_000)) return cached;
-  chained = import('@aws-sdk/credential-provider-node').then(({ defaultProvider }) => defaultProvider()());
-  return chained;
-};
-
 export interface ManagementApiOptions {
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` (or the local emulator's URL). */
   readonly endpoint: string;
@@ -145,7 +123,6 @@ export interface ManagementApiOptions {
   readonly requestTimeoutMs?: number;
   /** Parallel sockets per client. */
   readonly maxSockets?: number;
-  readonly now?: () => Date;
 }
 
 interface Response {
@@ -189,16 +166,6 @@ export class ManagementApiClient {
     await this.#call('DELETE', connectionId);
   }
 
-  /** GetConnection. */
-  async getConnection(connectionId: string): Promise<{
-    connectedAt: string;
-    lastActiveAt: string;
-    identity: { sourceIp: string; userAgent?: string };
-  }> {
-    const res = await this.#call('GET', connectionId);
-    return JSON.parse(res.body.toString('utf8'));
-  }
-
   destroy(): void {
     this.#agent.destroy();
   }
@@ -216,22 +183,20 @@ export class ManagementApiClient {
         }
         throw error;
       } catch (e) {
-        if (e instanceof ManagementApiError && e.statusCode !== undefined) throw e;
-        const err = e as NodeJS.ErrnoException;
+        if (e instanceof ManagementApiError) throw e; // an HTTP answer, already handled above
         // Network errors and timeouts are retried once too: a timeout is the API being slow (it answers
         // without waiting for the client), and a push given up is a live delivery lost until the client
         // reconnects. A late first attempt can make the retry a repeat, which clients dedupe by id.
-        if (attempt < 2 && !(e instanceof ManagementApiError)) continue;
-        throw e instanceof ManagementApiError
-          ? e
-          : new ManagementApiError(err.name || 'Error', undefined, err.message, err.code);
+        if (attempt < 2) continue;
+        const err = e as NodeJS.ErrnoException;
+        throw new ManagementApiError(err.name || 'Error', undefined, err.message, err.code);
       }
     }
   }
 
   async #once(method: string, connectionId: string, body?: Buffer): Promise<Response> {
     const base = this.#url.pathname.replace(/\/+$/, '');
-    const path = `${base}/@connections/${escapeUri(connectionId)}`;
+    const path = `${base}/@connections/${rfc3986(connectionId)}`;
     const headers = signRequest({
       method,
       host: this.#url.host,
@@ -240,7 +205,7 @@ export class ManagementApiClient {
       ...(body ? { body } : {}),
       region: this.#opts.region,
       credentials: await this.#credentials(),
-      date: (this.#opts.now ?? (() => new Date()))(),
+      date: new Date(),
     });
     if (body) headers['content-length'] = String(body.length);
     const requestTimeout = this.#opts.requestTimeoutMs ?? 5_000;

@@ -172,12 +172,12 @@ export async function persistAndFanOut(
     }
     if (result.stored.length === 0) return;
     await advanceSenders(ports, conversationId, result.stored);
+    // Only a row stored by an earlier attempt can have been pushed (pushes follow the store), so a batch seen
+    // for the first time asks Redis nothing.
+    const redelivered = result.stored.filter((s) => !s.isNew).map((s) => s.message.id);
     const [members, pushed] = await Promise.all([
       ports.memberIds(conversationId),
-      ports.pushedAlready(
-        conversationId,
-        result.stored.map((s) => s.message.id),
-      ),
+      redelivered.length > 0 ? ports.pushedAlready(conversationId, redelivered) : new Set<string>(),
     ]);
     const fresh = result.stored.filter((s) => !pushed.has(s.message.id));
     alreadyPushed += result.stored.length - fresh.length;

@@ -12,24 +12,23 @@
  * Importing this module registers the provider with the CQL client (CQL_AUTH=sigv4). Only for Keyspaces:
  * local Cassandra/ScyllaDB nodes do not speak this authenticator.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { config } from '#lib/config.ts';
+import {
+  type AwsCredentials,
+  type CredentialsProvider,
+  defaultCredentials,
+  hmac,
+  sha256Hex,
+} from '../aws-sigv4.ts';
 import { registerSigV4AuthProvider } from './client.ts';
 
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
-export type CredentialsProvider = () => Promise<AwsCredentials>;
+export type { AwsCredentials, CredentialsProvider };
+export { defaultCredentials };
 
 const SERVICE = 'cassandra';
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-
-const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
-const hmac = (key: string | Buffer, s: string): Buffer =>
-  createHmac('sha256', key).update(s, 'utf8').digest();
 
 /** The `nonce=` value of a Keyspaces SigV4 challenge, or undefined. */
 export function extractNonce(challenge: Buffer | string): string | undefined {
@@ -70,18 +69,6 @@ export function signChallenge(opts: {
   if (credentials.sessionToken) parts.push(`session_token=${credentials.sessionToken}`);
   return parts.join(',');
 }
-
-/**
- * Credentials of this execution environment: the Lambda role's, from the environment variables Lambda sets;
- * elsewhere the SDK's default chain (profile, SSO, IMDS…), loaded on first use.
- */
-export const defaultCredentials: CredentialsProvider = async () => {
-  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = process.env;
-  if (id && secret)
-    return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
-  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-  return defaultProvider()();
-};
 
 type Callback = (err: Error | null, response?: Buffer) => void;
 

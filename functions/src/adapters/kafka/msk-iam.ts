@@ -1,6 +1,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { rfc3986 } from '../aws-sigv4.ts';
 
 /**
  * Amazon MSK IAM authentication for kafkajs (SASL/OAUTHBEARER), as AWS's `aws-msk-iam-sasl-signer-js` does it:
@@ -42,10 +43,6 @@ class Sha256 {
     this.hash = this.create();
   }
 }
-
-/** RFC 3986 encoding, as SigV4 and the SDK's URL formatter use it. */
-const rfc3986 = (s: string): string =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 type CredentialProvider = ReturnType<typeof defaultProvider>;
 let credentials: CredentialProvider | undefined;
