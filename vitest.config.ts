@@ -4,11 +4,11 @@ import { defineConfig } from 'vitest/config';
 // through the services manager, applies the schema and topics, and leaves them running for the next run.
 export default defineConfig({
   test: {
-    globalSetup: ['./infra/local/services/vitest-global-setup.ts'],
+    globalSetup: ['./local/services/vitest-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 600_000,
     teardownTimeout: 60_000,
-    include: ['{functions,infra,bench,web}/**/*.test.ts'],
+    include: ['{kit,functions,local,infra,bench,web}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/cdk.out/**', '**/.next/**'],
     reporters: ['default'],
     pool: 'forks',

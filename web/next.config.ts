@@ -5,7 +5,7 @@ import type { NextConfig } from 'next';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * A static export (S3 + CloudFront, or infra/local/web-server.ts): no server at run time. The endpoints come
+ * A static export (S3 + CloudFront, or local/web-server.ts): no server at run time. The endpoints come
  * from `/config.json`, fetched by the browser, so one build serves every environment.
  */
 const nextConfig: NextConfig = {

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ensureTopics } from '@chat/functions/adapters/kafka/admin.ts';
 import { topics } from '@chat/functions/contracts';
+import { ensureTopics } from '@chat/functions/operations';
 import { Kafka, logLevel } from 'kafkajs';
 import { defaultTargets } from './baselines/raw.ts';
 import { resultsDir } from './report.ts';

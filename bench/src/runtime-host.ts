@@ -3,7 +3,7 @@
  * Talks over IPC: `ready` once listening, then answers `metrics`, `resetMetrics`, `kill` and `stop`.
  */
 import { createWriteStream } from 'node:fs';
-import type { FunctionMetrics } from '@chat/infra/local/runtime/index.ts';
+import type { FunctionMetrics } from '@chat/local/runtime';
 import type { FunctionStats } from './runtime.ts';
 
 export interface HostStart {
@@ -51,7 +51,7 @@ function compactMetrics(m: Record<string, FunctionMetrics>): Record<string, Func
 
 async function main(): Promise<void> {
   const start = JSON.parse(process.argv[2] ?? '{}') as HostStart;
-  const { startLocalRuntime } = await import('@chat/infra/local/runtime/index.ts');
+  const { startLocalRuntime } = await import('@chat/local/runtime');
   // Function and platform logs go to a file (the bench's terminal shows progress only).
   const logFile = start.logFile ? createWriteStream(start.logFile, { flags: 'a' }) : null;
   const rt = await startLocalRuntime({

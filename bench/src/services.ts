@@ -1,15 +1,15 @@
 /**
- * The backing services, through the services manager (infra/local/services): bring them up before a run, and
+ * The backing services, through the services manager (local/services): bring them up before a run, and
  * for chaos, kill or restart one of them the way the manager does it.
  */
 import {
   ensureServices,
+  memoryReporter,
   type ServiceName,
   servicesDown,
   servicesStatus,
   servicesUp,
-} from '@chat/infra/local/services/manager.ts';
-import { memoryReporter } from '@chat/infra/local/services/reporter.ts';
+} from '@chat/local/services';
 import { log } from './progress.ts';
 
 export async function ensureBackingServices(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginKeys, loginLimits } from '#adapters/auth/rate-limit.ts';
@@ -12,7 +13,6 @@ import { limits } from '#contracts/limits.ts';
 import type { Message } from '#contracts/models.ts';
 import { BUCKET_MS, bucketOf, newId } from '#core/ids.ts';
 import { config } from '#lib/config.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime/index.ts';
 import { forgedTokens } from './support/forged-tokens.ts';
 import { type Api, httpApi, inProcessApi } from './support/http-api.ts';
 

@@ -8,13 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
 import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql } from '#adapters/cql/client.ts';
 import { closeRedis } from '#adapters/redis/client.ts';
 import type { Conversation, Message } from '#contracts/models.ts';
 import { config } from '#lib/config.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime/index.ts';
 import { type Api, httpApi } from './support/http-api.ts';
 import { connectWs, refusedWith, type WsClient } from './support/ws-client.ts';
 

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
 import { Kafka, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql } from '#adapters/cql/client.ts';
@@ -19,7 +20,6 @@ import { DeadLetterRecord } from '#contracts/kafka.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message, User } from '#contracts/models.ts';
 import { idTime, newId } from '#core/ids.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime/index.ts';
 import { dm, group, runId, sentRecord, users } from './support/realtime-fixtures.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 import { connectWs, refusedWith, sleep, type WsClient } from './support/ws-client.ts';

@@ -1,4 +1,4 @@
-import { httpRoutes, kafkaConsumers, schedules, wsRoutes } from '@chat/functions/contracts/routes.ts';
+import { httpRoutes, kafkaConsumers, schedules, wsRoutes } from '@chat/functions/routes';
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ChatConfig } from './config.ts';

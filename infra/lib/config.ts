@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '@chat/kit/paths';
 import type { Node } from 'constructs';
 
 /**
@@ -83,8 +84,7 @@ export interface ChatConfig {
   readonly missingEntries: 'fail' | 'stub';
 }
 
-/** The repository root (this file is infra/lib/config.ts). */
-export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export { repoRoot };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

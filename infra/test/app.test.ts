@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type FunctionName, functionDefs } from '@chat/functions/contracts/routes.ts';
+import { type FunctionName, functionDefs } from '@chat/functions/routes';
 import type { CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { topics } from '@chat/functions/contracts/kafka.ts';
+import { topics } from '@chat/functions/contracts';
 import {
   type FunctionName,
   functionDefs,
@@ -8,8 +8,7 @@ import {
   schedules,
   wsRouteSelectionExpression,
   wsRoutes,
-} from '@chat/functions/contracts/routes.ts';
-import * as emulatorTable from '@chat/functions/routes';
+} from '@chat/functions/routes';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -17,7 +16,6 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { estimateCost } from '../lib/cost/estimate.ts';
 import { templateRouteKeys } from '../lib/route-keys.ts';
-import { httpApiCors } from '../local/runtime/index.ts';
 import { actionsOf, resourcesOf, resourcesOfType, roleOfFunction, statementsOfRole } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
 
@@ -421,38 +419,6 @@ describe('When the default profile is synthesized', () => {
         }
       }
       expect(offenders).toEqual([]);
-    });
-  });
-
-  describe('Parity with the local emulator', () => {
-    it('defines the routes the emulator dispatches (it reads the route table through @chat/functions/routes)', () => {
-      expect(templateRouteKeys(s.json)).toEqual({
-        ws: emulatorTable.wsRoutes.map((r) => r.routeKey).sort(),
-        http: emulatorTable.httpRoutes.map(httpRouteKey).sort(),
-      });
-    });
-
-    it('answers CORS preflights as the emulator does', () => {
-      const cors = httpApiCors(['https://example.test']);
-      const config = new Capture();
-      s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-        ProtocolType: 'HTTP',
-        CorsConfiguration: config,
-      });
-      const c = config.asObject() as Record<string, unknown>;
-      expect({
-        methods: [...(c.AllowMethods as string[])].sort(),
-        headers: c.AllowHeaders,
-        maxAge: c.MaxAge,
-        credentials: c.AllowCredentials ?? false,
-        expose: c.ExposeHeaders ?? [],
-      }).toEqual({
-        methods: [...cors.allowMethods].sort(),
-        headers: cors.allowHeaders,
-        maxAge: cors.maxAgeSeconds,
-        credentials: cors.allowCredentials,
-        expose: cors.exposeHeaders,
-      });
     });
   });
 

@@ -1,4 +1,4 @@
-import { topics } from '@chat/functions/contracts/kafka.ts';
+import { topics } from '@chat/functions/contracts';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { estimateCost } from '../lib/cost/estimate.ts';

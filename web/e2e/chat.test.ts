@@ -6,9 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seedDemo } from '@chat/local/seed';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../infra/local/seed.ts';
 import { protocolClient, type Stack, startStack, uniqueName } from './harness.ts';
 import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
 

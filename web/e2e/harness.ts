@@ -1,20 +1,15 @@
 /**
  * The e2e stack, started once per test file: the local runtime (WebSocket + HTTP API over the real services,
- * ephemeral ports), the static export served by infra/local/web-server.ts (ephemeral port, a config.json that
+ * ephemeral ports), the static export served by local/web-server.ts (ephemeral port, a config.json that
  * points at the runtime), and Debian's chromium driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWebIfStale, startWebServer, type WebConfig, type WebServer } from '@chat/local/web-server';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import {
-  buildWebIfStale,
-  startWebServer,
-  type WebConfig,
-  type WebServer,
-} from '../../infra/local/web-server.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -59,7 +54,7 @@ export const launchArgs = [
 ];
 
 /**
- * The part of infra/local/runtime's `LocalRuntime` the e2e tests use. The runtime is imported at run time
+ * The part of local/runtime's `LocalRuntime` the e2e tests use. The runtime is imported at run time
  * (not as a type) because its files are type-checked by the infra workspace, whose settings differ from the
  * web's (Next.js augments `process.env`).
  */

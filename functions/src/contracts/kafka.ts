@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENV } from './env.ts';
 import { Message } from './models.ts';
 
 /**
@@ -31,13 +32,13 @@ export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
  */
 export const topics = {
   messages: {
-    envVar: 'KAFKA_TOPIC_MESSAGES',
+    envVar: ENV.KAFKA_TOPIC_MESSAGES,
     defaultName: 'chat.messages',
     partitions: 12,
     config: { 'retention.ms': String(7 * 24 * 3600 * 1000), 'cleanup.policy': 'delete' },
   },
   deadLetter: {
-    envVar: 'KAFKA_TOPIC_DLQ',
+    envVar: ENV.KAFKA_TOPIC_DLQ,
     defaultName: 'chat.messages.dlq',
     partitions: 1,
     config: { 'retention.ms': String(14 * 24 * 3600 * 1000), 'cleanup.policy': 'delete' },

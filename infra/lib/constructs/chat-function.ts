@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { functionBundleOptions as fb } from '@chat/kit/bundling';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +8,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ESM_REQUIRE_BANNER } from '../../local/runtime/lambda/bundle.ts';
 import { repoRoot } from '../config.ts';
 import { acknowledge } from '../nag.ts';
 
@@ -15,9 +15,8 @@ import { acknowledge } from '../nag.ts';
 export const functionsSrc = path.join(repoRoot, 'functions', 'src');
 const stubEntry = path.join(repoRoot, 'infra', 'test', 'fixtures', 'missing-entry-handler.ts');
 
-/** The runtime every function uses (Node 24 LTS on Lambda). Keep `bundleTarget` in step. */
+/** The runtime every function uses (Node 24 LTS on Lambda); bundles target Node 20 syntax (@chat/kit/bundling). */
 export const chatRuntime = lambda.Runtime.NODEJS_24_X;
-const bundleTarget = 'node24';
 
 export interface ChatFunctionProps {
   /** Handler file relative to functions/src (the route table's `entry`); it exports `handler`. */
@@ -112,21 +111,17 @@ export class ChatFunction extends NodejsFunction {
           }
         : {}),
       bundling: {
+        // The shared options (@chat/kit/bundling): the local runtime bundles with the same ones.
         format: OutputFormat.ESM,
-        target: bundleTarget,
-        platform: 'node',
-        minify: true,
-        // Error classes keep their names (cassandra-driver and ioredis name errors after their constructors;
-        // adapters/outage.ts tells an outage from a bug by those names).
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // The AWS SDK v3 stays external (the Node 24 runtime provides it), as in the local runtime's bundles.
-        externalModules: ['@aws-sdk/*'],
-        // CommonJS dependencies (cassandra-driver, kafkajs, ioredis) call require() inside an ESM bundle: the
-        // same banner the local runtime bundles with, so both run identical code.
-        banner: ESM_REQUIRE_BANNER,
+        target: fb.target,
+        platform: fb.platform,
+        minify: fb.minify,
+        keepNames: fb.keepNames,
+        sourceMap: fb.sourcemap,
+        sourcesContent: fb.sourcesContent,
+        mainFields: [...fb.mainFields],
+        externalModules: [...fb.external],
+        banner: fb.banner,
         ...(props.inject?.length ? { inject: props.inject.map((m) => path.join(functionsSrc, m)) } : {}),
         logLevel: LogLevel.ERROR,
       },

@@ -1,5 +1,5 @@
-import type { BackingService, FunctionDef, FunctionName } from '@chat/functions/contracts/routes.ts';
-import { functionDefs } from '@chat/functions/contracts/routes.ts';
+import type { BackingService, FunctionDef, FunctionName } from '@chat/functions/routes';
+import { functionDefs } from '@chat/functions/routes';
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';

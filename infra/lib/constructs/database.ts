@@ -1,5 +1,4 @@
-import { migrations } from '@chat/functions/adapters/cql/migrations/index.ts';
-import { finalTables, type TableDef } from '@chat/functions/adapters/cql/schema.ts';
+import { finalTables, migrations, type TableDef } from '@chat/functions/schema';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cassandra from 'aws-cdk-lib/aws-cassandra';
 import * as iam from 'aws-cdk-lib/aws-iam';

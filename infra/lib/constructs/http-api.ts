@@ -1,5 +1,5 @@
-import type { FunctionName, HttpRoute } from '@chat/functions/contracts/routes.ts';
-import { httpRouteKey } from '@chat/functions/contracts/routes.ts';
+import type { FunctionName, HttpRoute } from '@chat/functions/routes';
+import { httpRouteKey } from '@chat/functions/routes';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';

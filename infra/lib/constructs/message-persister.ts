@@ -1,4 +1,4 @@
-import type { KafkaConsumerDef } from '@chat/functions/contracts/routes.ts';
+import type { KafkaConsumerDef } from '@chat/functions/routes';
 import { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

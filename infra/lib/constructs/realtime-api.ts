@@ -1,5 +1,5 @@
-import type { FunctionName, WsRoute } from '@chat/functions/contracts/routes.ts';
-import { wsRouteSelectionExpression } from '@chat/functions/contracts/routes.ts';
+import type { FunctionName, WsRoute } from '@chat/functions/routes';
+import { wsRouteSelectionExpression } from '@chat/functions/routes';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';

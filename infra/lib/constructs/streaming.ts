@@ -1,4 +1,4 @@
-import { topics } from '@chat/functions/contracts/kafka.ts';
+import { topics } from '@chat/functions/contracts';
 import { CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';

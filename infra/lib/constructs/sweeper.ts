@@ -1,4 +1,4 @@
-import type { ScheduleDef } from '@chat/functions/contracts/routes.ts';
+import type { ScheduleDef } from '@chat/functions/routes';
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';

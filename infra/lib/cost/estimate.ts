@@ -1,5 +1,5 @@
-import { topics } from '@chat/functions/contracts/kafka.ts';
-import { functionDefs, schedules } from '@chat/functions/contracts/routes.ts';
+import { topics } from '@chat/functions/contracts';
+import { functionDefs, schedules } from '@chat/functions/routes';
 import { type PriceKey, prices } from './prices.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };

@@ -3,7 +3,7 @@
  * or signed in when they exist: idempotent), a DM between them, and a short first exchange when the DM is
  * still empty. Prints the credentials.
  *
- * Programmatic: `await seedDemo({ httpApi, wsApi })`; CLI: `tsx infra/local/seed.ts [--http URL] [--ws URL]`.
+ * Programmatic: `await seedDemo({ httpApi, wsApi })`; CLI: `tsx local/seed.ts [--http URL] [--ws URL]`.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

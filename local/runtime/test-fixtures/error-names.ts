@@ -3,7 +3,7 @@
  * outage classifier recognizes them.
  */
 import cassandra from 'cassandra-driver';
-import { isOutage } from '../../../../functions/src/adapters/outage.ts';
+import { isOutage } from '../../../functions/src/adapters/outage.ts';
 
 export const handler = async () => {
   const errors = [

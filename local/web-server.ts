@@ -6,9 +6,10 @@
  *   `/x/` → `x/index.html`; unknown paths get `404.html` with status 404.
  * - Hashed assets under `/_next/static/` are cached for a year; HTML is revalidated on every load.
  *
- * Programmatic: `buildWebIfStale()`, then `startWebServer({ port: 0, config })`; CLI: `tsx infra/local/web-server.ts
+ * Programmatic: `buildWebIfStale()`, then `startWebServer({ port: 0, config })`; CLI: `tsx local/web-server.ts
  * [--build] [--port 3000] [--http http://localhost:8081] [--ws ws://localhost:8080] [--root web/out]`.
  */
+
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@chat/kit/paths';
 
 export interface WebConfig {
   httpApi: string;
@@ -38,8 +40,7 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export const defaultWebRoot = fileURLToPath(new URL('../../web/out/', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const defaultWebRoot = path.join(repoRoot, 'web', 'out');
 
 function newestMtime(p: string): number {
   if (!existsSync(p)) return 0;

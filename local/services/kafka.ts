@@ -47,7 +47,7 @@ function serverProperties(ctx: Context): string {
   const { host, port } = brokerHostPort(ctx.addresses);
   const controller = ctx.addresses.kafkaControllerPort;
   return [
-    '# Written by infra/local/services/kafka.ts on every start; edit that file, not this one.',
+    '# Written by local/services/kafka.ts on every start; edit that file, not this one.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${host}:${controller}`,

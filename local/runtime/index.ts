@@ -6,12 +6,11 @@
  *   const rt = await startLocalRuntime({ wsPort: 0, httpPort: 0 });
  *   // rt.wsUrl, rt.httpUrl, rt.managementEndpoint, rt.invoke(...), rt.metrics(), rt.stop()
  */
+
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { topics } from '@chat/functions/contracts/kafka.ts';
-import { limits as contractLimits } from '@chat/functions/contracts/limits.ts';
+import { limits as contractLimits, topics } from '@chat/functions/contracts';
 import {
   type FunctionDef,
   functionDefs as tableFunctionDefs,
@@ -20,6 +19,7 @@ import {
   schedules as tableSchedules,
   wsRoutes as tableWsRoutes,
 } from '@chat/functions/routes';
+import { repoRoot } from '@chat/kit/paths';
 import type { HttpRouteLike } from './http/events.ts';
 import { type CorsConfig, HttpApi } from './http/server.ts';
 import { apiId as newApiId } from './ids.ts';
@@ -50,8 +50,8 @@ export type {
 export type { ScheduleConfig } from './schedule.ts';
 export { scheduledEvent } from './schedule.ts';
 
-/** Repository root (this file is infra/local/runtime/index.ts). */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export { repoRoot };
+
 const functionsSrc = resolve(repoRoot, 'functions/src');
 
 export interface RuntimeLimits extends WsLimits {

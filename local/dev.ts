@@ -14,7 +14,7 @@
  */
 import { watch } from 'node:fs';
 import { join } from 'node:path';
-import { ensureLocalKeys } from '@chat/functions/adapters/auth/keys.ts';
+import { ensureLocalKeys } from '@chat/functions/operations';
 import { type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
 import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';

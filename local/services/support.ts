@@ -1,6 +1,7 @@
 /**
  * Small process, file and network helpers for the services manager (no dependencies beyond Node).
  */
+
 import { execFile, spawn } from 'node:child_process';
 import {
   closeSync,
@@ -17,10 +18,9 @@ import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@chat/kit/paths';
 
-/** The repository root (this file lives in infra/local/services/). */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export { repoRoot };
 
 /** Where downloaded artifacts are cached across clones: CHAT_LOCAL_CACHE, else $XDG_CACHE_HOME/chat-local. */
 export function defaultCacheDir(): string {

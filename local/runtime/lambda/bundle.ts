@@ -1,7 +1,6 @@
 /**
- * Bundles functions the way the CDK house function (NodejsFunction) does: esbuild, platform node, ESM, minified,
- * linked source maps, main fields module-first, nothing external, the same `require` banner; one bundle per
- * function, into
+ * Bundles functions with the same esbuild options as the CDK house function (`@chat/kit/bundling`); one bundle
+ * per function, into
  * `.local/build/`. Writes are atomic (temp file + rename) and each entry gets its own folder keyed by a hash of
  * its path and format, so parallel test files never read a half-written or someone else's bundle.
  */
@@ -9,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { functionBundleOptions as fb } from '@chat/kit/bundling';
 import { build } from 'esbuild';
 
 export type BundleFormat = 'esm' | 'cjs';
@@ -29,16 +29,8 @@ export interface BundleOptions {
   readonly minify?: boolean;
 }
 
-/**
- * ESM bundles of CommonJS dependencies (ioredis, kafkajs, cassandra-driver) call `require` for Node built-ins;
- * this banner gives ESM bundles a real `require`, `__filename` and `__dirname`. The CDK house function
- * (infra/lib/constructs/chat-function.ts) imports this constant, so both bundle identical code.
- */
-export const ESM_REQUIRE_BANNER =
-  "import{createRequire as __cr}from'node:module';import{fileURLToPath as __fu}from'node:url';import{dirname as __dn}from'node:path';const require=__cr(import.meta.url);const __filename=__fu(import.meta.url);const __dirname=__dn(__filename);";
-
-/** Like the CDK house function: nothing external, the SDK v3 clients are bundled (pinned by the lock file). */
-export const DEFAULT_EXTERNAL: readonly string[] = [];
+/** Like the CDK house function: nothing external (the shared options in @chat/kit/bundling). */
+export const DEFAULT_EXTERNAL: readonly string[] = fb.external;
 
 const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 10);
 
@@ -69,20 +61,16 @@ export const bundleFunctions = async (
     outdir: opts.outRoot,
     outExtension: { '.js': ext },
     bundle: true,
-    platform: 'node',
-    // CDK targets the Lambda runtime's Node (24); this machine runs Node 20, so the bundle must run on 20.
-    target: 'node20',
+    platform: fb.platform,
+    target: fb.target,
     format: opts.format,
-    sourcemap: true,
-    sourcesContent: false,
-    minify: opts.minify ?? true,
-    // Libraries name their errors after their constructors (cassandra-driver: `this.name =
-    // this.constructor.name`, ioredis likewise): minified names would turn NoHostAvailableError into `e` and
-    // hide an outage as a bug (clients got `internal` instead of `unavailable` while Cassandra restarted).
-    keepNames: true,
+    sourcemap: fb.sourcemap,
+    sourcesContent: fb.sourcesContent,
+    minify: opts.minify ?? fb.minify,
+    keepNames: fb.keepNames,
     external: [...(opts.external ?? DEFAULT_EXTERNAL)],
-    mainFields: opts.format === 'esm' ? ['module', 'main'] : ['main', 'module'],
-    banner: opts.format === 'esm' ? { js: ESM_REQUIRE_BANNER } : {},
+    mainFields: opts.format === 'esm' ? [...fb.mainFields] : ['main', 'module'],
+    banner: opts.format === 'esm' ? { js: fb.banner } : {},
     write: false,
     logLevel: 'silent',
     metafile: false,

@@ -6,9 +6,13 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type MigrateResult, migrate } from '@chat/functions/adapters/cql/migrate.ts';
-import { type EnsureTopicsResult, ensureTopics } from '@chat/functions/adapters/kafka/admin.ts';
-import { config } from '@chat/functions/lib/config.ts';
+import {
+  config,
+  type EnsureTopicsResult,
+  ensureTopics,
+  type MigrateResult,
+  migrate,
+} from '@chat/functions/operations';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { cassandraDriver } from './cassandra.ts';

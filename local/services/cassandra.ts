@@ -78,7 +78,7 @@ function cassandraYaml(ctx: Context): string {
   const { host, port } = cqlHostPort(ctx.addresses);
   const data = dataDir(ctx, 'cassandra');
   const storage = ctx.addresses.cqlStoragePort;
-  return `# Written by infra/local/services/cassandra.ts on every start; edit that file, not this one.
+  return `# Written by local/services/cassandra.ts on every start; edit that file, not this one.
 cluster_name: chat-local
 num_tokens: 1
 initial_token: 0
