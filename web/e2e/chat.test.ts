@@ -14,7 +14,15 @@ import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
 
 const require = createRequire(import.meta.url);
 const axeSource: string = require('axe-core').source;
-const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR) on every run, and to the tracked
+ * `docs/screenshots/` (the README's pictures) only with UPDATE_SCREENSHOTS=1, so a run leaves `git status` clean.
+ */
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const shots =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(repoRoot, 'docs', 'screenshots')
+    : path.join(process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local'), 'screenshots');
 
 const PASSWORD = 'correct horse battery';
 const poll = { timeout: TIMEOUT, interval: 100 };
