@@ -14,11 +14,11 @@ import {
 import { Api } from './client.ts';
 import { type FuzzResult, runFuzz } from './fuzz.ts';
 import { isolate } from './isolation.ts';
-import { BENCH_PASSWORD, retrying, World } from './load.ts';
 import { log } from './progress.ts';
 import { gitCommit, type MachineInfo, machineInfo, table, writeResult } from './report.ts';
 import { spawnRuntime } from './runtime.ts';
 import { ensureBackingServices } from './services.ts';
+import { BENCH_PASSWORD, retrying, World } from './world.ts';
 
 export type ChaosStep = FaultName | 'poison-records' | 'fuzz';
 

@@ -13,18 +13,14 @@ import type { ChatRecord, DeadLetterRecord } from '@chat/functions/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { defaultTargets } from './baselines/raw.ts';
 import type { Api } from './client.ts';
-import {
-  type BenchUser,
-  Connections,
-  type LoadResult,
-  sendAtRate,
-  summarizeLoad,
-  verifyHistory,
-  type World,
-} from './load.ts';
+import { Connections } from './connections.ts';
+import { verifyHistory } from './history-check.ts';
+import { type LoadResult, summarizeLoad } from './load-summary.ts';
 import { log, Progress } from './progress.ts';
 import type { RuntimeHandle } from './runtime.ts';
+import { sendAtRate } from './send-loop.ts';
 import { killService, restartService, startService } from './services.ts';
+import type { BenchUser, World } from './world.ts';
 
 export type FaultName = 'persist-env-kill' | 'kafka-kill9' | 'cassandra-restart' | 'redis-restart';
 

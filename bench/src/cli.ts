@@ -1,5 +1,6 @@
 /** `npm run bench -- [flags]`: see profiles.ts for the flags. */
-import { humanSummary, runBench } from './bench.ts';
+import { runBench } from './bench.ts';
+import { humanSummary } from './bench-summary.ts';
 import { parseCli } from './profiles.ts';
 
 const opts = parseCli(process.argv.slice(2));

@@ -4,13 +4,14 @@
  * (the connection stays open), or the connection closed with the contract's code (1009 too big, 1003 binary).
  * Afterwards the runtime must still be alive and answer a ping.
  */
+import { mapLimit } from '@chat/kit/async';
 import type WebSocket from 'ws';
 import { type Api, openSocket } from './client.ts';
 import { FrameGenerator, type FuzzFrame } from './fuzz-gen.ts';
-import { pool, retrying } from './load.ts';
 import { log, Progress } from './progress.ts';
 import type { RuntimeHandle } from './runtime.ts';
 import { jsonSummary, Recorder } from './stats.ts';
+import { retrying } from './world.ts';
 
 export interface FuzzOptions {
   frames: number;
@@ -219,7 +220,7 @@ export async function runFuzz(
   };
 
   for (let round = 0; round <= 5; round++) {
-    await pool(conns, 8, connect);
+    await mapLimit(conns, 8, connect);
     await Promise.all(
       conns.map(async (c) => {
         while (sent < opts.frames && performance.now() < deadline && !crashed) {

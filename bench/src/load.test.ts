@@ -2,7 +2,10 @@ import type { Message, ServerEvent } from '@chat/functions/contracts';
 import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { Api } from './client.ts';
-import { type BenchUser, type Conn, Connections, summarizeLoad, World } from './load.ts';
+import { Connections } from './connections.ts';
+import { summarizeLoad } from './load-summary.ts';
+import type { Conn } from './tally.ts';
+import { type BenchUser, World } from './world.ts';
 
 // Pure accounting tests: fake sockets, no runtime. Users 0,1,2; a DM (0,1) and a group (0,1,2).
 function setup() {
