@@ -16,7 +16,7 @@ import {
 } from '#adapters/auth/keys.ts';
 import { hashPassword, verifyPassword } from '#adapters/auth/password.ts';
 import { ChatError } from '#core/errors.ts';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 
 // Pure crypto tests: a key file of their own in a temp folder, no services needed.
 let dir: string;

@@ -12,7 +12,7 @@ import { consumeTicket } from '#adapters/redis/tickets.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message } from '#contracts/models.ts';
 import { BUCKET_MS, bucketOf, newId } from '#core/ids.ts';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import { forgedTokens } from './support/forged-tokens.ts';
 import { type Api, httpApi, inProcessApi } from './support/http-api.ts';
 

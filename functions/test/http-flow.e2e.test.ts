@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql } from '#adapters/cql/client.ts';
 import { closeRedis } from '#adapters/redis/client.ts';
 import type { Conversation, Message } from '#contracts/models.ts';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import { type Api, httpApi } from './support/http-api.ts';
 import { connectWs, refusedWith, type WsClient } from './support/ws-client.ts';
 

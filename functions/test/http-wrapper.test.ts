@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { limits } from '#contracts/limits.ts';
 import { ChatError } from '#core/errors.ts';
-import { type HttpResult, httpRouter, noContent, ok, route } from '#lib/http.ts';
+import { type HttpResult, httpRouter, noContent, ok, route } from '#transport/http.ts';
 import { httpEvent } from './support/http-api.ts';
 
 // The wrapper alone: routes of the httpAuth function replaced by probes (no services touched).
@@ -32,7 +32,7 @@ const call = async (method: string, path: string, options: Parameters<typeof htt
   return { ...res, json: res.body ? JSON.parse(res.body) : null };
 };
 
-describe('lib/http wrapper', () => {
+describe('transport/http wrapper', () => {
   it('parses and validates the body, answering JSON', async () => {
     const res = await call('POST', '/auth/signup', { body: { text: 'hi' } });
     expect(res.statusCode).toBe(200);

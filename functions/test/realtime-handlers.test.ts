@@ -23,7 +23,7 @@ import { handler as defaultHandler } from '#handlers/ws/default.ts';
 import { handler as disconnectHandler } from '#handlers/ws/disconnect.ts';
 import { handler as pingHandler } from '#handlers/ws/ping.ts';
 import { handler as sendHandler } from '#handlers/ws/send-message.ts';
-import type { WsResult } from '#lib/ws.ts';
+import type { WsResult } from '#transport/ws.ts';
 import {
   connectionId,
   group,

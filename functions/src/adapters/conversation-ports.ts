@@ -1,5 +1,5 @@
 import type { ConversationPorts } from '#core/conversations.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 import {
   addMembers,
   createDm,

@@ -1,8 +1,8 @@
 import type { ServerEvent } from '#contracts/ws.ts';
 import { mapLimit } from '#core/batch.ts';
 import type { PushResult } from '#core/ports.ts';
-import { config } from '#lib/config.ts';
-import { logger } from '#lib/log.ts';
+import { config } from '#platform/config.ts';
+import { logger } from '#platform/log.ts';
 import { ManagementApiClient } from './management-api.ts';
 import {
   type ConnectionRef,

@@ -2,7 +2,7 @@ import type { Receipt } from '#contracts/models.ts';
 import { newId } from '#core/ids.ts';
 import * as messaging from '#core/messaging.ts';
 import type { RealtimePorts } from '#core/ports.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
 import { messageSeq, persistMessages } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 
 /**
  * Secrets Manager reads, one client per execution environment. Callers decide how long to keep a value:

@@ -4,7 +4,7 @@
  * Read lazily (per call) so tests can point a fresh execution environment elsewhere.
  */
 import { ENV, type EnvName } from '#contracts/env.ts';
-import { topics } from '#contracts/kafka.ts';
+import { type TopicId, topics } from '#contracts/kafka.ts';
 
 const env = (name: EnvName, fallback: string): string => {
   const v = process.env[name];
@@ -24,8 +24,10 @@ export const config = {
   kafkaAuth: () => env(ENV.KAFKA_AUTH, 'none') as 'none' | 'iam' | 'scram',
   /** Secrets Manager ARN of `{ username, password }` when KAFKA_AUTH=scram. */
   kafkaScramSecretArn: () => env(ENV.KAFKA_SCRAM_SECRET_ARN, ''),
-  kafkaTopicMessages: () => env(topics.messages.envVar, topics.messages.defaultName),
-  kafkaTopicDeadLetter: () => env(topics.deadLetter.envVar, topics.deadLetter.defaultName),
+  /** A topic's name: its env var (`topics[id].envVar`), else its default name. */
+  kafkaTopic: (id: TopicId) => env(topics[id].envVar, topics[id].defaultName),
+  kafkaTopicMessages: () => config.kafkaTopic('messages'),
+  kafkaTopicDeadLetter: () => config.kafkaTopic('deadLetter'),
   cqlContactPoints: () =>
     env(ENV.CQL_CONTACT_POINTS, '127.0.0.1')
       .split(',')
@@ -39,6 +41,11 @@ export const config = {
   cqlTls: () => env(ENV.CQL_TLS, 'false') === 'true',
   /** Secrets Manager ARN of `{ username, password }` when CQL_AUTH=password. */
   cqlSecretArn: () => env(ENV.CQL_SECRET_ARN, ''),
+  /** Plain credentials when CQL_AUTH=password and no CQL_SECRET_ARN (local ScyllaDB/Cassandra with auth). */
+  cqlUsername: () => env(ENV.CQL_USERNAME, ''),
+  cqlPassword: () => env(ENV.CQL_PASSWORD, ''),
+  /** Keyspace replication (JSON) when the migration runner creates the keyspace; '' = SimpleStrategy RF 1. */
+  cqlReplication: () => env(ENV.CQL_REPLICATION, ''),
   /** The @connections endpoint: the stage's callback URL on AWS, the local emulator here. */
   wsManagementEndpoint: () => env(ENV.WS_MANAGEMENT_ENDPOINT, 'http://127.0.0.1:8080'),
   jwtIssuer: () => env(ENV.JWT_ISSUER, 'chat-local'),

@@ -6,7 +6,7 @@ import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
 import { type FunctionName, httpRouteKey, httpRoutes } from '#contracts/routes.ts';
 import { ChatError, isChatError } from '#core/errors.ts';
-import { logger } from './log.ts';
+import { logger } from '#platform/log.ts';
 
 /**
  * The HTTP API handler wrapper (API Gateway HTTP API, payload format 2.0). One Lambda serves several routes;

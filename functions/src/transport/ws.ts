@@ -7,7 +7,7 @@ import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
 import type { ErrorEvent, ServerEvent } from '#contracts/ws.ts';
 import { ChatError, isChatError } from '#core/errors.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 
 /**
  * The one WebSocket message-route wrapper (every route but `$connect`/`$disconnect`). Per frame:

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { exportSPKI, SignJWT } from 'jose';
 import { generateKeyRecord, importKeySet, loadKeySet } from '#adapters/auth/keys.ts';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 
 /**
  * The JWT attack suite: tokens for `sub` that a correct verifier must refuse, each named by its attack. Signed

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createDm, createGroup } from '#adapters/cql/conversations.ts';
 import { createUser } from '#adapters/cql/users.ts';
 import type { Message, User } from '#contracts/models.ts';
-import type { WsEvent } from '#lib/ws.ts';
+import type { WsEvent } from '#transport/ws.ts';
 
 /**
  * Fixtures for the realtime integration tests: unique users and conversations in the shared store (the

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import { ChatError } from '#core/errors.ts';
-import { config } from '#lib/config.ts';
-import { logger } from '#lib/log.ts';
+import { config } from '#platform/config.ts';
+import { logger } from '#platform/log.ts';
 import { loadKeySet, reloadKeySetAfterMiss, SigningAlgs } from './keys.ts';
 
 /**
@@ -10,7 +10,7 @@ import { loadKeySet, reloadKeySetAfterMiss, SigningAlgs } from './keys.ts';
  * Header `{ alg, kid, typ: "at+jwt" }`; claims `iss`, `aud`, `sub` (user id), `iat`, `nbf`, `exp`, `jti`,
  * `sid` (the refresh-token family, i.e. the sign-in session).
  *
- * `verifyAccessToken` is THE verification function: every authenticated HTTP route goes through it (lib/http.ts).
+ * `verifyAccessToken` is THE verification function: every authenticated HTTP route goes through it (transport/http.ts).
  */
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';

@@ -10,8 +10,8 @@ import {
   type JWK,
 } from 'jose';
 import { z } from 'zod';
-import { config } from '#lib/config.ts';
-import { logger } from '#lib/log.ts';
+import { config } from '#platform/config.ts';
+import { logger } from '#platform/log.ts';
 import { readSecretString } from '../secrets.ts';
 
 /**

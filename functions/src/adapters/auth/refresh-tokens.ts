@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lwt, read, write } from '#adapters/cql/client.ts';
 import { ChatError } from '#core/errors.ts';
 import { newId } from '#core/ids.ts';
-import { config } from '#lib/config.ts';
-import { logger } from '#lib/log.ts';
+import { config } from '#platform/config.ts';
+import { logger } from '#platform/log.ts';
 
 /**
  * Refresh tokens: 256 random bits, base64url, opaque to clients. Only their SHA-256 is stored

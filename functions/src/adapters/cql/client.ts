@@ -1,5 +1,5 @@
 import cassandra from 'cassandra-driver';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import { readCredentials } from '../secrets.ts';
 
 const { Client, types } = cassandra;
@@ -50,8 +50,8 @@ class SecretPlainTextAuthenticator implements cassandra.auth.Authenticator {
     const creds = arn
       ? readCredentials(arn, 'CQL')
       : Promise.resolve({
-          username: process.env.CQL_USERNAME ?? '',
-          password: process.env.CQL_PASSWORD ?? '',
+          username: config.cqlUsername(),
+          password: config.cqlPassword(),
         });
     creds.then(
       ({ username, password }) =>

@@ -6,7 +6,7 @@ import { type Conversation, type ConversationType, Message, type User } from '#c
 import { chunk, mapLimit } from '#core/batch.ts';
 import { ChatError } from '#core/errors.ts';
 import { dmPairKey, newId } from '#core/ids.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 
 /**
  * Conversations (DMs and groups) and their members.

@@ -14,7 +14,7 @@
  */
 import { createHmac } from 'node:crypto';
 import cassandra from 'cassandra-driver';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import {
   type AwsCredentials,
   type CredentialsProvider,

@@ -4,7 +4,7 @@ import { chunk, mapLimit } from '#core/batch.ts';
 import { bucketOf } from '#core/ids.ts';
 import { clientKey, planPersist } from '#core/persist.ts';
 import type { PersistResult } from '#core/ports.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 import { consistency, lwt, read, write } from './client.ts';
 import { encodeLastMessage } from './conversations.ts';
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import {
   appliedMigrations,
   detectTarget,

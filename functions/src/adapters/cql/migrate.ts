@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import cassandra from 'cassandra-driver';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import { migrations as allMigrations } from './migrations/index.ts';
 import { type Migration, type MigrationStep, renderStep } from './schema.ts';
 
@@ -61,7 +61,7 @@ const ident = (s: string): string => {
 
 /** The replication map from CQL_REPLICATION (JSON), or SimpleStrategy RF 1. */
 export function replicationFromEnv(): Replication {
-  const raw = process.env.CQL_REPLICATION;
+  const raw = config.cqlReplication();
   if (!raw) return DEFAULT_REPLICATION;
   const parsed: unknown = JSON.parse(raw);
   if (

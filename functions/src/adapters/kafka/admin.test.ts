@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '#contracts/kafka.ts';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 import { ensureTopics, topicSpecs } from './admin.ts';
 
 const id = randomUUID().replace(/-/g, '').slice(0, 10);

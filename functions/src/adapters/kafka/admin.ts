@@ -5,6 +5,7 @@
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { type TopicId, topics } from '#contracts/kafka.ts';
+import { config } from '#platform/config.ts';
 
 export interface TopicSpec {
   readonly id: TopicId;
@@ -31,10 +32,9 @@ export interface EnsureTopicsResult {
 export function topicSpecs(names: Partial<Record<TopicId, string>> = {}): TopicSpec[] {
   return (Object.keys(topics) as TopicId[]).map((id) => {
     const def = topics[id];
-    const fromEnv = process.env[def.envVar];
     return {
       id,
-      name: names[id] ?? (fromEnv ? fromEnv : def.defaultName),
+      name: names[id] ?? config.kafkaTopic(id),
       partitions: def.partitions,
       config: def.config,
     };

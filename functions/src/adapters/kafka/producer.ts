@@ -7,8 +7,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { DeadLetterRecord, MessageSentRecord } from '#contracts/kafka.ts';
-import { config } from '#lib/config.ts';
-import { logger } from '#lib/log.ts';
+import { config } from '#platform/config.ts';
+import { logger } from '#platform/log.ts';
 import { readCredentials } from '../secrets.ts';
 import { mskIamSasl } from './msk-iam.ts';
 

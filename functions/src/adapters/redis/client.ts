@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { config } from '#lib/config.ts';
+import { config } from '#platform/config.ts';
 
 let client: Redis | undefined;
 

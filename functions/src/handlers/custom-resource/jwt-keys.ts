@@ -25,8 +25,8 @@ import {
   KeySetDocument,
   rotateKeySet,
 } from '#adapters/auth/keys.ts';
-import { config } from '#lib/config.ts';
-import { logger } from '#lib/log.ts';
+import { config } from '#platform/config.ts';
+import { logger } from '#platform/log.ts';
 
 export interface RotationEvent {
   readonly SecretId: string;

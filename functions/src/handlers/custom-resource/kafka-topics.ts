@@ -12,7 +12,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Kafka } from 'kafkajs';
 import { ensureTopics } from '#adapters/kafka/admin.ts';
 import { kafkaClientConfig } from '#adapters/kafka/producer.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 
 export const handler = async (
   event: CloudFormationCustomResourceEvent,

@@ -4,7 +4,7 @@ import { issueTicket } from '#adapters/redis/tickets.ts';
 import { LoginBody, LogoutBody, RefreshBody, SignupBody } from '#contracts/http.ts';
 import { login, logout, refresh, signup } from '#core/auth.ts';
 import { ChatError } from '#core/errors.ts';
-import { created, httpRouter, noContent, ok, route } from '#lib/http.ts';
+import { created, httpRouter, noContent, ok, route } from '#transport/http.ts';
 
 /** HTTP API: sign-up, login, refresh, logout, WebSocket tickets, me. */
 export const handler = httpRouter('httpAuth', {

@@ -1,7 +1,7 @@
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
 import { AddMembersBody, CreateConversationBody, HistoryQuery, MarkReadBody } from '#contracts/http.ts';
 import * as core from '#core/conversations.ts';
-import { created, httpRouter, noContent, ok, route } from '#lib/http.ts';
+import { created, httpRouter, noContent, ok, route } from '#transport/http.ts';
 
 /** HTTP API: conversations, members, history, read pointers, receipts. Non-members get 404 everywhere. */
 export const handler = httpRouter('httpConversations', {

@@ -1,7 +1,7 @@
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
 import { PresenceQuery, UsersQuery } from '#contracts/http.ts';
 import { presence, searchUsers } from '#core/conversations.ts';
-import { httpRouter, ok, route } from '#lib/http.ts';
+import { httpRouter, ok, route } from '#transport/http.ts';
 
 /** HTTP API: the user directory (username prefix search with online flags) and the presence snapshot. */
 export const handler = httpRouter('httpDirectory', {

@@ -2,8 +2,8 @@ import { publishDeadLetters } from '#adapters/kafka/producer.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { ChatRecord } from '#contracts/kafka.ts';
 import { persistAndFanOut } from '#core/messaging.ts';
-import { decodeBatch, type KafkaEvent } from '#lib/kafka.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
+import { decodeBatch, type KafkaEvent } from '#transport/kafka.ts';
 
 /**
  * Kafka consumer (event source mapping on the messages topic): invalid records go to the dead-letter topic

@@ -1,6 +1,6 @@
 import { realtimePorts } from '#adapters/realtime.ts';
 import { sweep } from '#core/presence.ts';
-import { logger } from '#lib/log.ts';
+import { logger } from '#platform/log.ts';
 
 /**
  * Scheduled (EventBridge, every minute on AWS; the local runtime's scheduler here): removes connections whose

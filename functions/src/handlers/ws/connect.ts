@@ -1,8 +1,8 @@
 import { realtimePorts } from '#adapters/realtime.ts';
 import { consumeTicket } from '#adapters/redis/tickets.ts';
 import { connect } from '#core/presence.ts';
-import { logger } from '#lib/log.ts';
-import { lifecycle, type WsEvent, type WsResult } from '#lib/ws.ts';
+import { logger } from '#platform/log.ts';
+import { lifecycle, type WsEvent, type WsResult } from '#transport/ws.ts';
 
 /**
  * `$connect`: the one-time ticket (`?ticket=`, from POST /auth/ws-ticket) admits the socket; a missing, used,

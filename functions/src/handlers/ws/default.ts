@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatError } from '#core/errors.ts';
-import { wsRoute } from '#lib/ws.ts';
+import { wsRoute } from '#transport/ws.ts';
 
 /**
  * `$default`: frames that match no route. Not JSON ⇒ `invalid_json` (the wrapper); JSON with an action we do

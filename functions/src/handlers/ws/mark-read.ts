@@ -1,7 +1,7 @@
 import { realtimePorts } from '#adapters/realtime.ts';
 import { MarkReadFrame } from '#contracts/ws.ts';
 import { markRead } from '#core/messaging.ts';
-import { wsRoute } from '#lib/ws.ts';
+import { wsRoute } from '#transport/ws.ts';
 
 /** `markRead`: the read pointer moves forward only; the members get a `receipt`. No response. */
 export const handler = wsRoute(MarkReadFrame, async (frame, { userId, connectionId }) => {

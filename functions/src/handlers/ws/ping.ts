@@ -1,5 +1,5 @@
 import { PingFrame } from '#contracts/ws.ts';
-import { wsRoute } from '#lib/ws.ts';
+import { wsRoute } from '#transport/ws.ts';
 
 /** `ping`: the wrapper already refreshed the connection's TTL; answer `pong`. */
 export const handler = wsRoute(PingFrame, async () => ({ type: 'pong' }));

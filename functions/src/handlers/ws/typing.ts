@@ -1,7 +1,7 @@
 import { realtimePorts } from '#adapters/realtime.ts';
 import { TypingFrame } from '#contracts/ws.ts';
 import { typing } from '#core/messaging.ts';
-import { wsRoute } from '#lib/ws.ts';
+import { wsRoute } from '#transport/ws.ts';
 
 /** `typing`: pushed straight to the other members' connections; never stored, no response. */
 export const handler = wsRoute(TypingFrame, async (frame, { userId, connectionId }) => {
