@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
+import { connectWs, refusedWith, type WsClient } from '@chat/local/testing';
 import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql } from '#adapters/cql/client.ts';
@@ -16,7 +17,6 @@ import { closeRedis } from '#adapters/redis/client.ts';
 import type { Conversation, Message } from '#contracts/models.ts';
 import { config } from '#platform/config.ts';
 import { type Api, httpApi } from './support/http-api.ts';
-import { connectWs, refusedWith, type WsClient } from './support/ws-client.ts';
 
 const run = randomBytes(3).toString('hex');
 const topic = `test.httpflow.${run}.messages`;

@@ -7,7 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
+import { connectWs, refusedWith, type WsClient } from '@chat/local/testing';
 import { Kafka, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql } from '#adapters/cql/client.ts';
@@ -22,7 +24,6 @@ import type { Message, User } from '#contracts/models.ts';
 import { idTime, newId } from '#core/ids.ts';
 import { dm, group, runId, sentRecord, users } from './support/realtime-fixtures.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
-import { connectWs, refusedWith, sleep, type WsClient } from './support/ws-client.ts';
 
 const run = runId();
 const topic = `test.e2e.${run}.messages`;

@@ -5,10 +5,12 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { waitFor } from '@chat/kit/async';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs } from '../testing/ws-client.ts';
 import { type LocalRuntime, scheduledEvent, startLocalRuntime } from './index.ts';
-import { connect, fixture, type RecordedEvent, recorder, shape, waitFor } from './test-helpers.ts';
+import { fixture, type RecordedEvent, recorder, shape } from './test-helpers.ts';
 
 const example = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
@@ -103,30 +105,29 @@ describe('When two events are compared by shape', () => {
 
 describe('When the emulator builds WebSocket events', () => {
   it('$connect without a query string has the captured field set', async () => {
-    const c = await connect(rt.wsUrl, { headers: { Origin: 'http://localhost:3000' } });
-    const e = await waitFor(() => connects.at(-1), 5_000, '$connect');
+    const c = await connectWs(rt.wsUrl, { headers: { Origin: 'http://localhost:3000' } });
+    const e = await waitFor(() => connects.at(-1), { timeoutMs: 5_000, what: '$connect' });
     expect(shape(e)).toEqual(shape(example('ws-connect.json')));
     c.ws.close();
   });
 
   it('$connect with a query string adds the two query maps', async () => {
     const before = connects.length;
-    const c = await connect(`${rt.wsUrl}/?ticket=abc`, { headers: { Origin: 'http://localhost:3000' } });
-    const e = await waitFor(() => connects[before], 5_000, '$connect');
+    const c = await connectWs(`${rt.wsUrl}/?ticket=abc`, { headers: { Origin: 'http://localhost:3000' } });
+    const e = await waitFor(() => connects[before], { timeoutMs: 5_000, what: '$connect' });
     expect(shape(e)).toEqual(shape(example('ws-connect-query.json')));
     c.ws.close();
   });
 
   it('message and $disconnect events have the captured field sets', async () => {
-    const c = await connect(rt.wsUrl, { headers: { 'User-Agent': 'Mozilla/5.0 (test)' } });
+    const c = await connectWs(rt.wsUrl, { headers: { 'User-Agent': 'Mozilla/5.0 (test)' } });
     c.ws.send('{"a": 1}');
-    const m = await waitFor(() => messages.at(-1), 5_000, 'message');
+    const m = await waitFor(() => messages.at(-1), { timeoutMs: 5_000, what: 'message' });
     expect(shape(m)).toEqual(shape(example('ws-message.json')));
     c.ws.close(1001);
     const d = await waitFor(
       () => disconnects.find((x) => x.requestContext.connectionId === m.requestContext.connectionId),
-      5_000,
-      '$disconnect',
+      { timeoutMs: 5_000, what: '$disconnect' },
     );
     expect(shape(d)).toEqual(shape(example('ws-disconnect.json')));
   });
@@ -135,7 +136,7 @@ describe('When the emulator builds WebSocket events', () => {
 describe('When the emulator builds HTTP API events', () => {
   it('a bare POST has the captured field set (no authorizer locally)', async () => {
     await fetch(`${rt.httpUrl}/lambda`, { method: 'POST', headers: { authorization: 'Bearer foo' } });
-    const e = await waitFor(() => https.at(-1), 5_000, 'http event');
+    const e = await waitFor(() => https.at(-1), { timeoutMs: 5_000, what: 'http event' });
     expect(shape(e)).toEqual(without(shape(example('http-v2-no-body.json')), 'requestContext.authorizer'));
   });
 
@@ -146,7 +147,7 @@ describe('When the emulator builds HTTP API events', () => {
       headers: { cookie: 'cookie1; cookie2', 'content-type': 'text/plain' },
       body: 'Hello from Lambda',
     });
-    const e = await waitFor(() => https[before], 5_000, 'http event');
+    const e = await waitFor(() => https[before], { timeoutMs: 5_000, what: 'http event' });
     expect(shape(e)).toEqual(
       without(
         shape(example('http-v2-full.json')),
@@ -167,7 +168,7 @@ describe('When the emulator builds other events', () => {
       messages: [{ key: 'k', value: 'v', headers: { headerKey: 'headerValue' } }],
     });
     await producer.disconnect();
-    const e = await waitFor(() => kafkaEvents[0], 30_000, 'kafka event');
+    const e = await waitFor(() => kafkaEvents[0], { timeoutMs: 30_000, what: 'kafka event' });
     expect(shape(e)).toEqual(shape(example('kafka-self-managed.json')));
   });
 

@@ -4,10 +4,11 @@
  * optional on-failure destination, starting positions.
  */
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@chat/kit/async';
 import kafkajs, { type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InvokeStartEvent, type KafkaMappingConfig, startLocalRuntime } from './index.ts';
-import { fixture, waitFor } from './test-helpers.ts';
+import { fixture } from './test-helpers.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const kafka = new kafkajs.Kafka({
@@ -120,7 +121,7 @@ describe('When records arrive on the topic', () => {
     });
     const { rt, events } = await startWith({ topic });
     try {
-      const e = await waitFor(() => events[0], 30_000, 'the first invocation');
+      const e = await waitFor(() => events[0], { timeoutMs: 30_000, what: 'the first invocation' });
       expect(e.eventSource).toBe('SelfManagedKafka');
       expect(e.bootstrapServers).toBe(brokers.join(','));
       expect(Object.keys(e.records)).toEqual([`${topic}-0`]);
@@ -147,7 +148,10 @@ describe('When records arrive on the topic', () => {
     const groupId = `rt-esm-order-${randomUUID().slice(0, 8)}`;
     const { rt, events } = await startWith({ topic, batchSize: 10, consumerGroupId: groupId });
     try {
-      await waitFor(() => (events.flatMap(idsOf).length >= 50 ? true : undefined), 60_000, 'all 50 records');
+      await waitFor(() => (events.flatMap(idsOf).length >= 50 ? true : undefined), {
+        timeoutMs: 60_000,
+        what: 'all 50 records',
+      });
       for (const e of events) {
         expect(Object.keys(e.records)).toHaveLength(1);
         expect(Object.values(e.records)[0]?.length).toBeLessThanOrEqual(10);
@@ -156,11 +160,10 @@ describe('When records arrive on the topic', () => {
       const b = events.flatMap(idsOf).filter((id) => id.startsWith('b'));
       expect(a).toEqual(Array.from({ length: 25 }, (_, i) => `a${i}`));
       expect(b).toEqual(Array.from({ length: 25 }, (_, i) => `b${i}`));
-      await waitFor(
-        async () => ((await committed(groupId, topic)).join() === '25,25' ? true : undefined),
-        10_000,
-        'commit',
-      );
+      await waitFor(async () => ((await committed(groupId, topic)).join() === '25,25' ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'commit',
+      });
     } finally {
       await rt.stop();
     }
@@ -172,25 +175,23 @@ describe('When records arrive on the topic', () => {
     const groupId = `rt-esm-retry-${randomUUID().slice(0, 8)}`;
     const { rt, events } = await startWith({ topic, consumerGroupId: groupId }, 1_000);
     try {
-      await waitFor(() => events[0], 30_000, 'the first attempt');
+      await waitFor(() => events[0], { timeoutMs: 30_000, what: 'the first attempt' });
       // While the batch keeps failing, nothing is committed and nothing after it is delivered.
       await send(topic, [{ id: 'later' }]);
-      await waitFor(() => events[1], 10_000, 'the second attempt');
+      await waitFor(() => events[1], { timeoutMs: 10_000, what: 'the second attempt' });
       expect(await committed(groupId, topic)).toEqual(['-1']);
-      await waitFor(
-        () => (events.flatMap(idsOf).includes('later') ? true : undefined),
-        30_000,
-        'the later record',
-      );
+      await waitFor(() => (events.flatMap(idsOf).includes('later') ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'the later record',
+      });
       const attempts = events.filter((e) => idsOf(e).includes('flaky'));
       expect(attempts).toHaveLength(3);
       for (const e of attempts) expect(idsOf(e)).toEqual(['ok1', 'flaky', 'ok2']);
       expect(events.findIndex((e) => idsOf(e).includes('later'))).toBe(3);
-      await waitFor(
-        async () => ((await committed(groupId, topic))[0] === '4' ? true : undefined),
-        10_000,
-        'commit',
-      );
+      await waitFor(async () => ((await committed(groupId, topic))[0] === '4' ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'commit',
+      });
     } finally {
       await rt.stop();
     }
@@ -201,14 +202,13 @@ describe('When records arrive on the topic', () => {
     await send(topic, [{ id: 'slow', sleepMs: 3_000 }]);
     const { rt, events } = await startWith({ topic });
     try {
-      await waitFor(() => events[0], 30_000, 'the first attempt');
-      await waitFor(
-        () => rt.environments('consumer').some((e) => e.state === 'busy') || undefined,
-        10_000,
-        'busy',
-      );
+      await waitFor(() => events[0], { timeoutMs: 30_000, what: 'the first attempt' });
+      await waitFor(() => rt.environments('consumer').some((e) => e.state === 'busy') || undefined, {
+        timeoutMs: 10_000,
+        what: 'busy',
+      });
       expect(await rt.killEnvironment('consumer', 'busy')).toBe(1);
-      const second = await waitFor(() => events[1], 30_000, 'the redelivery');
+      const second = await waitFor(() => events[1], { timeoutMs: 30_000, what: 'the redelivery' });
       expect(idsOf(second)).toEqual(['slow']);
       expect(Object.values(second.records)[0]?.[0]?.offset).toBe(0);
     } finally {
@@ -221,20 +221,19 @@ describe('When records arrive on the topic', () => {
     const groupId = `rt-esm-crash-${randomUUID().slice(0, 8)}`;
     await send(topic, [{ id: 'done' }]);
     const first = await startWith({ topic, consumerGroupId: groupId });
-    await waitFor(() => first.events[0], 30_000, 'the first record');
-    await waitFor(
-      async () => ((await committed(groupId, topic))[0] === '1' ? true : undefined),
-      10_000,
-      'commit',
-    );
+    await waitFor(() => first.events[0], { timeoutMs: 30_000, what: 'the first record' });
+    await waitFor(async () => ((await committed(groupId, topic))[0] === '1' ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'commit',
+    });
     await send(topic, [{ id: 'in-flight', sleepMs: 10_000 }]);
-    await waitFor(() => first.events[1], 30_000, 'the in-flight record');
+    await waitFor(() => first.events[1], { timeoutMs: 30_000, what: 'the in-flight record' });
     // The runtime goes away mid-invocation: nothing was committed for that record.
     await first.rt.stop();
     expect(await committed(groupId, topic)).toEqual(['1']);
     const second = await startWith({ topic, consumerGroupId: groupId });
     try {
-      const e = await waitFor(() => second.events[0], 30_000, 'the redelivery');
+      const e = await waitFor(() => second.events[0], { timeoutMs: 30_000, what: 'the redelivery' });
       expect(idsOf(e)).toEqual(['in-flight']);
     } finally {
       await second.rt.stop();
@@ -258,13 +257,12 @@ describe('When an on-failure destination is configured', () => {
     });
     const { rt, events } = await startWith({ topic, maximumRetryAttempts: 1, onFailureTopic: dlq });
     try {
-      const record = await waitFor(() => seen[0], 30_000, 'the on-failure record');
+      const record = await waitFor(() => seen[0], { timeoutMs: 30_000, what: 'the on-failure record' });
       await send(topic, [{ id: 'after' }]);
-      await waitFor(
-        () => (events.flatMap(idsOf).includes('after') ? true : undefined),
-        30_000,
-        'the next record',
-      );
+      await waitFor(() => (events.flatMap(idsOf).includes('after') ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'the next record',
+      });
       expect(events.filter((e) => idsOf(e).includes('poison'))).toHaveLength(2);
       expect(events.filter((e) => idsOf(e).includes('after'))).toHaveLength(1);
       expect(record.requestContext).toMatchObject({
@@ -289,15 +287,14 @@ describe('When a new consumer group starts at LATEST', () => {
     await send(topic, [{ id: 'old' }]);
     const { rt, events } = await startWith({ topic, startingPosition: 'LATEST' });
     try {
-      await waitFor(
-        () => ((rt.kafkaMappings()[0]?.partitionsAssigned ?? 0) > 0 ? true : undefined),
-        30_000,
-        'join',
-      );
+      await waitFor(() => ((rt.kafkaMappings()[0]?.partitionsAssigned ?? 0) > 0 ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'join',
+      });
       // The group resolves LATEST when it first fetches; give it that moment.
       await new Promise((r) => setTimeout(r, 1_500));
       await send(topic, [{ id: 'new' }]);
-      await waitFor(() => events[0], 30_000, 'the new record');
+      await waitFor(() => events[0], { timeoutMs: 30_000, what: 'the new record' });
       expect(events.flatMap(idsOf)).toEqual(['new']);
     } finally {
       await rt.stop();

@@ -2,9 +2,11 @@
  * Lambda execution environments: reuse (module state), one invocation at a time per environment, scale-out up
  * to the concurrency limit, timeouts and kills replace the sandbox, REPORT lines, context and environment.
  */
+
+import { waitFor } from '@chat/kit/async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InvokeEndEvent, type InvokeStartEvent, type LocalRuntime, startLocalRuntime } from './index.ts';
-import { fixture, waitFor } from './test-helpers.ts';
+import { fixture } from './test-helpers.ts';
 
 interface CounterResult {
   count: number;
@@ -161,11 +163,10 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
 
   it('can kill an environment mid-invocation: Runtime.ExitError, then a cold start', async () => {
     const pending = rt.invoke('counter', { sleepMs: 5_000 });
-    await waitFor(
-      () => rt.environments('counter').some((e) => e.state === 'busy') || undefined,
-      5_000,
-      'busy',
-    );
+    await waitFor(() => rt.environments('counter').some((e) => e.state === 'busy') || undefined, {
+      timeoutMs: 5_000,
+      what: 'busy',
+    });
     expect(await rt.killEnvironment('counter', 'busy')).toBe(1);
     const r = await pending;
     expect(r.ok).toBe(false);
@@ -258,11 +259,10 @@ describe('When functions are bundled as CommonJS and run in child processes (Nod
 
   it('kills a process mid-invocation', async () => {
     const pending = rt.invoke('counter', { sleepMs: 5_000 });
-    await waitFor(
-      () => rt.environments('counter').some((e) => e.state === 'busy') || undefined,
-      10_000,
-      'busy',
-    );
+    await waitFor(() => rt.environments('counter').some((e) => e.state === 'busy') || undefined, {
+      timeoutMs: 10_000,
+      what: 'busy',
+    });
     await rt.killEnvironment('counter');
     const r = await pending;
     expect(!r.ok && r.error.errorType).toBe('Runtime.ExitError');

@@ -12,9 +12,11 @@ import {
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { waitFor } from '@chat/kit/async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs, type WsClient } from '../testing/ws-client.ts';
 import { FUNCTION_CREDENTIALS, type LocalRuntime, startLocalRuntime } from './index.ts';
-import { connect, fixture, type RecordedEvent, recorder, type TestClient, waitFor } from './test-helpers.ts';
+import { fixture, type RecordedEvent, recorder } from './test-helpers.ts';
 
 let rt: LocalRuntime;
 let sdk: ApiGatewayManagementApiClient;
@@ -62,10 +64,10 @@ afterAll(async () => {
 });
 
 /** Connects and returns the client with its connection id (from the $connect event). */
-const open = async (query = ''): Promise<{ c: TestClient; id: string }> => {
+const open = async (query = ''): Promise<{ c: WsClient; id: string }> => {
   const before = connects.length;
-  const c = await connect(`${rt.wsUrl}/${query}`, { headers: { 'User-Agent': 'mgmt-test' } });
-  const e = await waitFor(() => connects[before], 5_000, '$connect event');
+  const c = await connectWs(`${rt.wsUrl}/${query}`, { headers: { 'User-Agent': 'mgmt-test' } });
+  const e = await waitFor(() => connects[before], { timeoutMs: 5_000, what: '$connect event' });
   return { c, id: e.requestContext.connectionId };
 };
 
@@ -76,14 +78,14 @@ describe('When the backend posts to a connection', () => {
       new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('{"hi":1}') }),
     );
     expect(out.$metadata.httpStatusCode).toBe(200);
-    expect(await c.next()).toBe('{"hi":1}');
+    expect(await c.nextFrame()).toBe('{"hi":1}');
     c.ws.close();
   });
 
   it('URL-encodes ids that contain + or / and still reaches the right client', async () => {
     // About a third of ids contain one of them; open until one does.
-    const opened: Array<{ c: TestClient; id: string }> = [];
-    let target: { c: TestClient; id: string } | undefined;
+    const opened: Array<{ c: WsClient; id: string }> = [];
+    let target: { c: WsClient; id: string } | undefined;
     for (let i = 0; i < 40 && !target; i += 1) {
       const o = await open();
       opened.push(o);
@@ -94,7 +96,7 @@ describe('When the backend posts to a connection', () => {
     await sdk.send(
       new PostToConnectionCommand({ ConnectionId: target.id, Data: new TextEncoder().encode('encoded') }),
     );
-    expect(await target.c.next()).toBe('encoded');
+    expect(await target.c.nextFrame()).toBe('encoded');
     for (const o of opened) o.c.ws.close();
   });
 
@@ -110,7 +112,10 @@ describe('When the backend posts to a connection', () => {
     const { c, id } = await open();
     c.ws.close();
     await c.closed;
-    await waitFor(() => disconnects.find((e) => e.requestContext.connectionId === id), 5_000, '$disconnect');
+    await waitFor(() => disconnects.find((e) => e.requestContext.connectionId === id), {
+      timeoutMs: 5_000,
+      what: '$disconnect',
+    });
     const err = await sdk
       .send(new PostToConnectionCommand({ ConnectionId: id, Data: new Uint8Array([65]) }))
       .catch((e: unknown) => e);
@@ -119,8 +124,8 @@ describe('When the backend posts to a connection', () => {
 
   it('answers 410 while $connect is still running', async () => {
     const before = connects.length;
-    const pending = connect(`${rt.wsUrl}/?sleepMs=1500`);
-    const e = await waitFor(() => connects[before], 5_000, '$connect event');
+    const pending = connectWs(`${rt.wsUrl}/?sleepMs=1500`);
+    const e = await waitFor(() => connects[before], { timeoutMs: 5_000, what: '$connect event' });
     const err = await sdk
       .send(
         new PostToConnectionCommand({
@@ -137,7 +142,7 @@ describe('When the backend posts to a connection', () => {
   it('accepts exactly 131,072 bytes and refuses one more with PayloadTooLargeException (413)', async () => {
     const { c, id } = await open();
     await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: new Uint8Array(131_072).fill(97) }));
-    expect((await c.next()).length).toBe(131_072);
+    expect((await c.nextFrame()).length).toBe(131_072);
     const err = await sdk
       .send(new PostToConnectionCommand({ ConnectionId: id, Data: new Uint8Array(131_073).fill(97) }))
       .catch((e: unknown) => e);
@@ -173,7 +178,7 @@ describe('When the backend posts to a connection', () => {
   it('works from inside a handler, with the endpoint from WS_MANAGEMENT_ENDPOINT', async () => {
     const { c } = await open();
     c.ws.send(JSON.stringify({ push: 'from-handler', noBody: true }));
-    expect(JSON.parse(await c.next())).toEqual({ pushed: 'from-handler' });
+    expect(JSON.parse(await c.nextFrame())).toEqual({ pushed: 'from-handler' });
     c.ws.close();
   });
 });
@@ -196,11 +201,10 @@ describe('When the backend reads or deletes a connection', () => {
     const out = await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
     expect(out.$metadata.httpStatusCode).toBe(204);
     expect((await c.closed).code).toBe(1000);
-    const e = await waitFor(
-      () => disconnects.find((d) => d.requestContext.connectionId === id),
-      5_000,
-      '$disconnect',
-    );
+    const e = await waitFor(() => disconnects.find((d) => d.requestContext.connectionId === id), {
+      timeoutMs: 5_000,
+      what: '$disconnect',
+    });
     expect(e.requestContext.disconnectStatusCode).toBe(1000);
     expect(e.requestContext.disconnectReason).toBe('Connection Closed Normally');
     const again = await sdk.send(new DeleteConnectionCommand({ ConnectionId: id })).catch((x: unknown) => x);
@@ -251,7 +255,7 @@ describe('When a request is not a well-formed management call', () => {
     await good.send(
       new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('signed') }),
     );
-    expect(await c.next()).toBe('signed');
+    expect(await c.nextFrame()).toBe('signed');
     await good.send(new GetConnectionCommand({ ConnectionId: id }));
     const forged = new ApiGatewayManagementApiClient({
       endpoint: rt.managementEndpoint,
@@ -276,7 +280,7 @@ describe('When a request is not a well-formed management call', () => {
     await good.send(
       new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('after') }),
     );
-    expect(await c.next()).toBe('after');
+    expect(await c.nextFrame()).toBe('after');
     for (const client of [good, forged, wrongRegion]) client.destroy();
     c.ws.close();
   });
@@ -291,7 +295,7 @@ describe('When a request is not a well-formed management call', () => {
     await staged.send(
       new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('staged') }),
     );
-    expect(await c.next()).toBe('staged');
+    expect(await c.nextFrame()).toBe('staged');
     staged.destroy();
     c.ws.close();
   });

@@ -1,7 +1,9 @@
 /** Scheduled functions: EventBridge scheduled events every N seconds, asynchronous-invocation retries. */
+
+import { waitFor } from '@chat/kit/async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from './index.ts';
-import { fixture, type RecordedEvent, recorder, waitFor } from './test-helpers.ts';
+import { fixture, type RecordedEvent, recorder } from './test-helpers.ts';
 
 let rt: LocalRuntime;
 let ticks: RecordedEvent[];
@@ -29,7 +31,10 @@ afterAll(() => rt?.stop());
 
 describe('When a function has a schedule', () => {
   it('is invoked every N seconds (locally overridden) with an EventBridge scheduled event', async () => {
-    await waitFor(() => (ticks.length >= 2 ? true : undefined), 10_000, 'two scheduled runs');
+    await waitFor(() => (ticks.length >= 2 ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'two scheduled runs',
+    });
     const e = ticks[0] as unknown as Record<string, unknown>;
     expect(e).toMatchObject({
       version: '0',

@@ -2,9 +2,12 @@
  * The WebSocket API emulator over real sockets: $connect gating, route selection, route responses, the error
  * frames API Gateway sends, size/type/idle/duration limits and $disconnect events.
  */
+
+import { waitFor } from '@chat/kit/async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs, refusal, type WsClient } from '../testing/ws-client.ts';
 import { type LocalRuntime, startLocalRuntime } from './index.ts';
-import { connect, fixture, type RecordedEvent, recorder, refusal, waitFor } from './test-helpers.ts';
+import { fixture, type RecordedEvent, recorder } from './test-helpers.ts';
 
 const wsRoutes = [
   { routeKey: '$connect', fn: 'connect', returnResponse: false },
@@ -47,9 +50,9 @@ describe('When a client connects', () => {
   afterAll(() => rt.stop());
 
   it('upgrades once $connect returns 200 and hands out an API Gateway style connection id', async () => {
-    const c = await connect(`${rt.wsUrl}/?ticket=abc`);
+    const c = await connectWs(`${rt.wsUrl}/?ticket=abc`);
     c.ws.send(JSON.stringify({ action: 'echo', echoEvent: true }));
-    const reply = JSON.parse(await c.next());
+    const reply = JSON.parse(await c.nextFrame());
     expect(reply.routeKey).toBe('echo');
     expect(reply.event.requestContext.connectionId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
     expect(rt.connections()).toContain(reply.event.requestContext.connectionId);
@@ -77,12 +80,12 @@ describe('When a client connects', () => {
   });
 
   it('accepts the stage path', async () => {
-    const c = await connect(`${rt.wsUrl}/local`);
+    const c = await connectWs(`${rt.wsUrl}/local`);
     c.ws.close();
   });
 
   it('negotiates the subprotocol $connect returns in Sec-WebSocket-Protocol', async () => {
-    const c = await connect(`${rt.wsUrl}/?protocol=chat.v1`, {}, ['chat.v1']);
+    const c = await connectWs(`${rt.wsUrl}/?protocol=chat.v1`, { protocols: ['chat.v1'] });
     expect(c.ws.protocol).toBe('chat.v1');
     c.ws.close();
   });
@@ -98,10 +101,10 @@ describe('When a client sends frames', () => {
   afterAll(() => rt.stop());
 
   it('selects the route from $request.body.action, stringified', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const route = async (frame: string): Promise<string> => {
       c.ws.send(frame);
-      return JSON.parse(await c.next()).routeKey;
+      return JSON.parse(await c.nextFrame()).routeKey;
     };
     expect(await route(JSON.stringify({ action: 'echo' }))).toBe('echo');
     expect(await route(JSON.stringify({ action: 5 }))).toBe('5');
@@ -113,54 +116,57 @@ describe('When a client sends frames', () => {
   });
 
   it('sends an action too deeply nested to stringify to $default, and lives on', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const depth = 12_000; // 24 KB: under the 32 KB frame limit, beyond what JSON.stringify can recurse
     c.ws.send(`{"action":${'['.repeat(depth)}${']'.repeat(depth)}}`);
-    expect(JSON.parse(await c.next()).routeKey).toBe('$default');
+    expect(JSON.parse(await c.nextFrame()).routeKey).toBe('$default');
     c.ws.send(JSON.stringify({ action: 'echo' }));
-    expect(JSON.parse(await c.next()).routeKey).toBe('echo');
+    expect(JSON.parse(await c.nextFrame()).routeKey).toBe('echo');
     c.ws.close();
   });
 
   it('sends nothing back for a route without a route response', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const before = messageEvents.length;
     c.ws.send(JSON.stringify({ action: 'silent', seq: 1 }));
-    await waitFor(() => messageEvents.length > before || undefined, 5_000, 'the silent route to run');
+    await waitFor(() => messageEvents.length > before || undefined, {
+      timeoutMs: 5_000,
+      what: 'the silent route to run',
+    });
     c.ws.send(JSON.stringify({ action: 'echo', seq: 2 }));
-    expect(JSON.parse(await c.next()).seq).toBe(2);
-    expect(c.messages).toHaveLength(1);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(2);
+    expect(c.frames).toHaveLength(1);
     c.ws.close();
   });
 
   it('sends the Internal server error frame when the function throws, and keeps the connection open', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     c.ws.send(JSON.stringify({ action: 'echo', throw: true }));
-    const frame = JSON.parse(await c.next());
+    const frame = JSON.parse(await c.nextFrame());
     expect(Object.keys(frame)).toEqual(['message', 'connectionId', 'requestId']);
     expect(frame.message).toBe('Internal server error');
     expect(frame.connectionId).toBe(rt.connections().find((id) => id === frame.connectionId));
     c.ws.send(JSON.stringify({ action: 'echo', seq: 7 }));
-    expect(JSON.parse(await c.next()).seq).toBe(7);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(7);
     c.ws.close();
   });
 
   it('dispatches the frames of one connection concurrently (no ordering guarantee, like AWS)', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     // Two warm environments first, so a cold start does not decide the race.
     c.ws.send(JSON.stringify({ action: 'echo', sleepMs: 300 }));
     c.ws.send(JSON.stringify({ action: 'echo', sleepMs: 300 }));
-    await c.next();
-    await c.next();
+    await c.nextFrame();
+    await c.nextFrame();
     c.ws.send(JSON.stringify({ action: 'echo', seq: 1, sleepMs: 400 }));
     c.ws.send(JSON.stringify({ action: 'echo', seq: 2 }));
-    expect(JSON.parse(await c.next()).seq).toBe(2);
-    expect(JSON.parse(await c.next()).seq).toBe(1);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(2);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(1);
     c.ws.close();
   });
 
   it('closes with 1009 on a frame over 32 KB and never invokes the function for it', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const before = messageEvents.length;
     c.ws.send(JSON.stringify({ action: 'echo', pad: 'x'.repeat(40 * 1024) }));
     expect((await c.closed).code).toBe(1009);
@@ -169,18 +175,18 @@ describe('When a client sends frames', () => {
   });
 
   it('accepts a 100 KB message sent as frames of at most 32 KB', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const text = JSON.stringify({ action: 'echo', seq: 100, pad: 'y'.repeat(100 * 1024) });
     const frameSize = 30 * 1024;
     for (let i = 0; i < text.length; i += frameSize) {
       c.ws.send(text.slice(i, i + frameSize), { fin: i + frameSize >= text.length });
     }
-    expect(JSON.parse(await c.next()).seq).toBe(100);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(100);
     c.ws.close();
   });
 
   it('closes with 1009 on a message over 128 KB even when every frame is small', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const text = 'z'.repeat(130 * 1024);
     const frameSize = 30 * 1024;
     for (let i = 0; i < text.length; i += frameSize) {
@@ -190,16 +196,16 @@ describe('When a client sends frames', () => {
   });
 
   it('closes with 1003 on a binary frame', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     expect((await c.closed).code).toBe(1003);
   });
 
   it('puts the body and the AWS request context in the message event', async () => {
-    const c = await connect(rt.wsUrl, { headers: { 'User-Agent': 'runtime-test/1.0' } });
+    const c = await connectWs(rt.wsUrl, { headers: { 'User-Agent': 'runtime-test/1.0' } });
     const frame = JSON.stringify({ action: 'echo', echoEvent: true });
     c.ws.send(frame);
-    const { event } = JSON.parse(await c.next());
+    const { event } = JSON.parse(await c.nextFrame());
     expect(event.body).toBe(frame);
     expect(event.isBase64Encoded).toBe(false);
     expect(event.headers).toBeUndefined();
@@ -228,9 +234,9 @@ describe('When there is no $default route', () => {
   afterAll(() => rt.stop());
 
   it('answers a frame that matches no route with the Forbidden frame', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     c.ws.send(JSON.stringify({ action: 'nowhere' }));
-    const frame = JSON.parse(await c.next());
+    const frame = JSON.parse(await c.nextFrame());
     expect(frame.message).toBe('Forbidden');
     expect(frame.connectionId).toMatch(/=$/);
     expect(frame.requestId).toMatch(/=$/);
@@ -251,15 +257,18 @@ describe('When a connection ends', () => {
   afterAll(() => rt.stop());
 
   const disconnectOf = (id: string) =>
-    waitFor(() => disconnects.find((e) => e.requestContext.connectionId === id), 10_000, '$disconnect');
+    waitFor(() => disconnects.find((e) => e.requestContext.connectionId === id), {
+      timeoutMs: 10_000,
+      what: '$disconnect',
+    });
 
-  const idOf = async (c: Awaited<ReturnType<typeof connect>>): Promise<string> => {
+  const idOf = async (c: WsClient): Promise<string> => {
     c.ws.send(JSON.stringify({ action: 'echo', echoEvent: true }));
-    return JSON.parse(await c.next()).event.requestContext.connectionId;
+    return JSON.parse(await c.nextFrame()).event.requestContext.connectionId;
   };
 
   it('invokes $disconnect with the client close code and reason', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const id = await idOf(c);
     c.ws.close(1000, 'bye');
     const e = await disconnectOf(id);
@@ -278,7 +287,7 @@ describe('When a connection ends', () => {
   });
 
   it('reports 1005 when the client close frame has no status', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const id = await idOf(c);
     c.ws.close();
     const e = await disconnectOf(id);
@@ -287,13 +296,13 @@ describe('When a connection ends', () => {
   });
 
   it('reports 1006 for a dropped connection, or nothing when $disconnect is lost', async () => {
-    const a = await connect(rt.wsUrl);
+    const a = await connectWs(rt.wsUrl);
     const idA = await idOf(a);
     expect(rt.dropConnection(idA)).toBe(true);
     expect((await a.closed).code).toBe(1006);
     expect((await disconnectOf(idA)).requestContext.disconnectStatusCode).toBe(1006);
 
-    const b = await connect(rt.wsUrl);
+    const b = await connectWs(rt.wsUrl);
     const idB = await idOf(b);
     expect(rt.dropConnection(idB, { sendDisconnect: false })).toBe(true);
     await b.closed;
@@ -303,7 +312,7 @@ describe('When a connection ends', () => {
   });
 
   it('closes an idle connection with 1001 and reports it', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     const id = await idOf(c);
     const closed = await c.closed;
     expect(closed.code).toBe(1001);
@@ -312,7 +321,7 @@ describe('When a connection ends', () => {
   });
 
   it('keeps a connection that sends frames alive past the idle timeout', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     for (let i = 0; i < 4; i += 1) {
       await new Promise((r) => setTimeout(r, 500));
       c.ws.send(JSON.stringify({ action: 'silent' }));
@@ -322,18 +331,18 @@ describe('When a connection ends', () => {
   });
 
   it('processes the frames of one connection in order when dispatch is per-connection', async () => {
-    const c = await connect(rt.wsUrl);
+    const c = await connectWs(rt.wsUrl);
     c.ws.send(JSON.stringify({ action: 'echo', seq: 1, sleepMs: 300 }));
     c.ws.send(JSON.stringify({ action: 'echo', seq: 2 }));
-    expect(JSON.parse(await c.next()).seq).toBe(1);
-    expect(JSON.parse(await c.next()).seq).toBe(2);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(1);
+    expect(JSON.parse(await c.nextFrame()).seq).toBe(2);
     c.ws.close();
   });
 
   it('closes a connection at the maximum duration with 1001', async () => {
     const short = await start({ limits: { maxDurationMs: 800 } });
     try {
-      const c = await connect(short.wsUrl);
+      const c = await connectWs(short.wsUrl);
       const t0 = Date.now();
       expect((await c.closed).code).toBe(1001);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(700);

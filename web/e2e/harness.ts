@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectWs } from '@chat/local/testing';
 import { buildWebIfStale, startWebServer, type WebConfig, type WebServer } from '@chat/local/web-server';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
-import WebSocket from 'ws';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -70,7 +70,7 @@ interface RuntimeModule {
   httpApiCors(origins: readonly string[]): unknown;
 }
 
-const runtimeModule = path.join(repo, 'infra', 'local', 'runtime', 'index.ts');
+const runtimeModule = path.join(repo, 'local', 'runtime', 'index.ts');
 
 export interface Stack {
   runtime: RuntimeHandle;
@@ -169,21 +169,12 @@ export async function protocolClient(
     signup ? { username, password, ...signup } : { username, password },
   );
   const { ticket } = await post<{ ticket: string }>(runtime.httpUrl, '/auth/ws-ticket', {}, auth.accessToken);
-  const ws = new WebSocket(`${runtime.wsUrl}/?ticket=${ticket}`);
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
+  const ws = await connectWs(`${runtime.wsUrl}/`, { ticket });
   const persisted = new Set<string>();
   const acked = new Set<string>();
   const frames = new Map<string, string>();
-  ws.on('message', (data) => {
-    const e = JSON.parse(String(data)) as {
-      type: string;
-      code?: string;
-      clientMsgId?: string;
-      message?: { clientMsgId: string };
-    };
+  ws.onEvent((event) => {
+    const e = event as { type?: string; clientMsgId?: string; message?: { clientMsgId: string } };
     if (e.type === 'message' && e.message) persisted.add(e.message.clientMsgId);
     if (e.type === 'ack' && e.clientMsgId) acked.add(e.clientMsgId);
   });
@@ -191,6 +182,8 @@ export async function protocolClient(
     user: auth.user,
     token: auth.accessToken,
     persisted,
+    /** The first server event matching the predicate (see `WsClient.next`). */
+    next: ws.next,
     createDm: (peerId: string) =>
       post<{ id: string }>(runtime.httpUrl, '/conversations', { type: 'dm', peerId }, auth.accessToken),
     /** Sends in order, paced under the frame rate limit, and waits until every one came back persisted. */
@@ -230,7 +223,6 @@ export async function warmUp(runtime: Pick<RuntimeHandle, 'httpUrl' | 'wsUrl'>):
   const b = await protocolClient(runtime, uniqueName('warm'), password, {});
   const conv = await a.createDm(b.user.id);
   await a.sendAll(conv.id, ['warming up'], 120_000);
-  while (!b.persisted.size) await new Promise((r) => setTimeout(r, 100));
-  a.close();
-  b.close();
+  await b.next((e) => e.type === 'message', 120_000);
+  await Promise.all([a.close(), b.close()]);
 }
