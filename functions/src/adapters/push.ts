@@ -1,5 +1,5 @@
+import { mapLimit } from '@chat/kit/async';
 import type { ServerEvent } from '#contracts/ws.ts';
-import { mapLimit } from '#core/batch.ts';
 import type { PushResult } from '#core/ports.ts';
 import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';

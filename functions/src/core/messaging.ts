@@ -1,7 +1,7 @@
+import { mapLimit } from '@chat/kit/async';
 import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message } from '#contracts/models.ts';
-import { mapLimit } from './batch.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
 import type { RealtimePorts, RemovedConnection, StoredMessage } from './ports.ts';

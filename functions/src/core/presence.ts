@@ -1,5 +1,5 @@
+import { mapLimit } from '@chat/kit/async';
 import type { PresenceEvent } from '#contracts/ws.ts';
-import { mapLimit } from './batch.ts';
 import type { RealtimePorts, RemovedConnection } from './ports.ts';
 
 /**

@@ -1,9 +1,10 @@
+import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
 import { consistency, cql, lwt, read, write } from '#adapters/cql/client.ts';
 import { getUsers } from '#adapters/cql/users.ts';
 import { limits } from '#contracts/limits.ts';
 import { type Conversation, type ConversationType, Message, type User } from '#contracts/models.ts';
-import { chunk, mapLimit } from '#core/batch.ts';
+import { chunk } from '#core/batch.ts';
 import { ChatError } from '#core/errors.ts';
 import { dmPairKey, newId } from '#core/ids.ts';
 import { logger } from '#platform/log.ts';

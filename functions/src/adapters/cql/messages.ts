@@ -1,6 +1,7 @@
+import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
 import type { Message } from '#contracts/models.ts';
-import { chunk, mapLimit } from '#core/batch.ts';
+import { chunk } from '#core/batch.ts';
 import { bucketOf } from '#core/ids.ts';
 import { clientKey, planPersist } from '#core/persist.ts';
 import type { PersistResult } from '#core/ports.ts';

@@ -8,6 +8,7 @@
  * Keyspaces the CDK database construct creates it and the runner only checks that it exists.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import cassandra from 'cassandra-driver';
 import { config } from '#platform/config.ts';
 import { migrations as allMigrations } from './migrations/index.ts';
@@ -128,8 +129,6 @@ async function columnExists(
   );
   return rs.rowLength > 0;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Keyspaces: wait until `system_schema_mcs.tables` reports the table ACTIVE (DDL is asynchronous there). */
 export async function waitForTableActive(

@@ -1,7 +1,8 @@
+import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
 import { lwt, read, write } from '#adapters/cql/client.ts';
 import type { User } from '#contracts/models.ts';
-import { chunk, mapLimit } from '#core/batch.ts';
+import { chunk } from '#core/batch.ts';
 import { ChatError } from '#core/errors.ts';
 import { newId } from '#core/ids.ts';
 
