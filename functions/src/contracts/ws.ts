@@ -26,10 +26,6 @@ export const ClientFrame = z.discriminatedUnion('action', [
   PingFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
-export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
-export type TypingFrame = z.infer<typeof TypingFrame>;
-export type MarkReadFrame = z.infer<typeof MarkReadFrame>;
-export type ClientAction = ClientFrame['action'];
 
 // ── Server → client events ────────────────────────────────────────────────────────────────────────────────
 

@@ -86,11 +86,6 @@ export function rotateKeySet(doc: KeySetDocument, next: KeyRecord, keep = 3): Ke
   return { activeKid: next.kid, keys: [next, ...older].slice(0, Math.max(1, keep)) };
 }
 
-/** The public keys as a JWKS (`{ keys: [...] }`), e.g. for another service that verifies our tokens. */
-export const publicJwks = (doc: KeySetDocument): { keys: JWK[] } => ({
-  keys: doc.keys.map((k) => k.publicJwk as JWK),
-});
-
 // ── Loading ───────────────────────────────────────────────────────────────────────────────────────────────
 
 const keysFile = (file?: string) => resolve(file ?? config.jwtKeysFile());
