@@ -1,5 +1,6 @@
 /**
- * The API Gateway WebSocket API emulator and its management API (`/@connections/{id}`) on one port.
+ * The API Gateway WebSocket API emulator; its management API (`/@connections/{id}`, `./management.ts`) answers
+ * the plain HTTP requests on the same port.
  *
  * - `$connect` runs before the upgrade; the socket is unusable until it returns 2xx (its status otherwise, 502
  *   when it throws, 504 past the integration timeout).
@@ -10,13 +11,7 @@
  * - Frames of one connection are dispatched concurrently by default (AWS gives no ordering guarantee);
  *   `dispatch: 'per-connection'` serializes them.
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -31,7 +26,8 @@ import {
   type WsApiIdentity,
 } from './events.ts';
 import { FrameGuard } from './frame-guard.ts';
-import { type KnownCredentials, verifySigV4 } from './sigv4-verify.ts';
+import { handleManagementRequest } from './management.ts';
+import type { KnownCredentials } from './sigv4-verify.ts';
 
 export interface WsLimits {
   /** One frame (API Gateway: 32 KB). Over ⇒ close 1009. */
@@ -149,7 +145,23 @@ export class WebSocketApi {
       clientTracking: false,
       handleProtocols: (_protocols, req) => (req as UpgradeRequest)[SUBPROTOCOL] ?? false,
     });
-    this.server = createServer((req, res) => this.#onRequest(req, res));
+    this.server = createServer((req, res) =>
+      handleManagementRequest(req, res, {
+        stage: opts.api.stage,
+        limits: opts.limits,
+        verifySignatures: opts.verifySignatures,
+        openConnection: (id) => {
+          const c = this.#connections.get(id);
+          if (c?.state !== 'open' || !c.ws) return undefined;
+          const { ws, connectedAt, lastActiveAt, sourceIp, userAgent } = c;
+          return { ws, connectedAt, lastActiveAt, sourceIp, userAgent };
+        },
+        close: (id) => {
+          const c = this.#connections.get(id);
+          if (c) this.#closeWith(c, 1000, 'Connection Closed Normally');
+        },
+      }),
+    );
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#track(this.#onUpgrade(req, socket as Socket, head));
     });
@@ -461,102 +473,5 @@ export class WebSocketApi {
 
   #send(conn: Connection, text: string): void {
     if (conn.state === 'open' && conn.ws) conn.ws.send(text);
-  }
-
-  // ---------------------------------------------------------------- management API (@connections)
-
-  #onRequest(req: IncomingMessage, res: ServerResponse): undefined {
-    const requestId = apiGatewayId();
-    const reply = (status: number, body?: unknown, errorType?: string): undefined => {
-      const text = body === undefined ? '' : JSON.stringify(body);
-      res.writeHead(status, {
-        'Content-Type': 'application/json',
-        'Content-Length': String(Buffer.byteLength(text)),
-        'x-amzn-RequestId': requestId,
-        ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
-      });
-      res.end(text);
-      // Drain whatever the caller still sends.
-      req.resume();
-      return undefined;
-    };
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const m = /^(?:\/[^/]+)?\/@connections\/([^/]+)\/?$/.exec(url.pathname);
-    if (!m?.[1]) {
-      if (url.pathname === '/' || url.pathname === `/${this.#opts.api.stage}`)
-        return reply(426, { message: 'Upgrade Required' });
-      return reply(403, { message: 'Forbidden' }, 'ForbiddenException');
-    }
-    const auth = req.headers.authorization ?? '';
-    if (!auth.startsWith('AWS4-HMAC-SHA256 ')) {
-      return reply(403, { message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
-    }
-    let id: string;
-    try {
-      id = decodeURIComponent(m[1]);
-    } catch {
-      return reply(403, { message: 'Forbidden' }, 'ForbiddenException');
-    }
-    const conn = this.#connections.get(id);
-    const open = conn && conn.state === 'open' && conn.ws ? conn : undefined;
-    const gone = (): undefined => reply(410, {}, 'GoneException');
-    /** False (and a 403 sent) when a request signed with the runtime's own credentials has a bad signature. */
-    const signatureOk = (body: Buffer): boolean => {
-      const v = this.#opts.verifySignatures;
-      if (!v) return true;
-      const verdict = verifySigV4(
-        { method: req.method ?? '', url: req.url ?? '/', headers: req.headers },
-        body,
-        v.credentials,
-        v.region,
-      );
-      if (verdict.ok) return true;
-      reply(403, { message: verdict.message }, verdict.errorType);
-      return false;
-    };
-
-    switch (req.method) {
-      case 'POST': {
-        const max = this.#opts.limits.postMaxBytes;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let tooBig = false;
-        req.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > max) tooBig = true;
-          else chunks.push(c);
-        });
-        req.on('end', (): undefined => {
-          if (tooBig) return reply(413, { message: 'Request entity too large' }, 'PayloadTooLargeException');
-          if (!signatureOk(Buffer.concat(chunks))) return undefined;
-          const target = this.#connections.get(id);
-          if (target?.state !== 'open' || !target.ws) return gone();
-          if (target.ws.bufferedAmount > this.#opts.limits.clientBufferLimitBytes) {
-            return reply(429, { message: 'Rate exceeded' }, 'LimitExceededException');
-          }
-          target.ws.send(Buffer.concat(chunks).toString('utf8'));
-          return reply(200);
-        });
-        return;
-      }
-      case 'GET':
-        if (!signatureOk(Buffer.alloc(0))) return undefined;
-        if (!open) return gone();
-        return reply(200, {
-          connectedAt: new Date(open.connectedAt).toISOString(),
-          identity:
-            open.userAgent === undefined
-              ? { sourceIp: open.sourceIp }
-              : { sourceIp: open.sourceIp, userAgent: open.userAgent },
-          lastActiveAt: new Date(open.lastActiveAt).toISOString(),
-        });
-      case 'DELETE':
-        if (!signatureOk(Buffer.alloc(0))) return undefined;
-        if (!open) return gone();
-        this.#closeWith(open, 1000, 'Connection Closed Normally');
-        return reply(204);
-      default:
-        return reply(403, { message: 'Forbidden' }, 'ForbiddenException');
-    }
   }
 }
