@@ -3,13 +3,8 @@
  * report in bench/results/ and a human summary. Also used by the smoke test inside `npm test`.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  type BaselineResult,
-  cqlInserts,
-  defaultTargets,
-  kafkaRoundTrip,
-  redisRoundTrip,
-} from './baselines/raw.ts';
+import { defaultAddresses } from '@chat/local/services';
+import { type BaselineResult, cqlInserts, kafkaRoundTrip, redisRoundTrip } from './baselines/raw.ts';
 import { wsEcho } from './baselines/ws-echo.ts';
 import { Api } from './client.ts';
 import { isolate } from './isolation.ts';
@@ -42,7 +37,7 @@ export interface BenchReport {
 }
 
 export async function runBaselines(counts: NonNullable<Profile['baselines']>): Promise<BaselineResult[]> {
-  const t = defaultTargets();
+  const t = defaultAddresses();
   log('baselines: raw Kafka produce→consume');
   const out: BaselineResult[] = [await kafkaRoundTrip(t, counts.kafka)];
   log('baselines: raw Redis round trip');

@@ -9,9 +9,10 @@
  * using the shared services, so they run only in `npm run chaos`, never inside `npm test`).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ChatRecord, DeadLetterRecord } from '@chat/functions/contracts';
+import { defaultAddresses } from '@chat/local/services';
 import { Kafka, logLevel } from 'kafkajs';
-import { defaultTargets } from './baselines/raw.ts';
 import type { Api } from './client.ts';
 import { Connections } from './connections.ts';
 import { verifyHistory } from './history-check.ts';
@@ -63,8 +64,6 @@ export interface ChaosScenarioResult {
   exactlyOnceDelivery: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function injectFault(
   fault: FaultName,
   rt: RuntimeHandle,
@@ -82,8 +81,8 @@ async function injectFault(
         if (n > 0) {
           kills++;
           actions.push(`${at()}: SIGKILL ${n} persistFanout environment(s) mid-invocation`);
-          await sleep(1_000);
-        } else await sleep(20);
+          await delay(1_000);
+        } else await delay(20);
       }
       if (kills === 0)
         throw new Error('no persistFanout environment was ever busy within 20 s: nothing to kill');
@@ -153,8 +152,8 @@ export async function runChaosScenario(
   let stop = false;
   const loadDone = sendAtRate(conns, { rate: o.rate, durationSec: 3600, groupShare, stop: () => stop });
   // Steady state first: deliveries flowing (cold starts done), then `beforeSec` more.
-  for (let i = 0; i < 600 && c.deliveries === 0; i++) await sleep(100);
-  await sleep(o.beforeSec * 1000);
+  for (let i = 0; i < 600 && c.deliveries === 0; i++) await delay(100);
+  await delay(o.beforeSec * 1000);
   faultAt = performance.now();
   const refusedBefore = c.refused;
   try {
@@ -163,7 +162,7 @@ export async function runChaosScenario(
     faultDone = true;
   }
   const refusedDuringFault = c.refused - refusedBefore;
-  await sleep(o.afterSec * 1000);
+  await delay(o.afterSec * 1000);
   stop = true;
   const plan = await loadDone;
   progress.stop();
@@ -243,8 +242,12 @@ export async function runPoison(
   o: { connections: number; rate: number; seconds: number; messagesTopic: string; deadLetterTopic: string },
 ): Promise<PoisonResult> {
   log(`chaos poison-records: ${o.connections} connections at ${o.rate} msg/s`);
-  const t = defaultTargets();
-  const kafka = new Kafka({ clientId: 'bench-chaos', brokers: t.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const t = defaultAddresses();
+  const kafka = new Kafka({
+    clientId: 'bench-chaos',
+    brokers: [...t.kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+  });
   const messagesTopic = o.messagesTopic;
   const dlqTopic = o.deadLetterTopic;
   const producer = kafka.producer();
@@ -264,14 +267,14 @@ export async function runPoison(
         }
       },
     });
-    await Promise.race([joined, sleep(20_000)]);
-    await sleep(1_000); // a fresh group starts at the log end once assigned
+    await Promise.race([joined, delay(20_000)]);
+    await delay(1_000); // a fresh group starts at the log end once assigned
 
     await conns.open(o.connections);
     let stop = false;
     const loadDone = sendAtRate(conns, { rate: o.rate, durationSec: 3600, stop: () => stop });
-    for (let i = 0; i < 600 && conns.counters.deliveries === 0; i++) await sleep(100);
-    await sleep(2_000);
+    for (let i = 0; i < 600 && conns.counters.deliveries === 0; i++) await delay(100);
+    await delay(2_000);
     const conv = world.conversations[0];
     const sender = world.users[conv?.members[0] ?? 0] as BenchUser;
     const convId = conv?.id ?? 'none';
@@ -324,10 +327,10 @@ export async function runPoison(
       BigInt(d.source.offset) < first + BigInt(poison.length);
     const tWait = performance.now();
     while (dead.filter(isOurs).length < poison.length && performance.now() - tWait < 60_000) {
-      await sleep(200);
+      await delay(200);
     }
     const deadLetterWaitSec = Math.round((performance.now() - tWait) / 100) / 10;
-    await sleep(Math.max(0, o.seconds * 1000 - (performance.now() - poisonAt)));
+    await delay(Math.max(0, o.seconds * 1000 - (performance.now() - poisonAt)));
     stop = true;
     const plan = await loadDone;
     const drain = await conns.drain(60_000);

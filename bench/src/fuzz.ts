@@ -4,6 +4,7 @@
  * (the connection stays open), or the connection closed with the contract's code (1009 too big, 1003 binary).
  * Afterwards the runtime must still be alive and answer a ping.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { mapLimit } from '@chat/kit/async';
 import type WebSocket from 'ws';
 import { type Api, openSocket } from './client.ts';
@@ -190,7 +191,7 @@ export async function runFuzz(
       if (ev.type === 'pong') resolvePong(true);
     });
     ws.send(JSON.stringify({ action: 'ping' }));
-    const ok = await Promise.race([pong, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+    const ok = await Promise.race([pong, delay(timeoutMs, false)]);
     ws.close();
     return ok;
   };
@@ -212,7 +213,7 @@ export async function runFuzz(
       }
       sendFuzzFrame(probe.ws as WebSocket, f);
       await next(probe, 2_000);
-      await new Promise((r) => setTimeout(r, 300));
+      await delay(300);
       if (!rt.alive()) return f;
     }
     probe.ws?.terminate();
@@ -296,7 +297,7 @@ export async function runFuzz(
             }
           }
           const wait = minGapMs - (performance.now() - started);
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          if (wait > 0) await delay(wait);
         }
       }),
     );

@@ -4,15 +4,18 @@
  * (Every runtime's event source mapping consumes the whole messages topic with a group of its own; without
  * this, another runtime would push the bench's messages to connection ids it does not hold, get 410, and drop
  * them from the shared registry.) Same code, same services: only names differ.
+ *
+ * The topics are created from the contract's topic definitions (partitions, configs) with a Kafka admin client
+ * of the bench's own: the local services manager creates only the default-named topics.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { topics } from '@chat/functions/contracts';
-import { ensureTopics } from '@chat/functions/operations';
+import { type TopicId, topics } from '@chat/functions/contracts';
+import { ENV } from '@chat/functions/env';
+import { repoRoot } from '@chat/kit/paths';
+import { defaultAddresses } from '@chat/local/services';
 import { Kafka, logLevel } from 'kafkajs';
-import { defaultTargets } from './baselines/raw.ts';
-import { resultsDir } from './report.ts';
 
 export interface Isolation {
   env: Record<string, string>;
@@ -24,41 +27,51 @@ export interface Isolation {
 }
 
 export async function isolate(runId: string): Promise<Isolation> {
-  const t = defaultTargets();
-  const messagesTopic = `bench.${runId}.messages`;
-  const deadLetterTopic = `bench.${runId}.messages.dlq`;
+  const t = defaultAddresses();
+  const names: Record<TopicId, string> = {
+    messages: `bench.${runId}.messages`,
+    deadLetter: `bench.${runId}.messages.dlq`,
+  };
   const redisDb = 1 + ((createHash('sha256').update(runId).digest()[0] as number) % 15);
   const url = new URL(t.redisUrl);
   url.pathname = `/${redisDb}`;
   const kafka = new Kafka({
     clientId: 'bench-isolation',
-    brokers: t.kafkaBrokers,
+    brokers: [...t.kafkaBrokers],
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, { names: { messages: messagesTopic, deadLetter: deadLetterTopic } });
+    // Fresh names (the run id is random): nothing to find or grow, only to create.
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: (Object.keys(topics) as TopicId[]).map((id) => ({
+        topic: names[id],
+        numPartitions: topics[id].partitions,
+        configEntries: Object.entries(topics[id].config).map(([name, value]) => ({ name, value })),
+      })),
+    });
   } finally {
     await admin.disconnect();
   }
-  const logDir = path.resolve(resultsDir, '..', '..', '.local', 'bench');
+  const logDir = path.join(repoRoot, '.local', 'bench');
   mkdirSync(logDir, { recursive: true });
   return {
     env: {
-      [topics.messages.envVar]: messagesTopic,
-      [topics.deadLetter.envVar]: deadLetterTopic,
-      REDIS_URL: url.toString(),
+      [topics.messages.envVar]: names.messages,
+      [topics.deadLetter.envVar]: names.deadLetter,
+      [ENV.REDIS_URL]: url.toString(),
     },
-    messagesTopic,
-    deadLetterTopic,
+    messagesTopic: names.messages,
+    deadLetterTopic: names.deadLetter,
     redisDb,
     logFile: path.join(logDir, `runtime-${runId}.log`),
     async cleanup() {
       const a = kafka.admin();
       try {
         await a.connect();
-        await a.deleteTopics({ topics: [messagesTopic, deadLetterTopic], timeout: 10_000 });
+        await a.deleteTopics({ topics: [names.messages, names.deadLetter], timeout: 10_000 });
       } catch {
         // best effort: topics of a bench run are small and expire by retention
       } finally {

@@ -4,7 +4,7 @@
  * measured); each sampled for CPU and memory per process.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { defaultTargets } from './baselines/raw.ts';
+import { defaultAddresses } from '@chat/local/services';
 import { Connections } from './connections.ts';
 import { verifyHistory } from './history-check.ts';
 import { type LoadResult, summarizeLoad } from './load-summary.ts';
@@ -80,7 +80,7 @@ export function servicePidResolver(port: number): () => number | null {
 }
 
 export function sampleTargets(rt: RuntimeHandle): SampleTarget[] {
-  const t = defaultTargets();
+  const t = defaultAddresses();
   const port = (hostPort: string | undefined, dflt: number) =>
     Number(hostPort?.split(':').pop() ?? dflt) || dflt;
   return [

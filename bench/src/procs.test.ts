@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { waitFor } from '@chat/kit/async';
 import { describe, expect, it } from 'vitest';
 import { parseStat, pidListeningOn, processTree, ResourceSampler, readStat } from './procs.ts';
 
@@ -41,7 +42,8 @@ describe('live /proc', () => {
     const until = Date.now() + 300;
     let x = 0;
     while (Date.now() < until) x += Math.sqrt(x + 1);
-    await new Promise((r) => setTimeout(r, 120));
+    // The busy loop held the event loop: the sampler's own interval must tick again once it is free.
+    await waitFor(() => sampler.loadAvg.length >= 2, { timeoutMs: 5_000, what: 'a sampler tick' });
     const [report] = sampler.stop();
     expect(x).toBeGreaterThan(0);
     expect(report?.samples).toBeGreaterThanOrEqual(2);

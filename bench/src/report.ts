@@ -6,9 +6,9 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@chat/kit/paths';
 
-export const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
+export const resultsDir = path.join(repoRoot, 'bench', 'results');
 
 export interface MachineInfo {
   /** 1-minute load average when the report was written (other work on the machine skews every figure). */

@@ -2,6 +2,7 @@
  * The backing services, through the services manager (local/services): bring them up before a run, and
  * for chaos, kill or restart one of them the way the manager does it.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   ensureServices,
   memoryReporter,
@@ -45,7 +46,7 @@ export async function killService(name: ServiceName): Promise<number> {
   const pid = await servicePid(name);
   if (!pid) throw new Error(`${name} is not a native process of the services manager: cannot kill it`);
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100 && !dead(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !dead(pid); i++) await delay(100);
   return pid;
 }
 

@@ -4,6 +4,8 @@
  * Every loop is sequential (one request in flight) and bounded in count and in time.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Addresses } from '@chat/local/services';
 import cassandra from 'cassandra-driver';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -17,21 +19,11 @@ export interface BaselineResult {
   latencyMs?: ReturnType<typeof jsonSummary>;
 }
 
-export interface BaselineTargets {
-  kafkaBrokers: string[];
-  redisUrl: string;
-  cqlContactPoints: string[];
-  cqlPort: number;
-  cqlLocalDc: string;
-}
-
-export const defaultTargets = (): BaselineTargets => ({
-  kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()),
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  cqlContactPoints: (process.env.CQL_CONTACT_POINTS ?? '127.0.0.1').split(',').map((s) => s.trim()),
-  cqlPort: Number(process.env.CQL_PORT ?? '9042'),
-  cqlLocalDc: process.env.CQL_LOCAL_DC ?? 'datacenter1',
-});
+/** The services' addresses (the local services manager's defaults, overridden by the same env vars). */
+export type BaselineTargets = Pick<
+  Addresses,
+  'kafkaBrokers' | 'redisUrl' | 'cqlContactPoints' | 'cqlPort' | 'cqlLocalDc'
+>;
 
 const now = () => performance.now();
 
@@ -52,7 +44,7 @@ export function kafkaRoundTrip(t: BaselineTargets, count = 300, budgetMs = 30_00
     async () => {
       const kafka = new Kafka({
         clientId: 'bench-raw',
-        brokers: t.kafkaBrokers,
+        brokers: [...t.kafkaBrokers],
         logLevel: logLevel.NOTHING,
         retry: { retries: 3 },
       });
@@ -79,7 +71,7 @@ export function kafkaRoundTrip(t: BaselineTargets, count = 300, budgetMs = 30_00
             if (waiting && id === waiting.id) waiting.resolve();
           },
         });
-        await Promise.race([joined, sleep(20_000)]);
+        await Promise.race([joined, delay(20_000)]);
         const deadline = now() + budgetMs;
         for (let i = 0; i < count + 10 && now() < deadline; i++) {
           const id = `${i}`;
@@ -88,7 +80,7 @@ export function kafkaRoundTrip(t: BaselineTargets, count = 300, budgetMs = 30_00
           });
           const t0 = now();
           await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: id }] });
-          const ok = await Promise.race([seen.then(() => true), sleep(5_000).then(() => false)]);
+          const ok = await Promise.race([seen.then(() => true), delay(5_000, false)]);
           if (!ok) throw new Error(`record ${i} not consumed within 5 s`);
           if (i >= 10) rec.add(now() - t0); // the first records warm up connections and metadata
         }
@@ -149,7 +141,7 @@ export async function cqlInserts(
   budgetMs = 20_000,
 ): Promise<BaselineResult[]> {
   const client = new cassandra.Client({
-    contactPoints: t.cqlContactPoints,
+    contactPoints: [...t.cqlContactPoints],
     protocolOptions: { port: t.cqlPort },
     localDataCenter: t.cqlLocalDc,
     socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
@@ -195,5 +187,3 @@ export async function cqlInserts(
     await client.shutdown().catch(() => {});
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

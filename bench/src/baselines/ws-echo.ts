@@ -3,6 +3,7 @@
  * WebSocket round trip the runtime can give, measured in its own runtime instance.
  */
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { spawnRuntime } from '../runtime.ts';
@@ -37,10 +38,7 @@ export async function wsEcho(count = 1_000, budgetMs = 20_000): Promise<Baseline
       });
       const t0 = performance.now();
       ws.send(JSON.stringify({ echo: i }));
-      const ok = await Promise.race([
-        got.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 5_000)),
-      ]);
+      const ok = await Promise.race([got.then(() => true), delay(5_000, false)]);
       if (!ok) throw new Error(`no echo for frame ${i} within 5 s`);
       if (i >= 50) rec.add(performance.now() - t0);
     }
