@@ -200,8 +200,10 @@ async function waitHealthy(
   const deadline = t0 + driver.startTimeoutMs;
   let last: Health = { ok: false, detail: 'not probed' };
   while (Date.now() < deadline) {
+    if (driver.settle) await driver.settle(ctx.addresses).catch(() => {});
     last = await probe(driver, ctx.addresses);
     if (last.ok) return last;
+    if (last.misconfigured) throw failure(ctx, driver, last.detail);
     if (pid !== undefined && !isAlive(pid))
       throw failure(ctx, driver, `process ${pid} exited during start-up`);
     await sleep(driver.name === 'redis' ? 200 : 1000);
@@ -227,6 +229,15 @@ async function upOne(
   const state = await readState(ctx, driver.name);
   const owned = ownedPid(state, driver);
   const health = await probe(driver, a);
+
+  if (health.misconfigured) {
+    // Answers, but not as needed (Redis not in cluster mode): restart our own native instance, refuse others.
+    if (!owned || state?.address !== address) throw new Error(`${driver.name}: ${health.detail}`);
+    ctx.report.begin(driver.name, `pid ${owned} (ours) is misconfigured, restarting it: ${health.detail}`);
+    await stopProcess(owned, 15_000);
+    await clearState(ctx, driver.name);
+    return upOne(ctx, driver, 'native');
+  }
 
   if (health.ok) {
     const m: ServiceMode = owned ? 'native' : state?.mode === 'docker' ? 'docker' : 'external';

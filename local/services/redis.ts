@@ -1,6 +1,15 @@
 /**
  * Redis: Debian's redis-server (installed with apt when missing and we are root), run in the foreground with our
- * own arguments: loopback only, no persistence, working dir under the state folder.
+ * own arguments: loopback only, working dir under the state folder, in CLUSTER mode like ElastiCache Serverless.
+ *
+ * One node owning all 16,384 slots (`CLUSTER ADDSLOTSRANGE 0 16383` on first start; nodes.conf in the data dir
+ * keeps it across restarts). One node is enough to be refused what AWS refuses: a multi-key command, MULTI or
+ * script spanning two hash slots fails with CROSSSLOT on any cluster-mode server, whatever the node count; three
+ * masters would add MOVED redirections (which ioredis handles) at three times the processes. `appendonly yes`:
+ * a restart keeps the connection registry, as a replicated cache would.
+ *
+ * A Redis answering at the address that is not in cluster mode is refused with a clear message (probe: not
+ * healthy, `misconfigured`); the manager restarts its own native instance in cluster mode.
  */
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -14,6 +23,24 @@ import {
   logFile,
   logsDir,
 } from './types.ts';
+
+const SLOTS = 16384;
+
+/** A `field:value` line of INFO / CLUSTER INFO. */
+const field = (text: string, name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(text)?.[1];
+
+/** A plain (non-cluster) connection to the one node at the address: INFO and CLUSTER commands are per node. */
+function probeClient(a: Addresses): Redis {
+  const client = new Redis(a.redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 1500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => {});
+  return client;
+}
 
 function redisHostPort(a: Addresses) {
   const u = new URL(a.redisUrl);
@@ -49,22 +76,45 @@ export const redisDriver: Driver = {
   hostPort: redisHostPort,
 
   async probe(a): Promise<Health> {
-    const client = new Redis(a.redisUrl, {
-      lazyConnect: true,
-      connectTimeout: 1500,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      enableOfflineQueue: false,
-    });
-    client.on('error', () => {});
+    const client = probeClient(a);
     try {
       await client.connect();
       const pong = await client.ping();
-      const info = await client.info('server');
-      const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
-      return { ok: pong === 'PONG', detail: `PING ok, redis ${version}` };
+      const info = await client.info();
+      const version = field(info, 'redis_version') ?? '?';
+      if (field(info, 'cluster_enabled') !== '1')
+        return {
+          ok: false,
+          misconfigured: true,
+          detail:
+            `Redis ${version} answers at ${a.redisUrl} but is NOT in cluster mode (cluster_enabled:0). The ` +
+            'functions use the cluster client, as on ElastiCache Serverless: stop that Redis (or point REDIS_URL ' +
+            'at a cluster-mode one) and run `npm run services -- up` to start a one-node cluster',
+        };
+      const cluster = String(await client.call('CLUSTER', 'INFO'));
+      const state = field(cluster, 'cluster_state') ?? '?';
+      const slots = Number(field(cluster, 'cluster_slots_assigned') ?? 0);
+      const nodes = Number(field(cluster, 'cluster_known_nodes') ?? 0);
+      return {
+        ok: pong === 'PONG' && state === 'ok' && slots === SLOTS,
+        detail: `PING ok, redis ${version}, cluster mode (${nodes} node${nodes === 1 ? '' : 's'}, ${slots}/${SLOTS} slots, cluster_state:${state})`,
+      };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
+    } finally {
+      client.disconnect();
+    }
+  },
+
+  async settle(a) {
+    // A fresh node of ours (one known node, no slots yet): give it every slot. A restarted one has them in its
+    // nodes.conf; a node that knows others (someone else's cluster) is left alone.
+    const client = probeClient(a);
+    try {
+      await client.connect();
+      const cluster = String(await client.call('CLUSTER', 'INFO'));
+      if (field(cluster, 'cluster_known_nodes') === '1' && field(cluster, 'cluster_slots_assigned') === '0')
+        await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', String(SLOTS - 1));
     } finally {
       client.disconnect();
     }
@@ -80,11 +130,12 @@ export const redisDriver: Driver = {
     const bin = which('redis-server') as string;
     const { host, port } = redisHostPort(ctx.addresses);
     const dir = ensureDir(dataDir(ctx, 'redis'));
+    const bindHost = host === 'localhost' ? '127.0.0.1' : host;
     const args = [
       '--port',
       String(port),
       '--bind',
-      host === 'localhost' ? '127.0.0.1' : host,
+      bindHost,
       '--dir',
       dir,
       '--daemonize',
@@ -92,7 +143,14 @@ export const redisDriver: Driver = {
       '--save',
       '',
       '--appendonly',
-      'no',
+      'yes',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      path.join(dir, 'nodes.conf'),
+      // CLUSTER SLOTS answers with this address (a lone node does not know its own otherwise).
+      '--cluster-announce-ip',
+      bindHost,
       '--protected-mode',
       'no',
       '--logfile',

@@ -23,6 +23,8 @@ export interface Addresses {
 export interface Health {
   readonly ok: boolean;
   readonly detail: string;
+  /** It answers, but not as the project needs it (e.g. Redis not in cluster mode): waiting will not help. */
+  readonly misconfigured?: boolean;
 }
 
 /** What the manager records about a service it brought up (in <state>/run/<name>.json). */
@@ -76,4 +78,10 @@ export interface Driver {
   prepare(ctx: Context): Promise<string>;
   /** Starts the native process; returns its pid. */
   start(ctx: Context, version: string): Promise<number>;
+  /**
+   * Optional: one-time set-up of an instance this manager started (native or docker) once it answers, e.g.
+   * assigning the slots of a fresh Redis cluster node. Called before each health probe while waiting; must be
+   * idempotent; errors are ignored (the probe reports).
+   */
+  settle?(a: Addresses): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { ClientMsgClaim } from '#core/ports.ts';
 import { redis } from './client.ts';
+import { clientMsgKey } from './keys.ts';
 
 /**
  * Send-side dedupe of client message ids: (conversation, sender, clientMsgId) → `messageId:state`, state `p`
@@ -9,8 +10,7 @@ import { redis } from './client.ts';
 
 const TTL_SECONDS = 24 * 3600;
 
-const key = (conversationId: string, senderId: string, clientMsgId: string): string =>
-  `ws:cmid:{${conversationId}}:${senderId}:${clientMsgId}`;
+const key = clientMsgKey;
 
 const parse = (value: string): ClientMsgClaim => {
   const i = value.lastIndexOf(':');

@@ -3,19 +3,23 @@ import { limits } from '#contracts/limits.ts';
 import type { Presence } from '#contracts/models.ts';
 import type { ConnectionRef, RemovedConnection } from '#core/ports.ts';
 import { redis } from './client.ts';
+import { connKey, connRateKey, EXPIRY_KEY, seenKey, userConnsKey } from './keys.ts';
 
 /**
  * The connection registry and presence, in Redis.
  *
- * Keys (hash tags keep each multi-key transaction in one slot, so this works on ElastiCache Serverless and
- * other cluster-mode endpoints; no command spans two slots):
+ * Keys (keys.ts; every MULTI and script below touches one key or keys of one hash tag, so each stays in one
+ * slot of the cluster):
  * - `ws:conn:{cid}`          hash { userId, connectedAt }: connection → user. TTL = connection TTL + grace, so
  *                             the sweeper can still find the owner of a connection whose TTL lapsed.
  * - `ws:user:{uid}:conns`    sorted set connectionId → expiry (epoch ms): the user's connections. A connection
  *                             counts as live while its score is in the future; every frame pushes it forward.
  * - `ws:user:{uid}:seen`     ISO time the user was last seen (written when they go offline).
- * - `ws:expiry`              sorted set connectionId → expiry: the sweeper's work list.
+ * - `ws:expiry`              sorted set connectionId → expiry: the sweeper's work list (single-key commands).
  * - `ws:rate:{cid}:…`        fixed-window counters (frames per second, typing per conversation).
+ *
+ * A connection's keys and its user's keys are in different slots: they are written by separate commands (run
+ * concurrently, auto-pipelined), never by one transaction.
  *
  * Presence is derived, not stored: a user is online while any of their connections is live. So presence is
  * right even when `$disconnect` never arrives and the sweeper has not run yet; the sweeper only tidies up and
@@ -26,11 +30,6 @@ const ttlMs = limits.connectionTtlSeconds * 1000;
 /** How long the owner record outlives the TTL (for the sweeper). */
 const graceMs = 24 * 3600 * 1000;
 const seenTtlSeconds = 180 * 24 * 3600;
-
-const connKey = (connectionId: string) => `ws:conn:{${connectionId}}`;
-const userConnsKey = (userId: string) => `ws:user:{${userId}}:conns`;
-const seenKey = (userId: string) => `ws:user:{${userId}}:seen`;
-const EXPIRY_KEY = 'ws:expiry';
 
 export type { ConnectionRef, RemovedConnection };
 
@@ -202,7 +201,7 @@ export async function withinRate(
   perSecond: number,
   now: number = Date.now(),
 ): Promise<boolean> {
-  const key = `ws:rate:{${connectionId}}:${scope}:${Math.floor(now / 1000)}`;
+  const key = connRateKey(connectionId, scope, Math.floor(now / 1000));
   const result = await redis().multi().incr(key).expire(key, 2).exec();
   return Number(txResult(result, 0)) <= perSecond;
 }

@@ -1,17 +1,18 @@
 import { redis } from './client.ts';
+import { pushedKey } from './keys.ts';
 
 /**
  * Fan-out markers: which messages the consumer has already pushed. A Kafka batch is retried as a whole (after a
  * crash, a timeout, a broker failover before the offset commit); without these, every message of a retried
  * batch would be pushed to every connection again. The marker is set after the push, so a crash between the
  * two still re-pushes (at-least-once, clients dedupe by id); it never suppresses a first delivery.
- * Keys share the conversation's hash tag, so one MGET serves a conversation on a Redis cluster too.
+ * Keys share the conversation's hash tag (keys.ts), so one MGET and one pipeline serve a conversation on the
+ * cluster: one slot.
  */
 
 const TTL_SECONDS = 6 * 3600;
 
-const key = (conversationId: string, messageId: string): string =>
-  `ws:pushed:{${conversationId}}:${messageId}`;
+const key = pushedKey;
 
 /** The ids among `messageIds` whose fan-out already happened. */
 export async function pushedAlready(

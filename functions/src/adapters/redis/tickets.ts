@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { limits } from '#contracts/limits.ts';
 import { redis } from './client.ts';
+import { ticketKey } from './keys.ts';
 
 /**
  * One-time WebSocket tickets. The HTTP API (POST /auth/ws-ticket, authenticated with the JWT) issues one; the
@@ -9,8 +10,7 @@ import { redis } from './client.ts';
  * ticket cannot both win.
  */
 
-const key = (ticket: string): string =>
-  `ws:ticket:${createHash('sha256').update(ticket, 'utf8').digest('base64url')}`;
+const key = ticketKey;
 
 export async function issueTicket(
   userId: string,

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key the functions use, in one place, so the slot discipline can be checked (keys.test.ts).
+ *
+ * Redis runs in CLUSTER mode locally and on AWS (ElastiCache Serverless): a multi-key command, a MULTI, a Lua
+ * script and an ioredis Cluster pipeline must touch ONE hash slot, else CROSSSLOT. The slot of a key is the CRC16
+ * of its hash tag (the text between the first `{` and the next `}`), so keys that are used together carry the
+ * same tag:
+ *
+ * | tag                 | keys                                                        | used together in            |
+ * |---------------------|-------------------------------------------------------------|-----------------------------|
+ * | `{<connectionId>}`  | `ws:conn:{c}`, `ws:rate:{c}:<scope>:<second>`               | MULTI HSET+PEXPIRE, INCR+EXPIRE |
+ * | `{<userId>}`        | `ws:user:{u}:conns`, `ws:user:{u}:seen`                     | MULTI on conns, Lua refresh, presence of one user |
+ * | `{<conversationId>}`| `ws:pushed:{v}:<messageId>`, `ws:cmid:{v}:<sender>:<cmid>`  | MGET and pipeline of markers |
+ * | `{<sha of subject>}`| `rl:login:u:{…}`, `rl:login:ip:{…}`                         | one MULTI per subject (never both in one) |
+ * | none (one key)      | `ws:expiry`, `ws:ticket:<sha>`                              | single-key commands only    |
+ *
+ * Nothing spans two tags in one command: work over many users (connectionsOf, presenceOf) is one command per
+ * key, which ioredis auto-pipelines per node (one round trip per node, whatever the slots).
+ */
+
+const sha = (s: string, length?: number) => {
+  const d = createHash('sha256').update(s, 'utf8').digest('base64url');
+  return length ? d.slice(0, length) : d;
+};
+
+/** Connection → owner hash. */
+export const connKey = (connectionId: string) => `ws:conn:{${connectionId}}`;
+/** Fixed-window counter of one connection (`scope`: frames, typing:<conversationId>…). */
+export const connRateKey = (connectionId: string, scope: string, second: number) =>
+  `ws:rate:{${connectionId}}:${scope}:${second}`;
+/** Sorted set connectionId → expiry: a user's connections. */
+export const userConnsKey = (userId: string) => `ws:user:{${userId}}:conns`;
+/** When a user was last seen. */
+export const seenKey = (userId: string) => `ws:user:{${userId}}:seen`;
+/** Sorted set connectionId → expiry: the sweeper's work list. One key, single-key commands only. */
+export const EXPIRY_KEY = 'ws:expiry';
+/** One-time WebSocket ticket, by the SHA-256 of the ticket. Single-key commands only. */
+export const ticketKey = (ticket: string) => `ws:ticket:${sha(ticket)}`;
+/** Fan-out marker of one message. */
+export const pushedKey = (conversationId: string, messageId: string) =>
+  `ws:pushed:{${conversationId}}:${messageId}`;
+/** Send-side dedupe of a client message id. */
+export const clientMsgKey = (conversationId: string, senderId: string, clientMsgId: string) =>
+  `ws:cmid:{${conversationId}}:${senderId}:${clientMsgId}`;
+/**
+ * Login attempt budgets, per username (lower-cased) and per client IP. Each subject is its own hash tag (a
+ * digest: no username or IP in clear in Redis), so each budget is a single-slot transaction and the two are
+ * never in one command.
+ */
+export const loginKeys = (username: string, ip: string) => ({
+  user: `rl:login:u:{${sha(username.toLowerCase(), 22)}}`,
+  ip: `rl:login:ip:{${sha(ip, 22)}}`,
+});
