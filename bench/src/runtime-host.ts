@@ -3,6 +3,7 @@
  * Talks over IPC: `ready` once listening, then answers `metrics`, `resetMetrics`, `kill` and `stop`.
  */
 import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { FunctionMetrics } from '@chat/local/runtime';
 import type { FunctionStats } from './runtime.ts';
 
@@ -50,7 +51,8 @@ function compactMetrics(m: Record<string, FunctionMetrics>): Record<string, Func
 }
 
 async function main(): Promise<void> {
-  const start = JSON.parse(process.argv[2] ?? '{}') as HostStart;
+  const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
+  const start = JSON.parse(positionals[0] ?? '{}') as HostStart;
   const { startLocalRuntime } = await import('@chat/local/runtime');
   // Function and platform logs go to a file (the bench's terminal shows progress only).
   const logFile = start.logFile ? createWriteStream(start.logFile, { flags: 'a' }) : null;

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 interface Node {
   id: number;
@@ -21,9 +22,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const dir = process.argv[2];
-const top = Number(process.argv[3] ?? 25);
-if (!dir) throw new Error('usage: cpuprof-top <dir> [top]');
+/** `only`: keep only profiles whose file name contains this (e.g. persistFanout). */
+const {
+  positionals: [dir, topArg = '25', only],
+} = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
+const top = Number(topArg);
+if (!dir || !Number.isInteger(top) || top <= 0)
+  throw new Error('usage: cpuprof-top <dir> [top=25] [file-name-filter]');
 
 /**
  * An unminified esbuild bundle marks each module with a `// path` line: the module a bundle line belongs to is
@@ -84,7 +89,6 @@ const byBucket = new Map<string, number>();
 const byProfile = new Map<string, number>();
 const byFn = new Map<string, number>();
 let total = 0;
-const only = process.argv[4]; // optional: profile file names containing this (e.g. persistFanout)
 const files = (readdirSync(dir, { recursive: true }) as string[]).filter(
   (f) => f.endsWith('.cpuprofile') && (!only || f.includes(only)),
 );

@@ -4,6 +4,7 @@
  *   npx tsx bench/src/tools/results-md.ts bench/results/bench-full-latest.json [bench/results/chaos-full-latest.json …]
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { BenchReport } from '../bench.ts';
 import type { ChaosReport } from '../chaos-run.ts';
 import { fmt } from '../report.ts';
@@ -170,7 +171,13 @@ function chaos(r: ChaosReport): string {
   return out.join('\n');
 }
 
-for (const file of process.argv.slice(2)) {
+const { positionals: files } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: {},
+});
+if (files.length === 0) throw new Error('usage: results-md <result.json>…');
+for (const file of files) {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { kind: string };
   process.stdout.write(`${doc.kind === 'bench' ? bench(doc as BenchReport) : chaos(doc as ChaosReport)}\n\n`);
 }
