@@ -14,17 +14,34 @@
  */
 import { watch } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ENV } from '@chat/functions/env';
 import { ensureLocalKeys } from '@chat/functions/operations';
 import { type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
 import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';
 import { buildWebIfStale, startWebServer, type WebServer } from './web-server.ts';
 
-const args = new Set(process.argv.slice(2));
+const USAGE = `usage: npm start [-- --watch] [-- --no-web]
+  --watch    redeploy the functions when functions/src changes (also WATCH=1)
+  --no-web   do not serve the web client
+  env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN`;
+
+const { values: args } = parseArgs({
+  options: {
+    watch: { type: 'boolean' },
+    'no-web': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const wsPort = Number(process.env.WS_PORT ?? 8080);
 const httpPort = Number(process.env.HTTP_PORT ?? 8081);
 const webPort = Number(process.env.WEB_PORT ?? 3000);
-const watchMode = args.has('--watch') || process.env.WATCH === '1';
+const watchMode = args.watch === true || process.env.WATCH === '1';
 
 const main = async (): Promise<void> => {
   const t0 = Date.now();
@@ -32,7 +49,7 @@ const main = async (): Promise<void> => {
   for (const [k, v] of Object.entries(serviceEnv)) process.env[k] ??= v;
 
   // The browser may open the site as localhost or 127.0.0.1: both are this machine's web origin.
-  process.env.WEB_ORIGIN ??= [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`].join(',');
+  process.env[ENV.WEB_ORIGIN] ??= [`http://localhost:${webPort}`, `http://127.0.0.1:${webPort}`].join(',');
 
   // JWT signing keys: generated into the ignored state folder on the first start, reused afterwards.
   const keys = await ensureLocalKeys();
@@ -45,7 +62,7 @@ const main = async (): Promise<void> => {
   };
 
   let web: WebServer | undefined;
-  if (!args.has('--no-web')) {
+  if (!args['no-web']) {
     const built = buildWebIfStale();
     if (built > 0) console.log(`Built the web client in ${(built / 1000).toFixed(1)}s`);
     web = await startWebServer({ port: webPort, config: endpoints });
@@ -77,11 +94,11 @@ const main = async (): Promise<void> => {
   line('HTTP API', endpoints.httpApi);
   line('WebSocket API', `${endpoints.wsApi}/?ticket=<ticket>`);
   line('Management API', `${rt.managementEndpoint}/@connections/{connectionId}`);
-  line('Redis', serviceEnv.REDIS_URL ?? '');
-  line('Kafka', serviceEnv.KAFKA_BROKERS ?? '');
+  line('Redis', serviceEnv[ENV.REDIS_URL] ?? '');
+  line('Kafka', serviceEnv[ENV.KAFKA_BROKERS] ?? '');
   line(
     'CQL',
-    `${serviceEnv.CQL_CONTACT_POINTS}:${serviceEnv.CQL_PORT} (keyspace ${serviceEnv.CQL_KEYSPACE})`,
+    `${serviceEnv[ENV.CQL_CONTACT_POINTS]}:${serviceEnv[ENV.CQL_PORT]} (keyspace ${serviceEnv[ENV.CQL_KEYSPACE]})`,
   );
   line('Functions', rt.functions.join(', '));
   if (watchMode) line('Watching', 'functions/src (redeploys on change)');

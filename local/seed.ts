@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
 export interface DemoAccount {
@@ -204,17 +205,28 @@ export function formatCredentials(accounts: readonly DemoAccount[], webUrl?: str
   return lines.join('\n');
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = `usage: tsx local/seed.ts [--http URL] [--ws URL] [--web URL]
+  --http  HTTP_API_URL or http://localhost:8081    --ws  WS_API_URL or ws://localhost:8080
+  --web   WEB_URL, printed with the credentials    SEED_PASSWORD: the demo accounts' password`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const httpApi = arg('http') ?? process.env.HTTP_API_URL ?? 'http://localhost:8081';
-  const wsApi = arg('ws') ?? process.env.WS_API_URL ?? 'ws://localhost:8080';
+  const { values: arg } = parseArgs({
+    options: {
+      http: { type: 'string' },
+      ws: { type: 'string' },
+      web: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (arg.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const httpApi = arg.http ?? process.env.HTTP_API_URL ?? 'http://localhost:8081';
+  const wsApi = arg.ws ?? process.env.WS_API_URL ?? 'ws://localhost:8080';
   try {
     const result = await seedDemo({ httpApi, wsApi, log: (l) => console.log(l) });
-    console.log(formatCredentials(result.accounts, arg('web') ?? process.env.WEB_URL));
+    console.log(formatCredentials(result.accounts, arg.web ?? process.env.WEB_URL));
   } catch (e) {
     console.error(`seed failed: ${(e as Error).message}`);
     process.exitCode = 1;

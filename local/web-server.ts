@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { repoRoot } from '@chat/kit/paths';
 
 export interface WebConfig {
@@ -243,23 +244,38 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = `usage: tsx local/web-server.ts [--build] [--port n] [--host h] [--root dir] [--http url] [--ws url]
+  --build   build the web client first when it is missing or stale
+  --port    WEB_PORT or 3000          --host  WEB_HOST or 127.0.0.1     --root  web/out
+  --http    HTTP_API_URL or http://localhost:8081    --ws  WS_API_URL or ws://localhost:8080`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes('--build')) {
+  const { values: arg } = parseArgs({
+    options: {
+      build: { type: 'boolean' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      root: { type: 'string' },
+      http: { type: 'string' },
+      ws: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (arg.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (arg.build) {
     const ms = buildWebIfStale();
     console.log(ms ? `web client built in ${(ms / 1000).toFixed(0)}s` : 'web client up to date');
   }
   const web = await startWebServer({
-    port: Number(arg('port') ?? process.env.WEB_PORT ?? 3000),
-    host: arg('host') ?? process.env.WEB_HOST ?? '127.0.0.1',
-    root: arg('root'),
+    port: Number(arg.port ?? process.env.WEB_PORT ?? 3000),
+    host: arg.host ?? process.env.WEB_HOST ?? '127.0.0.1',
+    root: arg.root,
     config: {
-      httpApi: arg('http') ?? process.env.HTTP_API_URL ?? 'http://localhost:8081',
-      wsApi: arg('ws') ?? process.env.WS_API_URL ?? 'ws://localhost:8080',
+      httpApi: arg.http ?? process.env.HTTP_API_URL ?? 'http://localhost:8081',
+      wsApi: arg.ws ?? process.env.WS_API_URL ?? 'ws://localhost:8080',
     },
   });
   console.log(`web client on ${web.url}`);

@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import {
   type ManagerOptions,
   SERVICE_NAMES,
@@ -20,11 +21,16 @@ import {
 } from './manager.ts';
 import { tailFile } from './support.ts';
 
+const USAGE = [
+  'usage: npm run services -- up [--only a,b] [--no-schema] [--mode auto|native|docker]',
+  '       npm run services -- down [--only a,b]',
+  '       npm run services -- status [--json]',
+  `       npm run services -- logs <${SERVICE_NAMES.join('|')}> [-n lines] [-f]`,
+].join('\n');
+
 function usage(code: number): never {
-  console.error('usage: npm run services -- up [--only a,b] [--no-schema] [--mode auto|native|docker]');
-  console.error('       npm run services -- down [--only a,b]');
-  console.error('       npm run services -- status [--json]');
-  console.error(`       npm run services -- logs <${SERVICE_NAMES.join('|')}> [-n lines] [-f]`);
+  if (code === 0) console.log(USAGE);
+  else console.error(USAGE);
   process.exit(code);
 }
 
@@ -48,21 +54,40 @@ function printStatus(list: readonly ServiceStatus[]): void {
   for (const r of rows) console.log(fmt(r));
 }
 
+const parse = (argv: string[]) =>
+  parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      only: { type: 'string' },
+      mode: { type: 'string' },
+      'no-schema': { type: 'boolean' },
+      json: { type: 'boolean' },
+      lines: { type: 'string', short: 'n' },
+      follow: { type: 'boolean', short: 'f' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  const flag = (name: string) => rest.includes(name);
-  const value = (name: string) => {
-    const i = rest.indexOf(name);
-    return i >= 0 ? rest[i + 1] : undefined;
-  };
-  const only = value('--only')
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : e);
+    usage(2);
+  }
+  const { values, positionals } = parsed;
+  const [cmd, ...rest] = positionals;
+  if (values.help) usage(0);
+  const only = values.only
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean) as ServiceName[] | undefined;
   const opts: ManagerOptions = {
     services: only,
-    mode: value('--mode') as ManagerOptions['mode'],
-    applySchema: !flag('--no-schema'),
+    mode: values.mode as ManagerOptions['mode'],
+    applySchema: !values['no-schema'],
   };
 
   switch (cmd) {
@@ -78,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'status': {
       const list = await servicesStatus(opts);
-      if (flag('--json')) console.log(JSON.stringify(list, null, 2));
+      if (values.json) console.log(JSON.stringify(list, null, 2));
       else printStatus(list);
       return list.every((s) => s.healthy) ? 0 : 3;
     }
@@ -90,8 +115,8 @@ async function main(argv: string[]): Promise<number> {
         console.error(`no log yet: ${file} (is ${name} running natively? see: npm run services -- status)`);
         return 1;
       }
-      const lines = Number(value('-n') ?? 200);
-      if (flag('-f') || flag('--follow')) {
+      const lines = Number(values.lines ?? 200);
+      if (values.follow) {
         const child = spawn('tail', ['-n', String(lines), '-F', file], { stdio: 'inherit' });
         return new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 0)));
       }
@@ -99,8 +124,6 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'help':
-    case '--help':
-    case '-h':
       usage(0);
       break;
     default:
