@@ -35,8 +35,6 @@ export interface InvokeMessage {
   readonly deadlineMs: number;
 }
 
-export type ToEnvironment = InvokeMessage;
-
 export type FromEnvironment =
   | { readonly type: 'ready'; readonly moduleInitMs: number }
   | { readonly type: 'initError'; readonly error: LambdaError }

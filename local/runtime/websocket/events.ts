@@ -20,8 +20,6 @@ export interface ConnectionFacts {
   readonly domainName: string;
 }
 
-export type WsRequestContext = Record<string, unknown>;
-
 const identity = (c: ConnectionFacts): Record<string, string> =>
   c.userAgent === undefined ? { sourceIp: c.sourceIp } : { userAgent: c.userAgent, sourceIp: c.sourceIp };
 
@@ -36,7 +34,7 @@ const tail = (api: WsApiIdentity, c: ConnectionFacts, requestId: string) => ({
 const DROPPED_HEADERS = new Set(['connection', 'upgrade']);
 
 /** `headers` (last value wins) and `multiValueHeaders`, original header-name case, as API Gateway builds them. */
-export const connectHeaders = (
+const connectHeaders = (
   req: IncomingMessage,
   c: ConnectionFacts,
   localPort: number,
@@ -66,7 +64,7 @@ export const connectHeaders = (
 };
 
 /** `queryStringParameters` (last value wins) and `multiValueQueryStringParameters`; absent without a query. */
-export const connectQuery = (
+const connectQuery = (
   search: URLSearchParams,
 ):
   | {
