@@ -5,7 +5,7 @@ import {
   addMembers,
   type ConversationPorts,
   createConversation,
-  markRead,
+  hideNonMember,
   presence,
   searchUsers,
 } from '#core/conversations.ts';
@@ -43,7 +43,6 @@ function fakePorts(over: Partial<ConversationPorts> = {}) {
     listConversations: async () => [],
     isMember: async (_c, u) => u !== 'stranger',
     listMessages: async () => ({ messages: [], nextCursor: null }),
-    markRead: async () => ({ userId: 'a', lastReadId: 'x', readAt: new Date(0).toISOString() }),
     listReceipts: async () => [],
     pushToUsers: async (userIds, event) => {
       pushes.push({ userIds, event });
@@ -106,15 +105,11 @@ describe('core/conversations', () => {
     expect(warnings).toEqual(['conversation event not pushed']);
   });
 
-  it('answers not_found to non-members, also when the realtime core says not_member', async () => {
-    const { ports } = fakePorts();
-    expect(await codeOf(markRead(ports, 'stranger', 'c1', 'm'))).toBe('not_found');
-    const racing = fakePorts({
-      markRead: async () => {
-        throw new ChatError('not_member');
-      },
-    });
-    expect(await codeOf(markRead(racing.ports, 'a', 'c1', 'm'))).toBe('not_found');
+  it('hides a conversation from non-members: not_member from the realtime core reads as not_found', async () => {
+    expect(await codeOf(hideNonMember(Promise.reject(new ChatError('not_member'))))).toBe('not_found');
+    expect(await codeOf(hideNonMember(Promise.reject(new ChatError('rate_limited'))))).toBe('rate_limited');
+    expect(await hideNonMember(Promise.resolve(7))).toBe(7);
+    await expect(hideNonMember(Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });
 
   it('parses presence ids (dedupe, blanks) and caps them at 100', async () => {

@@ -12,10 +12,9 @@ import { listMessages } from './cql/messages.ts';
 import { listReceipts } from './cql/read-pointers.ts';
 import { searchByPrefix } from './cql/users.ts';
 import { pushToUsers } from './push.ts';
-import { markRead } from './realtime.ts';
 import { presenceOf } from './redis/connections.ts';
 
-/** The HTTP conversations/directory core wired to the CQL store, Redis, the realtime core and the management API. */
+/** The HTTP conversations/directory core wired to the CQL store, Redis and the management API. */
 export const conversationPorts: ConversationPorts = {
   createDm,
   createGroup,
@@ -24,7 +23,6 @@ export const conversationPorts: ConversationPorts = {
   listConversations,
   isMember,
   listMessages,
-  markRead: (userId, conversationId, messageId) => markRead(userId, conversationId, messageId),
   listReceipts,
   pushToUsers: (userIds, event) => pushToUsers(userIds, event),
   searchByPrefix,

@@ -1,6 +1,4 @@
-import type { Receipt } from '#contracts/models.ts';
 import { newId } from '#core/ids.ts';
-import * as messaging from '#core/messaging.ts';
 import type { RealtimePorts } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
@@ -46,20 +44,3 @@ export const realtimePorts: RealtimePorts = {
   messageSeq,
   advanceReadPointer,
 };
-
-/**
- * Moves the user's read pointer forward to `messageId` and pushes a `receipt` to the members' connections
- * (except `exceptConnectionId`). The HTTP API's POST /conversations/{id}/read calls this.
- * Throws ChatError `not_member` (404) or `not_found` (unknown message).
- */
-export const markRead = (
-  userId: string,
-  conversationId: string,
-  messageId: string,
-  options: { exceptConnectionId?: string } = {},
-): Promise<Receipt> =>
-  messaging.markRead(
-    realtimePorts,
-    { userId, ...(options.exceptConnectionId ? { connectionId: options.exceptConnectionId } : {}) },
-    { conversationId, messageId },
-  );

@@ -6,7 +6,7 @@ import { ChatError, isChatError } from './errors.ts';
 /**
  * Conversations, history, read pointers, receipts, the user directory and presence, as the HTTP API offers
  * them. Pure: it works through the ports below (`adapters/conversation-ports.ts` wires them to the CQL store,
- * Redis and the realtime core). A user who is not a member of a conversation gets `not_found` for it, whatever
+ * Redis and the management API). A user who is not a member of a conversation gets `not_found` for it, whatever
  * the route: existence is not revealed.
  */
 
@@ -25,8 +25,6 @@ export interface ConversationPorts {
     conversationId: string,
     options: { before?: string; after?: string; limit: number },
   ): Promise<{ messages: Message[]; nextCursor: string | null }>;
-  /** The realtime core's markRead: forward only, pushes `receipt` events to the members. */
-  markRead(userId: string, conversationId: string, messageId: string): Promise<Receipt>;
   listReceipts(conversationId: string): Promise<Receipt[]>;
   pushToUsers(userIds: readonly string[], event: ServerEvent): Promise<unknown>;
   searchByPrefix(prefix: string, limit: number): Promise<User[]>;
@@ -122,18 +120,14 @@ export async function history(
   });
 }
 
-/** Same effect as the WebSocket `markRead`: forward only; members get a `receipt`. */
-export async function markRead(
-  ports: ConversationPorts,
-  userId: string,
-  conversationId: string,
-  messageId: string,
-): Promise<void> {
-  await requireMember(ports, conversationId, userId);
+/**
+ * Over HTTP a conversation the caller is not a member of does not exist: the realtime core's `not_member`
+ * (e.g. from `markRead`, which POST /conversations/{id}/read calls directly) reads as `not_found`.
+ */
+export async function hideNonMember<T>(work: Promise<T>): Promise<T> {
   try {
-    await ports.markRead(userId, conversationId, messageId);
+    return await work;
   } catch (e) {
-    // A membership lost between the check and the write still reads as "no such conversation".
     if (isChatError(e) && e.code === 'not_member') throw new ChatError('not_found');
     throw e;
   }

@@ -1,6 +1,8 @@
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
+import { realtimePorts } from '#adapters/realtime.ts';
 import { AddMembersBody, CreateConversationBody, HistoryQuery, MarkReadBody } from '#contracts/http.ts';
 import * as core from '#core/conversations.ts';
+import { markRead } from '#core/messaging.ts';
 import { created, httpRouter, noContent, ok, route } from '#transport/http.ts';
 
 /** HTTP API: conversations, members, history, read pointers, receipts. Non-members get 404 everywhere. */
@@ -37,7 +39,10 @@ export const handler = httpRouter('httpConversations', {
     auth: true,
     body: MarkReadBody,
     handle: async ({ userId, params, body }) => {
-      await core.markRead(ports, userId, params.id ?? '', body.messageId);
+      // The same core call as the WebSocket `markRead` (receipts to the members' connections).
+      await core.hideNonMember(
+        markRead(realtimePorts, { userId }, { conversationId: params.id ?? '', messageId: body.messageId }),
+      );
       return noContent();
     },
   }),
