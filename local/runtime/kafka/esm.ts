@@ -3,12 +3,19 @@
  * - one consumer group per mapping (the mapping's UUID, or `consumerGroupId`), StartingPosition for a new group
  *   (an existing group's committed offsets win);
  * - batches of at most `batchSize` records and 6 MB of payload, in the `SelfManagedKafka` event shape;
- * - each partition in order, one batch at a time; partitions in parallel up to the function's concurrency;
+ * - each partition on its own, as AWS's pollers do: the fetch loop hands records to a worker per assigned
+ *   partition and goes on fetching, so a record on an idle partition is invoked at once even while another
+ *   partition's batch is still running or retrying; each partition in order, one batch at a time; partitions
+ *   in parallel up to the function's concurrency (environments are shared first come, first served);
+ * - records that arrive while a partition's batch runs wait in that partition's queue and go in its next
+ *   batch (up to `batchSize`); a queue past `maxQueuedPerPartition` pauses fetching for that partition;
  * - any function error retries the whole batch with exponential backoff while the partition waits; offsets are
- *   committed only after success (at-least-once: a crash redelivers);
+ *   committed only after success (at-least-once: a crash redelivers); a revoked partition's queue is dropped
+ *   (its new owner starts from the committed offset);
  * - optional: after `maximumRetryAttempts`, an invocation record goes to an on-failure topic and the batch is
  *   skipped (AWS's default is to retry until the records expire, which is what happens without it).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { lambdaRequestId, stableUuid } from '../ids.ts';
@@ -95,15 +102,20 @@ export const toEsmRecord = (topic: string, partition: number, m: KafkaMessage): 
   };
 };
 
-const sleep = (ms: number, signal: { stopped: boolean }): Promise<void> =>
-  new Promise((resolve) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (signal.stopped || Date.now() - started >= ms) resolve();
-      else setTimeout(tick, Math.min(100, ms - (Date.now() - started)));
-    };
-    tick();
-  });
+/** One assigned partition: its queue of fetched records and the loop that invokes the function with them. */
+class PartitionWorker {
+  readonly queue: KafkaMessage[] = [];
+  /** The highest offset queued so far: a record at or below it (a refetch after a seek) is not queued twice. */
+  highWater = -1;
+  running = false;
+  paused = false;
+  revoked = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
 
 class Mapping {
   uuid: string;
@@ -116,7 +128,11 @@ class Mapping {
   last: KafkaMappingInfo['lastProcessingResult'] = 'No records processed';
   partitionsAssigned = 0;
   consumer: Consumer | undefined;
-  readonly signal = { stopped: false };
+  readonly #abort = new AbortController();
+  readonly #workers = new Map<string, PartitionWorker>();
+  /** Partitions invoking right now, and the ones waiting for a turn (the mapping's concurrency). */
+  #inFlight = 0;
+  readonly #turns: Array<() => void> = [];
 
   constructor(
     readonly cfg: KafkaMappingConfig,
@@ -158,98 +174,164 @@ class Mapping {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      this.partitionsAssigned = Object.values(e.payload.memberAssignment).reduce((n, ps) => n + ps.length, 0);
+      const assigned = e.payload.memberAssignment;
+      this.partitionsAssigned = Object.values(assigned).reduce((n, ps) => n + ps.length, 0);
+      // A partition that went to another member: drop what was queued (its new owner starts from the
+      // committed offset); a batch already running finishes, but its commit may be refused.
+      for (const [key, w] of this.#workers) {
+        if (!(assigned[w.topic] ?? []).includes(w.partition)) {
+          w.revoked = true;
+          w.queue.length = 0;
+          this.#workers.delete(key);
+        }
+      }
     });
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.topic, fromBeginning: cfg.startingPosition === 'TRIM_HORIZON' });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, cfg.concurrency ?? 1),
-      eachBatch: (payload) => this.#eachBatch(payload),
+      // eachBatch only queues (it returns at once), so the fetch loop never waits for a function.
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload) => this.#enqueue(payload),
     });
     this.state = 'Enabled';
   }
 
   async stop(): Promise<void> {
-    this.signal.stopped = true;
+    this.#abort.abort();
     this.state = 'Disabled';
     await this.consumer?.disconnect().catch(() => {});
   }
 
-  #chunks(topic: string, partition: number, messages: KafkaMessage[]): EsmKafkaRecord[][] {
-    const out: EsmKafkaRecord[][] = [];
-    const overhead = 200 + this.esm.bootstrapServers.length + topic.length;
-    let current: EsmKafkaRecord[] = [];
-    let bytes = overhead;
-    for (const m of messages) {
-      const r = toEsmRecord(topic, partition, m);
-      const size = Buffer.byteLength(JSON.stringify(r)) + 1;
-      if (
-        current.length > 0 &&
-        (current.length >= this.cfg.batchSize || bytes + size > LAMBDA_PAYLOAD_MAX_BYTES)
-      ) {
-        out.push(current);
-        current = [];
-        bytes = overhead;
-      }
-      current.push(r);
-      bytes += size;
-    }
-    if (current.length > 0) out.push(current);
-    return out;
+  /** The most records a partition may have fetched and not yet delivered before its fetching pauses. */
+  get #maxQueued(): number {
+    return Math.max(2 * this.cfg.batchSize, 500);
   }
 
-  async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  #live(w: PartitionWorker): boolean {
+    return !this.#abort.signal.aborted && !w.revoked;
+  }
+
+  #enqueue({ batch, resolveOffset }: EachBatchPayload): void {
     const { topic, partition } = batch;
-    const live = (): boolean => isRunning() && !isStale() && !this.signal.stopped;
-    for (const records of this.#chunks(topic, partition, batch.messages)) {
-      if (!live()) return;
-      const event = {
-        eventSource: 'SelfManagedKafka',
-        bootstrapServers: this.esm.bootstrapServers,
-        records: { [`${topic}-${partition}`]: records },
-      };
-      const maxRetries = this.cfg.maximumRetryAttempts ?? -1;
-      let attempt = 0;
-      for (;;) {
-        // Keep the group membership alive while the function runs (it may take up to its timeout).
-        const beat = setInterval(() => void heartbeat().catch(() => {}), 3_000);
-        const res = await this.esm.lambda.invoke(this.cfg.fn, event).finally(() => clearInterval(beat));
-        this.invocations += 1;
-        if (res.ok) {
-          this.last = 'OK';
-          break;
-        }
-        this.failedInvocations += 1;
-        this.last = 'PROBLEM: Function call failed';
-        attempt += 1;
-        const first = records[0]?.offset;
-        const last = records[records.length - 1]?.offset;
-        this.esm.log(
-          `${topic}-${partition} offsets ${first}..${last}: ${res.error.errorType}: ${res.error.errorMessage} (attempt ${attempt})`,
-        );
-        if (!live()) return;
-        if (maxRetries >= 0 && attempt > maxRetries) {
-          if (this.cfg.onFailureTopic)
-            await this.#sendToDestination(event, records, attempt, res.error.errorType);
-          break;
-        }
-        const delay = Math.min(this.esm.retryMaxMs, this.esm.retryBaseMs * 2 ** (attempt - 1));
-        const waitUntil = Date.now() + delay;
-        while (Date.now() < waitUntil && live()) {
-          await sleep(Math.min(1_000, waitUntil - Date.now()), this.signal);
-          await heartbeat().catch(() => {});
-        }
-        if (!live()) return;
-      }
-      const lastRecord = records[records.length - 1];
-      if (!lastRecord) continue;
-      resolveOffset(String(lastRecord.offset));
-      await this.consumer?.commitOffsets([{ topic, partition, offset: String(lastRecord.offset + 1) }]);
-      this.recordsDelivered += records.length;
-      await heartbeat().catch(() => {});
+    const key = `${topic}-${partition}`;
+    let w = this.#workers.get(key);
+    if (!w) {
+      w = new PartitionWorker(topic, partition);
+      this.#workers.set(key, w);
     }
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (offset <= w.highWater) continue;
+      w.queue.push(m);
+      w.highWater = offset;
+    }
+    // Fetching moves on past what is queued; only a delivered batch is committed.
+    if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
+    if (w.queue.length >= this.#maxQueued && !w.paused) {
+      w.paused = true;
+      this.consumer?.pause([{ topic, partitions: [partition] }]);
+    }
+    if (!w.running && w.queue.length > 0) void this.#drain(w);
+  }
+
+  /** The partition's loop: one batch at a time, in offset order, until its queue is empty. */
+  async #drain(w: PartitionWorker): Promise<void> {
+    w.running = true;
+    try {
+      while (w.queue.length > 0 && this.#live(w)) {
+        const messages = this.#nextBatch(w);
+        const delivered = await this.#deliver(w, messages);
+        if (!delivered) return;
+        w.queue.splice(0, messages.length);
+        if (w.paused && w.queue.length < this.cfg.batchSize && this.#live(w)) {
+          w.paused = false;
+          this.consumer?.resume([{ topic: w.topic, partitions: [w.partition] }]);
+        }
+      }
+    } catch (err) {
+      this.esm.log(`${w.topic}-${w.partition}: ${(err as Error).message}`);
+    } finally {
+      w.running = false;
+      // Records queued while the last batch was being committed.
+      if (w.queue.length > 0 && this.#live(w)) void this.#drain(w);
+    }
+  }
+
+  /** The head of the queue that fits one invocation: at most `batchSize` records and 6 MB of payload. */
+  #nextBatch(w: PartitionWorker): KafkaMessage[] {
+    const overhead = 200 + this.esm.bootstrapServers.length + w.topic.length;
+    let bytes = overhead;
+    let n = 0;
+    for (const m of w.queue) {
+      const size = Buffer.byteLength(JSON.stringify(toEsmRecord(w.topic, w.partition, m))) + 1;
+      if (n > 0 && (n >= this.cfg.batchSize || bytes + size > LAMBDA_PAYLOAD_MAX_BYTES)) break;
+      bytes += size;
+      n += 1;
+    }
+    return w.queue.slice(0, n);
+  }
+
+  /** At most `concurrency` partitions invoke at once; the others wait their turn, first come first served. */
+  async #withTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const limit = Math.max(1, this.cfg.concurrency ?? 1);
+    if (this.#inFlight < limit) this.#inFlight += 1;
+    else await new Promise<void>((r) => this.#turns.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.#turns.shift();
+      if (next) next();
+      else this.#inFlight -= 1;
+    }
+  }
+
+  /** Invokes until success (or retries exhausted), then commits; false when the partition was lost or stopped. */
+  async #deliver(w: PartitionWorker, messages: KafkaMessage[]): Promise<boolean> {
+    const { topic, partition } = w;
+    const records = messages.map((m) => toEsmRecord(topic, partition, m));
+    const event = {
+      eventSource: 'SelfManagedKafka',
+      bootstrapServers: this.esm.bootstrapServers,
+      records: { [`${topic}-${partition}`]: records },
+    };
+    const maxRetries = this.cfg.maximumRetryAttempts ?? -1;
+    let attempt = 0;
+    for (;;) {
+      const res = await this.#withTurn(() => this.esm.lambda.invoke(this.cfg.fn, event));
+      this.invocations += 1;
+      if (res.ok) {
+        this.last = 'OK';
+        break;
+      }
+      this.failedInvocations += 1;
+      this.last = 'PROBLEM: Function call failed';
+      attempt += 1;
+      const first = records[0]?.offset;
+      const last = records[records.length - 1]?.offset;
+      this.esm.log(
+        `${topic}-${partition} offsets ${first}..${last}: ${res.error.errorType}: ${res.error.errorMessage} (attempt ${attempt})`,
+      );
+      if (!this.#live(w)) return false;
+      if (maxRetries >= 0 && attempt > maxRetries) {
+        if (this.cfg.onFailureTopic)
+          await this.#sendToDestination(event, records, attempt, res.error.errorType);
+        break;
+      }
+      const wait = Math.min(this.esm.retryMaxMs, this.esm.retryBaseMs * 2 ** (attempt - 1));
+      await delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
+      if (!this.#live(w)) return false;
+    }
+    const lastRecord = records[records.length - 1];
+    if (lastRecord) {
+      // A refused commit (the partition moved in a rebalance) only means the batch is delivered again.
+      await this.consumer
+        ?.commitOffsets([{ topic, partition, offset: String(lastRecord.offset + 1) }])
+        .catch((err: Error) => this.esm.log(`${topic}-${partition}: commit refused: ${err.message}`));
+      this.recordsDelivered += records.length;
+    }
+    return true;
   }
 
   async #sendToDestination(
