@@ -1,0 +1,32 @@
+import type { ApiClient } from '../api/client.ts';
+import type { RealtimeClient } from '../realtime/socket.ts';
+import type { ChatAction, ChatState } from './state.ts';
+
+export type ChatApi = Pick<
+  ApiClient,
+  | 'listConversations'
+  | 'getConversation'
+  | 'createConversation'
+  | 'history'
+  | 'markRead'
+  | 'receipts'
+  | 'presence'
+>;
+export type ChatRealtime = Pick<
+  RealtimeClient,
+  'start' | 'stop' | 'send' | 'isOpen' | 'getState' | 'onEvent' | 'onOpen' | 'onState' | 'reconnectNow'
+>;
+
+export interface Notifier {
+  /** Shows a system notification if the page is hidden and the user allowed it; `tag` is the conversation. */
+  notify(input: { title: string; body: string; tag: string }): void;
+}
+
+/** What the controllers share: the state, the one way to change it, and the outside world. */
+export interface StoreContext {
+  getState(): ChatState;
+  dispatch(action: ChatAction): void;
+  readonly api: ChatApi;
+  readonly realtime: ChatRealtime;
+  now(): number;
+}
