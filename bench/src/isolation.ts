@@ -1,18 +1,19 @@
 /**
- * Each bench run gets Kafka topics and a Redis database of its own, so that its runtime and the runtimes of
- * tests running at the same time on the shared services never see each other's records or connections.
- * (Every runtime's event source mapping consumes the whole messages topic with a group of its own; without
- * this, another runtime would push the bench's messages to connection ids it does not hold, get 410, and drop
- * them from the shared registry.) Same code, same services: only names differ.
+ * Each bench run gets Kafka topics of its own, so that its runtime and the runtimes of tests running at the
+ * same time on the shared services never see each other's records. (Every runtime's event source mapping
+ * consumes the whole messages topic with a group of its own; without this, another runtime would push the
+ * bench's messages to connection ids it does not hold, get 410, and drop them from the shared registry.) Same
+ * code, same services: only names differ.
+ *
+ * Redis is shared as it is: it runs in cluster mode (database 0 only, as on ElastiCache), and every key a run
+ * touches is its own anyway (its users `b<run>_<i>`, their connections and tickets).
  *
  * The topics are created from the contract's topic definitions (partitions, configs) with a Kafka admin client
  * of the bench's own: the local services manager creates only the default-named topics.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type TopicId, topics } from '@chat/functions/contracts';
-import { ENV } from '@chat/functions/env';
 import { repoRoot } from '@chat/kit/paths';
 import { defaultAddresses } from '@chat/local/services';
 import { Kafka, logLevel } from 'kafkajs';
@@ -21,7 +22,6 @@ export interface Isolation {
   env: Record<string, string>;
   messagesTopic: string;
   deadLetterTopic: string;
-  redisDb: number;
   logFile: string;
   cleanup(): Promise<void>;
 }
@@ -32,9 +32,6 @@ export async function isolate(runId: string): Promise<Isolation> {
     messages: `bench.${runId}.messages`,
     deadLetter: `bench.${runId}.messages.dlq`,
   };
-  const redisDb = 1 + ((createHash('sha256').update(runId).digest()[0] as number) % 15);
-  const url = new URL(t.redisUrl);
-  url.pathname = `/${redisDb}`;
   const kafka = new Kafka({
     clientId: 'bench-isolation',
     brokers: [...t.kafkaBrokers],
@@ -61,11 +58,9 @@ export async function isolate(runId: string): Promise<Isolation> {
     env: {
       [topics.messages.envVar]: names.messages,
       [topics.deadLetter.envVar]: names.deadLetter,
-      [ENV.REDIS_URL]: url.toString(),
     },
     messagesTopic: names.messages,
     deadLetterTopic: names.deadLetter,
-    redisDb,
     logFile: path.join(logDir, `runtime-${runId}.log`),
     async cleanup() {
       const a = kafka.admin();
