@@ -1,10 +1,10 @@
 'use client';
 
-import { limits } from '@chat/functions/contracts';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useId, useState } from 'react';
 import { describeError } from '@/lib/api/errors.ts';
+import { limits } from '@/lib/limits.ts';
 import { useServices } from '../providers.tsx';
 
 type Mode = 'signin' | 'signup';

@@ -7,6 +7,7 @@ import { PenIcon, SearchIcon } from '../ui/icons.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { ConversationList } from './ConversationList.tsx';
 import { ConversationView } from './ConversationView.tsx';
+import { preloadMarkdown } from './Markdown.tsx';
 import { NewChatDialog } from './NewChatDialog.tsx';
 import { UserMenu } from './UserMenu.tsx';
 
@@ -23,6 +24,11 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
   useEffect(() => {
     store.open(activeId);
   }, [store, activeId]);
+
+  // the Markdown chunk comes in while the first history page does
+  useEffect(() => {
+    preloadMarkdown().catch(() => undefined);
+  }, []);
 
   return (
     <div className="flex h-dvh overflow-hidden">

@@ -1,6 +1,5 @@
 'use client';
 
-import { limits } from '@chat/functions/contracts';
 import {
   type FormEvent,
   type KeyboardEvent,
@@ -11,6 +10,7 @@ import {
   useState,
 } from 'react';
 import { useChatStore } from '@/hooks/chat.tsx';
+import { limits } from '@/lib/limits.ts';
 import { SendIcon } from '../ui/icons.tsx';
 
 /** Unsent text per conversation, kept while the tab lives. */

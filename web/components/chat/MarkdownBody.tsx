@@ -1,8 +1,14 @@
 'use client';
 
-import { type ComponentProps, isValidElement, memo, type ReactNode, useState } from 'react';
+import {
+  type ComponentProps,
+  isValidElement,
+  type ReactNode,
+  useEffect,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
-import rehypeHighlight from 'rehype-highlight';
 import rehypeSanitize from 'rehype-sanitize';
 import remarkGfm from 'remark-gfm';
 import { remarkHtmlAsText, safeImageUrl, safeUrl, sanitizeSchema } from '@/lib/markdown.ts';
@@ -35,8 +41,42 @@ function textOf(node: ReactNode): string {
   return '';
 }
 
+type Plugins = NonNullable<ComponentProps<typeof ReactMarkdown>['rehypePlugins']>;
+
+/**
+ * The highlighter (rehype-highlight with highlight.js's common languages, about 100 KB gzip) is a chunk of its
+ * own, loaded when the first code block is shown; the blocks rendered before it arrives render again with it.
+ */
+const highlighter = {
+  plugins: null as Plugins | null,
+  loading: false,
+  listeners: new Set<() => void>(),
+  load(): void {
+    if (highlighter.plugins || highlighter.loading) return;
+    highlighter.loading = true;
+    import('rehype-highlight').then(
+      (m) => {
+        highlighter.plugins = [
+          [rehypeSanitize, sanitizeSchema],
+          // after sanitizing: it only adds its own class names
+          [m.default, { detect: false }],
+        ];
+        for (const l of highlighter.listeners) l();
+      },
+      () => {
+        highlighter.loading = false; // plain code until the next block asks again
+      },
+    );
+  },
+  subscribe(fn: () => void): () => void {
+    highlighter.listeners.add(fn);
+    return () => highlighter.listeners.delete(fn);
+  },
+};
+
 function CodeBlock({ children }: ComponentProps<'pre'>) {
   const [copied, setCopied] = useState(false);
+  useEffect(() => highlighter.load(), []);
   const code = isValidElement<{ className?: string; children?: ReactNode }>(children) ? children : null;
   const lang = /language-([\w-]+)/.exec(code?.props.className ?? '')?.[1];
   const copy = () => {
@@ -82,27 +122,26 @@ const components: Components = {
 };
 
 const remarkPlugins = [remarkGfm, remarkHtmlAsText];
-const rehypePlugins: NonNullable<ComponentProps<typeof ReactMarkdown>['rehypePlugins']> = [
-  [rehypeSanitize, sanitizeSchema],
-  // after sanitizing: it only adds its own class names
-  [rehypeHighlight, { detect: false }],
-];
+const plainPlugins: Plugins = [[rehypeSanitize, sanitizeSchema]];
 
 /**
  * A message body: GFM Markdown, sanitized (no raw HTML, safe URLs only), links in a new tab without an opener
- * or referrer, code highlighted.
+ * or referrer, code highlighted. The default export of a chunk loaded by `Markdown.tsx`.
  */
-export const Markdown = memo(function Markdown({ body, mine }: { body: string; mine: boolean }) {
-  return (
-    <div className={`md ${mine ? 'md-mine' : ''}`}>
-      <ReactMarkdown
-        remarkPlugins={remarkPlugins}
-        rehypePlugins={rehypePlugins}
-        components={components}
-        urlTransform={safeUrl}
-      >
-        {body}
-      </ReactMarkdown>
-    </div>
+export default function MarkdownBody({ body }: { body: string }) {
+  const highlighted = useSyncExternalStore(
+    highlighter.subscribe,
+    () => highlighter.plugins,
+    () => null,
   );
-});
+  return (
+    <ReactMarkdown
+      remarkPlugins={remarkPlugins}
+      rehypePlugins={highlighted ?? plainPlugins}
+      components={components}
+      urlTransform={safeUrl}
+    >
+      {body}
+    </ReactMarkdown>
+  );
+}

@@ -1,11 +1,11 @@
 'use client';
 
 import type { User } from '@chat/functions/contracts';
-import { limits } from '@chat/functions/contracts';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
 import { useChatStore, useMe } from '@/hooks/chat.tsx';
 import { describeError } from '@/lib/api/errors.ts';
+import { limits } from '@/lib/limits.ts';
 import { useServices } from '../providers.tsx';
 import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { Dialog } from '../ui/Dialog.tsx';

@@ -1,4 +1,5 @@
 import type {
+  AuthResponse,
   Conversation,
   CreateConversationBody,
   HistoryResponse as HistoryPage,
@@ -7,25 +8,21 @@ import type {
   User,
   UsersResponse as UsersPage,
 } from '@chat/functions/contracts';
-import {
-  AuthResponse,
-  Conversation as ConversationSchema,
-  ConversationsResponse,
-  HistoryResponse,
-  PresenceResponse,
-  ReceiptsResponse,
-  TicketResponse,
-  User as UserSchema,
-  UsersResponse,
-} from '@chat/functions/contracts';
 import type { z } from 'zod';
 import type { AppConfig } from '../config.ts';
 import { ChatError } from './errors.ts';
+import { type Contracts, loadContracts } from './schemas.ts';
 import { type Session, type SessionStore, sessionFrom } from './session.ts';
 
 type Method = 'GET' | 'POST';
 
-interface RequestOptions<S extends z.ZodType | null> {
+/** Picks the schema of a success body from the (lazily loaded) contracts. */
+type SchemaOf<S extends z.ZodType> = (contracts: Contracts) => S;
+
+/** What a request resolves to: the parsed success body, or null for a 204 answer. */
+type Answer<S> = S extends SchemaOf<infer Z> ? z.infer<Z> : null;
+
+interface RequestOptions<S extends SchemaOf<z.ZodType> | null> {
   body?: unknown;
   /** Schema of a success body; null for 204 answers. */
   schema: S;
@@ -70,14 +67,18 @@ export class ApiClient {
 
   async signup(username: string, password: string, displayName?: string): Promise<Session> {
     const body = displayName ? { username, password, displayName } : { username, password };
-    const auth = await this.request('POST', '/auth/signup', { body, schema: AuthResponse, auth: false });
+    const auth = await this.request('POST', '/auth/signup', {
+      body,
+      schema: (c) => c.AuthResponse,
+      auth: false,
+    });
     return this.adopt(auth);
   }
 
   async login(username: string, password: string): Promise<Session> {
     const auth = await this.request('POST', '/auth/login', {
       body: { username, password },
-      schema: AuthResponse,
+      schema: (c) => c.AuthResponse,
       auth: false,
     });
     return this.adopt(auth);
@@ -114,7 +115,7 @@ export class ApiClient {
       try {
         const auth = await this.request('POST', '/auth/refresh', {
           body: { refreshToken: latest.refreshToken },
-          schema: AuthResponse,
+          schema: (c) => c.AuthResponse,
           auth: false,
         });
         return this.adopt(auth);
@@ -163,31 +164,33 @@ export class ApiClient {
   // ── resources ─────────────────────────────────────────────────────────────────────────────────────────
 
   me(): Promise<User> {
-    return this.request('GET', '/me', { schema: UserSchema });
+    return this.request('GET', '/me', { schema: (c) => c.User });
   }
 
   /** A one-time WebSocket ticket (about 30 s). */
   wsTicket(): Promise<string> {
-    return this.request('POST', '/auth/ws-ticket', { schema: TicketResponse }).then((t) => t.ticket);
+    return this.request('POST', '/auth/ws-ticket', { schema: (c) => c.TicketResponse }).then((t) => t.ticket);
   }
 
   searchUsers(query: string, signal?: AbortSignal): Promise<UsersPage['users']> {
     const q = new URLSearchParams({ query });
-    return this.request('GET', `/users?${q}`, { schema: UsersResponse, signal }).then((r) => r.users);
+    return this.request('GET', `/users?${q}`, { schema: (c) => c.UsersResponse, signal }).then(
+      (r) => r.users,
+    );
   }
 
   createConversation(body: CreateConversationBody): Promise<Conversation> {
-    return this.request('POST', '/conversations', { body, schema: ConversationSchema });
+    return this.request('POST', '/conversations', { body, schema: (c) => c.Conversation });
   }
 
   listConversations(): Promise<Conversation[]> {
-    return this.request('GET', '/conversations', { schema: ConversationsResponse }).then(
+    return this.request('GET', '/conversations', { schema: (c) => c.ConversationsResponse }).then(
       (r) => r.conversations,
     );
   }
 
   getConversation(id: string): Promise<Conversation> {
-    return this.request('GET', `/conversations/${encodeURIComponent(id)}`, { schema: ConversationSchema });
+    return this.request('GET', `/conversations/${encodeURIComponent(id)}`, { schema: (c) => c.Conversation });
   }
 
   /** `before` pages back (newest first); `after` fills a gap forward (oldest first). */
@@ -198,7 +201,7 @@ export class ApiClient {
     if (page.limit) q.set('limit', String(page.limit));
     const qs = q.size ? `?${q}` : '';
     return this.request('GET', `/conversations/${encodeURIComponent(id)}/messages${qs}`, {
-      schema: HistoryResponse,
+      schema: (c) => c.HistoryResponse,
     });
   }
 
@@ -211,14 +214,16 @@ export class ApiClient {
 
   receipts(id: string): Promise<Receipt[]> {
     return this.request('GET', `/conversations/${encodeURIComponent(id)}/receipts`, {
-      schema: ReceiptsResponse,
+      schema: (c) => c.ReceiptsResponse,
     }).then((r) => r.receipts);
   }
 
   presence(userIds: readonly string[]): Promise<Presence[]> {
     if (userIds.length === 0) return Promise.resolve([]);
     const q = new URLSearchParams({ userIds: userIds.join(',') });
-    return this.request('GET', `/presence?${q}`, { schema: PresenceResponse }).then((r) => r.presence);
+    return this.request('GET', `/presence?${q}`, { schema: (c) => c.PresenceResponse }).then(
+      (r) => r.presence,
+    );
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────────────────
@@ -229,11 +234,11 @@ export class ApiClient {
     return s;
   }
 
-  async request<S extends z.ZodType | null>(
+  async request<S extends SchemaOf<z.ZodType> | null>(
     method: Method,
     path: string,
     opts: RequestOptions<S>,
-  ): Promise<S extends z.ZodType ? z.infer<S> : null> {
+  ): Promise<Answer<S>> {
     const auth = opts.auth ?? true;
     if (auth) {
       const s = this.sessions.get();
@@ -250,12 +255,15 @@ export class ApiClient {
     }
   }
 
-  private async send<S extends z.ZodType | null>(
+  private async send<S extends SchemaOf<z.ZodType> | null>(
     method: Method,
     path: string,
     opts: RequestOptions<S>,
     auth: boolean,
-  ): Promise<S extends z.ZodType ? z.infer<S> : null> {
+  ): Promise<Answer<S>> {
+    // the schemas load while the request is in flight
+    const contracts = opts.schema === null ? null : loadContracts();
+    contracts?.catch(() => undefined);
     const { httpApi } = await this.options.config();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -293,14 +301,20 @@ export class ApiClient {
       const message = typeof err?.message === 'string' ? err.message : `HTTP ${res.status}`;
       throw new ChatError(code, message, { status: res.status });
     }
-    if (opts.schema === null) return null as S extends z.ZodType ? z.infer<S> : null;
-    const parsed = opts.schema.safeParse(json);
+    if (opts.schema === null || contracts === null) return null as Answer<S>;
+    let schema: z.ZodType;
+    try {
+      schema = opts.schema(await contracts);
+    } catch (e) {
+      throw new ChatError('network', 'Cannot reach the server.', { cause: e });
+    }
+    const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new ChatError('bad_response', `Unexpected answer from ${method} ${path.split('?')[0]}.`, {
         status: res.status,
         cause: parsed.error,
       });
     }
-    return parsed.data as S extends z.ZodType ? z.infer<S> : null;
+    return parsed.data as Answer<S>;
   }
 }

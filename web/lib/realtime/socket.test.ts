@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatError } from '../api/errors.ts';
+import { loadContracts } from '../api/schemas.ts';
 import { type ConnectionState, type Environment, RealtimeClient, type SocketLike } from './socket.ts';
 
 class FakeSocket implements SocketLike {
@@ -60,6 +61,11 @@ function fakeEnv() {
 }
 
 describe('RealtimeClient', () => {
+  // the schemas are a lazy chunk in the browser; loaded once here so that a connect takes only microtasks
+  beforeAll(async () => {
+    await loadContracts();
+  });
+
   let sockets: FakeSocket[];
   let tickets: number;
   let states: ConnectionState[];

@@ -1,5 +1,7 @@
-import { type ClientFrame, limits, ServerEvent } from '@chat/functions/contracts';
+import type { ClientFrame, ServerEvent } from '@chat/functions/contracts';
 import { ChatError } from '../api/errors.ts';
+import { type Contracts, loadContracts } from '../api/schemas.ts';
+import { limits } from '../limits.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 
 export type ConnectionStatus =
@@ -83,7 +85,8 @@ function browserEnvironment(): Environment {
 /**
  * One logical realtime connection: a ticket per connect, reconnect with exponential backoff and jitter, a
  * heartbeat `ping` (which also detects dead sockets), and a state for the UI. Frames are parsed with the
- * contract's `ServerEvent` schema; anything that does not parse is ignored.
+ * contract's `ServerEvent` schema (loaded before the first socket opens); anything that does not parse is
+ * ignored.
  */
 export class RealtimeClient {
   private socket: SocketLike | null = null;
@@ -181,9 +184,15 @@ export class RealtimeClient {
     const generation = ++this.generation;
     this.setState({ status: 'connecting', attempt: this.state.attempt, retryAt: null });
     let url: string;
+    let contracts: Contracts;
     try {
-      const [base, ticket] = await Promise.all([this.options.wsApi(), this.options.ticket()]);
+      const [base, ticket, schemas] = await Promise.all([
+        this.options.wsApi(),
+        this.options.ticket(),
+        loadContracts(),
+      ]);
       url = `${base}/?ticket=${encodeURIComponent(ticket)}`;
+      contracts = schemas;
     } catch (e) {
       if (generation !== this.generation || !this.running) return;
       if (e instanceof ChatError && e.code === 'signed_out') {
@@ -225,7 +234,7 @@ export class RealtimeClient {
       } catch {
         return;
       }
-      const parsed = ServerEvent.safeParse(raw);
+      const parsed = contracts.ServerEvent.safeParse(raw);
       if (!parsed.success) return;
       for (const l of this.eventListeners) l(parsed.data);
     };
