@@ -38,6 +38,9 @@ const redisOutageMessages = [
   "Stream isn't writeable",
   'connect ECONNREFUSED',
   'Socket closed unexpectedly',
+  // ioredis Cluster: every node unreachable (adapters/redis/client.ts gives up after two attempts); failover.
+  'None of startup nodes is available',
+  'CLUSTERDOWN',
 ];
 
 export function isOutage(error: unknown, depth = 0): boolean {
