@@ -2,7 +2,6 @@
  * The population of a run: users signed up over HTTP, a DM ring and groups, each group's last member an
  * observer that never sends. Plus `retrying`, the bounded retry every HTTP call of the load generator uses.
  */
-
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Conversation } from '@chat/functions/contracts';
 import { mapLimit } from '@chat/kit/async';
