@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultAddresses, memoryReporter, servicesStatus, servicesUp } from './index.ts';
@@ -35,8 +35,9 @@ describe('services manager', () => {
   });
 });
 
-describe('Redis (ioredis)', () => {
-  const redis = new Redis(a.redisUrl, { lazyConnect: true });
+describe('Redis (ioredis Cluster, as the functions use it)', () => {
+  const { hostname, port } = new URL(a.redisUrl);
+  const redis = new Cluster([{ host: hostname, port: Number(port || 6379) }], { lazyConnect: true });
   afterAll(() => redis.quit());
 
   it('round-trips a value with a TTL', async () => {
