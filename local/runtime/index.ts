@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
-import { limits as contractLimits, topics } from '@chat/functions/contracts';
+import { topics } from '@chat/functions/contracts';
+import { ENV } from '@chat/functions/env';
 import {
-  type FunctionDef,
   functionDefs as tableFunctionDefs,
   httpRoutes as tableHttpRoutes,
   kafkaConsumers as tableKafkaConsumers,
@@ -20,21 +20,25 @@ import {
   wsRoutes as tableWsRoutes,
 } from '@chat/functions/routes';
 import { repoRoot } from '@chat/kit/paths';
-import type { HttpRouteLike } from './http/events.ts';
-import { type CorsConfig, HttpApi } from './http/server.ts';
+import { HttpApi } from './http/server.ts';
 import { apiId as newApiId } from './ids.ts';
-import { KafkaEventSourceMappings, type KafkaMappingConfig, type KafkaMappingInfo } from './kafka/esm.ts';
+import { KafkaEventSourceMappings, type KafkaMappingConfig } from './kafka/esm.ts';
 import { bundleBootstrap, bundleFunctions, DEFAULT_EXTERNAL } from './lambda/bundle.ts';
-import type { Isolation } from './lambda/environment.ts';
+import { LambdaService } from './lambda/service.ts';
 import {
-  type EnvironmentInfo,
-  type FunctionMetrics,
-  type InvocationResult,
-  type KillTarget,
-  LambdaService,
-} from './lambda/service.ts';
-import { type ScheduleConfig, Scheduler } from './schedule.ts';
-import { WebSocketApi, type WsDispatch, type WsLimits, type WsRouteLike } from './websocket/server.ts';
+  defaultLimits,
+  type FunctionDefLike,
+  type FunctionOverride,
+  httpApiCors,
+  type LocalRuntime,
+  type LocalRuntimeOptions,
+  type LogOption,
+  type RuntimeLimits,
+} from './options.ts';
+import { type ApiSurface, rateExpression } from './parity.ts';
+import { Scheduler } from './schedule.ts';
+import { routeSelectionExpression } from './websocket/events.ts';
+import { WebSocketApi } from './websocket/server.ts';
 
 export type { CorsConfig } from './http/server.ts';
 export type { KafkaMappingConfig, KafkaMappingInfo } from './kafka/esm.ts';
@@ -47,170 +51,24 @@ export type {
   InvokeStartEvent,
   KillTarget,
 } from './lambda/service.ts';
+export {
+  defaultLimits,
+  type FunctionDefLike,
+  type FunctionOverride,
+  httpApiCors,
+  type LocalRuntime,
+  type LocalRuntimeOptions,
+  type LogOption,
+  type RouteTable,
+  type RuntimeLimits,
+} from './options.ts';
+export type { ApiSurface } from './parity.ts';
 export type { ScheduleConfig } from './schedule.ts';
 export { scheduledEvent } from './schedule.ts';
 
 export { repoRoot };
 
 const functionsSrc = resolve(repoRoot, 'functions/src');
-
-export interface RuntimeLimits extends WsLimits {
-  /** HTTP API request body limit (10 MB). Over ⇒ 413. */
-  readonly httpBodyMaxBytes: number;
-  /** HTTP API integration timeout (30 s). Over ⇒ 503. */
-  readonly httpIntegrationTimeoutMs: number;
-  /** Lambda init phase limit (10 s). */
-  readonly initTimeoutMs: number;
-}
-
-export const defaultLimits: RuntimeLimits = {
-  frameMaxBytes: contractLimits.wsFrameMaxBytes,
-  messageMaxBytes: contractLimits.wsMessageMaxBytes,
-  idleTimeoutMs: contractLimits.wsIdleTimeoutMs,
-  maxDurationMs: contractLimits.wsMaxDurationMs,
-  integrationTimeoutMs: 29_000,
-  postMaxBytes: 131_072,
-  clientBufferLimitBytes: 1024 * 1024,
-  httpBodyMaxBytes: 10 * 1024 * 1024,
-  httpIntegrationTimeoutMs: 30_000,
-  initTimeoutMs: 10_000,
-};
-
-/** The HTTP API's CORS configuration, as the CDK HTTP API sets `corsPreflight` (infra/lib/constructs/http-api.ts). */
-export const httpApiCors = (webOrigins: readonly string[]): CorsConfig => ({
-  allowOrigins: webOrigins,
-  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-  allowHeaders: ['authorization', 'content-type'],
-  exposeHeaders: [],
-  maxAgeSeconds: 3600,
-  allowCredentials: false,
-});
-
-export interface FunctionOverride {
-  /** Handler file: absolute, or relative to the repository root. */
-  readonly entry?: string;
-  readonly timeoutSeconds?: number;
-  readonly memoryMb?: number;
-  readonly env?: Readonly<Record<string, string>>;
-  readonly maxConcurrency?: number;
-}
-
-/** A function definition as in the route table, `entry` relative to functions/src (or absolute). */
-export type FunctionDefLike = Pick<FunctionDef, 'entry' | 'timeoutSeconds' | 'memoryMb'>;
-
-/** The route table the runtime dispatches from; each part defaults to functions/src/contracts/routes.ts. */
-export interface RouteTable {
-  readonly functionDefs?: Readonly<Record<string, FunctionDefLike>>;
-  readonly wsRoutes?: readonly WsRouteLike[];
-  readonly httpRoutes?: readonly HttpRouteLike[];
-  /** `topic` is a topic id of contracts/kafka.ts (resolved through its env var) or a literal topic name. */
-  readonly kafkaConsumers?: readonly KafkaMappingConfig[];
-  readonly schedules?: readonly ScheduleConfig[];
-}
-
-export type LogOption = 'inherit' | 'silent' | ((source: string, line: string) => void);
-
-export interface LocalRuntimeOptions {
-  /** WebSocket API and management API port (default 8080; 0 = any free port). */
-  readonly wsPort?: number;
-  /** HTTP API port (default 8081; 0 = any free port). */
-  readonly httpPort?: number;
-  /** Interface to bind (default 127.0.0.1). */
-  readonly host?: string;
-  /** Extra environment variables for every function (over the process env and the runtime's own). */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Per function: another handler file (a path) or other settings. Overridden functions are always deployed. */
-  readonly functionOverrides?: Readonly<Record<string, string | FunctionOverride>>;
-  /** Which functions to deploy: `'all'` (default) or a list of names. */
-  readonly functions?: 'all' | readonly string[];
-  /** Replace parts of the route table (tests). */
-  readonly routeTable?: RouteTable;
-  readonly limits?: Partial<RuntimeLimits>;
-  /** Bundle as ESM (default, `.mjs`) or CommonJS (`.cjs`). */
-  readonly esm?: boolean;
-  /** Execution environments as worker threads (default) or child processes. */
-  readonly isolation?: Isolation;
-  /** Environments per function at most (default 4), or per function name. */
-  readonly maxConcurrency?: number | Readonly<Record<string, number>>;
-  /** An idle environment is reclaimed after this many ms (default 10 min; 0 = never). */
-  readonly idleEnvironmentTtlMs?: number;
-  /** WebSocket frames of one connection: dispatched concurrently like AWS (default) or one at a time. */
-  readonly wsDispatch?: WsDispatch;
-  /** WebSocket API stage name (default `local`). */
-  readonly stage?: string;
-  /** HTTP API CORS; default `httpApiCors(WEB_ORIGIN)`; `false` disables. */
-  readonly cors?: CorsConfig | false;
-  /** Kafka event source mappings (default on when the route table has consumers). */
-  readonly kafka?:
-    | boolean
-    | {
-        readonly brokers?: readonly string[];
-        /** First retry delay after a function error (default 1 s), doubling up to retryMaxMs (default 60 s). */
-        readonly retryBaseMs?: number;
-        readonly retryMaxMs?: number;
-      };
-  /** Scheduled functions (default on); `{ everySeconds }` overrides every period locally. */
-  readonly schedules?:
-    | boolean
-    | { readonly everySeconds?: number; readonly retryDelaysMs?: readonly number[] };
-  /** Where platform and function logs go (default: this process's stdout, prefixed with the source). */
-  readonly log?: LogOption;
-  /** Bundle output folder (default `<repo>/.local/build`). */
-  readonly buildDir?: string;
-  readonly region?: string;
-  readonly accountId?: string;
-  /**
-   * Lambda runtime emulated (default `nodejs24.x`, the CDK house function's `chatRuntime`): from 24 on,
-   * callback-style handlers fail at init with Runtime.CallbackHandlerDeprecated, as on AWS.
-   */
-  readonly lambdaRuntime?: 'nodejs20.x' | 'nodejs22.x' | 'nodejs24.x';
-  /** Minify bundles (default true, like the CDK house function). */
-  readonly minify?: boolean;
-  /**
-   * Identity of this local "deployment". Event source mapping UUIDs, hence the default Kafka consumer groups,
-   * derive from it, so two runtimes never share a group (each would get half the partitions). Default:
-   * `port-<wsPort>` for a fixed port (a restarted `npm start` resumes its offsets), a random id for port 0 (a
-   * test's runtime is a new deployment: a new group that starts at the mapping's StartingPosition).
-   */
-  readonly deploymentId?: string;
-}
-
-export interface LocalRuntime {
-  /** `ws://127.0.0.1:<port>` */
-  readonly wsUrl: string;
-  /** `http://127.0.0.1:<port>` */
-  readonly httpUrl: string;
-  /** `http://127.0.0.1:<wsPort>`: give it to `ApiGatewayManagementApiClient({ endpoint })`. */
-  readonly managementEndpoint: string;
-  readonly wsPort: number;
-  readonly httpPort: number;
-  /** The environment every function gets (before its per-function variables). */
-  readonly env: Readonly<Record<string, string>>;
-  /** Names of the deployed functions. */
-  readonly functions: readonly string[];
-  /** `invokeStart`, `invokeEnd` (InvokeStartEvent / InvokeEndEvent) and `log` ({ source, line }). */
-  readonly events: EventEmitter;
-  /** Synchronous invocation of a deployed function with any event (like `aws lambda invoke`). */
-  invoke(fn: string, event: unknown): Promise<InvocationResult>;
-  /** Kills a function's environments: `busy` (default: mid-invocation), `idle`, `all`, or one environment id. */
-  killEnvironment(fn: string, which?: KillTarget): Promise<number>;
-  environments(fn: string): EnvironmentInfo[];
-  metrics(): Record<string, FunctionMetrics>;
-  resetMetrics(): void;
-  /** Open WebSocket connection ids. */
-  connections(): string[];
-  /**
-   * Drops a WebSocket connection without a close frame (the network went away; code 1006). `$disconnect` is
-   * still sent unless `sendDisconnect: false` (AWS delivers it on a best-effort basis only).
-   */
-  dropConnection(connectionId: string, opts?: { readonly sendDisconnect?: boolean }): boolean;
-  kafkaMappings(): KafkaMappingInfo[];
-  /** Runs a scheduled function now, as its schedule would. */
-  runSchedule(fn: string): Promise<InvocationResult>;
-  /** Rebundles every function and deploys the new code (new environments; busy ones finish first). */
-  reload(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 const resolveTopic = (topic: string, env: Readonly<Record<string, string | undefined>>): string => {
   const def = (topics as Record<string, { envVar: string; defaultName: string }>)[topic];
@@ -262,7 +120,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   events.setMaxListeners(0);
   const log = makeLog(opts.log, events);
   const host = opts.host ?? '127.0.0.1';
-  const region = opts.region ?? opts.env?.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
+  const region = opts.region ?? opts.env?.[ENV.AWS_REGION] ?? process.env[ENV.AWS_REGION] ?? 'us-east-1';
   const accountId = opts.accountId ?? '123456789012';
   const limits: RuntimeLimits = { ...defaultLimits, ...opts.limits };
   const buildDir = opts.buildDir ?? resolve(repoRoot, '.local/build');
@@ -341,7 +199,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     log,
     verifySignatures: { credentials: FUNCTION_CREDENTIALS, region },
   });
-  const webOrigins = (lookupEnv.WEB_ORIGIN || 'http://localhost:3000')
+  const webOrigins = (lookupEnv[ENV.WEB_ORIGIN] || 'http://localhost:3000')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -371,7 +229,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   const managementEndpoint = `http://${host}:${ws.port}`;
 
   Object.assign(baseEnv, hostEnv(), {
-    AWS_REGION: region,
+    [ENV.AWS_REGION]: region,
     AWS_DEFAULT_REGION: region,
     // Dummy credentials: the real SDK signs its requests, the emulator only checks that they are signed.
     AWS_ACCESS_KEY_ID: FUNCTION_CREDENTIALS.accessKeyId,
@@ -379,7 +237,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     AWS_SESSION_TOKEN: 'local-runtime-dummy-session-token',
     NODE_OPTIONS: '--enable-source-maps',
     ...(opts.isolation === 'process' ? { TZ: ':UTC' } : {}),
-    WS_MANAGEMENT_ENDPOINT: managementEndpoint,
+    [ENV.WS_MANAGEMENT_ENDPOINT]: managementEndpoint,
     ...opts.env,
   });
   lambda.setBootstrapPath(bootstrapPath);
@@ -410,7 +268,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   if (kafkaOpt !== false && mappings.length > 0) {
     const k = typeof kafkaOpt === 'object' ? kafkaOpt : {};
     const brokers =
-      k.brokers ?? (lookupEnv.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
+      k.brokers ?? (lookupEnv[ENV.KAFKA_BROKERS] ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
     const wsPortOpt = opts.wsPort ?? 8080;
     esm = new KafkaEventSourceMappings({
       deploymentId: opts.deploymentId ?? (wsPortOpt === 0 ? randomUUID() : `port-${wsPortOpt}`),
@@ -445,6 +303,37 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   });
   if (schedOpt !== false) scheduler.start();
 
+  const surface = (): ApiSurface => {
+    const cors = http.cors;
+    return {
+      ws: {
+        routeSelectionExpression,
+        routes: ws.routes.map(({ routeKey, fn, returnResponse }) => ({ routeKey, fn, returnResponse })),
+      },
+      http: {
+        routes: http.routes.map(({ method, path, fn }) => ({ method, path, fn })),
+        cors: cors && {
+          allowMethods: cors.allowMethods,
+          allowHeaders: cors.allowHeaders,
+          exposeHeaders: cors.exposeHeaders,
+          maxAgeSeconds: cors.maxAgeSeconds,
+          allowCredentials: cors.allowCredentials,
+        },
+      },
+      kafka: (esm ? mappings : []).map((m) => ({
+        fn: m.fn,
+        topic: m.topic,
+        batchSize: m.batchSize,
+        batchingWindowSeconds: m.batchingWindowSeconds,
+        startingPosition: m.startingPosition,
+      })),
+      schedules: (schedOpt === false ? [] : scheduler.schedules).map((s) => ({
+        fn: s.fn,
+        expression: rateExpression(s.everySeconds),
+      })),
+    };
+  };
+
   let stopping: Promise<void> | undefined;
   return {
     wsUrl,
@@ -464,6 +353,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     dropConnection: (id, o) => ws.dropConnection(id, o),
     kafkaMappings: () => esm?.mappings() ?? [],
     runSchedule: (fn) => scheduler.run(fn),
+    surface,
     reload: async () => {
       deployAll(await bundleAll());
       log('runtime', `redeployed ${resolved.length} function(s)`);

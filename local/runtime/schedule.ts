@@ -44,6 +44,16 @@ export class Scheduler {
     this.#opts = opts;
   }
 
+  /** The schedules it runs once started (periods as run here), and the retry delays of a failed run. */
+  get schedules(): readonly ScheduleConfig[] {
+    const every = this.#opts.everySecondsOverride;
+    return this.#opts.schedules.map((s) => ({ fn: s.fn, everySeconds: every ?? s.everySeconds }));
+  }
+
+  get retryDelaysMs(): readonly number[] {
+    return this.#opts.retryDelaysMs;
+  }
+
   start(): void {
     for (const s of this.#opts.schedules) {
       const period = (this.#opts.everySecondsOverride ?? s.everySeconds) * 1000;

@@ -67,6 +67,16 @@ export class HttpApi {
     });
   }
 
+  /** The routes this API dispatches to. */
+  get routes(): readonly HttpRouteLike[] {
+    return this.#opts.routes;
+  }
+
+  /** The CORS configuration it answers preflights with (undefined: none). */
+  get cors(): CorsConfig | undefined {
+    return this.#opts.cors;
+  }
+
   async listen(port: number, host: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);

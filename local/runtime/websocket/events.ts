@@ -171,6 +171,10 @@ export const disconnectEvent = (
  * Route selection on `$request.body.action`: the value stringified; a missing path ⇒ `""`; a body that is not
  * JSON ⇒ no key (goes to `$default`).
  */
+/** The body field routes are selected on: the API's route selection expression is `$request.body.action`. */
+const SELECTION_FIELD = 'action';
+export const routeSelectionExpression = `$request.body.${SELECTION_FIELD}`;
+
 export const selectionKey = (body: string): string | undefined => {
   let parsed: unknown;
   try {
@@ -179,7 +183,7 @@ export const selectionKey = (body: string): string | undefined => {
     return undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return '';
-  const v = (parsed as Record<string, unknown>).action;
+  const v = (parsed as Record<string, unknown>)[SELECTION_FIELD];
   if (v === undefined) return '';
   if (typeof v === 'string') return v;
   try {

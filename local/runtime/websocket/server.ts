@@ -180,6 +180,11 @@ export class WebSocketApi {
     return this.#port;
   }
 
+  /** The routes this API dispatches to. */
+  get routes(): readonly WsRouteLike[] {
+    return this.#opts.routes;
+  }
+
   /** Ids of open connections. */
   connectionIds(): string[] {
     return [...this.#connections.values()].filter((c) => c.state === 'open').map((c) => c.connectionId);
