@@ -75,6 +75,8 @@ export class ChatStack extends Stack {
     this.realtime = new RealtimeApi(this, 'Realtime', {
       stageName: config.wsStageName,
       throttle: config.wsThrottle,
+      accountRole: config.apiGatewayAccountRole,
+      accessLogging: config.accessLogging,
     });
 
     this.functions = new ChatFunctions(this, 'Functions', {

@@ -24,7 +24,11 @@ export type StreamingConfig =
 export type DatabaseConfig =
   | {
       readonly kind: 'keyspaces';
-      readonly keyspace: string;
+      /**
+       * `-c keyspace=…`; none ⇒ named after the stack (`keyspaceNameFor`), so that two stacks in one account
+       * and Region (`-c stackName=…`) never share, or fight over, one retained keyspace.
+       */
+      readonly keyspace?: string;
       /** `provisioned` = provisioned capacity with auto scaling; `on-demand` = pay per request. */
       readonly capacity: 'provisioned' | 'on-demand';
     }
@@ -63,6 +67,13 @@ export interface ChatConfig {
   readonly kafkaConsumer: KafkaConsumerConfig;
   /** WebSocket stage name; the management endpoint is `.../{stage}`. */
   readonly wsStageName: string;
+  /**
+   * Create the account-level API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`). `false` where an
+   * organization manages it; access logging is then off unless `accessLogging` is set.
+   */
+  readonly apiGatewayAccountRole: boolean;
+  /** WebSocket stage access logs (need that account role, made here or elsewhere). */
+  readonly accessLogging: boolean;
   /** Absolute path of the web static export (`npm run build -w web` writes it). */
   readonly webOutDir: string;
   /** Extra allowed CORS origins besides the CloudFront site (e.g. `http://localhost:3000` for a dev web). */
@@ -85,6 +96,13 @@ export interface ChatConfig {
 }
 
 export { repoRoot };
+
+/**
+ * The SASL/SCRAM mechanism of an existing Kafka when nothing says otherwise: the event source's default here
+ * and the producers' default (functions/src/adapters/kafka/producer.ts, for a secret without `mechanism`).
+ * Another mechanism is set in both places: `-c kafkaScramMechanism=…` and `"mechanism"` in the secret.
+ */
+export const DEFAULT_SCRAM_MECHANISM = 'SCRAM-SHA-256';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -149,7 +167,9 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
   // Streaming
   const bootstrap = list(ctx, 'kafkaBootstrapServers');
   const scramSecretArn = str(ctx, 'kafkaScramSecretArn');
-  const mechanism = (str(ctx, 'kafkaScramMechanism') ?? 'SCRAM-SHA-256') as 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  const mechanism = (str(ctx, 'kafkaScramMechanism') ?? DEFAULT_SCRAM_MECHANISM) as
+    | 'SCRAM-SHA-256'
+    | 'SCRAM-SHA-512';
   if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') {
     problems.push(`"kafkaScramMechanism" must be SCRAM-SHA-256 or SCRAM-SHA-512, got "${mechanism}"`);
   }
@@ -176,7 +196,8 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
   }
 
   // Database
-  const keyspace = str(ctx, 'keyspace') ?? 'chat';
+  const keyspaceGiven = str(ctx, 'keyspace');
+  const keyspace = keyspaceGiven ?? 'chat';
   if (!/^[a-z][a-z0-9_]{0,47}$/.test(keyspace))
     problems.push(`"keyspace" is not a valid keyspace name: ${keyspace}`);
   const contactPoints = list(ctx, 'cqlContactPoints');
@@ -199,7 +220,7 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
     if (capacity !== 'provisioned' && capacity !== 'on-demand') {
       problems.push(`"keyspacesCapacity" must be provisioned or on-demand, got "${capacity}"`);
     }
-    database = { kind: 'keyspaces', keyspace, capacity };
+    database = { kind: 'keyspaces', ...(keyspaceGiven ? { keyspace: keyspaceGiven } : {}), capacity };
   }
 
   // Network
@@ -249,7 +270,10 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
   }
 
   const alarmEmail = str(ctx, 'alarmEmail');
+  const apiGatewayAccountRole = bool(ctx, 'apiGatewayAccountRole', true);
   return {
+    apiGatewayAccountRole,
+    accessLogging: bool(ctx, 'accessLogging', apiGatewayAccountRole),
     profile,
     streaming,
     database,
@@ -272,6 +296,15 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
     jwtRotationDays: int(ctx, 'jwtRotationDays', 30, 1, 365),
     missingEntries,
   };
+}
+
+/**
+ * The Keyspaces keyspace of a stack without `-c keyspace`: the stack name in lower case, other characters as
+ * `_` (`Chat` → `chat`, `Chat-Staging` → `chat_staging`), at most 48 characters, starting with a letter.
+ */
+export function keyspaceNameFor(stackName: string): string {
+  const name = stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return (/^[a-z]/.test(name) ? name : `ks_${name}`).slice(0, 48);
 }
 
 export const webOutExists = (config: Pick<ChatConfig, 'webOutDir'>): boolean =>

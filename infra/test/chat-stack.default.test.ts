@@ -9,17 +9,36 @@ import {
   wsRouteSelectionExpression,
   wsRoutes,
 } from '@chat/functions/routes';
+import { buildCsp, cspAllows } from '@chat/web/csp';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
+import type { CfnSecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { safeImageUrl } from '../../web/lib/markdown.ts';
 import { estimateCost } from '../lib/cost/estimate.ts';
 import { templateRouteKeys } from '../lib/route-keys.ts';
 import { actionsOf, resourcesOf, resourcesOfType, roleOfFunction, statementsOfRole } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
 
 let s: Synthesized;
+
+/** A string or `Fn::Join` of the template, with `AWS::Region` (and `AWS::URLSuffix`) filled in. */
+function joinWithRegion(value: unknown, region: string): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`not a string or Fn::Join: ${JSON.stringify(value)}`);
+  return join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref === 'AWS::Region') return region;
+      if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
+      throw new Error(`unexpected part ${JSON.stringify(part)}`);
+    })
+    .join(join[0]);
+}
 const fnLogicalId = (name: FunctionName): string =>
   s.stack.getLogicalId(s.stack.functions.byName[name].node.defaultChild as CfnFunction);
 const roleStatements = (name: FunctionName) =>
@@ -70,6 +89,30 @@ describe('When the default profile is synthesized', () => {
         DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue() }),
         AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
       });
+    });
+  });
+
+  describe('API Gateway account (CloudWatch Logs role for stage access logs)', () => {
+    it('sets the account CloudWatch role, retained, and creates the logging stage only after it', () => {
+      const [[accountId, account] = []] = resourcesOfType(s.json, 'AWS::ApiGateway::Account');
+      expect(accountId).toBeDefined();
+      const roleArn = account?.Properties?.CloudWatchRoleArn as
+        | { 'Fn::GetAtt': [string, string] }
+        | undefined;
+      const roleId = roleArn?.['Fn::GetAtt'][0] ?? '';
+      const role = s.json.Resources[roleId] as {
+        Properties?: Record<string, unknown>;
+        DeletionPolicy?: string;
+      };
+      expect(JSON.stringify(role.Properties?.AssumeRolePolicyDocument)).toContain('apigateway.amazonaws.com');
+      expect(JSON.stringify(role.Properties?.ManagedPolicyArns)).toContain(
+        'AmazonAPIGatewayPushToCloudWatchLogs',
+      );
+      expect((account as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+      const [[, stage] = []] = resourcesOfType(s.json, 'AWS::ApiGatewayV2::Stage').filter(
+        ([, r]) => r.Properties?.AccessLogSettings && r.Properties?.StageName === 'prod',
+      );
+      expect([stage?.DependsOn].flat()).toContain(accountId);
     });
   });
 
@@ -242,8 +285,65 @@ describe('When the default profile is synthesized', () => {
     it('grants cql users the chat keyspace tables and read-only system keyspaces', () => {
       const st = roleStatements('httpAuth');
       const modify = st.find((x) => actionsOf(x).includes('cassandra:Modify'));
-      expect(JSON.stringify(modify?.Resource)).toContain(':/keyspace/chat/table/*');
+      expect(JSON.stringify(modify?.Resource)).toContain(':/keyspace/chattest/table/*');
       expect(hasAction('wsPing', 'cassandra:Select')).toBe(false);
+    });
+
+    it('names the keyspace after the stack (two stacks never share one retained keyspace)', () => {
+      s.template.hasResourceProperties('AWS::Cassandra::Keyspace', { KeyspaceName: 'chattest' });
+      s.template.resourceCountIs('AWS::Cassandra::Keyspace', 1);
+      expect(envOf('httpAuth').CQL_KEYSPACE).toBe('chattest');
+      s.template.allResources('AWS::Cassandra::Keyspace', { DeletionPolicy: 'Retain' });
+    });
+
+    it('lets refresh tokens expire by a table TTL longer than a token lives, and nothing else', () => {
+      const ttls = Object.fromEntries(
+        resourcesOfType(s.json, 'AWS::Cassandra::Table').map(([, r]) => [
+          r.Properties?.TableName,
+          r.Properties?.DefaultTimeToLive,
+        ]),
+      );
+      const tokenLifetime = 30 * 24 * 3600; // REFRESH_TOKEN_TTL_SECONDS' default
+      expect(ttls.refresh_tokens).toBeGreaterThan(tokenLifetime);
+      expect(ttls.token_families).toBeUndefined();
+      expect(ttls.messages).toBeUndefined();
+    });
+  });
+
+  describe('Interface endpoints', () => {
+    // The port clients use per endpoint service, written here independently of the construct.
+    const portsOf: Record<string, number[]> = { secretsmanager: [443], sqs: [443], cassandra: [9142] };
+
+    it('admit, from the functions security group, the port each endpoint service is used on', () => {
+      const functionsSg = s.stack.getLogicalId(
+        s.stack.network.functionsSecurityGroup.node.defaultChild as CfnSecurityGroup,
+      );
+      const endpoints = resourcesOfType(s.json, 'AWS::EC2::VPCEndpoint').filter(
+        ([, r]) => r.Properties?.VpcEndpointType === 'Interface',
+      );
+      expect(endpoints).toHaveLength(3);
+      const ingress = resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress').map(
+        ([, r]) => r.Properties ?? {},
+      );
+      for (const [id, ep] of endpoints) {
+        const service = JSON.stringify(ep.Properties?.ServiceName).match(/\.([a-z]+)"/)?.[1] ?? '';
+        const sgs = ((ep.Properties?.SecurityGroupIds ?? []) as { 'Fn::GetAtt': [string, string] }[]).map(
+          (x) => x['Fn::GetAtt'][0],
+        );
+        expect(portsOf[service], `${id} (${service})`).toBeDefined();
+        for (const port of portsOf[service] ?? []) {
+          const open = ingress.some(
+            (r) =>
+              sgs.includes((r.GroupId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt']?.[0]) &&
+              (r.SourceSecurityGroupId as { 'Fn::GetAtt': [string, string] })?.['Fn::GetAtt']?.[0] ===
+                functionsSg &&
+              r.IpProtocol === 'tcp' &&
+              (r.FromPort as number) <= port &&
+              (r.ToPort as number) >= port,
+          );
+          expect(open, `${service} endpoint admits TCP ${port} from the functions`).toBe(true);
+        }
+      }
     });
   });
 
@@ -339,6 +439,33 @@ describe('When the default profile is synthesized', () => {
           DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
         }),
       });
+    });
+
+    it('serves the one web CSP, whose img-src admits the https images the Markdown renderer allows', () => {
+      const [[, policy] = []] = resourcesOfType(s.json, 'AWS::CloudFront::ResponseHeadersPolicy');
+      const config = policy?.Properties?.ResponseHeadersPolicyConfig as
+        | { SecurityHeadersConfig?: { ContentSecurityPolicy?: { ContentSecurityPolicy?: unknown } } }
+        | undefined;
+      const csp = config?.SecurityHeadersConfig?.ContentSecurityPolicy?.ContentSecurityPolicy;
+      const text = joinWithRegion(csp, 'eu-west-1');
+      expect(text).toBe(
+        buildCsp({
+          connectSrc: [
+            'https://*.execute-api.eu-west-1.amazonaws.com',
+            'wss://*.execute-api.eu-west-1.amazonaws.com',
+          ],
+        }),
+      );
+      const site = 'https://d111111abcdef8.cloudfront.net';
+      const image = 'https://upload.wikimedia.org/cat.png';
+      expect(safeImageUrl(image)).toBe(image);
+      expect(cspAllows(text, 'img-src', image, site)).toBe(true);
+      // What the renderer refuses may stay refused; the APIs stay reachable.
+      expect(safeImageUrl('http://example.com/x.png')).toBeNull();
+      expect(
+        cspAllows(text, 'connect-src', 'wss://abc123.execute-api.eu-west-1.amazonaws.com/prod', site),
+      ).toBe(true);
+      expect(cspAllows(text, 'connect-src', 'https://evil.example.com/', site)).toBe(false);
     });
 
     it('sends security headers', () => {

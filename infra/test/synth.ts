@@ -16,6 +16,8 @@ export interface SynthOptions {
    * @default false
    */
   readonly bundle?: boolean;
+  /** Account and Region of the stack (lookups need them); none ⇒ env-agnostic. */
+  readonly env?: { readonly account: string; readonly region: string };
 }
 
 export interface Synthesized {
@@ -45,7 +47,7 @@ export function synthChatStack(opts: SynthOptions = {}): Synthesized {
     },
   });
   const config = resolveConfig(app.node);
-  const stack = new ChatStack(app, 'ChatTest', { config });
+  const stack = new ChatStack(app, 'ChatTest', { config, ...(opts.env ? { env: opts.env } : {}) });
   const template = Template.fromStack(stack);
   const nag = new AwsSolutionsChecks(app, { verbose: false }).validateScope(stack);
   return { app, stack, template, json: template.toJSON() as Synthesized['json'], nag };

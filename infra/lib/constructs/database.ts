@@ -4,7 +4,7 @@ import * as cassandra from 'aws-cdk-lib/aws-cassandra';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
-import type { DatabaseConfig } from '../config.ts';
+import { type DatabaseConfig, keyspaceNameFor } from '../config.ts';
 import { acknowledge, resourceFinding } from '../nag.ts';
 
 export interface DatabaseProps {
@@ -17,6 +17,17 @@ export interface DatabaseProps {
   /** Provisioned capacity bounds per table (profile `default`). @default { min: 5, max: 1000, target: 70 } */
   readonly autoScaling?: { readonly min: number; readonly max: number; readonly targetPercent: number };
 }
+
+/**
+ * Tables whose rows expire by themselves (Keyspaces default TTL, seconds since the row's last write).
+ * refresh_tokens: a token lives 30 days (REFRESH_TOKEN_TTL_SECONDS' default, functions/src/platform/config.ts)
+ * and then only answers "expired"; the row is kept 30 more days so a replayed old token still meets its
+ * `used_at` (reuse detection) for a while, then it goes. Without a TTL the table grows with every refresh.
+ * token_families does not expire: a session lives as long as it keeps rotating.
+ */
+export const TABLE_TTL_SECONDS: Readonly<Record<string, number>> = {
+  refresh_tokens: 60 * 24 * 3600,
+};
 
 /** How many tables CloudFormation creates at once (Keyspaces DDL is asynchronous and rate limited). */
 const CREATE_LANES = 4;
@@ -34,6 +45,8 @@ export class Database extends Construct {
   /** The schema the tables were generated from. */
   public readonly tableDefs: readonly TableDef[];
   public readonly environment: Readonly<Record<string, string>>;
+  /** The keyspace the functions use (`-c keyspace`, else named after the stack for Keyspaces). */
+  public readonly keyspaceName: string;
   private readonly secret?: secretsmanager.ISecret;
   private readonly config: DatabaseConfig;
 
@@ -45,6 +58,7 @@ export class Database extends Construct {
 
     if (props.config.kind === 'cql') {
       const c = props.config;
+      this.keyspaceName = c.keyspace;
       if (c.secretArn) this.secret = secretFromArn(this, 'CqlSecret', c.secretArn);
       this.environment = {
         CQL_CONTACT_POINTS: c.contactPoints.join(','),
@@ -59,9 +73,10 @@ export class Database extends Construct {
     }
 
     const c = props.config;
+    this.keyspaceName = c.keyspace ?? keyspaceNameFor(Stack.of(this).stackName);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.keyspace = new cassandra.CfnKeyspace(this, 'Keyspace', {
-      keyspaceName: c.keyspace,
+      keyspaceName: this.keyspaceName,
       replicationSpecification: { replicationStrategy: 'SINGLE_REGION' },
     });
     this.keyspace.applyRemovalPolicy(removalPolicy);
@@ -80,7 +95,7 @@ export class Database extends Construct {
       };
       const keyNames = new Set([...t.partitionKey, ...(t.clustering ?? []).map((x) => x.name)]);
       const table = new cassandra.CfnTable(this, `Table_${t.name}`, {
-        keyspaceName: this.keyspace?.ref ?? c.keyspace,
+        keyspaceName: this.keyspace?.ref ?? this.keyspaceName,
         tableName: t.name,
         partitionKeyColumns: t.partitionKey.map((name) => ({ columnName: name, columnType: typeOf(name) })),
         ...(t.clustering?.length
@@ -109,6 +124,7 @@ export class Database extends Construct {
               },
             }
           : {}),
+        ...(TABLE_TTL_SECONDS[t.name] ? { defaultTimeToLive: TABLE_TTL_SECONDS[t.name] } : {}),
         pointInTimeRecoveryEnabled: true,
         encryptionSpecification: { encryptionType: 'AWS_OWNED_KMS_KEY' },
       });
@@ -121,7 +137,7 @@ export class Database extends Construct {
     this.environment = {
       CQL_CONTACT_POINTS: `cassandra.${region}.${Stack.of(this).urlSuffix}`,
       CQL_PORT: '9142',
-      CQL_KEYSPACE: c.keyspace,
+      CQL_KEYSPACE: this.keyspaceName,
       CQL_LOCAL_DC: region,
       CQL_AUTH: 'sigv4',
       CQL_TLS: 'true',
@@ -138,7 +154,7 @@ export class Database extends Construct {
     // Keyspaces ARNs have a "/" right after the account: arn:aws:cassandra:region:account:/keyspace/ks/table/t
     const ksArn = (ks: string) =>
       `arn:${stack.partition}:cassandra:${stack.region}:${stack.account}:/keyspace/${ks}`;
-    const tables = `${ksArn(this.config.keyspace)}/table/*`;
+    const tables = `${ksArn(this.keyspaceName)}/table/*`;
     const system = `${ksArn('system')}*`;
     iam.Grant.addToPrincipal({
       grantee,

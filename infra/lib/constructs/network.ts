@@ -1,9 +1,30 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { NetworkConfig } from '../config.ts';
 import { acknowledge } from '../nag.ts';
+
+/** The interface endpoints of the `interfaceEndpoints` profiles: Secrets Manager, Keyspaces, SQS. */
+const ENDPOINT_SERVICES: readonly [string, ec2.InterfaceVpcEndpointAwsService][] = [
+  ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+  ['Keyspaces', ec2.InterfaceVpcEndpointAwsService.KEYSPACES],
+  ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
+];
+
+/**
+ * The TCP ports clients use on an interface endpoint. Amazon Keyspaces is CQL over TLS on 9142 (443 serves
+ * only its HTTPS API); everything else here is an HTTPS API on 443.
+ */
+export const SERVICE_PORTS: Readonly<Record<string, readonly number[]>> = {
+  cassandra: [9142, 443],
+};
+
+/** Ports of an endpoint service, by its name (`com.amazonaws.{region}.cassandra` → 9142 and 443). */
+export function endpointPorts(service: ec2.IInterfaceVpcEndpointService): number[] {
+  const short = service.name.split('.').pop() ?? '';
+  return [...(SERVICE_PORTS[short] ?? [service.port])];
+}
 
 export interface NetworkProps {
   readonly config: NetworkConfig;
@@ -31,11 +52,27 @@ export class Network extends Construct {
     super(scope, id);
     const { config } = props;
 
+    // The NAT instance's AMI is looked up once and recorded in cdk.context.json (commit it): a deploy then
+    // never replaces the instance (and cuts egress) just because Amazon published a newer AMI. Move on with
+    // `npx cdk context --reset <key>`. A stack without account/Region (synth without credentials) cannot
+    // look anything up: it falls back to the deploy-time SSM parameter and says so.
+    const stack = Stack.of(this);
+    const pinnedAmi = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
+    if (config.nat === 'instance' && !pinnedAmi) {
+      Annotations.of(this).addWarningV2(
+        'chat:nat-ami-unpinned',
+        'No account/Region at synth: the NAT instance AMI is resolved at every deploy (a newer AMI replaces ' +
+          'the instance). Synthesize with credentials to record it in cdk.context.json.',
+      );
+    }
     const natInstance =
       config.nat === 'instance'
         ? ec2.NatProvider.instanceV2({
             instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO),
-            machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+            machineImage: ec2.MachineImage.latestAmazonLinux2023({
+              cpuType: ec2.AmazonLinuxCpuType.ARM_64,
+              cachedInContext: pinnedAmi,
+            }),
             defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
             associatePublicIpAddress: true,
           })
@@ -84,13 +121,7 @@ export class Network extends Construct {
           'Interface endpoints: HTTPS from the chat functions (and the Kafka event source pollers)',
         allowAllOutbound: false,
       });
-      this.allowEndpointsFrom(this.functionsSecurityGroup);
-      const services: [string, ec2.InterfaceVpcEndpointAwsService][] = [
-        ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
-        ['Keyspaces', ec2.InterfaceVpcEndpointAwsService.KEYSPACES],
-        ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
-      ];
-      for (const [name, service] of services) {
+      for (const [name, service] of ENDPOINT_SERVICES) {
         this.endpoints.push(
           this.vpc.addInterfaceEndpoint(name, {
             service,
@@ -101,6 +132,7 @@ export class Network extends Construct {
           }),
         );
       }
+      this.allowEndpointsFrom(this.functionsSecurityGroup);
     }
 
     if (natInstance) {
@@ -123,8 +155,19 @@ export class Network extends Construct {
     }
   }
 
-  /** Let another security group (e.g. MSK's, whose event source pollers write to the SQS DLQ) use the endpoints. */
+  /**
+   * Let a security group (the functions'; MSK's, whose event source pollers write to the SQS DLQ) use the
+   * endpoints: every port an endpoint's service listens on (443 for the HTTPS APIs, 9142 for Keyspaces' CQL).
+   */
   public allowEndpointsFrom(peer: ec2.ISecurityGroup): void {
-    this.endpointsSecurityGroup?.addIngressRule(peer, ec2.Port.tcp(443), 'HTTPS to the interface endpoints');
+    const ports = new Set<number>();
+    for (const [, service] of ENDPOINT_SERVICES) for (const port of endpointPorts(service)) ports.add(port);
+    for (const port of [...ports].sort((a, b) => a - b)) {
+      this.endpointsSecurityGroup?.addIngressRule(
+        peer,
+        ec2.Port.tcp(port),
+        port === 443 ? 'HTTPS to the interface endpoints' : `TCP ${port} to the interface endpoints`,
+      );
+    }
   }
 }

@@ -1,9 +1,10 @@
 import type { FunctionName, WsRoute } from '@chat/functions/routes';
 import { wsRouteSelectionExpression } from '@chat/functions/routes';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
@@ -14,6 +15,18 @@ export interface RealtimeApiProps {
   readonly stageName?: string;
   /** Stage-wide throttle (all routes, all connections). */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Stage access logs to CloudWatch Logs. API Gateway writes them with the account-level CloudWatch Logs role
+   * (`AWS::ApiGateway::Account`, one per account and Region): without it the stage fails to create.
+   * @default true
+   */
+  readonly accessLogging?: boolean;
+  /**
+   * Create that account-level role and setting here (`-c apiGatewayAccountRole=false` where an organization or
+   * another stack manages it). Retained on `cdk destroy`: other APIs of the account may log through it.
+   * @default true
+   */
+  readonly accountRole?: boolean;
 }
 
 /**
@@ -26,6 +39,8 @@ export class RealtimeApi extends Construct {
   public readonly api: apigw.WebSocketApi;
   public readonly stage: apigw.WebSocketStage;
   public readonly routes = new Map<string, apigw.WebSocketRoute>();
+  /** The account-level API Gateway CloudWatch Logs setting, when this stack manages it. */
+  public readonly account?: apigwv1.CfnAccount;
 
   constructor(scope: Construct, id: string, props: RealtimeApiProps) {
     super(scope, id);
@@ -33,17 +48,57 @@ export class RealtimeApi extends Construct {
       description: 'Chat WebSocket API (routes from functions/src/contracts/routes.ts)',
       routeSelectionExpression: wsRouteSelectionExpression,
     });
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    if (props.accountRole ?? true) {
+      const role = new iam.Role(this, 'CloudWatchRole', {
+        assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        description: 'API Gateway (account-wide): writes access and execution logs to CloudWatch Logs',
+        managedPolicies: [
+          iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+        ],
+      });
+      role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      this.account = new apigwv1.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
+      this.account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      acknowledge(role, [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'The AWS managed policy made for this account-level API Gateway logging role (log groups are created ' +
+            'by API Gateway per API and stage, so no narrower resource list exists).',
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+          ],
+        },
+      ]);
+    }
+    const accessLogging = props.accessLogging ?? true;
+    const accessLogs = accessLogging
+      ? new logs.LogGroup(this, 'AccessLogs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        })
+      : undefined;
     this.stage = new apigw.WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: props.stageName ?? 'prod',
       autoDeploy: true,
       throttle: props.throttle,
-      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
+      ...(accessLogs
+        ? { accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) } }
+        : {}),
     });
+    // The stage with access logs is refused until the account has its CloudWatch Logs role.
+    if (this.account) this.stage.node.addDependency(this.account);
+    if (!accessLogs) {
+      acknowledge(this.stage, [
+        {
+          id: 'AwsSolutions-APIG1',
+          reason:
+            'Access logging is off by context (-c apiGatewayAccountRole=false without -c accessLogging=true): ' +
+            'the account has no API Gateway CloudWatch Logs role this stack may rely on.',
+        },
+      ]);
+    }
   }
 
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`: WS_MANAGEMENT_ENDPOINT. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { buildCsp } from '@chat/web/csp';
 import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -64,19 +65,8 @@ export class Site extends Construct {
       comment: 'chat site security headers',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: [
-            "default-src 'self'",
-            // Next.js static export inlines its bootstrap scripts and styles.
-            "script-src 'self' 'unsafe-inline'",
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
-            "font-src 'self' data:",
-            `connect-src 'self' https://${api} wss://${api}`,
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-          ].join('; '),
+          // The one policy of the web app (web/lib/csp.ts), also served by the local web server.
+          contentSecurityPolicy: buildCsp({ connectSrc: [`https://${api}`, `wss://${api}`] }),
           override: true,
         },
         strictTransportSecurity: {

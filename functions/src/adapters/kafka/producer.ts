@@ -20,8 +20,9 @@ import { mskIamSasl } from './msk-iam.ts';
  * same clientMsgId, which keeps the same message id, and the consumer dedupes by message id.
  *
  * Authentication by KAFKA_AUTH: `none` (local), `iam` (MSK Serverless: SASL/OAUTHBEARER with a SigV4 token,
- * TLS), `scram` (SASL/SCRAM-SHA-512 over TLS, credentials `{ username, password }` from the Secrets Manager
- * secret KAFKA_SCRAM_SECRET_ARN: Redpanda or another self-managed cluster).
+ * TLS), `scram` (SASL/SCRAM over TLS, credentials `{ username, password }` from the Secrets Manager secret
+ * KAFKA_SCRAM_SECRET_ARN: Redpanda or another self-managed cluster). The mechanism is SCRAM-SHA-256 unless the
+ * secret says `"mechanism": "SCRAM-SHA-512"`: the same default as the CDK event source (kafkaScramMechanism).
  */
 
 /** Deadline of one send, well inside the send handler's 10 s timeout. */
@@ -52,9 +53,9 @@ export async function kafkaClientConfig(clientId = 'chat-functions'): Promise<Ka
       if (!arn) throw new Error('KAFKA_AUTH=scram needs KAFKA_SCRAM_SECRET_ARN');
       const { username, password, mechanism } = await readCredentials(arn, 'Kafka SCRAM');
       const sasl =
-        mechanism?.toLowerCase() === 'scram-sha-256'
-          ? { mechanism: 'scram-sha-256' as const, username, password }
-          : { mechanism: 'scram-sha-512' as const, username, password };
+        mechanism?.toLowerCase() === 'scram-sha-512'
+          ? { mechanism: 'scram-sha-512' as const, username, password }
+          : { mechanism: 'scram-sha-256' as const, username, password };
       return { ...base, ssl: true, sasl };
     }
   }

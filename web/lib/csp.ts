@@ -1,0 +1,85 @@
+/**
+ * The web app's Content-Security-Policy, one definition for every server of the static export: CloudFront's
+ * response headers policy (infra/lib/constructs/site.ts) and the local web server (local/web-server.ts).
+ * Pure: no DOM, no Node APIs, so the CDK app and the local server import it as is (`@chat/web/csp`).
+ *
+ * `img-src` must admit what the Markdown renderer lets through (lib/markdown.ts: `safeImageUrl` and the
+ * sanitize schema allow `https:` image sources only), or the images it renders are blocked.
+ */
+
+export interface CspOptions {
+  /** `connect-src` sources besides `'self'`: the HTTP and WebSocket API origins (or patterns). */
+  readonly connectSrc: readonly string[];
+}
+
+export type CspDirectives = Readonly<Record<string, readonly string[]>>;
+
+/** The policy as directives (name → sources), in a stable order. */
+export function cspDirectives(options: CspOptions): CspDirectives {
+  return {
+    'default-src': ["'self'"],
+    // Next.js static export inlines its bootstrap scripts and styles.
+    'script-src': ["'self'", "'unsafe-inline'"],
+    'style-src': ["'self'", "'unsafe-inline'"],
+    // https: the Markdown renderer's images (https only); data:/blob: the app's own generated images.
+    'img-src': ["'self'", 'https:', 'data:', 'blob:'],
+    'font-src': ["'self'", 'data:'],
+    'connect-src': ["'self'", ...options.connectSrc],
+    'object-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+  };
+}
+
+/** The `Content-Security-Policy` header value. */
+export function buildCsp(options: CspOptions): string {
+  return Object.entries(cspDirectives(options))
+    .map(([name, sources]) => `${name} ${sources.join(' ')}`)
+    .join('; ');
+}
+
+/** Parses a policy header into directives (lower-case names; the first occurrence of a name wins). */
+export function parseCsp(policy: string): CspDirectives {
+  const out: Record<string, string[]> = {};
+  for (const part of policy.split(';')) {
+    const [name, ...sources] = part.trim().split(/\s+/);
+    if (!name) continue;
+    const key = name.toLowerCase();
+    if (!(key in out)) out[key] = sources;
+  }
+  return out;
+}
+
+/**
+ * Whether `directive` of `policy` (falling back to `default-src`) admits `url` for a page served from
+ * `selfOrigin`. Covers the source forms this project uses: `'none'`, `'self'`, scheme sources (`https:`) and
+ * host sources with an optional scheme and a leading `*.` wildcard; nonces and hashes admit no URL.
+ */
+export function cspAllows(policy: string, directive: string, url: string, selfOrigin: string): boolean {
+  const directives = parseCsp(policy);
+  const sources = directives[directive] ?? directives['default-src'];
+  if (!sources) return true;
+  const target = new URL(url);
+  const self = new URL(selfOrigin);
+  return sources.some((source) => {
+    const s = source.toLowerCase();
+    if (s === "'none'") return false;
+    if (s === "'self'") return target.origin === self.origin;
+    if (/^[a-z][a-z0-9+.-]*:$/.test(s)) return target.protocol === s;
+    const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\*\.)?([a-z0-9.-]+)(?::(\d+|\*))?(\/.*)?$/.exec(s);
+    if (!m) return false;
+    const [, scheme, wildcard, host = '', port] = m;
+    if (scheme && `${scheme}:` !== target.protocol) return false;
+    if (
+      !scheme &&
+      target.protocol !== self.protocol &&
+      target.protocol !== 'https:' &&
+      target.protocol !== 'wss:'
+    )
+      return false;
+    const hostOk = wildcard ? target.hostname.endsWith(`.${host}`) : target.hostname === host;
+    const portOk = port === '*' || !port || target.port === port;
+    return hostOk && portOk;
+  });
+}
