@@ -5,6 +5,9 @@
  * be reached must never fail anything); delivery over real sockets is in realtime.e2e.test.ts.
  */
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitFor } from '@chat/kit/async';
 import { Kafka, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql, read } from '#adapters/cql/client.ts';
@@ -141,11 +144,40 @@ describe('message routes', () => {
     expect(frame(await pingHandler(wsEvent('ping', id, { body: '{"action":"ping"}' })))).toEqual({
       type: 'pong',
     });
-    // An unknown connection gets its `unauthorized` frame pushed, then the socket is closed (the emulator e2e
-    // test sees both); nothing is returned as a route response.
-    expect(await pingHandler(wsEvent('ping', connectionId(), { body: '{"action":"ping"}' }))).toEqual({
-      statusCode: 200,
+    // An unknown connection gets its `unauthorized` frame pushed, then the socket is closed; nothing is
+    // returned as a route response. A stand-in management API (a real socket) records both calls.
+    const calls: { method: string; connectionId: string; body: string }[] = [];
+    const api = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const connectionId = decodeURIComponent((req.url ?? '').split('/@connections/')[1] ?? '');
+        calls.push({ method: req.method ?? '', connectionId, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200).end();
+      });
     });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const endpoint = process.env.WS_MANAGEMENT_ENDPOINT;
+    process.env.WS_MANAGEMENT_ENDPOINT = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    try {
+      const unknown = connectionId();
+      expect(await pingHandler(wsEvent('ping', unknown, { body: '{"action":"ping"}' }))).toEqual({
+        statusCode: 200,
+      });
+      expect(calls.map((c) => [c.method, c.connectionId])).toEqual([
+        ['POST', unknown],
+        ['DELETE', unknown],
+      ]);
+      expect(JSON.parse(calls[0]?.body ?? '')).toMatchObject({
+        type: 'error',
+        code: 'unauthorized',
+        action: 'ping',
+      });
+    } finally {
+      process.env.WS_MANAGEMENT_ENDPOINT = endpoint;
+      api.closeAllConnections();
+      await new Promise<void>((r) => api.close(() => r()));
+    }
   });
 
   it('answers malformed frames with distinct codes', async () => {
@@ -215,8 +247,12 @@ describe('message routes', () => {
     const limited = results.filter((r) => r.code === 'rate_limited');
     expect(limited.length).toBeGreaterThanOrEqual(limits.wsFramesPerSecond);
     expect(results.filter((r) => r.type === 'pong').length).toBeLessThanOrEqual(2 * limits.wsFramesPerSecond);
-    // The connection stays usable afterwards.
-    await new Promise((r) => setTimeout(r, 1_100));
+    // The connection stays usable afterwards: a ping is answered again once the window has passed.
+    await waitFor(
+      async () =>
+        frame(await pingHandler(wsEvent('ping', id, { body: '{"action":"ping"}' }))).type === 'pong',
+      { timeoutMs: 5_000, intervalMs: 200, what: 'a pong after the rate window' },
+    );
     expect(await touchConnection(id)).toBe(bob.id);
   });
 

@@ -1,8 +1,6 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { isOutage } from '#adapters/outage.ts';
-import { closeConnection, pushToConnections } from '#adapters/push.ts';
-import { touchConnection, withinRate } from '#adapters/redis/connections.ts';
 import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
 import type { ErrorEvent, ServerEvent } from '#contracts/ws.ts';
@@ -21,6 +19,21 @@ import { logger } from '#platform/log.ts';
  * is never acked when it was not published), anything else `internal` (logged with its stack, never shown).
  * Logs carry connectionId/routeKey/requestId; never tokens, tickets or message bodies.
  */
+
+/**
+ * What the wrapper needs from the world, per frame (a port, as the core's are: `adapters/ws-connections.ts`
+ * wires it to Redis and the management API, unit tests to fakes).
+ */
+export interface WsPorts {
+  /** The connection's owner, refreshing its TTL; null when unknown or lapsed. */
+  touchConnection(connectionId: string): Promise<string | null>;
+  /** Counts a frame in the connection's window for `scope`; false when over `perSecond`. */
+  withinRate(connectionId: string, scope: string, perSecond: number): Promise<boolean>;
+  /** Pushes an event to connections (through the management API). */
+  pushToConnections(connectionIds: readonly string[], event: ServerEvent): Promise<unknown>;
+  /** Closes a connection from the server side (best effort). */
+  closeConnection(connectionId: string): Promise<void>;
+}
 
 /** The WebSocket proxy event, with the fields real events carry and @types/aws-lambda omits. */
 export type WsEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -79,6 +92,7 @@ const stringField = (value: unknown, field: string): string | undefined => {
 };
 
 export function wsRoute<S extends z.ZodType>(
+  ports: WsPorts,
   schema: S,
   run: (frame: z.infer<S>, ctx: WsContext) => Promise<ServerEvent | undefined>,
 ): (event: WsEvent) => Promise<WsResult> {
@@ -90,19 +104,19 @@ export function wsRoute<S extends z.ZodType>(
     let parsed: unknown;
     try {
       const [userId, allowed] = await Promise.all([
-        touchConnection(connectionId),
-        withinRate(connectionId, 'frames', limits.wsFramesPerSecond),
+        ports.touchConnection(connectionId),
+        ports.withinRate(connectionId, 'frames', limits.wsFramesPerSecond),
       ]);
       if (!userId) {
         // Only after a Redis loss or a lapsed registration (the idle timeout, 10 min, is shorter than the TTL,
         // 15 min). Nothing would ever be pushed to this socket again, so tell the client and close it: it
         // reconnects with a new ticket and fills the gap from history.
         logger.info('ws: frame from an unknown or lapsed connection; closing it');
-        await pushToConnections(
+        await ports.pushToConnections(
           [connectionId],
           errorFrame('unauthorized', 'This connection is not registered; reconnect.', { action }),
         );
-        await closeConnection(connectionId);
+        await ports.closeConnection(connectionId);
         return noResponse();
       }
       logger.appendKeys({ userId });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wsPorts } from '#adapters/ws-connections.ts';
 import { ChatError } from '#core/errors.ts';
 import { wsRoute } from '#transport/ws.ts';
 
@@ -6,7 +7,7 @@ import { wsRoute } from '#transport/ws.ts';
  * `$default`: frames that match no route. Not JSON ⇒ `invalid_json` (the wrapper); JSON with an action we do
  * not know ⇒ `unknown_action`; JSON without an action ⇒ `invalid_frame`.
  */
-export const handler = wsRoute(z.unknown(), async (frame) => {
+export const handler = wsRoute(wsPorts, z.unknown(), async (frame) => {
   const action =
     frame && typeof frame === 'object' && !Array.isArray(frame)
       ? (frame as { action?: unknown }).action
