@@ -125,6 +125,11 @@ export interface ManagementApiOptions {
   readonly maxSockets?: number;
 }
 
+export interface CallOptions {
+  /** Aborts the call (e.g. the push layer's deadline); it then rejects with the abort error. */
+  readonly signal?: AbortSignal;
+}
+
 interface Response {
   readonly status: number;
   readonly headers: IncomingMessage['headers'];
@@ -156,45 +161,37 @@ export class ManagementApiClient {
     this.#credentials = opts.credentials ?? defaultCredentials;
   }
 
-  /** PostToConnection. Rejects with ManagementApiError (410 GoneException, 429, …). */
-  async postToConnection(connectionId: string, data: Buffer): Promise<void> {
-    await this.#call('POST', connectionId, data);
+  /**
+   * PostToConnection, one attempt (retries are the push layer's: push-policy.ts). Rejects with
+   * ManagementApiError (410 GoneException, 429 LimitExceededException, 5xx, a timeout or network error with
+   * its code, an abort by `signal`).
+   */
+  async postToConnection(connectionId: string, data: Buffer, options: CallOptions = {}): Promise<void> {
+    await this.#call('POST', connectionId, data, options.signal);
   }
 
-  /** DeleteConnection (the server closes the socket). */
-  async deleteConnection(connectionId: string): Promise<void> {
-    await this.#call('DELETE', connectionId);
+  /** DeleteConnection (the server closes the socket), one attempt. */
+  async deleteConnection(connectionId: string, options: CallOptions = {}): Promise<void> {
+    await this.#call('DELETE', connectionId, undefined, options.signal);
   }
 
   destroy(): void {
     this.#agent.destroy();
   }
 
-  async #call(method: string, connectionId: string, body?: Buffer): Promise<Response> {
-    // One retry: a reused keep-alive socket the server already closed, a timeout, a 5xx, or throttling.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await this.#once(method, connectionId, body);
-        if (res.status >= 200 && res.status < 300) return res;
-        const error = toError(res);
-        if (attempt < 2 && (res.status >= 500 || res.status === 429)) {
-          await new Promise((r) => setTimeout(r, res.status === 429 ? 50 : 10));
-          continue;
-        }
-        throw error;
-      } catch (e) {
-        if (e instanceof ManagementApiError) throw e; // an HTTP answer, already handled above
-        // Network errors and timeouts are retried once too: a timeout is the API being slow (it answers
-        // without waiting for the client), and a push given up is a live delivery lost until the client
-        // reconnects. A late first attempt can make the retry a repeat, which clients dedupe by id.
-        if (attempt < 2) continue;
-        const err = e as NodeJS.ErrnoException;
-        throw new ManagementApiError(err.name || 'Error', undefined, err.message, err.code);
-      }
+  async #call(method: string, connectionId: string, body?: Buffer, signal?: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.#once(method, connectionId, body, signal);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new ManagementApiError(err.name || 'Error', undefined, err.message, err.code);
     }
+    if (res.status >= 200 && res.status < 300) return res;
+    throw toError(res);
   }
 
-  async #once(method: string, connectionId: string, body?: Buffer): Promise<Response> {
+  async #once(method: string, connectionId: string, body?: Buffer, signal?: AbortSignal): Promise<Response> {
     const base = this.#url.pathname.replace(/\/+$/, '');
     const path = `${base}/@connections/${rfc3986(connectionId)}`;
     const headers = signRequest({
@@ -227,6 +224,7 @@ export class ManagementApiClient {
           path,
           headers,
           agent: this.#agent,
+          ...(signal ? { signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];

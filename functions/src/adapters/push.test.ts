@@ -1,13 +1,25 @@
 /**
- * Push rounds over a real socket: a transient failure (5xx, timeout) is retried for that connection, from the
- * event that failed, in order; a slow client (429) is skipped at once; a connection that never recovers is
- * given up after the last round. A stand-in management API answers from a script per connection.
+ * Push rounds over a real socket, under the retry policy (push-policy.ts): a transient failure (5xx, timeout)
+ * is retried for that connection, from the event that failed, in order; a slow client (429) is skipped at once;
+ * a gone one (410) is dropped; a connection that never recovers is given up after the last attempt, and the
+ * whole call ends by the deadline. A stand-in management API answers from a script per connection; the
+ * registry is the real Redis.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '#contracts/ws.ts';
 import { pushToConnections } from './push.ts';
+import {
+  classifyPushFailure,
+  PUSH_DEADLINE_MS,
+  type PushRetryPolicy,
+  pushRetryPolicy,
+  retryDelay,
+} from './push-policy.ts';
+import { closeRedis } from './redis/client.ts';
+import { addConnection, touchConnection } from './redis/connections.ts';
 
 let server: Server;
 /** Connection id → statuses to answer, in order (then 200). */
@@ -24,6 +36,7 @@ beforeAll(async () => {
       requests++;
       const id = decodeURIComponent((req.url ?? '').split('/@connections/')[1] ?? '');
       const status = script.get(id)?.shift() ?? 200;
+      if (status === 0) return; // never answered (held until the client gives up)
       if (status === 200) {
         const list = received.get(id) ?? [];
         list.push(Buffer.concat(chunks).toString());
@@ -48,6 +61,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+  await closeRedis();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
@@ -63,8 +77,8 @@ const users = (id: string) =>
 
 describe('pushToConnections', () => {
   it('retries a transiently failing connection from the event that failed, keeping order, no repeats', async () => {
-    // The second event fails 3 times (the client's own retry, then one round), then goes through.
-    script.set('flaky', [200, 503, 503, 503]);
+    // The second event fails twice (two of the policy's three attempts), then goes through.
+    script.set('flaky', [200, 503, 503]);
     const result = await pushToConnections(['flaky', 'fine'], events);
     expect(users('flaky')).toEqual(['u1', 'u2', 'u3']);
     expect(users('fine')).toEqual(['u1', 'u2', 'u3']);
@@ -82,7 +96,66 @@ describe('pushToConnections', () => {
     expect(users('slow')).toEqual([]);
     expect(users('down')).toEqual([]);
     expect(result).toEqual({ delivered: 0, failed: 2, gone: [] });
-    // slow: one call with its one retry; down: three rounds of one call and its retry.
-    expect(requests).toBe(2 + 6);
+    // slow: one call, never retried; down: the policy's three attempts.
+    expect(requests).toBe(1 + pushRetryPolicy.attempts);
+  });
+
+  it('drops a gone connection (410) at once: removed from the registry, never retried', async () => {
+    const id = `gone-${randomBytes(6).toString('hex')}`;
+    // Registered a minute ago: past the grace period in which a 410 may be a `$connect` still running.
+    await addConnection(id, `user-${id}`, Date.now() - 60_000);
+    script.set(id, [410, 410, 410]);
+    requests = 0;
+    const result = await pushToConnections([id], events);
+    expect(requests).toBe(1);
+    expect(result.gone).toEqual([expect.objectContaining({ connectionId: id, userId: `user-${id}` })]);
+    expect(result).toMatchObject({ delivered: 0, failed: 0 });
+    expect(await touchConnection(id)).toBeNull();
+  });
+
+  it('ends by the deadline even when the API never answers (requests in flight are aborted)', async () => {
+    script.set('silent', [0, 0, 0, 0]);
+    const policy = { attempts: 3, backoffMs: [50, 50], deadlineMs: 600 };
+    const started = Date.now();
+    const result = await pushToConnections(['silent', 'prompt'], events, { policy });
+    const took = Date.now() - started;
+    // The client's own request limit is 5 s: only the deadline can end the call this early.
+    expect(took).toBeGreaterThanOrEqual(policy.deadlineMs - 50);
+    expect(took).toBeLessThan(policy.deadlineMs + 1_000);
+    expect(result).toEqual({ delivered: 3, failed: 1, gone: [] });
+    expect(users('prompt')).toEqual(['u1', 'u2', 'u3']);
+  });
+});
+
+describe('the push retry policy', () => {
+  const policy: PushRetryPolicy = { attempts: 3, backoffMs: [300, 1_500], deadlineMs: 10_000 };
+  const status = (httpStatusCode: number, name = 'Error') => ({ name, $metadata: { httpStatusCode } });
+
+  it('classifies: 410 gone, 429 slow, 5xx/timeout/network transient, other 4xx permanent', () => {
+    expect(classifyPushFailure(status(410, 'GoneException'))).toBe('gone');
+    expect(classifyPushFailure({ name: 'GoneException' })).toBe('gone');
+    expect(classifyPushFailure(status(429, 'LimitExceededException'))).toBe('slow');
+    expect(classifyPushFailure(status(503))).toBe('transient');
+    expect(classifyPushFailure({ name: 'TimeoutError', code: 'ETIMEDOUT' })).toBe('transient');
+    expect(classifyPushFailure({ name: 'Error', code: 'ECONNRESET' })).toBe('transient');
+    expect(classifyPushFailure(status(403, 'ForbiddenException'))).toBe('permanent');
+    expect(classifyPushFailure(status(413))).toBe('permanent');
+  });
+
+  it('retries only transient failures, with its backoff, within attempts and the deadline', () => {
+    const now = 1_000_000;
+    const deadline = now + policy.deadlineMs;
+    expect(retryDelay(policy, 'transient', 1, now, deadline)).toBe(300);
+    expect(retryDelay(policy, 'transient', 2, now, deadline)).toBe(1_500);
+    expect(retryDelay(policy, 'transient', 3, now, deadline)).toBeNull();
+    for (const f of ['gone', 'slow', 'permanent'] as const)
+      expect(retryDelay(policy, f, 1, now, deadline)).toBeNull();
+    expect(retryDelay(policy, 'transient', 1, deadline - 300, deadline)).toBeNull();
+    expect(retryDelay(policy, 'transient', 1, deadline - 301, deadline)).toBe(300);
+  });
+
+  it('THE policy: its worst case stays well under the 60 s function timeout', () => {
+    expect(pushRetryPolicy.deadlineMs).toBe(PUSH_DEADLINE_MS);
+    expect(PUSH_DEADLINE_MS).toBeLessThanOrEqual(10_000);
   });
 });

@@ -1,9 +1,12 @@
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mapLimit } from '@chat/kit/async';
 import type { ServerEvent } from '#contracts/ws.ts';
 import type { PushResult } from '#core/ports.ts';
 import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';
 import { ManagementApiClient } from './management-api.ts';
+import { classifyPushFailure, type PushRetryPolicy, pushRetryPolicy, retryDelay } from './push-policy.ts';
 import {
   type ConnectionRef,
   connectionsOf,
@@ -48,29 +51,19 @@ export const emptyPush: PushResult = { delivered: 0, failed: 0, gone: [] };
 export interface PushOptions {
   /** Parallel PostToConnection calls. Default 32. */
   readonly concurrency?: number;
+  /** Default: THE policy, `pushRetryPolicy`. */
+  readonly policy?: PushRetryPolicy;
 }
 
-const isGone = (e: unknown): boolean => {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err?.name === 'GoneException' || err?.$metadata?.httpStatusCode === 410;
-};
-
-/** Pauses before the second and third round for connections whose push failed transiently. */
-const RETRY_ROUNDS_MS = [300, 1_500];
-
-const isSlowClient = (e: unknown): boolean => {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err?.name === 'LimitExceededException' || err?.$metadata?.httpStatusCode === 429;
-};
-
 /**
- * Sends the events, in order, to each connection. Per connection: 410 ⇒ the connection is removed from Redis
- * (and reported in `gone`); 429 (the client is not reading: more than API Gateway buffers for it) ⇒ counted in
- * `failed`, the rest of that connection's events skipped (it catches up from history when it reconnects); any
- * other failure (timeout, 5xx, network) is transient: that connection is tried again from the event that
- * failed, twice more after a pause (`RETRY_ROUNDS_MS`), then counted in `failed`. A push given up is a live
- * delivery lost until the client reconnects, so it is not given up at the first timeout of an overloaded API.
- * Only a Redis failure while removing a gone connection rejects.
+ * Sends the events, in order, to each connection, under THE retry policy (push-policy.ts: `pushRetryPolicy`,
+ * overridable for tests). Per connection: 410 ⇒ the connection is removed from Redis (and reported in `gone`);
+ * 429 (the client is not reading) or another 4xx ⇒ counted in `failed`, the rest of that connection's events
+ * skipped (it catches up from history when it reconnects); a timeout, 5xx or network error ⇒ that connection
+ * is tried again from the event that failed, in rounds after the policy's backoff, then counted in `failed`.
+ * The whole call ends by the policy's deadline (requests in flight then are aborted). A push given up is a
+ * live delivery lost until the client reconnects (history has it). Only a Redis failure while removing a gone
+ * connection rejects.
  */
 export async function pushToConnections(
   targets: readonly (string | ConnectionRef)[],
@@ -79,6 +72,10 @@ export async function pushToConnections(
 ): Promise<PushResult> {
   const list = Array.isArray(events) ? (events as readonly ServerEvent[]) : [events as ServerEvent];
   if (targets.length === 0 || list.length === 0) return emptyPush;
+  const policy = options.policy ?? pushRetryPolicy;
+  const deadline = Date.now() + policy.deadlineMs;
+  const signal = AbortSignal.timeout(policy.deadlineMs);
+  setMaxListeners(0, signal); // one abort listener per request in flight
   const payloads = list.map((e) => Buffer.from(JSON.stringify(e), 'utf8'));
   const api = managementApi();
   let delivered = 0;
@@ -88,16 +85,17 @@ export async function pushToConnections(
   let pending = new Map<string, number>(
     targets.map((t) => [typeof t === 'string' ? t : t.connectionId, 0] as const),
   );
-  for (let round = 0; pending.size > 0; round++) {
+  for (let attempt = 1; pending.size > 0; attempt++) {
     const retry = new Map<string, number>();
-    const lastRound = round >= RETRY_ROUNDS_MS.length;
     await mapLimit([...pending], options.concurrency ?? 32, async ([connectionId, from]) => {
       for (let i = from; i < payloads.length; i++) {
         try {
-          await api.postToConnection(connectionId, payloads[i] as Buffer);
+          if (signal.aborted) throw signal.reason;
+          await api.postToConnection(connectionId, payloads[i] as Buffer, { signal });
           delivered++;
         } catch (error) {
-          if (isGone(error)) {
+          const failure = classifyPushFailure(error);
+          if (failure === 'gone') {
             // API Gateway also answers 410 while a connection's `$connect` is still running, and the registry
             // already lists it then: a connection younger than the grace period is not removed (if it really
             // vanished, a later push or the sweeper removes it).
@@ -114,26 +112,37 @@ export async function pushToConnections(
             return;
           }
           const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-          const giveUp = lastRound || isSlowClient(error);
-          if (giveUp) failed++;
-          else retry.set(connectionId, i);
-          logger.warn(
-            giveUp ? 'push: delivery failed, skipping connection' : 'push: delivery failed, will retry',
-            {
-              connectionId,
-              round,
-              errorName: e?.name,
-              errorCode: e?.code,
-              statusCode: e?.$metadata?.httpStatusCode,
-            },
-          );
+          const details = {
+            connectionId,
+            attempt,
+            failure,
+            errorName: e?.name,
+            errorCode: e?.code,
+            statusCode: e?.$metadata?.httpStatusCode,
+          };
+          if (failure === 'transient') {
+            retry.set(connectionId, i);
+            logger.warn('push: delivery failed', details);
+          } else {
+            failed++;
+            logger.warn('push: delivery failed, skipping connection', details);
+          }
           return;
         }
       }
     });
     pending = retry;
-    const pause = RETRY_ROUNDS_MS[round];
-    if (pending.size > 0 && pause !== undefined) await new Promise((r) => setTimeout(r, pause));
+    if (pending.size === 0) break;
+    const pause = retryDelay(policy, 'transient', attempt, Date.now(), deadline);
+    if (pause === null) {
+      failed += pending.size;
+      logger.warn('push: giving up on connections (attempts or deadline spent)', {
+        connections: pending.size,
+        attempts: attempt,
+      });
+      break;
+    }
+    await sleep(pause);
   }
   return { delivered, failed, gone };
 }
@@ -154,7 +163,7 @@ export async function closeConnection(connectionId: string): Promise<void> {
   try {
     await managementApi().deleteConnection(connectionId);
   } catch (error) {
-    if (!isGone(error)) {
+    if (classifyPushFailure(error) !== 'gone') {
       logger.warn('push: could not close connection', {
         connectionId,
         errorName: (error as Error)?.name,
