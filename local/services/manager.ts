@@ -4,27 +4,19 @@
  * topics. Used by `npm run services` (cli.ts), the vitest global setup and the dev orchestrator.
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  config,
-  type EnsureTopicsResult,
-  ensureTopics,
-  type MigrateResult,
-  migrate,
-} from '@chat/functions/operations';
-import cassandra from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
+import { ENV } from '@chat/functions/env';
+import { config } from '@chat/functions/operations';
 import { cassandraDriver } from './cassandra.ts';
 import { kafkaDriver } from './kafka.ts';
 import { redisDriver } from './redis.ts';
 import { consoleReporter } from './reporter.ts';
+import { applySchemaFor, type SchemaResult } from './schema.ts';
+import { clearState, ownedPid, readState, writeState } from './state.ts';
 import {
-  cmdline,
   defaultCacheDir,
   defaultStateDir,
   isAlive,
-  readJson,
   repoRoot,
   run,
   sleep,
@@ -33,7 +25,6 @@ import {
   tcpOpen,
   which,
   withLock,
-  writeJson,
 } from './support.ts';
 import {
   type Addresses,
@@ -46,10 +37,9 @@ import {
   SERVICE_NAMES,
   type ServiceMode,
   type ServiceName,
-  type ServiceState,
 } from './types.ts';
 
-export type { Addresses, Reporter, ServiceMode, ServiceName };
+export type { Addresses, Reporter, SchemaResult, ServiceMode, ServiceName };
 export { SERVICE_NAMES };
 
 export const drivers: Record<ServiceName, Driver> = {
@@ -94,11 +84,6 @@ export interface ServiceStatus {
   readonly logFile: string;
 }
 
-export interface SchemaResult {
-  readonly migrations?: MigrateResult;
-  readonly topics?: EnsureTopicsResult;
-}
-
 export function defaultAddresses(): Addresses {
   const brokers = config.kafkaBrokers();
   const brokerPort = Number(brokers[0]?.split(':').pop() ?? 9092);
@@ -118,12 +103,12 @@ export function defaultAddresses(): Addresses {
 export function serviceEnv(addresses: Partial<Addresses> = {}): Record<string, string> {
   const a = { ...defaultAddresses(), ...addresses };
   return {
-    REDIS_URL: a.redisUrl,
-    KAFKA_BROKERS: a.kafkaBrokers.join(','),
-    CQL_CONTACT_POINTS: a.cqlContactPoints.join(','),
-    CQL_PORT: String(a.cqlPort),
-    CQL_KEYSPACE: a.cqlKeyspace,
-    CQL_LOCAL_DC: a.cqlLocalDc,
+    [ENV.REDIS_URL]: a.redisUrl,
+    [ENV.KAFKA_BROKERS]: a.kafkaBrokers.join(','),
+    [ENV.CQL_CONTACT_POINTS]: a.cqlContactPoints.join(','),
+    [ENV.CQL_PORT]: String(a.cqlPort),
+    [ENV.CQL_KEYSPACE]: a.cqlKeyspace,
+    [ENV.CQL_LOCAL_DC]: a.cqlLocalDc,
   };
 }
 
@@ -136,32 +121,6 @@ function makeContext(opts: ManagerOptions): Context {
     kafkaHeap: opts.kafkaHeap ?? (process.env.KAFKA_HEAP || '1g'),
     cassandraHeap: opts.cassandraHeap ?? (process.env.CASSANDRA_HEAP || '1g'),
   };
-}
-
-const stateFile = (ctx: Context, name: ServiceName) => path.join(runDir(ctx), `${name}.json`);
-const pidFile = (ctx: Context, name: ServiceName) => path.join(runDir(ctx), `${name}.pid`);
-
-async function readState(ctx: Context, name: ServiceName): Promise<ServiceState | undefined> {
-  return readJson<ServiceState>(stateFile(ctx, name));
-}
-
-async function writeState(ctx: Context, name: ServiceName, state: ServiceState): Promise<void> {
-  await writeJson(stateFile(ctx, name), state);
-  if (state.pid) await writeJson(pidFile(ctx, name), state.pid);
-  else await rm(pidFile(ctx, name), { force: true });
-}
-
-async function clearState(ctx: Context, name: ServiceName): Promise<void> {
-  await rm(stateFile(ctx, name), { force: true });
-  await rm(pidFile(ctx, name), { force: true });
-}
-
-/** The pid of the live native process this manager started for `driver`, if any. */
-function ownedPid(state: ServiceState | undefined, driver: Driver): number | undefined {
-  if (state?.mode !== 'native' || !state.pid) return undefined;
-  if (!isAlive(state.pid)) return undefined;
-  const cmd = cmdline(state.pid);
-  return cmd === '' || cmd.includes(driver.processMarker) ? state.pid : undefined;
 }
 
 async function probe(driver: Driver, a: Addresses): Promise<Health> {
@@ -311,67 +270,6 @@ function resolveMode(opts: ManagerOptions): 'auto' | 'native' | 'docker' {
   return m;
 }
 
-/** Applies CQL migrations (when Cassandra is selected) and Kafka topics (when Kafka is). */
-async function applySchemaFor(ctx: Context, name: ServiceName): Promise<SchemaResult> {
-  const a = ctx.addresses;
-  if (name === 'cassandra') {
-    ctx.report.begin('cassandra', 'applying CQL migrations');
-    const client = new cassandra.Client({
-      contactPoints: a.cqlContactPoints.map((h) => `${h}:${a.cqlPort}`),
-      localDataCenter: a.cqlLocalDc,
-      socketOptions: { readTimeout: 60_000 },
-    });
-    try {
-      const r = await migrate(client, { keyspace: a.cqlKeyspace });
-      ctx.report.end(
-        'cassandra',
-        `schema: keyspace ${r.keyspace}, applied [${r.applied.join(', ')}], already applied [${r.alreadyApplied.join(', ')}]`,
-      );
-      return { migrations: r };
-    } finally {
-      await client.shutdown();
-    }
-  }
-  if (name === 'kafka') {
-    ctx.report.begin('kafka', 'ensuring topics');
-    const admin = new Kafka({
-      clientId: 'chat-services',
-      brokers: [...a.kafkaBrokers],
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    try {
-      const r = await ensureTopics(admin);
-      // Create and load __consumer_offsets now, so the first consumer group of a test does not meet
-      // "coordinator is loading" (kafkajs retries, but it costs seconds and noisy logs).
-      const anyTopic = [...r.created, ...r.existing][0];
-      if (anyTopic) await warmUpGroupCoordinator(admin, anyTopic);
-      ctx.report.end(
-        'kafka',
-        `topics: created [${r.created.join(', ')}], existing [${r.existing.join(', ')}]${r.grown.length ? `, grown [${r.grown.join(', ')}]` : ''}`,
-      );
-      return { topics: r };
-    } finally {
-      await admin.disconnect();
-    }
-  }
-  return {};
-}
-
-/** Retries an offsets fetch until the group coordinator (the __consumer_offsets partition) has loaded. */
-async function warmUpGroupCoordinator(admin: ReturnType<Kafka['admin']>, topic: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await admin.fetchOffsets({ groupId: 'chat-services-warmup', topics: [topic] });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(500);
-    }
-  }
-}
-
 async function collect<T>(tasks: Promise<T>[]): Promise<T[]> {
   const settled = await Promise.allSettled(tasks);
   const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -399,7 +297,7 @@ export async function servicesUp(opts: ManagerOptions = {}): Promise<UpResult> {
   const ctx = makeContext(opts);
   const mode = resolveMode(opts);
   const names = selected(opts);
-  const schema: { migrations?: MigrateResult; topics?: EnsureTopicsResult } = {};
+  const schema: { -readonly [K in keyof SchemaResult]: SchemaResult[K] } = {};
   try {
     const services = await withLock(
       path.join(runDir(ctx), 'manager.lock'),
