@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { seedDemo } from '@chat/local/seed';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUDGET_KB, measure } from '../scripts/bundle-size.ts';
 import { protocolClient, type Stack, startStack, uniqueName } from './harness.ts';
 import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
 
@@ -78,6 +79,13 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
 
   afterAll(async () => {
     await stack?.stop();
+  });
+
+  // a size, not a timing: the export startStack() built (or found fresh) must stay within the budget
+  it(`loads at most ${BUDGET_KB} KB of JavaScript (gzip) before /chat is interactive`, () => {
+    const report = measure({ page: '/chat' });
+    expect(report.chunks.length).toBeGreaterThan(0);
+    expect(report.totalGzipKb).toBeLessThanOrEqual(BUDGET_KB);
   });
 
   it('signs up, with an accessible sign-in screen', async () => {
@@ -200,11 +208,12 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     await alice.message('the fix for the bug').waitFor({ timeout: TIMEOUT });
     await expect.poll(() => alice.delivery('Here is the plan'), poll).toBe('read');
 
-    // highlighted code, safe links
+    // highlighted code (the highlighter is a chunk loaded with the first code block), safe links
     const code = alice.message('the fix for the bug').locator('code.hljs');
-    expect(await code.count()).toBe(1);
-    expect(await code.locator('.hljs-keyword').count()).toBeGreaterThan(0);
+    await expect.poll(() => code.count(), poll).toBe(1);
+    await expect.poll(() => code.locator('.hljs-keyword').count(), poll).toBeGreaterThan(0);
     const link = alice.message('Here is the plan').getByRole('link', { name: 'https://example.com/menu' });
+    await link.waitFor({ timeout: TIMEOUT });
     expect(await link.getAttribute('target')).toBe('_blank');
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
 

@@ -1,8 +1,8 @@
 'use client';
 
-import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useId, useState } from 'react';
+import { AppLink } from '@/components/ui/AppLink.tsx';
 import { describeError } from '@/lib/api/errors.ts';
 import { limits } from '@/lib/limits.ts';
 import { useServices } from '../providers.tsx';
@@ -162,12 +162,12 @@ export function AuthForm({ mode }: { mode: Mode }) {
       </form>
       <p className="mt-6 text-center text-sm text-gray-600 dark:text-gray-400">
         {signup ? 'Already have an account? ' : 'New here? '}
-        <Link
+        <AppLink
           href={signup ? '/signin' : '/signup'}
           className="font-semibold text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300"
         >
           {signup ? 'Sign in' : 'Create an account'}
-        </Link>
+        </AppLink>
       </p>
     </div>
   );

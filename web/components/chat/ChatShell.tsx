@@ -1,15 +1,30 @@
 'use client';
 
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useChatStore, useMe } from '@/hooks/chat.tsx';
 import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { PenIcon, SearchIcon } from '../ui/icons.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { ConversationList } from './ConversationList.tsx';
-import { ConversationView } from './ConversationView.tsx';
 import { preloadMarkdown } from './Markdown.tsx';
-import { NewChatDialog } from './NewChatDialog.tsx';
 import { UserMenu } from './UserMenu.tsx';
+
+/**
+ * The open conversation's pane (timeline, bubbles, composer) is a chunk of its own, off the first load of
+ * the page: fetched as soon as the chat mounts, in parallel with the first history page.
+ */
+let viewLoading: Promise<typeof import('./ConversationView.tsx')> | null = null;
+function preloadConversationView(): Promise<typeof import('./ConversationView.tsx')> {
+  viewLoading ??= import('./ConversationView.tsx').catch((e: unknown) => {
+    viewLoading = null;
+    throw e;
+  });
+  return viewLoading;
+}
+const ConversationView = lazy(() => preloadConversationView().then((m) => ({ default: m.ConversationView })));
+
+/** The new-conversation dialog is a chunk of its own, loaded the first time it opens. */
+const NewChatDialog = lazy(() => import('./NewChatDialog.tsx').then((m) => ({ default: m.NewChatDialog })));
 
 /**
  * The chat screen: the list on the left, the open conversation on the right; on a phone, one at a time
@@ -20,13 +35,19 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
   const me = useMe();
   const [filter, setFilter] = useState('');
   const [composing, setComposing] = useState(false);
+  // mounted from the first opening on, then kept (as before) so that closing works as it always did
+  const [dialogLoaded, setDialogLoaded] = useState(false);
+  useEffect(() => {
+    if (composing) setDialogLoaded(true);
+  }, [composing]);
 
   useEffect(() => {
     store.open(activeId);
   }, [store, activeId]);
 
-  // the Markdown chunk comes in while the first history page does
+  // the conversation pane and Markdown chunks come in while the first history page does
   useEffect(() => {
+    preloadConversationView().catch(() => undefined);
     preloadMarkdown().catch(() => undefined);
   }, []);
 
@@ -76,7 +97,15 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
         className={`${activeId ? 'flex' : 'hidden md:flex'} min-w-0 flex-1 flex-col bg-gray-50 dark:bg-gray-900/40`}
       >
         {activeId ? (
-          <ConversationView key={activeId} id={activeId} />
+          <Suspense
+            fallback={
+              <p role="status" className="m-auto text-xs text-gray-600 dark:text-gray-400">
+                Loading messages…
+              </p>
+            }
+          >
+            <ConversationView key={activeId} id={activeId} />
+          </Suspense>
         ) : (
           <div className="m-auto max-w-sm p-8 text-center">
             <p className="text-lg font-semibold">Pick a conversation</p>
@@ -93,7 +122,11 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
           </div>
         )}
       </main>
-      <NewChatDialog open={composing} onClose={() => setComposing(false)} />
+      {(composing || dialogLoaded) && (
+        <Suspense fallback={null}>
+          <NewChatDialog open={composing} onClose={() => setComposing(false)} />
+        </Suspense>
+      )}
     </div>
   );
 }

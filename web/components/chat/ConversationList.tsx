@@ -1,8 +1,8 @@
 'use client';
 
 import type { Conversation } from '@chat/functions/contracts';
-import Link from 'next/link';
 import { memo } from 'react';
+import { AppLink } from '@/components/ui/AppLink.tsx';
 import { useChat, useConversations, useMe, usePresence, useTypingUsers } from '@/hooks/chat.tsx';
 import { formatListTime, previewText } from '@/lib/chat/format.ts';
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
@@ -93,7 +93,7 @@ const ConversationRow = memo(function ConversationRow({
         : '';
   const unread = c.unreadCount;
   return (
-    <Link
+    <AppLink
       href={`/chat?c=${encodeURIComponent(c.id)}`}
       data-testid="conversation-row"
       data-conversation-id={c.id}
@@ -155,6 +155,6 @@ const ConversationRow = memo(function ConversationRow({
           )}
         </span>
       </span>
-    </Link>
+    </AppLink>
   );
 });

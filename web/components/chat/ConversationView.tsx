@@ -1,7 +1,7 @@
 'use client';
 
-import Link from 'next/link';
 import { useEffect, useState } from 'react';
+import { AppLink } from '@/components/ui/AppLink.tsx';
 import { useChat, useConversation, useMe, usePresence, useTypingUsers } from '@/hooks/chat.tsx';
 import { formatLastSeen } from '@/lib/chat/format.ts';
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
@@ -40,12 +40,12 @@ export function ConversationView({ id }: { id: string }) {
         {threadError ? (
           <>
             <p className="font-semibold">This conversation is not available.</p>
-            <Link
+            <AppLink
               href="/chat"
               className="mt-2 inline-block text-sm font-semibold text-indigo-700 underline dark:text-indigo-300"
             >
               Back to your chats
-            </Link>
+            </AppLink>
           </>
         ) : (
           <p role="status" className="text-sm text-gray-600 dark:text-gray-400">
@@ -71,13 +71,13 @@ export function ConversationView({ id }: { id: string }) {
   return (
     <>
       <header className="flex items-center gap-3 border-b border-gray-200 bg-white px-3 py-2.5 sm:px-4 dark:border-gray-800 dark:bg-gray-950">
-        <Link
+        <AppLink
           href="/chat"
           aria-label="Back to conversations"
           className="-ml-1 rounded-lg p-1.5 text-gray-700 hover:bg-gray-100 focus-visible:outline-2 focus-visible:outline-indigo-500 md:hidden dark:text-gray-300 dark:hover:bg-gray-800"
         >
           <BackIcon className="size-5" />
-        </Link>
+        </AppLink>
         <Avatar
           seed={conv.id}
           name={title}

@@ -1,33 +1,16 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useEffect, useId, useRef, useState } from 'react';
-import { useMe } from '@/hooks/chat.tsx';
-import {
-  type NotificationPermissionState,
-  notificationPermission,
-  requestNotificationPermission,
-} from '@/lib/notifications.ts';
-import { readThemePreference, saveThemePreference, type ThemePreference } from '@/lib/theme.ts';
-import { useServices } from '../providers.tsx';
-import { Avatar, userLabel } from '../ui/Avatar.tsx';
+import { lazy, Suspense, useEffect, useId, useRef, useState } from 'react';
 import { MenuIcon } from '../ui/icons.tsx';
+
+/** The menu's content (theme, notifications, sign-out) is a small chunk loaded when it first opens. */
+const UserMenuPanel = lazy(() => import('./UserMenuPanel.tsx').then((m) => ({ default: m.UserMenuPanel })));
 
 /** Me, theme, notifications and sign-out, in a small menu. */
 export function UserMenu() {
-  const me = useMe();
-  const { api } = useServices();
-  const router = useRouter();
   const [open, setOpen] = useState(false);
-  const [theme, setTheme] = useState<ThemePreference>('system');
-  const [permission, setPermission] = useState<NotificationPermissionState>('unsupported');
   const ref = useRef<HTMLDivElement>(null);
   const id = useId();
-
-  useEffect(() => {
-    setTheme(readThemePreference());
-    setPermission(notificationPermission());
-  }, []);
 
   useEffect(() => {
     if (!open) return;
@@ -45,20 +28,6 @@ export function UserMenu() {
     };
   }, [open]);
 
-  const chooseTheme = (t: ThemePreference) => {
-    setTheme(t);
-    saveThemePreference(t);
-  };
-
-  async function signOut() {
-    setOpen(false);
-    await api.logout();
-    router.replace('/signin');
-  }
-
-  const item =
-    'flex w-full items-center gap-2 rounded-lg px-3 py-2 text-left text-sm hover:bg-gray-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-gray-800';
-
   return (
     <div className="relative" ref={ref}>
       <button
@@ -73,58 +42,9 @@ export function UserMenu() {
         <MenuIcon className="size-5" />
       </button>
       {open && (
-        <div
-          id={`${id}-menu`}
-          className="absolute top-full right-0 z-20 mt-1 w-64 rounded-xl border border-gray-200 bg-white p-1.5 shadow-lg dark:border-gray-800 dark:bg-gray-900"
-        >
-          <div className="flex items-center gap-3 px-3 py-2">
-            <Avatar seed={me.id} name={userLabel(me)} size="sm" />
-            <div className="min-w-0">
-              <p className="truncate text-sm font-semibold">{userLabel(me)}</p>
-              <p className="truncate text-xs text-gray-600 dark:text-gray-400">@{me.username}</p>
-            </div>
-          </div>
-          <hr className="my-1 border-gray-200 dark:border-gray-800" />
-          <fieldset className="px-3 py-2">
-            <legend className="mb-1.5 text-xs font-medium text-gray-600 dark:text-gray-400">Theme</legend>
-            <div className="grid grid-cols-3 gap-1 rounded-lg bg-gray-100 p-0.5 dark:bg-gray-800">
-              {(['light', 'dark', 'system'] as const).map((t) => (
-                <button
-                  key={t}
-                  type="button"
-                  aria-pressed={theme === t}
-                  onClick={() => chooseTheme(t)}
-                  className={`rounded-md px-2 py-1 text-xs font-medium capitalize focus-visible:outline-2 focus-visible:outline-indigo-500 ${
-                    theme === t ? 'bg-white shadow-sm dark:bg-gray-950' : 'text-gray-700 dark:text-gray-300'
-                  }`}
-                >
-                  {t}
-                </button>
-              ))}
-            </div>
-          </fieldset>
-          {permission === 'default' && (
-            <button
-              type="button"
-              className={item}
-              onClick={async () => setPermission(await requestNotificationPermission())}
-            >
-              Enable desktop notifications
-            </button>
-          )}
-          {permission === 'granted' && (
-            <p className="px-3 py-2 text-xs text-gray-600 dark:text-gray-400">Notifications are on.</p>
-          )}
-          {permission === 'denied' && (
-            <p className="px-3 py-2 text-xs text-gray-600 dark:text-gray-400">
-              Notifications are blocked in the browser settings.
-            </p>
-          )}
-          <hr className="my-1 border-gray-200 dark:border-gray-800" />
-          <button type="button" className={`${item} text-red-700 dark:text-red-300`} onClick={signOut}>
-            Sign out
-          </button>
-        </div>
+        <Suspense fallback={null}>
+          <UserMenuPanel id={`${id}-menu`} onClose={() => setOpen(false)} />
+        </Suspense>
       )}
     </div>
   );
