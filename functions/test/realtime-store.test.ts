@@ -2,6 +2,7 @@
  * Integration tests of the realtime adapters against the real Redis and Cassandra (shared: unique ids).
  */
 import { createHash } from 'node:crypto';
+import { waitFor } from '@chat/kit/async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql, read } from '#adapters/cql/client.ts';
 import { getMessage, listMessages, messageSeq, persistMessages } from '#adapters/cql/messages.ts';
@@ -69,7 +70,7 @@ describe('tickets', () => {
     expect(await redis().get(key)).toBe(alice.id);
     expect(await redis().exists(`ws:ticket:${ticket}`)).toBe(0);
     await redis().pexpire(key, 1);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (await redis().exists(key)) === 0, { timeoutMs: 2_000, what: 'ticket expiry' });
     expect(await consumeTicket(ticket)).toBeNull();
   });
 });

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '@chat/kit/async';
 import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
 import { connectWs, refusedWith, type WsClient } from '@chat/local/testing';
 import { Kafka, type Producer } from 'kafkajs';
@@ -165,13 +166,24 @@ describe('When A sends a message to B', () => {
       sentAt: new Date(idTime(id)).toISOString(),
     };
     const value = JSON.stringify(sentRecord(m));
+    // Then a sentinel on the same key (same partition, processed after both copies): once B has it, the
+    // second copy has been consumed too.
+    const sentinelId = newId();
+    const sentinel: Message = {
+      ...m,
+      id: sentinelId,
+      clientMsgId: 'sentinel',
+      body: 'after both',
+      sentAt: new Date(idTime(sentinelId)).toISOString(),
+    };
     await producer.send({ topic, messages: [{ key: conv, value }] });
     await producer.send({ topic, messages: [{ key: conv, value }] });
+    await producer.send({ topic, messages: [{ key: conv, value: JSON.stringify(sentRecord(sentinel)) }] });
     await cb.next(messageWith(id));
+    await cb.next(messageWith(sentinelId));
     // At least once: the second delivery may push again (clients dedupe by id); the store holds one row.
-    await sleep(1_500);
-    expect((await listMessages(conv, { limit: 10 })).messages.map((x) => x.id)).toEqual([id]);
-    expect((await getConversation(conv, b.id))?.unreadCount).toBe(1);
+    expect((await listMessages(conv, { limit: 10 })).messages.map((x) => x.id)).toEqual([sentinelId, id]);
+    expect((await getConversation(conv, b.id))?.unreadCount).toBe(2);
   });
 });
 
@@ -223,8 +235,9 @@ describe('When a frame is refused', () => {
     clients.push(c);
     expect(await refusedWith(`${rt.wsUrl}/?ticket=${encodeURIComponent(ticket)}`)).toBe(401);
     const expiring = await issueTicket(a.id);
-    await redis().pexpire(`ws:ticket:${createHash('sha256').update(expiring.ticket).digest('base64url')}`, 1);
-    await sleep(20);
+    const key = `ws:ticket:${createHash('sha256').update(expiring.ticket).digest('base64url')}`;
+    await redis().pexpire(key, 1);
+    await waitFor(async () => (await redis().exists(key)) === 0, { timeoutMs: 2_000, what: 'ticket expiry' });
     expect(await refusedWith(`${rt.wsUrl}/?ticket=${encodeURIComponent(expiring.ticket)}`)).toBe(401);
   });
 });
@@ -381,9 +394,11 @@ describe('When the batch has trouble', () => {
         });
         ids.push((await ca.next(ofType('ack', { clientMsgId: `down-${n}` }))).messageId);
       }
-      const deadline = Date.now() + 20_000;
-      while (failures.length < 2 && Date.now() < deadline) await sleep(100);
-      expect(failures.length).toBeGreaterThanOrEqual(2);
+      await waitFor(() => failures.length >= 2, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: 'two failed persistFanout invocations',
+      });
       expect(
         cb.events.filter((e) => e.type === 'message' && ids.includes((e.message as Message).id)),
       ).toEqual([]);
