@@ -291,11 +291,20 @@ describe('When a new consumer group starts at LATEST', () => {
         timeoutMs: 30_000,
         what: 'join',
       });
-      // The group resolves LATEST when it first fetches; give it that moment.
-      await new Promise((r) => setTimeout(r, 1_500));
-      await send(topic, [{ id: 'new' }]);
-      await waitFor(() => events[0], { timeoutMs: 30_000, what: 'the new record' });
-      expect(events.flatMap(idsOf)).toEqual(['new']);
+      // The group resolves LATEST on its first fetch, some time after the join: a record sent before that is
+      // skipped too. Send new records until one arrives; 'old' sits before them in the one partition.
+      let sent = 0;
+      await waitFor(
+        async () => {
+          if (events.length > 0) return true;
+          await send(topic, [{ id: `new-${sent++}` }]);
+          return undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, what: 'a record sent after the join' },
+      );
+      const ids = events.flatMap(idsOf);
+      expect(ids).not.toContain('old');
+      expect(ids[0]).toMatch(/^new-\d+$/);
     } finally {
       await rt.stop();
     }

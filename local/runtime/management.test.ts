@@ -187,11 +187,16 @@ describe('When the backend reads or deletes a connection', () => {
   it('GetConnection returns connectedAt, lastActiveAt and the identity', async () => {
     const { c, id } = await open();
     c.ws.send('{"noBody":true}');
-    await new Promise((r) => setTimeout(r, 100));
-    const out = await sdk.send(new GetConnectionCommand({ ConnectionId: id }));
+    // The frame moves lastActiveAt past connectedAt once the emulator has read it.
+    const out = await waitFor(
+      async () => {
+        const o = await sdk.send(new GetConnectionCommand({ ConnectionId: id }));
+        return o.LastActiveAt && o.ConnectedAt && o.LastActiveAt > o.ConnectedAt ? o : undefined;
+      },
+      { timeoutMs: 5_000, what: 'lastActiveAt to move' },
+    );
     expect(out.ConnectedAt).toBeInstanceOf(Date);
     expect(out.LastActiveAt).toBeInstanceOf(Date);
-    expect((out.LastActiveAt as Date).getTime()).toBeGreaterThanOrEqual((out.ConnectedAt as Date).getTime());
     expect(out.Identity).toEqual({ SourceIp: '127.0.0.1', UserAgent: 'mgmt-test' });
     c.ws.close();
   });

@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from '@chat/kit/async';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ManagerOptions, memoryReporter, servicesDown, servicesStatus, servicesUp } from './index.ts';
-import { freePort, isAlive, sleep } from './support.ts';
+import { freePort, isAlive } from './support.ts';
 
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'chat-services-recovery-'));
 const started: ManagerOptions[] = [];
@@ -27,8 +28,7 @@ async function killAndRecover(opts: ManagerOptions): Promise<void> {
   expect(isAlive(pid)).toBe(true);
 
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
-  expect(isAlive(pid)).toBe(false);
+  await waitFor(() => !isAlive(pid), { timeoutMs: 5_000, what: `pid ${pid} to exit` });
   const [down] = await servicesStatus(opts);
   expect(down?.healthy).toBe(false);
   expect(down?.mode).toBe('stopped');
