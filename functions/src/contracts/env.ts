@@ -1,7 +1,7 @@
 /**
- * The name of every environment variable a handler reads: the one list that the handlers' config
- * (functions/src/platform/config.ts), the CDK app (infra/) and the local runtime (local/) all use, so a name
- * cannot drift between them. Defaults live with the config that reads them.
+ * The name of every environment variable a handler (or an operation, e.g. the migration runner) reads: the one
+ * list that the handlers' config (functions/src/platform/config.ts), the CDK app (infra/) and the local runtime
+ * (local/) all use, so a name cannot drift between them. Defaults live with the config that reads them.
  */
 export const ENV = {
   REDIS_URL: 'REDIS_URL',
