@@ -61,7 +61,8 @@ export class ChatStack extends Stack {
       clients: functionsSecurityGroup,
       stubMissingEntries: stub,
     });
-    if (this.streaming.securityGroup) this.network.allowEndpointsFrom(this.streaming.securityGroup);
+    if (this.streaming.securityGroup)
+      this.network.allowEndpointsFrom(this.streaming.securityGroup, { httpsOnly: true });
     this.cache = new Cache(this, 'Cache', { vpc, clients: functionsSecurityGroup });
     this.database = new Database(this, 'Database', {
       config: config.database,

@@ -347,6 +347,22 @@ describe('When the default profile is synthesized', () => {
     });
   });
 
+  describe('Interface endpoints (MSK)', () => {
+    it('admit the MSK event source pollers on HTTPS only (they write to the SQS DLQ)', () => {
+      const mskSg = s.stack.streaming.securityGroup;
+      expect(mskSg).toBeDefined();
+      const mskId = s.stack.getLogicalId(mskSg?.node.defaultChild as CfnSecurityGroup);
+      const fromMsk = resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress')
+        .map(([, r]) => r.Properties ?? {})
+        .filter(
+          (r) =>
+            (r.SourceSecurityGroupId as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0] === mskId &&
+            JSON.stringify(r.GroupId).includes('EndpointsSg'),
+        );
+      expect(fromMsk.map((r) => [r.FromPort, r.ToPort])).toEqual([[443, 443]]);
+    });
+  });
+
   describe('Cache', () => {
     it('is ElastiCache Serverless Valkey reached over TLS (rediss://)', () => {
       s.template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey' });

@@ -156,12 +156,14 @@ export class Network extends Construct {
   }
 
   /**
-   * Let a security group (the functions'; MSK's, whose event source pollers write to the SQS DLQ) use the
-   * endpoints: every port an endpoint's service listens on (443 for the HTTPS APIs, 9142 for Keyspaces' CQL).
+   * Let a security group use the endpoints: by default every port an endpoint's service is used on (443 for
+   * the HTTPS APIs, 9142 for Keyspaces' CQL: the functions); `httpsOnly` for MSK's event source pollers, which
+   * only write to the SQS DLQ.
    */
-  public allowEndpointsFrom(peer: ec2.ISecurityGroup): void {
-    const ports = new Set<number>();
-    for (const [, service] of ENDPOINT_SERVICES) for (const port of endpointPorts(service)) ports.add(port);
+  public allowEndpointsFrom(peer: ec2.ISecurityGroup, options: { httpsOnly?: boolean } = {}): void {
+    const ports = new Set<number>(options.httpsOnly ? [443] : []);
+    if (!options.httpsOnly)
+      for (const [, service] of ENDPOINT_SERVICES) for (const port of endpointPorts(service)) ports.add(port);
     for (const port of [...ports].sort((a, b) => a - b)) {
       this.endpointsSecurityGroup?.addIngressRule(
         peer,
