@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ENV } from './env.ts';
-import { Message } from './models.ts';
+import { Message, MessageTrace } from './models.ts';
 
 /**
  * Records on the messages topic. Key = conversation id, so one conversation's records stay in one partition
@@ -10,6 +10,8 @@ export const MessageSentRecord = z.object({
   type: z.literal('message.sent'),
   v: z.literal(1),
   message: Message,
+  /** Hop times so far (`received`); optional, so records without it stay valid. */
+  trace: MessageTrace.optional(),
 });
 export const ChatRecord = z.discriminatedUnion('type', [MessageSentRecord]);
 export type ChatRecord = z.infer<typeof ChatRecord>;

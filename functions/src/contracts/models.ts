@@ -27,6 +27,22 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
+/**
+ * Per-hop times of one message on its way (milliseconds since the epoch, each stamped where the hop happens; hops on different machines compare clocks):
+ * `received` the send frame reached sendMessage, `produced` the Kafka record's timestamp (set by the producer
+ * when it sent the record), `fetched` the Kafka batch holding it reached persistFanout, `persisted` its row was written, `pushed` the push to the
+ * recipients started. Carried on the Kafka record and on the live `message` event only, never stored; the
+ * client adds its own receive time. See docs/protocol.md, "Latency trace".
+ */
+export const MessageTrace = z.object({
+  received: z.number().optional(),
+  produced: z.number().optional(),
+  fetched: z.number().optional(),
+  persisted: z.number().optional(),
+  pushed: z.number().optional(),
+});
+export type MessageTrace = z.infer<typeof MessageTrace>;
+
 export const ConversationType = z.enum(['dm', 'group']);
 export type ConversationType = z.infer<typeof ConversationType>;
 

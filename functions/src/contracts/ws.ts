@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limits } from './limits.ts';
-import { Conversation, Id, IsoTime, Message, Ulid } from './models.ts';
+import { Conversation, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
 
 // ── Client → server frames (route selection: `$request.body.action`) ──────────────────────────────────────
 
@@ -35,7 +35,12 @@ export const AckEvent = z.object({
   messageId: Ulid,
   conversationId: Id,
 });
-export const MessageEvent = z.object({ type: z.literal('message'), message: Message });
+export const MessageEvent = z.object({
+  type: z.literal('message'),
+  message: Message,
+  /** The message's hop times up to its push (live delivery only; history never has it). */
+  trace: MessageTrace.optional(),
+});
 export const ReceiptEvent = z.object({
   type: z.literal('receipt'),
   conversationId: Id,
