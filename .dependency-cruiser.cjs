@@ -32,8 +32,8 @@ const undeclaredWorkspaceRules = () =>
       to: { path: `^(${undeclared.join('|')})/` },
     };
   }).filter((r) => !r.to.path.includes('()'));
-/** Test code: tests, their support files and fixtures. */
-const TEST = '(\\.test\\.ts$|/test/|/e2e/|/test-fixtures/|/testing/)';
+/** Test and dev-tool code: tests, their support files and fixtures, and developer scripts. */
+const TEST = '(\\.test\\.ts$|/test/|/e2e/|/test-fixtures/|/testing/|/scripts/)';
 
 module.exports = {
   forbidden: [
@@ -80,7 +80,7 @@ module.exports = {
       comment:
         'The browser app takes only the wire contracts from functions, and nothing from the local platform outside its e2e tests.',
       severity: 'error',
-      from: { path: '^web/', pathNot: '^web/e2e/' },
+      from: { path: '^web/', pathNot: '^web/(e2e|scripts)/' },
       to: { path: '^(functions/(?!src/contracts/)|local/|infra/|bench/)' },
     },
     {
