@@ -82,14 +82,16 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** `root`: serve this static export instead of web/out (built when stale), e.g. another revision's. */
+export async function startStack(options: { root?: string } = {}): Promise<Stack> {
   const executablePath = ensureChromium();
-  const built = buildWebIfStale();
+  const built = options.root ? 0 : buildWebIfStale();
   if (built) console.warn(`web: next build in ${(built / 1000).toFixed(0)}s`);
   // the web server first (its origin goes into the HTTP API's CORS), the endpoints once the runtime is up
   let config: WebConfig | null = null;
   const web = await startWebServer({
     port: 0,
+    root: options.root,
     config: () => {
       if (!config) throw new Error('runtime not started yet');
       return config;

@@ -4,7 +4,7 @@
  * chromium signed in as alice through the sign-in screen (playwright-core), then Lighthouse on the same
  * browser through its debugging port, storage kept (the session lives in localStorage).
  *
- *   npm run lighthouse -w web [-- --desktop] [-- --runs 3]
+ *   npm run lighthouse -w web -- [--desktop] [--runs 3] [--root <static export dir>]
  *
  * Prints the scores and the main metrics, writes the report to `.local/lighthouse/` (JSON and HTML) and a
  * summary to `.local/lighthouse.json`. Not part of `npm test` (a timing, and minutes long).
@@ -21,6 +21,9 @@ import { AuthPage } from '../e2e/pages.ts';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const localDir = process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local');
 const desktop = process.argv.includes('--desktop');
+const rootArg = process.argv.indexOf('--root');
+/** Another static export to measure (e.g. an older revision's `web/out`), instead of this tree's. */
+const root = rootArg >= 0 ? path.resolve(process.argv[rootArg + 1] ?? '') : undefined;
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg >= 0 ? Math.max(1, Number(process.argv[runsArg + 1]) || 1) : 1;
 
@@ -51,7 +54,7 @@ type Lighthouse = (
 ) => Promise<LighthouseResult | undefined>;
 
 async function main(): Promise<void> {
-  const stack = await startStack();
+  const stack = await startStack({ root });
   const profile = path.join(localDir, 'lighthouse', 'profile');
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | null = null;
   try {

@@ -11,6 +11,7 @@ import {
 import ReactMarkdown, { type Components } from 'react-markdown';
 import rehypeSanitize from 'rehype-sanitize';
 import remarkGfm from 'remark-gfm';
+import { createHighlighterLoader, rehypeLazyHighlight } from '@/lib/highlight.ts';
 import { remarkHtmlAsText, safeImageUrl, safeUrl, sanitizeSchema } from '@/lib/markdown.ts';
 import { CopyIcon } from '../ui/icons.tsx';
 
@@ -44,30 +45,20 @@ function textOf(node: ReactNode): string {
 type Plugins = NonNullable<ComponentProps<typeof ReactMarkdown>['rehypePlugins']>;
 
 /**
- * The highlighter (rehype-highlight with highlight.js's common languages, about 100 KB gzip) is a chunk of its
- * own, loaded when the first code block is shown; the blocks rendered before it arrives render again with it.
+ * The code highlighter: nothing until a code block is rendered, then the highlighter core and that block's
+ * language (lib/highlight.ts); the blocks rendered before render again with it.
  */
 const highlighter = {
   plugins: null as Plugins | null,
-  loading: false,
   listeners: new Set<() => void>(),
-  load(): void {
-    if (highlighter.plugins || highlighter.loading) return;
-    highlighter.loading = true;
-    import('rehype-highlight').then(
-      (m) => {
-        highlighter.plugins = [
-          [rehypeSanitize, sanitizeSchema],
-          // after sanitizing: it only adds its own class names
-          [m.default, { detect: false }],
-        ];
-        for (const l of highlighter.listeners) l();
-      },
-      () => {
-        highlighter.loading = false; // plain code until the next block asks again
-      },
-    );
-  },
+  loader: createHighlighterLoader((lowlight) => {
+    highlighter.plugins = [
+      [rehypeSanitize, sanitizeSchema],
+      // after sanitizing: it only adds its own class names
+      [rehypeLazyHighlight, { lowlight }],
+    ];
+    for (const l of highlighter.listeners) l();
+  }),
   subscribe(fn: () => void): () => void {
     highlighter.listeners.add(fn);
     return () => highlighter.listeners.delete(fn);
@@ -76,9 +67,12 @@ const highlighter = {
 
 function CodeBlock({ children }: ComponentProps<'pre'>) {
   const [copied, setCopied] = useState(false);
-  useEffect(() => highlighter.load(), []);
   const code = isValidElement<{ className?: string; children?: ReactNode }>(children) ? children : null;
   const lang = /language-([\w-]+)/.exec(code?.props.className ?? '')?.[1];
+  const fence = /(?:^|\s)(?:language|lang)-(\S+)/.exec(code?.props.className ?? '')?.[1];
+  useEffect(() => {
+    if (fence) highlighter.loader.want(fence);
+  }, [fence]);
   const copy = () => {
     void navigator.clipboard?.writeText(textOf(code?.props.children ?? children)).then(() => {
       setCopied(true);

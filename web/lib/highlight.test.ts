@@ -1,0 +1,62 @@
+import type { Element, Root } from 'hast';
+import typescript from 'highlight.js/lib/languages/typescript';
+import { createLowlight } from 'lowlight';
+import { describe, expect, it } from 'vitest';
+import { codeLanguage, grammarName, rehypeLazyHighlight } from './highlight.ts';
+
+const block = (className: string[], text: string): { tree: Root; code: Element } => {
+  const code: Element = {
+    type: 'element',
+    tagName: 'code',
+    properties: { className },
+    children: [{ type: 'text', value: text }],
+  };
+  const tree: Root = {
+    type: 'root',
+    children: [{ type: 'element', tagName: 'pre', properties: {}, children: [code] }],
+  };
+  return { tree, code };
+};
+const spans = (e: Element): string[] =>
+  e.children.flatMap((c) =>
+    c.type === 'element' ? [String((c.properties.className as string[] | undefined)?.[0]), ...spans(c)] : [],
+  );
+
+describe('lazy code highlighting', () => {
+  const lowlight = createLowlight();
+  lowlight.register('typescript', typescript);
+  const run = (tree: Root) => rehypeLazyHighlight({ lowlight })(tree);
+
+  it('highlights a block whose grammar is loaded, by name or alias, like rehype-highlight', () => {
+    const { tree, code } = block(['language-ts'], 'export const n: number = 1;');
+    run(tree);
+    expect(code.properties.className).toEqual(['hljs', 'language-ts']);
+    expect(spans(code)).toContain('hljs-keyword');
+  });
+
+  it('leaves a known language plain until its grammar is loaded, and blocks without a language alone', () => {
+    const py = block(['language-python'], 'def f(): pass');
+    run(py.tree);
+    expect(py.code.properties.className).toEqual(['language-python']);
+    expect(spans(py.code)).toEqual([]);
+    const none = block([], 'plain');
+    run(none.tree);
+    expect(none.code.properties.className).toEqual([]);
+  });
+
+  it('marks an unknown language hljs without highlighting, and honours no-highlight', () => {
+    const odd = block(['language-brainfuck'], '++[>]');
+    run(odd.tree);
+    expect(odd.code.properties.className).toEqual(['hljs', 'language-brainfuck']);
+    expect(spans(odd.code)).toEqual([]);
+    expect(codeLanguage(block(['nohighlight', 'language-ts'], '').code)).toBe(false);
+  });
+
+  it('knows the common languages by their aliases', () => {
+    expect(grammarName('TS')).toBe('typescript');
+    expect(grammarName('sh')).toBe('bash');
+    expect(grammarName('html')).toBe('xml');
+    expect(grammarName('python')).toBe('python');
+    expect(grammarName('brainfuck')).toBeNull();
+  });
+});
