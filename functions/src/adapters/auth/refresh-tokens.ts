@@ -66,7 +66,9 @@ export async function rotateRefreshToken(
     [tokenHash],
   );
   const row = rs.first();
-  if (!row) throw invalid('unknown');
+  // A row whose TTL removed all but a later-written cell (used_at outlives the rest by up to a token's
+  // lifetime) has no family: it is as unknown as a missing one.
+  if (!row?.family_id || !row.user_id) throw invalid('unknown');
   const userId: string = row.user_id;
   const sessionId: string = row.family_id;
   const family = (await read('SELECT revoked FROM token_families WHERE family_id = ?', [sessionId])).first();
