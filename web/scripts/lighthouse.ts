@@ -2,7 +2,8 @@
  * Lighthouse against `/chat` as a signed-in user sees it: the e2e stack (local runtime over the real
  * services, the static export on the local web server), the demo accounts and their DM seeded, Debian's
  * chromium signed in as alice through the sign-in screen (playwright-core), then Lighthouse on the same
- * browser through its debugging port, storage kept (the session lives in localStorage).
+ * browser through its debugging port, storage kept (the session lives in localStorage) and the HTTP cache
+ * cleared before each run.
  *
  *   npm run lighthouse -w web -- [--desktop] [--runs 3] [--root <static export dir>]
  *
@@ -80,7 +81,11 @@ async function main(): Promise<void> {
       : undefined;
     const outDir = path.join(localDir, 'lighthouse');
     const results: Array<Record<string, number | string | null>> = [];
+    // a first visit of a signed-in user: the session stays (localStorage), the HTTP cache goes (Lighthouse
+    // would clear both, but it cannot be told to keep only the storage)
+    const cdp = await context.newCDPSession(page);
     for (let i = 0; i < runs; i++) {
+      await cdp.send('Network.clearBrowserCache');
       const result = await lighthouse(
         url,
         {

@@ -117,15 +117,20 @@ const components: Components = {
 
 const remarkPlugins = [remarkGfm, remarkHtmlAsText];
 const plainPlugins: Plugins = [[rehypeSanitize, sanitizeSchema]];
+/** Fenced code (``` or ~~~, also quoted or in a list): the only code the highlighter touches. */
+const CODE = /```|~~~/;
+const noSubscription = () => () => undefined;
 
 /**
  * A message body: GFM Markdown, sanitized (no raw HTML, safe URLs only), links in a new tab without an opener
  * or referrer, code highlighted. The default export of a chunk loaded by `Markdown.tsx`.
  */
 export default function MarkdownBody({ body }: { body: string }) {
+  // only a body with code renders again when the highlighter (or another grammar) arrives
+  const hasCode = CODE.test(body);
   const highlighted = useSyncExternalStore(
-    highlighter.subscribe,
-    () => highlighter.plugins,
+    hasCode ? highlighter.subscribe : noSubscription,
+    () => (hasCode ? highlighter.plugins : null),
     () => null,
   );
   return (
