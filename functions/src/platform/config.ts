@@ -14,6 +14,11 @@ const env = (name: EnvName, fallback: string): string => {
 export const config = {
   /** `redis://host:port` locally, `rediss://…` (TLS) for ElastiCache Serverless. */
   redisUrl: () => env(ENV.REDIS_URL, 'redis://127.0.0.1:6379'),
+  /**
+   * Prepended to every Redis key (ioredis `keyPrefix`: command keys, Lua KEYS, MULTI), outside the hash tags so
+   * slots stay intact. '' on AWS (a stack is a deployment); each local runtime but `npm start`'s sets its own.
+   */
+  redisKeyPrefix: () => env(ENV.REDIS_KEY_PREFIX, ''),
   /** Comma-separated `host:port` list. */
   kafkaBrokers: () =>
     env(ENV.KAFKA_BROKERS, '127.0.0.1:9092')

@@ -18,7 +18,7 @@ let client: Cluster | undefined;
  */
 export function redis(): Cluster {
   if (!client || client.status === 'end') {
-    client = create(config.redisUrl());
+    client = create(config.redisUrl(), config.redisKeyPrefix());
   }
   return client;
 }
@@ -56,9 +56,14 @@ export function clusterOptions(url: string): { startupNode: { host: string; port
   };
 }
 
-function create(url: string): Cluster {
+/**
+ * `keyPrefix` (REDIS_KEY_PREFIX, a local runtime's deployment) is set on the Cluster itself, so ioredis prefixes
+ * keys before it computes their slot: command keys, EVAL/EVALSHA KEYS, MULTI and auto-pipelines alike. No code
+ * here builds SCAN/KEYS patterns, which ioredis would not prefix.
+ */
+function create(url: string, keyPrefix: string): Cluster {
   const { startupNode, options } = clusterOptions(url);
-  const c = new Cluster([startupNode], options);
+  const c = new Cluster([startupNode], keyPrefix ? { ...options, keyPrefix } : options);
   c.on('error', () => {
     // Connection errors are retried by ioredis and surface on the commands themselves.
   });
