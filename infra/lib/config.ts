@@ -55,7 +55,11 @@ export interface NetworkConfig {
 export interface KafkaConsumerConfig {
   /** Provisioned event pollers: needed for bounded retries and bisection (and sub-100 ms ESM latency). */
   readonly provisionedPollers?: { readonly min: number; readonly max: number };
-  /** Bounded retries before the batch goes to the dead-letter queue (provisioned mode only). */
+  /**
+   * Bounded retries (with batch bisection) before a batch goes to the dead-letter queue; provisioned mode only.
+   * Unset (the default): retried until it succeeds or the records expire, as the local runtime does, so a
+   * backing-service outage longer than the retry budget cannot move acked messages to the queue.
+   */
   readonly retryAttempts?: number;
 }
 
@@ -250,7 +254,9 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
           min: int(ctx, 'kafkaMinPollers', 1, 1, 200),
           max: int(ctx, 'kafkaMaxPollers', 2, 1, 2000),
         },
-        retryAttempts: int(ctx, 'kafkaRetryAttempts', 10, 0, 10_000),
+        ...(str(ctx, 'kafkaRetryAttempts') === undefined
+          ? {}
+          : { retryAttempts: int(ctx, 'kafkaRetryAttempts', 0, 0, 10_000) }),
       }
     : {};
   if (

@@ -236,12 +236,12 @@ describe('When the default profile is synthesized', () => {
       });
     });
 
-    it('sends failed batches to an SQS dead-letter queue, after bounded retries with bisection', () => {
+    it('retries a failing batch until the records expire (no retry budget), then sends it to an SQS queue', () => {
       const dlq = new Capture();
       s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
-        MaximumRetryAttempts: 10,
-        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: Match.absent(),
+        BisectBatchOnFunctionError: Match.absent(),
         ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
       });
       expect(s.json.Resources[dlq.asString()]?.Type).toBe('AWS::SQS::Queue');

@@ -12,7 +12,7 @@ describe('When the context is resolved', () => {
     expect(c.apiGatewayAccountRole).toBe(true);
     expect(c.accessLogging).toBe(true);
     expect(c.network).toMatchObject({ nat: 'gateway', natGateways: 1, interfaceEndpoints: true });
-    expect(c.kafkaConsumer).toEqual({ provisionedPollers: { min: 1, max: 2 }, retryAttempts: 10 });
+    expect(c.kafkaConsumer).toEqual({ provisionedPollers: { min: 1, max: 2 } });
     expect(c.missingEntries).toBe('fail');
   });
 

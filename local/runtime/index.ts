@@ -326,6 +326,8 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
         batchSize: m.batchSize,
         batchingWindowSeconds: m.batchingWindowSeconds,
         startingPosition: m.startingPosition,
+        maximumRetryAttempts: m.maximumRetryAttempts ?? -1,
+        bisectBatchOnFunctionError: false,
       })),
       schedules: (schedOpt === false ? [] : scheduler.schedules).map((s) => ({
         fn: s.fn,

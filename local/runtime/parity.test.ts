@@ -80,6 +80,8 @@ describe('diffParity', () => {
         batchSize: 100,
         batchingWindowSeconds: 0,
         startingPosition: 'TRIM_HORIZON',
+        maximumRetryAttempts: -1,
+        bisectBatchOnFunctionError: false,
       },
     ],
     schedules: [{ fn: 'sweeper', expression: 'rate(1 minute)' }],
@@ -95,6 +97,13 @@ describe('diffParity', () => {
       },
     };
     expect(diffParity(e, t)).toEqual([]);
+  });
+
+  it('reports a retry budget the emulator does not apply (bounded retries with bisection on AWS)', () => {
+    const t = surface();
+    const k = t.kafka[0] as ApiSurface['kafka'][number];
+    const bounded = { ...t, kafka: [{ ...k, maximumRetryAttempts: 10, bisectBatchOnFunctionError: true }] };
+    expect(diffParity(surface(), bounded).join('\n')).toMatch(/persistFanout ← chat\.messages/);
   });
 
   it('reports a WebSocket route removed from either side', () => {

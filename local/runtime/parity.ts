@@ -32,6 +32,10 @@ export interface KafkaMappingSurface {
   readonly batchSize: number;
   readonly batchingWindowSeconds: number;
   readonly startingPosition: string;
+  /** −1: retried until it succeeds or the records expire (AWS's default, and the emulator's). */
+  readonly maximumRetryAttempts: number;
+  /** The emulator never bisects (the handler dead-letters poison records itself). */
+  readonly bisectBatchOnFunctionError: boolean;
 }
 
 export interface ScheduleSurface {
@@ -211,6 +215,8 @@ export function templateSurface(
       batchSize: Number(p.BatchSize ?? 100),
       batchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
       startingPosition: String(p.StartingPosition),
+      maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? -1),
+      bisectBatchOnFunctionError: p.BisectBatchOnFunctionError === true,
     }));
   });
   const schedules = ofType('AWS::Events::Rule')

@@ -27,10 +27,11 @@ export interface MessagePersisterProps {
  * The Kafka event source of the persist-and-fan-out function, from the route table's `kafkaConsumers`:
  * batching window 0 (invoke as soon as records arrive), the table's batch size and starting position, a fixed
  * consumer group id (so IAM can name it and a redeploy keeps the committed offsets), and an SQS dead-letter
- * queue as on-failure destination. Bounded retries and batch bisection need provisioned pollers (the platform
- * refuses them in on-demand mode), so they are set when the profile provisions pollers; without them a failing
- * batch is retried until it succeeds or the record expires, and only then goes to the DLQ. Poison records never
- * get that far: the handler sends them to the Kafka dead-letter topic and moves on.
+ * queue as on-failure destination. A failing batch is retried until it succeeds or the record expires (AWS's
+ * default, and what the local runtime does), and only then goes to the DLQ: an outage of a backing service
+ * delays delivery but cannot move acked messages to the queue. Poison records never get that far: the handler
+ * sends them to the Kafka dead-letter topic and moves on. Bounded retries with bisection are opt-in
+ * (`-c kafkaRetryAttempts=N`, provisioned pollers only: the platform refuses them in on-demand mode).
  */
 export class MessagePersister extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
@@ -72,9 +73,10 @@ export class MessagePersister extends Construct {
               minimumPollers: config.provisionedPollers.min,
               maximumPollers: config.provisionedPollers.max,
             },
-            retryAttempts: config.retryAttempts ?? 10,
-            bisectBatchOnError: true,
           }
+        : {}),
+      ...(config.provisionedPollers && config.retryAttempts !== undefined
+        ? { retryAttempts: config.retryAttempts, bisectBatchOnError: true }
         : {}),
     };
 
