@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buildCsp, cspAllows } from '@chat/web/csp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveStatic, startWebServer, type WebServer } from './web-server.ts';
 
@@ -47,6 +48,14 @@ describe('web-server', () => {
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(html.headers.get('cache-control')).toBe('no-cache');
     expect(html.headers.get('content-security-policy')).toContain("object-src 'none'");
+  });
+
+  it("serves the web's one CSP (as CloudFront does), which admits the https images the renderer keeps", async () => {
+    const policy = (await fetch(`${web.url}/chat`)).headers.get('content-security-policy') ?? '';
+    expect(policy).toBe(buildCsp({ connectSrc: [config.httpApi, config.wsApi] }));
+    expect(cspAllows(policy, 'img-src', 'https://images.example/cat.png', web.url)).toBe(true);
+    expect(cspAllows(policy, 'connect-src', config.wsApi, web.url)).toBe(true);
+    expect(cspAllows(policy, 'connect-src', 'wss://elsewhere.example', web.url)).toBe(false);
   });
 
   it('caches hashed assets for a year', async () => {

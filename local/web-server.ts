@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '@chat/kit/paths';
+import { buildCsp } from '@chat/web/csp';
 
 export interface WebConfig {
   httpApi: string;
@@ -111,29 +112,15 @@ const TYPES: Record<string, string> = {
 };
 
 function securityHeaders(config: WebConfig | null): Record<string, string> {
-  const connect = [
-    "'self'",
-    ...(config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:']),
-  ].join(' ');
   return {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'strict-origin-when-cross-origin',
     'x-frame-options': 'DENY',
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-    // Next's static export inlines its bootstrap scripts, hence 'unsafe-inline' for scripts; the app never
-    // renders user HTML, so this is a second line of defence (objects, frames, bases, forms, connections).
-    'content-security-policy': [
-      "default-src 'self'",
-      "script-src 'self' 'unsafe-inline'",
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' https: blob:",
-      "font-src 'self'",
-      `connect-src ${connect}`,
-      "object-src 'none'",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-      "form-action 'self'",
-    ].join('; '),
+    // The one policy CloudFront serves too (@chat/web/csp), with this deployment's API origins.
+    'content-security-policy': buildCsp({
+      connectSrc: config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:'],
+    }),
   };
 }
 
