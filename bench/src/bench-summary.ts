@@ -54,6 +54,10 @@ export function humanSummary(r: BenchReport): string {
               'send→delivery p50 / p90 / p99 / max (ms)',
               `${fmt(l.deliveryLatencyMs.p50)} / ${fmt(l.deliveryLatencyMs.p90)} / ${fmt(l.deliveryLatencyMs.p99)} / ${fmt(l.deliveryLatencyMs.max)}`,
             ],
+            ...Object.entries(l.hopsMs ?? {}).map(([hop, s]) => [
+              `  hop ${hop} p50 / p99 (ms)`,
+              `${fmt(s?.p50 ?? null)} / ${fmt(s?.p99 ?? null)}`,
+            ]),
             [
               'delivered msg/s · deliveries/s · persisted msg/s',
               `${l.deliveredMsgPerSec} · ${l.deliveriesPerSec} · ${l.persistedMsgPerSec ?? '—'}`,

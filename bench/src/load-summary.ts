@@ -1,6 +1,7 @@
 /** Accounting of one load window: LOST, DUPLICATED, latencies and rates, the `load` object of the JSON report. */
 import type { Connections } from './connections.ts';
 import type { HistoryCheck } from './history-check.ts';
+import type { HopsSummary } from './hops.ts';
 import { jsonSummary } from './stats.ts';
 
 export interface LoadResult {
@@ -27,6 +28,8 @@ export interface LoadResult {
   achievedSendRate: number;
   ackLatencyMs: ReturnType<typeof jsonSummary>;
   deliveryLatencyMs: ReturnType<typeof jsonSummary>;
+  /** Per-hop latency of live deliveries (from the platform's MessageTrace; hops with no sample left out). */
+  hopsMs: HopsSummary;
   /** Distinct messages whose first delivery happened, per second of the window first send → last first delivery. */
   deliveredMsgPerSec: number;
   /** Delivery events (one per recipient connection) per second. */
@@ -105,6 +108,7 @@ export function summarizeLoad(
     achievedSendRate: Math.round(c.sent / (plan.sendWindowMs / 1000)),
     ackLatencyMs: jsonSummary(conns.ackLatency.summary()),
     deliveryLatencyMs: jsonSummary(conns.deliveryLatency.summary()),
+    hopsMs: conns.hops.summary(),
     deliveredMsgPerSec: window > 0 ? Math.round(delivered / window) : 0,
     deliveriesPerSec: deliveryWindow > 0 ? Math.round(c.deliveries / deliveryWindow) : 0,
     persistedMsgPerSec: persisted !== null && window > 0 ? Math.round(persisted / window) : null,

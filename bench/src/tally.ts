@@ -6,6 +6,7 @@
  */
 import type { ServerEvent } from '@chat/functions/contracts';
 import type WebSocket from 'ws';
+import { HopRecorder } from './hops.ts';
 import { Recorder } from './stats.ts';
 
 export interface Conn {
@@ -71,6 +72,8 @@ export class Tally {
   protected readonly byClientMsgId = new Map<string, number>();
   readonly ackLatency = new Recorder(1 << 14);
   readonly deliveryLatency = new Recorder(1 << 16);
+  /** Per-hop latency from the platform's trace on each live delivery. */
+  readonly hops = new HopRecorder();
   readonly counters: LoadCounters = {
     sent: 0,
     acked: 0,
@@ -154,6 +157,7 @@ export class Tally {
         m.lastDeliveryAt = now;
         this.counters.deliveries++;
         this.deliveryLatency.add(now - m.sentAt);
+        this.hops.add(ev.trace, performance.timeOrigin + m.sentAt, performance.timeOrigin + now);
         break;
       }
       case 'error': {
@@ -196,6 +200,7 @@ export class Tally {
     this.byClientMsgId.clear();
     this.ackLatency.reset();
     this.deliveryLatency.reset();
+    this.hops.reset();
     const c = this.counters;
     c.sent = c.acked = c.refused = c.deliveries = c.duplicates = c.otherEvents = c.unexpectedCloses = 0;
     c.closeCodes = {};
