@@ -1,5 +1,5 @@
 /**
- * A small client for the public protocol (PROTOCOL.md), typed by the contract module: HTTP with fetch,
+ * A small client for the public protocol (docs/protocol.md), typed by the contract module: HTTP with fetch,
  * WebSocket with `ws`. The bench speaks only this, like any third-party client.
  */
 import type {

@@ -20,7 +20,7 @@ export function parseConfig(raw: unknown): AppConfig {
   return { httpApi: trimSlash(httpApi), wsApi: trimSlash(wsApi) };
 }
 
-/** The local defaults (PROTOCOL.md), used when the host serves no config.json (e.g. `next dev`). */
+/** The local defaults (docs/protocol.md), used when the host serves no config.json (e.g. `next dev`). */
 function localDefaults(): AppConfig {
   const host = typeof location === 'undefined' ? 'localhost' : location.hostname;
   return { httpApi: `http://${host}:8081`, wsApi: `ws://${host}:8080` };

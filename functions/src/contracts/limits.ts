@@ -1,4 +1,4 @@
-/** Limits of the public protocol (PROTOCOL.md) and of API Gateway (AWS-CONTRACTS.md), in one place. */
+/** Limits of the public protocol (docs/protocol.md) and of API Gateway (docs/local-runtime.md), in one place. */
 export const limits = {
   /** Markdown body of one message, in characters. */
   messageBodyMaxChars: 4_000,

@@ -1,5 +1,5 @@
 /**
- * API Gateway WebSocket API → Lambda proxy events, field for field as AWS sends them (see AWS-CONTRACTS.md and
+ * API Gateway WebSocket API → Lambda proxy events, field for field as AWS sends them (see
  * the captured events in ../fixtures). Field order follows the captured events.
  */
 import type { IncomingMessage } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Amazon Keyspaces compatibility check for CQL statements (see AWS-CONTRACTS.md, "Amazon Keyspaces").
+ * Amazon Keyspaces compatibility check for CQL statements (docs/local-runtime.md, "What AWS does that a laptop would hide").
  *
  * Keyspaces speaks CQL but rejects part of it. This check runs over every rendered migration statement in a
  * test, so a schema change that would break `cdk deploy` against Keyspaces fails locally first. It is a lexical
