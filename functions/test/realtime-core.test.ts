@@ -2,6 +2,7 @@
  * Unit tests of the pure realtime core (core/persist.ts, core/messaging.ts, core/presence.ts) over in-memory
  * ports. The integration and end-to-end tests run the same code against the real services.
  */
+import { waitFor } from '@chat/kit/async';
 import { describe, expect, it } from 'vitest';
 import { limits } from '#contracts/limits.ts';
 import { ChatError } from '#core/errors.ts';
@@ -166,6 +167,60 @@ describe('sendMessage', () => {
     const body = 'x'.repeat(limits.messageBodyMaxChars);
     await sendMessage(w.ports(), { userId: 'alice' }, { conversationId: 'c1', clientMsgId: 'm1', body });
     expect(w.published).toHaveLength(1);
+  });
+
+  it('stamps trace.received on the record: when the frame reached the function, else now', async () => {
+    const w = world();
+    await sendMessage(
+      w.ports(),
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+      { receivedAt: w.now - 7 },
+    );
+    await sendMessage(
+      w.ports(),
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm2', body: 'hi' },
+    );
+    expect(w.published.map((r) => r.trace)).toEqual([{ received: w.now - 7 }, { received: w.now }]);
+  });
+
+  it('acks without waiting for the publish to be recorded; a failed record only logs', async () => {
+    const w = world();
+    const never = { ...w.ports(), markPublished: () => new Promise<void>(() => undefined) };
+    const ack = await sendMessage(
+      never,
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm1', body: 'hi' },
+    );
+    expect(ack).toMatchObject({ type: 'ack', clientMsgId: 'm1' });
+    const failing = {
+      ...w.ports(),
+      markPublished: async () => {
+        throw new Error('redis hiccup');
+      },
+    };
+    const again = await sendMessage(
+      failing,
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm2', body: 'hi' },
+    );
+    expect(again).toMatchObject({ type: 'ack', clientMsgId: 'm2' });
+    await waitFor(
+      () => w.logs.some((l) => l.level === 'warn' && l.message.includes('recording the publish')),
+      {
+        timeoutMs: 2_000,
+        what: 'the warning',
+      },
+    );
+    // Unrecorded, so a resend publishes the same id again (the consumer drops the copy).
+    const resend = await sendMessage(
+      w.ports(),
+      { userId: 'alice' },
+      { conversationId: 'c1', clientMsgId: 'm2', body: 'hi' },
+    );
+    expect(resend.messageId).toBe(again.messageId);
+    expect(w.published.map((r) => r.message.id)).toEqual([ack.messageId, again.messageId, again.messageId]);
   });
 
   it('refuses a non-member with not_member', async () => {

@@ -1,3 +1,4 @@
+import { waitFor } from '@chat/kit/async';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { limits } from '#contracts/limits.ts';
@@ -11,22 +12,39 @@ interface Fake {
   readonly ports: WsPorts;
   readonly pushed: { connectionIds: readonly string[]; event: ServerEvent }[];
   readonly closed: string[];
-  readonly rateCalls: { connectionId: string; scope: string; perSecond: number }[];
+  readonly admitCalls: { connectionId: string; perSecond: number }[];
+  readonly refreshes: { connectionId: string; userId: string }[];
+  /** Settles the pending presence refreshes (in order). */
+  readonly settleRefresh: (live: boolean | Error) => void;
 }
 
-function fakePorts(owners: Record<string, string>, options: { allowed?: boolean } = {}): Fake {
+function fakePorts(
+  owners: Record<string, string>,
+  options: { allowed?: boolean; refreshDue?: boolean } = {},
+): Fake {
   const pushed: Fake['pushed'] = [];
   const closed: string[] = [];
-  const rateCalls: Fake['rateCalls'] = [];
+  const admitCalls: Fake['admitCalls'] = [];
+  const refreshes: Fake['refreshes'] = [];
+  const pending: ((live: boolean | Error) => void)[] = [];
   return {
     pushed,
     closed,
-    rateCalls,
+    admitCalls,
+    refreshes,
+    settleRefresh: (live) => pending.shift()?.(live),
     ports: {
-      touchConnection: async (connectionId) => owners[connectionId] ?? null,
-      withinRate: async (connectionId, scope, perSecond) => {
-        rateCalls.push({ connectionId, scope, perSecond });
-        return options.allowed ?? true;
+      admitFrame: async (connectionId, perSecond) => {
+        admitCalls.push({ connectionId, perSecond });
+        const userId = owners[connectionId];
+        if (!userId) return null;
+        return { userId, allowed: options.allowed ?? true, refreshDue: options.refreshDue ?? false };
+      },
+      refreshPresence: (connectionId, userId) => {
+        refreshes.push({ connectionId, userId });
+        return new Promise<boolean>((resolve, reject) =>
+          pending.push((live) => (live instanceof Error ? reject(live) : resolve(live))),
+        );
       },
       pushToConnections: async (connectionIds, event) => {
         pushed.push({ connectionIds, event });
@@ -78,9 +96,8 @@ describe('transport/ws wrapper', () => {
     }));
     const res = await handler(event('echo', 'c1', '{"action":"echo","text":"conv"}'));
     expect(frame(res)).toEqual({ type: 'typing', conversationId: 'conv', userId: 'alice', state: 'start' });
-    expect(fake.rateCalls).toEqual([
-      { connectionId: 'c1', scope: 'frames', perSecond: limits.wsFramesPerSecond },
-    ]);
+    expect(fake.admitCalls).toEqual([{ connectionId: 'c1', perSecond: limits.wsFramesPerSecond }]);
+    expect(fake.refreshes).toEqual([]);
     expect(fake.pushed).toEqual([]);
     expect(fake.closed).toEqual([]);
   });
@@ -114,5 +131,67 @@ describe('transport/ws wrapper', () => {
     const hidden = frame(await failing(event('echo', 'c1', '{"action":"echo","text":"boom"}')));
     expect(hidden).toMatchObject({ code: 'internal' });
     expect(JSON.stringify(hidden)).not.toContain('secret detail');
+  });
+
+  it('passes when the frame reached the function (receivedAt, before any I/O) to the route', async () => {
+    const fake = fakePorts({ c1: 'alice' });
+    let received = 0;
+    const handler = wsRoute(fake.ports, Echo, async (_f, ctx) => {
+      received = ctx.receivedAt;
+      return undefined;
+    });
+    const before = Date.now();
+    await handler(event('echo', 'c1', '{"action":"echo","text":"t"}'));
+    expect(received).toBeGreaterThanOrEqual(before);
+    expect(received).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('when presence is due, refreshes it beside the route and answers only once it is done', async () => {
+    const fake = fakePorts({ c1: 'alice' }, { refreshDue: true });
+    let refreshesSeenByRoute = -1;
+    const handler = wsRoute(fake.ports, Echo, async () => {
+      // Started before the route ran, not awaited by then.
+      refreshesSeenByRoute = fake.refreshes.length;
+      return { type: 'pong' };
+    });
+    let answered = false;
+    const res = handler(event('echo', 'c1', '{"action":"echo","text":"t"}')).then((r) => {
+      answered = true;
+      return r;
+    });
+    await waitFor(() => refreshesSeenByRoute >= 0, { timeoutMs: 2_000, what: 'the route ran' });
+    expect(refreshesSeenByRoute).toBe(1);
+    expect(fake.refreshes).toEqual([{ connectionId: 'c1', userId: 'alice' }]);
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    fake.settleRefresh(true);
+    expect(frame(await res)).toEqual({ type: 'pong' });
+    expect(fake.closed).toEqual([]);
+  });
+
+  it('a refresh that finds the connection lapsed pushes unauthorized and closes it', async () => {
+    const fake = fakePorts({ c1: 'alice' }, { refreshDue: true });
+    const handler = wsRoute(fake.ports, Echo, async () => ({ type: 'pong' }));
+    const res = handler(event('echo', 'c1', '{"action":"echo","text":"t"}'));
+    await waitFor(() => fake.refreshes.length === 1, { timeoutMs: 2_000, what: 'the refresh started' });
+    fake.settleRefresh(false);
+    expect(await res).toEqual({ statusCode: 200 });
+    expect(fake.pushed).toEqual([
+      {
+        connectionIds: ['c1'],
+        event: expect.objectContaining({ type: 'error', code: 'unauthorized', action: 'echo' }),
+      },
+    ]);
+    expect(fake.closed).toEqual(['c1']);
+  });
+
+  it('a failed refresh never fails the frame', async () => {
+    const fake = fakePorts({ c1: 'alice' }, { refreshDue: true });
+    const handler = wsRoute(fake.ports, Echo, async () => ({ type: 'pong' }));
+    const res = handler(event('echo', 'c1', '{"action":"echo","text":"t"}'));
+    await waitFor(() => fake.refreshes.length === 1, { timeoutMs: 2_000, what: 'the refresh started' });
+    fake.settleRefresh(new Error('redis hiccup'));
+    expect(frame(await res)).toEqual({ type: 'pong' });
+    expect(fake.closed).toEqual([]);
   });
 });

@@ -33,12 +33,15 @@ export function checkBody(body: string): void {
  * Accepts a message: published to Kafka (keyed by conversation) before the ack. The same clientMsgId again
  * acks the same message id; it is published again only while no earlier attempt is known to have been
  * published (the consumer dedupes by message id, so a second publish of one id is harmless).
+ * `receivedAt`: when the frame reached the function (the record's `trace.received`; default now).
  */
 export async function sendMessage(
   ports: RealtimePorts,
   actor: Actor,
   input: { conversationId: string; clientMsgId: string; body: string },
+  options: { receivedAt?: number } = {},
 ): Promise<AckEvent> {
+  const received = options.receivedAt ?? ports.now();
   checkBody(input.body);
   if (!(await ports.isMember(input.conversationId, actor.userId))) throw new ChatError('not_member');
   const candidate = ports.newId(ports.now());
@@ -63,8 +66,18 @@ export async function sendMessage(
     body: input.body,
     sentAt: new Date(idTime(claim.messageId)).toISOString(),
   };
-  await ports.publish({ type: 'message.sent', v: 1, message });
-  await ports.markPublished(input.conversationId, actor.userId, input.clientMsgId, claim.messageId);
+  await ports.publish({ type: 'message.sent', v: 1, message, trace: { received } });
+  // Not awaited (docs/adr/0007-send-path.md): the ack does not wait for it. It only spares a resend a second
+  // produce of the same id, which the consumer would drop; if it is lost, that is all that happens.
+  void ports
+    .markPublished(input.conversationId, actor.userId, input.clientMsgId, claim.messageId)
+    .catch((error: unknown) =>
+      ports.log.warn('send: recording the publish failed; a resend will publish the same id again', {
+        conversationId: input.conversationId,
+        messageId: claim.messageId,
+        error,
+      }),
+    );
   return ack;
 }
 

@@ -4,7 +4,9 @@ import { clientMsgKey } from './keys.ts';
 
 /**
  * Send-side dedupe of client message ids: (conversation, sender, clientMsgId) → `messageId:state`, state `p`
- * (claimed, publish pending or failed) or `s` (published). SET NX claims; the consumer keeps the durable copy
+ * (claimed, publish pending or failed) or `s` (published). The claim is ONE command, `SET … NX GET` (Redis 7):
+ * it sets the candidate when the key is free and returns what an earlier send stored otherwise, atomically (no
+ * window where the key expires between a SET and a GET). The consumer keeps the durable copy
  * (`client_messages`), so losing this key only costs a duplicate that the consumer drops.
  */
 
@@ -24,17 +26,15 @@ export async function claimClientMsgId(
   candidateId: string,
 ): Promise<ClientMsgClaim> {
   const k = key(conversationId, senderId, clientMsgId);
-  const r = redis();
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const set = await r.set(k, `${candidateId}:p`, 'EX', TTL_SECONDS, 'NX');
-    if (set === 'OK') return { messageId: candidateId, published: false };
-    const existing = await r.get(k);
-    if (existing) return parse(existing);
-    // Expired between SET and GET: claim again.
-  }
-  throw new Error('client message id claim did not settle');
+  const existing = await redis().set(k, `${candidateId}:p`, 'EX', TTL_SECONDS, 'NX', 'GET');
+  return existing === null ? { messageId: candidateId, published: false } : parse(existing);
 }
 
+/**
+ * Records that the claim's message was published, so a resend acks without producing again. The send path does
+ * not wait for it (docs/adr/0007-send-path.md): losing it only costs one more produce of the same message id on
+ * a resend, which the consumer drops.
+ */
 export async function markPublished(
   conversationId: string,
   senderId: string,

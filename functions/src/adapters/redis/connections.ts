@@ -3,23 +3,32 @@ import { limits } from '#contracts/limits.ts';
 import type { Presence } from '#contracts/models.ts';
 import type { ConnectionRef, RemovedConnection } from '#core/ports.ts';
 import { redis } from './client.ts';
-import { connKey, connRateKey, EXPIRY_KEY, seenKey, userConnsKey } from './keys.ts';
+import { connKey, connRateKey, EXPIRY_KEY, frameKeys, seenKey, userConnsKey } from './keys.ts';
 
 /**
  * The connection registry and presence, in Redis.
  *
  * Keys (keys.ts; every MULTI and script below touches one key or keys of one hash tag, so each stays in one
  * slot of the cluster):
- * - `ws:conn:{cid}`          hash { userId, connectedAt }: connection → user. TTL = connection TTL + grace, so
- *                             the sweeper can still find the owner of a connection whose TTL lapsed.
+ * - `ws:conn:{cid}`          hash { userId, connectedAt, expiresAt, refreshedAt }: connection → user, and the
+ *                             connection's expiry as of its last presence refresh. TTL = connection TTL + grace,
+ *                             so the sweeper can still find the owner of a connection whose TTL lapsed.
  * - `ws:user:{uid}:conns`    sorted set connectionId → expiry (epoch ms): the user's connections. A connection
- *                             counts as live while its score is in the future; every frame pushes it forward.
+ *                             counts as live while its score is in the future; frames push it forward.
  * - `ws:user:{uid}:seen`     ISO time the user was last seen (written when they go offline).
  * - `ws:expiry`              sorted set connectionId → expiry: the sweeper's work list (single-key commands).
  * - `ws:rate:{cid}:…`        fixed-window counters (frames per second, typing per conversation).
  *
  * A connection's keys and its user's keys are in different slots: they are written by separate commands (run
  * concurrently, auto-pipelined), never by one transaction.
+ *
+ * Per frame (the WebSocket wrapper), ONE round trip: the FRAME script on the connection's tag returns the owner,
+ * counts the frame in its rate window and says whether presence is due for a refresh. Presence (the user's set,
+ * `ws:expiry`, the hash's TTL) is refreshed at most every `PRESENCE_REFRESH_MS` per connection, not on every
+ * frame: the script records the refresh in the hash (`refreshedAt`, `expiresAt`) and the caller runs
+ * `refreshPresence` alongside its own work (docs/adr/0007-send-path.md). A connection therefore lapses between
+ * TTL − PRESENCE_REFRESH_MS and TTL after its last frame (14 min 55 s to 15 min), and `lastActiveAt` of a lapsed
+ * connection is up to PRESENCE_REFRESH_MS earlier than its last frame.
  *
  * Presence is derived, not stored: a user is online while any of their connections is live. So presence is
  * right even when `$disconnect` never arrives and the sweeper has not run yet; the sweeper only tidies up and
@@ -30,6 +39,11 @@ const ttlMs = limits.connectionTtlSeconds * 1000;
 /** How long the owner record outlives the TTL (for the sweeper). */
 const graceMs = 24 * 3600 * 1000;
 const seenTtlSeconds = 180 * 24 * 3600;
+/**
+ * A connection's presence (its user's set, `ws:expiry`, the hash's TTL) is refreshed at most this often, by the
+ * first frame after the interval. Small against the TTL (15 min) and the idle timeout (10 min).
+ */
+export const PRESENCE_REFRESH_MS = 5_000;
 
 export type { ConnectionRef, RemovedConnection };
 
@@ -45,7 +59,17 @@ export async function addConnection(
   const [, userResult] = await Promise.all([
     r
       .multi()
-      .hset(connKey(connectionId), 'userId', userId, 'connectedAt', String(now))
+      .hset(
+        connKey(connectionId),
+        'userId',
+        userId,
+        'connectedAt',
+        String(now),
+        'expiresAt',
+        String(expiry),
+        'refreshedAt',
+        String(now),
+      )
       .pexpire(connKey(connectionId), ttlMs + graceMs)
       .exec(),
     r
@@ -61,50 +85,137 @@ export async function addConnection(
   return { firstConnection: live === 1 };
 }
 
+/** What the FRAME script says about one frame of a connection. */
+export interface FrameAdmission {
+  readonly userId: string;
+  /** Frames counted in this connection's current one-second window, this one included. */
+  readonly frames: number;
+  /** This frame claimed the presence refresh: the caller runs `refreshPresence` (and awaits it eventually). */
+  readonly refreshDue: boolean;
+}
+
 /**
- * The owner of a live connection, refreshing its TTL (any frame keeps a connection and its user's presence
- * alive). null: the connection is unknown or its TTL lapsed.
+ * One frame of a connection, in one round trip (the FRAME script, keys of the connection's tag): its owner,
+ * the frame counted in the connection's one-second window, and whether presence is due for a refresh (at most
+ * every `refreshEveryMs`; the script then moves the hash's `expiresAt` and TTL forward and records
+ * `refreshedAt`, so concurrent frames do not all refresh). null: the connection is unknown (never registered,
+ * removed, or its hash expired) or lapsed (its `expiresAt` passed); nothing is counted then.
+ * `count: false` skips the rate counter.
+ */
+export async function admitFrame(
+  connectionId: string,
+  now: number = Date.now(),
+  options: { refreshEveryMs?: number; count?: boolean } = {},
+): Promise<FrameAdmission | null> {
+  const [hash, rate] = frameKeys(connectionId, Math.floor(now / 1000));
+  const keys = options.count === false ? [hash] : [hash, rate];
+  const result = (await runScript(redis(), FRAME, keys, [
+    now,
+    options.refreshEveryMs ?? PRESENCE_REFRESH_MS,
+    now + ttlMs,
+    ttlMs + graceMs,
+  ])) as [string, number, number] | null;
+  if (!result) return null;
+  return { userId: result[0], frames: Number(result[1]), refreshDue: Number(result[2]) === 1 };
+}
+
+/**
+ * Pushes a live connection's expiry forward in its user's set, then in `ws:expiry` (XX: never re-adds a
+ * connection the sweeper has just removed; only after the user's set said live, so the sweeper's list never
+ * runs ahead of presence). Two round trips, both off the frame's critical path (the wrapper runs this beside
+ * the route). false: the user's set no longer holds the connection as live (removed or lapsed meanwhile).
+ */
+export async function refreshPresence(
+  connectionId: string,
+  userId: string,
+  now: number = Date.now(),
+): Promise<boolean> {
+  const r = redis();
+  const expiry = now + ttlMs;
+  const live = await runScript(
+    r,
+    REFRESH,
+    [userConnsKey(userId)],
+    [connectionId, now, expiry, ttlMs + graceMs],
+  );
+  if (Number(live) !== 1) return false;
+  await r.zadd(EXPIRY_KEY, 'XX', expiry, connectionId);
+  return true;
+}
+
+/**
+ * The owner of a live connection, refreshing its presence now (whatever the refresh interval) without counting
+ * a frame. null: the connection is unknown or its TTL lapsed. (Tests and tools; the wrapper uses admitFrame.)
  */
 export async function touchConnection(
   connectionId: string,
   now: number = Date.now(),
 ): Promise<string | null> {
-  const r = redis();
-  const userId = await r.hget(connKey(connectionId), 'userId');
-  if (!userId) return null;
-  const expiry = now + ttlMs;
-  const [, refreshed] = await Promise.all([
-    r.pexpire(connKey(connectionId), ttlMs + graceMs),
-    refresh(r, userConnsKey(userId), connectionId, now, expiry, ttlMs + graceMs),
-  ]);
-  if (Number(refreshed) !== 1) return null;
-  // XX: never re-add a connection the sweeper has just removed.
-  await r.zadd(EXPIRY_KEY, 'XX', expiry, connectionId);
-  return userId;
+  const admitted = await admitFrame(connectionId, now, { refreshEveryMs: 0, count: false });
+  if (!admitted) return null;
+  return (await refreshPresence(connectionId, admitted.userId, now)) ? admitted.userId : null;
 }
 
-/** Runs REFRESH_SCRIPT by its SHA (EVALSHA), loading it once per connection when Redis does not know it. */
-async function refresh(
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (source: string): Script => ({
+  source,
+  sha: createHash('sha1').update(source).digest('hex'),
+});
+
+/** Runs a script by its SHA (EVALSHA), loading it (EVAL) only when Redis does not know it yet. */
+async function runScript(
   r: ReturnType<typeof redis>,
-  key: string,
-  ...args: (string | number)[]
+  s: Script,
+  keys: readonly string[],
+  args: readonly (string | number)[],
 ): Promise<unknown> {
   try {
-    return await r.evalsha(REFRESH_SHA, 1, key, ...args);
+    return await r.evalsha(s.sha, keys.length, ...keys, ...args);
   } catch (error) {
     if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-    return r.eval(REFRESH_SCRIPT, 1, key, ...args);
+    return r.eval(s.source, keys.length, ...keys, ...args);
   }
 }
 
-/** Pushes a live connection's expiry forward; a lapsed or removed one stays as it is (returns 0). */
-const REFRESH_SCRIPT = `
+/**
+ * KEYS[1] the connection's hash, KEYS[2] (optional) its frame counter for this second.
+ * ARGV: now, refresh interval (ms), the new expiry (now + TTL), the hash's TTL (ms).
+ * Returns nil (unknown or lapsed) or { userId, frames, refreshDue }. A hash without `expiresAt` (registered
+ * before the field existed) is live and due: the refresh that follows asks the user's set.
+ * Refresh is due when the last one is `interval` old, or `interval` in the future (a skewed clock).
+ */
+const FRAME = script(`
+local f = redis.call('HMGET', KEYS[1], 'userId', 'expiresAt', 'refreshedAt')
+if not f[1] then return false end
+local now = tonumber(ARGV[1])
+local expiresAt = tonumber(f[2])
+if expiresAt and expiresAt <= now then return false end
+local frames = 0
+if KEYS[2] then
+  frames = redis.call('INCR', KEYS[2])
+  if frames == 1 then redis.call('PEXPIRE', KEYS[2], 2000) end
+end
+local interval = tonumber(ARGV[2])
+local last = tonumber(f[3])
+local due = 0
+if (not expiresAt) or (not last) or now - last >= interval or last - now > interval then
+  due = 1
+  redis.call('HSET', KEYS[1], 'refreshedAt', ARGV[1], 'expiresAt', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+return {f[1], frames, due}`);
+
+/** Pushes a live connection's expiry forward in the user's set; a lapsed or removed one stays (returns 0). */
+const REFRESH = script(`
 local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if (not s) or tonumber(s) <= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1`;
-const REFRESH_SHA = createHash('sha1').update(REFRESH_SCRIPT).digest('hex');
+return 1`);
 
 /** The owner of a connection without refreshing it (null when unknown). */
 export async function connectionOwner(connectionId: string): Promise<string | null> {

@@ -54,12 +54,18 @@ const operations: Record<keyof typeof keys, (id: string, other: string) => Recor
       keys.connRateKey(c, `typing:${c}`, 2),
     ],
   }),
+  frameKeys: (c) => ({
+    'admitFrame: FRAME script, KEYS[1..2] (owner, frame rate, refresh decision)': keys.frameKeys(
+      c,
+      1_733_000_000,
+    ),
+  }),
   connRateKey: (c, v) => ({
     'withinRate: MULTI INCR+EXPIRE': [keys.connRateKey(c, `typing:${v}`, 1_733_000_000)],
   }),
   userConnsKey: (u) => ({
     'addConnection/removeConnection: MULTI on the user set': [keys.userConnsKey(u)],
-    'touchConnection: REFRESH script, KEYS[1]': [keys.userConnsKey(u)],
+    'refreshPresence: REFRESH script, KEYS[1]': [keys.userConnsKey(u)],
   }),
   seenKey: (u) => ({
     "presence of one user: the user's set and last-seen share the user tag": [

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
  *
  * | tag                 | keys                                                        | used together in            |
  * |---------------------|-------------------------------------------------------------|-----------------------------|
- * | `{<connectionId>}`  | `ws:conn:{c}`, `ws:rate:{c}:<scope>:<second>`               | MULTI HSET+PEXPIRE, INCR+EXPIRE |
+ * | `{<connectionId>}`  | `ws:conn:{c}`, `ws:rate:{c}:<scope>:<second>`               | MULTI HSET+PEXPIRE, INCR+EXPIRE, the FRAME script (frameKeys) |
  * | `{<userId>}`        | `ws:user:{u}:conns`, `ws:user:{u}:seen`                     | MULTI on conns, Lua refresh, presence of one user |
  * | `{<conversationId>}`| `ws:pushed:{v}:<messageId>`, `ws:cmid:{v}:<sender>:<cmid>`  | MGET and pipeline of markers |
  * | `{<sha of subject>}`| `rl:login:u:{…}`, `rl:login:ip:{…}`                         | one MULTI per subject (never both in one) |
@@ -30,6 +30,15 @@ export const connKey = (connectionId: string) => `ws:conn:{${connectionId}}`;
 /** Fixed-window counter of one connection (`scope`: frames, typing:<conversationId>…). */
 export const connRateKey = (connectionId: string, scope: string, second: number) =>
   `ws:rate:{${connectionId}}:${scope}:${second}`;
+/**
+ * The keys of the per-frame script (connections.ts, admitFrame): the connection's hash and its frame counter
+ * for the current second. One tag, so one slot: the owner, the frame rate and the presence refresh decision
+ * are one round trip.
+ */
+export const frameKeys = (connectionId: string, second: number): [string, string] => [
+  connKey(connectionId),
+  connRateKey(connectionId, 'frames', second),
+];
 /** Sorted set connectionId → expiry: a user's connections. */
 export const userConnsKey = (userId: string) => `ws:user:{${userId}}:conns`;
 /** When a user was last seen. */
