@@ -535,8 +535,15 @@ describe('Redis round trips of one send (warm path)', () => {
 
     const startedAt = Date.now();
     const { beforeProduce, all } = await measuredSend(id, `rt-due-${run}`);
-    expect(Math.max(...beforeProduce.map((c) => c.roundTrip))).toBeLessThanOrEqual(2);
-    expect(beforeProduce.map((c) => c.name).sort()).toEqual(['evalsha', 'evalsha', 'set']);
+    // What the produce waited for: the frame script (1), then the claim (2), with the refresh's first command
+    // beside the claim. The refresh's last command (ZADD on ws:expiry) follows the refresh's reply, beside the
+    // produce; it may reach the wire just before the produce starts and is left out here.
+    const critical = beforeProduce.filter((c) => c.name !== 'zadd');
+    expect(critical.map((c) => [c.name, c.roundTrip]).sort()).toEqual([
+      ['evalsha', 1],
+      ['evalsha', 2],
+      ['set', 2],
+    ]);
     // The refresh: the user's set (a script), then the sweeper's list, and the hash records it.
     expect(all.map((c) => c.name).sort()).toEqual(['evalsha', 'evalsha', 'set', 'set', 'zadd']);
     const ttlMs = limits.connectionTtlSeconds * 1000;
