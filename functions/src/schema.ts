@@ -7,6 +7,7 @@ export { migrations } from './adapters/cql/migrations/index.ts';
 export {
   type ColumnDef,
   type CqlType,
+  clientTimestampTables,
   finalTables,
   type Migration,
   type MigrationStep,

@@ -236,6 +236,9 @@ describe('sendMessage', () => {
   });
 });
 
+/** The hop times persistAndFanOut stamps on a bare message (no record timestamp, no send-side trace). */
+const stamped = (w: FakeWorld) => ({ fetched: w.now, persisted: w.now, pushed: w.now });
+
 describe('persistAndFanOut', () => {
   const setup = () => {
     const w = new FakeWorld();
@@ -256,8 +259,8 @@ describe('persistAndFanOut', () => {
     expect(result).toMatchObject({ stored: 2, duplicates: 0, delivered: 6 });
     for (const cid of ['a1', 'b1', 'b2']) {
       expect(w.eventsFor(cid)).toEqual([
-        { type: 'message', message: m1 },
-        { type: 'message', message: m2 },
+        { type: 'message', message: m1, trace: stamped(w) },
+        { type: 'message', message: m2, trace: stamped(w) },
       ]);
     }
     expect(w.eventsFor('k1')).toEqual([]);
@@ -305,7 +308,7 @@ describe('persistAndFanOut', () => {
     const p2 = { ...p, pushToUsers: async () => Promise.reject(new Error('environment killed')) };
     await expect(persistAndFanOut(p2, [message(4)])).rejects.toThrow('environment killed');
     await persistAndFanOut(p, [message(4)]);
-    expect(w.eventsFor('b1').at(-1)).toEqual({ type: 'message', message: message(4) });
+    expect(w.eventsFor('b1').at(-1)).toEqual({ type: 'message', message: message(4), trace: stamped(w) });
   });
 
   it('drops a gone connection and announces the user offline to contacts; slow clients never fail the batch', async () => {
@@ -330,7 +333,7 @@ describe('persistAndFanOut', () => {
     expect(w.pushes).toEqual([]);
     w.storeDown = false;
     await persistAndFanOut(p, [message(1)]);
-    expect(w.eventsFor('b1')).toEqual([{ type: 'message', message: message(1) }]);
+    expect(w.eventsFor('b1')).toEqual([{ type: 'message', message: message(1), trace: stamped(w) }]);
   });
 });
 
@@ -472,5 +475,73 @@ describe('isOutage', () => {
     expect(isOutage(new TypeError('x is undefined'))).toBe(false);
     expect(isOutage(new ChatError('not_member'))).toBe(false);
     expect(isOutage('a string')).toBe(false);
+  });
+});
+
+describe('persistAndFanOut: trace and the batch push deadline', () => {
+  it('stamps each live message with its hop times (never stored): received, produced, fetched, persisted, pushed', async () => {
+    const w = new FakeWorld();
+    w.members.set('c1', ['alice', 'bob']);
+    w.connect('b1', 'bob');
+    const base = w.ports();
+    let clock = w.now;
+    const p = {
+      ...base,
+      now: () => clock,
+      persistMessages: async (c: string, list: Parameters<typeof base.persistMessages>[1]) => {
+        clock += 5;
+        const result = await base.persistMessages(c, list);
+        return { ...result, persistedAt: clock };
+      },
+    };
+    const inbound = {
+      message: message(1),
+      partition: 0,
+      offset: 7,
+      producedAt: w.now - 20,
+      trace: { received: w.now - 30 },
+    };
+    await persistAndFanOut(p, [inbound], { fetchedAt: w.now - 10 });
+    expect(w.eventsFor('b1')).toEqual([
+      {
+        type: 'message',
+        message: message(1),
+        trace: {
+          received: w.now - 30,
+          produced: w.now - 20,
+          fetched: w.now - 10,
+          persisted: w.now + 5,
+          pushed: w.now + 5,
+        },
+      },
+    ]);
+    expect([...w.rows.values()][0]?.message).toEqual(message(1)); // the stored message has no trace
+  });
+
+  it('passes one deadline to every push of the batch, the presence announcements included', async () => {
+    const w = new FakeWorld();
+    w.members.set('c1', ['alice', 'bob']);
+    w.members.set('c2', ['alice', 'carol']);
+    w.connect('a1', 'alice');
+    w.connect('k1', 'carol');
+    w.goneConnections.add('k1');
+    const base = w.ports();
+    const deadlines: (number | undefined)[] = [];
+    const p = {
+      ...base,
+      pushToUsers: (
+        u: readonly string[],
+        e: Parameters<typeof base.pushToUsers>[1],
+        o?: Parameters<typeof base.pushToUsers>[2],
+      ) => {
+        deadlines.push(o?.deadline);
+        return base.pushToUsers(u, e, o);
+      },
+    };
+    const pushDeadline = w.now + 20_000;
+    await persistAndFanOut(p, [message(1), message(2, { conversationId: 'c2' })], { pushDeadline });
+    // c1, c2, and carol's offline announcement to her contacts.
+    expect(deadlines.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(deadlines)).toEqual(new Set([pushDeadline]));
   });
 });

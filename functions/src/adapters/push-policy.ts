@@ -26,6 +26,13 @@ export interface PushRetryPolicy {
 /** The deadline of one push call: a sixth of the pushing functions' 60 s timeout (ADR 0005). */
 export const PUSH_DEADLINE_MS = 10_000;
 
+/**
+ * The deadline of a whole Kafka batch's fan-out (persistFanout): every push of the batch, whatever the number
+ * of conversations (pushed 8 at a time) and connections, ends by the batch start + this. A third of the
+ * function's 60 s timeout, leaving the persist writes and the Kafka commit ample room.
+ */
+export const FANOUT_DEADLINE_MS = 20_000;
+
 export const pushRetryPolicy: PushRetryPolicy = {
   attempts: 3,
   backoffMs: [300, 1_500],

@@ -9,10 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionDefs } from '#contracts/routes.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 import { pushToConnections } from './push.ts';
 import {
   classifyPushFailure,
+  FANOUT_DEADLINE_MS,
   PUSH_DEADLINE_MS,
   type PushRetryPolicy,
   pushRetryPolicy,
@@ -127,6 +129,29 @@ describe('pushToConnections', () => {
   });
 });
 
+describe('a batch deadline across push calls (persistFanout: FANOUT_DEADLINE_MS)', () => {
+  it("a call ends by the caller's deadline, before its own policy deadline (10 s); a later call of the batch tries nothing", {
+    timeout: 8_000, // below THE policy's 10 s: only the batch deadline can end these calls in time
+  }, async () => {
+    script.set('hung-a', [0, 0, 0]);
+    script.set('hung-b', [0, 0, 0]);
+    const deadline = Date.now() + 300;
+    requests = 0;
+    const [a, b] = await Promise.all([
+      pushToConnections(['hung-a'], events, { deadline }),
+      pushToConnections(['hung-b'], events, { deadline }),
+    ]);
+    expect(a).toEqual({ delivered: 0, failed: 1, gone: [] });
+    expect(b).toEqual({ delivered: 0, failed: 1, gone: [] });
+    // The batch goes on to another conversation after the deadline: nothing is sent, nothing waits.
+    requests = 0;
+    const late = await pushToConnections(['late-1', 'late-2'], events, { deadline });
+    expect(late).toEqual({ delivered: 0, failed: 2, gone: [] });
+    expect(requests).toBe(0);
+    expect(users('late-1')).toEqual([]);
+  });
+});
+
 describe('the push retry policy', () => {
   const policy: PushRetryPolicy = { attempts: 3, backoffMs: [300, 1_500], deadlineMs: 10_000 };
   const status = (httpStatusCode: number, name = 'Error') => ({ name, $metadata: { httpStatusCode } });
@@ -157,5 +182,9 @@ describe('the push retry policy', () => {
   it('THE policy: its worst case stays well under the 60 s function timeout', () => {
     expect(pushRetryPolicy.deadlineMs).toBe(PUSH_DEADLINE_MS);
     expect(PUSH_DEADLINE_MS).toBeLessThanOrEqual(10_000);
+  });
+
+  it("a whole batch's fan-out ends well under the persistFanout timeout (60 s, routes.ts)", () => {
+    expect(FANOUT_DEADLINE_MS).toBeLessThanOrEqual(functionDefs.persistFanout.timeoutSeconds * 1000 * 0.5);
   });
 });

@@ -53,6 +53,11 @@ export interface PushOptions {
   readonly concurrency?: number;
   /** Default: THE policy, `pushRetryPolicy`. */
   readonly policy?: PushRetryPolicy;
+  /**
+   * Epoch ms by which this call ends, on top of the policy's per-call deadline: a Kafka batch passes one
+   * deadline to all its pushes (`FANOUT_DEADLINE_MS`), so the whole fan-out is bounded, not each call.
+   */
+  readonly deadline?: number;
 }
 
 /**
@@ -61,7 +66,8 @@ export interface PushOptions {
  * 429 (the client is not reading) or another 4xx ⇒ counted in `failed`, the rest of that connection's events
  * skipped (it catches up from history when it reconnects); a timeout, 5xx or network error ⇒ that connection
  * is tried again from the event that failed, in rounds after the policy's backoff, then counted in `failed`.
- * The whole call ends by the policy's deadline (requests in flight then are aborted). A push given up is a
+ * The whole call ends by the policy's deadline or the caller's `deadline`, whichever comes first (requests in
+ * flight then are aborted; a connection not reached by then is counted in `failed`). A push given up is a
  * live delivery lost until the client reconnects (history has it). Only a Redis failure while removing a gone
  * connection rejects.
  */
@@ -73,8 +79,9 @@ export async function pushToConnections(
   const list = Array.isArray(events) ? (events as readonly ServerEvent[]) : [events as ServerEvent];
   if (targets.length === 0 || list.length === 0) return emptyPush;
   const policy = options.policy ?? pushRetryPolicy;
-  const deadline = Date.now() + policy.deadlineMs;
-  const signal = AbortSignal.timeout(policy.deadlineMs);
+  const start = Date.now();
+  const deadline = Math.min(start + policy.deadlineMs, options.deadline ?? Number.POSITIVE_INFINITY);
+  const signal = AbortSignal.timeout(Math.max(0, deadline - start));
   setMaxListeners(0, signal); // one abort listener per request in flight
   const payloads = list.map((e) => Buffer.from(JSON.stringify(e), 'utf8'));
   const api = managementApi();
@@ -90,7 +97,7 @@ export async function pushToConnections(
     await mapLimit([...pending], options.concurrency ?? 32, async ([connectionId, from]) => {
       for (let i = from; i < payloads.length; i++) {
         try {
-          if (signal.aborted) throw signal.reason;
+          if (signal.aborted || Date.now() >= deadline) throw signal.reason ?? new Error('push deadline');
           await api.postToConnection(connectionId, payloads[i] as Buffer, { signal });
           delivered++;
         } catch (error) {

@@ -2,7 +2,7 @@ import { newId } from '#core/ids.ts';
 import type { RealtimePorts } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
-import { messageSeq, persistMessages } from './cql/messages.ts';
+import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
 import { publishMessage } from './kafka/producer.ts';
 import { closeConnection, pushToUsers } from './push.ts';
@@ -42,5 +42,6 @@ export const realtimePorts: RealtimePorts = {
   publish: (record) => publishMessage(record),
   persistMessages,
   messageSeq,
+  raiseSenderPointers,
   advanceReadPointer,
 };

@@ -1,10 +1,11 @@
 import { mapLimit } from '@chat/kit/async';
 import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
 import { limits } from '#contracts/limits.ts';
-import type { Message } from '#contracts/models.ts';
+import type { Message, MessageTrace } from '#contracts/models.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
-import type { RealtimePorts, RemovedConnection, StoredMessage } from './ports.ts';
+import { toInbound } from './persist.ts';
+import type { InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
 import { announceGone } from './presence.ts';
 
 /**
@@ -151,21 +152,33 @@ export interface FanOutResult {
 }
 
 /**
- * The Kafka consumer's work for a batch of valid messages (in partition order): per conversation, persist
- * idempotently, move each sender's read pointer past their own message, and push `message` events to every
- * member's connections, the sender's included, in seq order per connection. Conversations run in parallel
- * (bounded). A store failure rejects (the batch is retried); slow or vanished clients never do.
+ * The Kafka consumer's work for a batch of valid messages (in partition order, with their log positions when
+ * known): per conversation, persist idempotently, move each sender's read pointer past their own message,
+ * and push `message` events to every member's connections, the sender's included, in seq order per
+ * connection, each with its hop times (`trace`). Conversations run in parallel
+ * (bounded). Every push of the batch ends by `pushDeadline` (epoch ms), the presence announcements of
+ * connections found gone included. A store failure rejects (the batch is retried); slow or vanished clients
+ * never do.
  */
 export async function persistAndFanOut(
   ports: RealtimePorts,
-  messages: readonly Message[],
-  options: { concurrency?: number } = {},
+  messages: readonly (Message | InboundMessage)[],
+  options: { concurrency?: number; pushDeadline?: number; fetchedAt?: number } = {},
 ): Promise<FanOutResult> {
-  const byConversation = new Map<string, Message[]>();
-  for (const m of messages) {
-    const list = byConversation.get(m.conversationId);
-    if (list) list.push(m);
-    else byConversation.set(m.conversationId, [m]);
+  const fetched = options.fetchedAt ?? ports.now();
+  const deadline = options.pushDeadline;
+  const bounded: RealtimePorts =
+    deadline === undefined
+      ? ports
+      : { ...ports, pushToUsers: (u, e, o) => ports.pushToUsers(u, e, { ...o, deadline }) };
+  const byConversation = new Map<string, InboundMessage[]>();
+  const inbound = new Map<string, InboundMessage>();
+  for (const item of messages) {
+    const r = toInbound(item);
+    inbound.set(r.message.id, r);
+    const list = byConversation.get(r.message.conversationId);
+    if (list) list.push(r);
+    else byConversation.set(r.message.conversationId, [r]);
   }
   const gone: RemovedConnection[] = [];
   let stored = 0;
@@ -184,19 +197,28 @@ export async function persistAndFanOut(
       });
     }
     if (result.stored.length === 0) return;
-    await advanceSenders(ports, conversationId, result.stored);
+    await ports.raiseSenderPointers(conversationId, result.stored);
     // Only a row stored by an earlier attempt can have been pushed (pushes follow the store), so a batch seen
     // for the first time asks Redis nothing.
     const redelivered = result.stored.filter((s) => !s.isNew).map((s) => s.message.id);
-    const [members, pushed] = await Promise.all([
-      ports.memberIds(conversationId),
-      redelivered.length > 0 ? ports.pushedAlready(conversationId, redelivered) : new Set<string>(),
-    ]);
+    const pushed =
+      redelivered.length > 0 ? await ports.pushedAlready(conversationId, redelivered) : new Set<string>();
     const fresh = result.stored.filter((s) => !pushed.has(s.message.id));
     alreadyPushed += result.stored.length - fresh.length;
     if (fresh.length === 0) return;
-    const events: MessageEvent[] = fresh.map((s) => ({ type: 'message', message: s.message }));
-    const push = await ports.pushToUsers(members, events);
+    const pushStart = ports.now();
+    const events: MessageEvent[] = fresh.map((s) => {
+      const r = inbound.get(s.message.id);
+      const trace: MessageTrace = {
+        ...(r?.trace?.received !== undefined ? { received: r.trace.received } : {}),
+        ...(r?.producedAt !== undefined ? { produced: r.producedAt } : {}),
+        fetched,
+        persisted: result.persistedAt,
+        pushed: pushStart,
+      };
+      return { type: 'message', message: s.message, trace };
+    });
+    const push = await bounded.pushToUsers(result.members, events);
     delivered += push.delivered;
     failed += push.failed;
     gone.push(...push.gone);
@@ -205,26 +227,6 @@ export async function persistAndFanOut(
       fresh.map((s) => s.message.id),
     );
   });
-  await announceGone(ports, gone);
+  await announceGone(bounded, gone);
   return { stored, duplicates, alreadyPushed, delivered, failed, gone: gone.length };
-}
-
-/** A sender has read their own messages: their read pointer moves past the last one they sent. */
-async function advanceSenders(
-  ports: RealtimePorts,
-  conversationId: string,
-  stored: readonly StoredMessage[],
-) {
-  const last = new Map<string, StoredMessage>();
-  for (const s of stored) {
-    const prev = last.get(s.message.senderId);
-    if (!prev || s.seq > prev.seq) last.set(s.message.senderId, s);
-  }
-  await mapLimit([...last.values()], 8, (s) =>
-    ports.advanceReadPointer(conversationId, s.message.senderId, {
-      lastReadId: s.message.id,
-      lastReadSeq: s.seq,
-      readAt: s.message.sentAt,
-    }),
-  );
 }

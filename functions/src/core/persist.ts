@@ -1,5 +1,5 @@
 import type { Message } from '#contracts/models.ts';
-import type { StoredMessage } from './ports.ts';
+import type { InboundMessage, StoredMessage } from './ports.ts';
 
 /**
  * The idempotent persist plan for one conversation's messages from one Kafka batch (pure: the store adapter
@@ -80,3 +80,35 @@ export const unreadCount = (
   lastSeq: number | null | undefined,
   lastReadSeq: number | null | undefined,
 ): number => Math.max(0, (lastSeq ?? 0) - (lastReadSeq ?? 0));
+
+/** A message with its log position when the caller has one (tests and tools may pass bare messages). */
+export const toInbound = (m: Message | InboundMessage): InboundMessage =>
+  'message' in m ? m : { message: m };
+
+/**
+ * The conversation's seq clock (docs/adr/0006-persist-without-paxos.md): the write timestamp, in microseconds,
+ * of everything persist writes for seq `s` (the message row, the conversation's state when `s` is its
+ * `last_seq`, a sender's read pointer at `s`):
+ *
+ *     T(s) = max(W, P, floor) + (s − lastSeq)
+ *
+ * where `W` is the write time of the state's `last_seq` (read with it), `P` the first new record's Kafka
+ * timestamp (else its send time) and `floor` the largest T of rows found already stored. T is a function of
+ * the state and the log only (two writers starting from the same state compute the same T; a writer starting
+ * from a later state continues the same function), it grows by at least 1 per seq (so a write of a higher seq
+ * always wins, whoever makes it and whenever), and it stays near the records' own time (Amazon Keyspaces only
+ * accepts client timestamps from 2 days before to 5 minutes after its clock).
+ */
+export function seqClock(
+  state: { readonly lastSeq: number; readonly lastSeqTime: bigint },
+  firstNew: InboundMessage | undefined,
+  floor = 0n,
+): (seq: number) => bigint {
+  const produced = firstNew
+    ? BigInt(Math.trunc(firstNew.producedAt ?? Date.parse(firstNew.message.sentAt))) * 1000n
+    : 0n;
+  let base = state.lastSeqTime;
+  if (produced > base) base = produced;
+  if (floor > base) base = floor;
+  return (seq) => base + BigInt(seq - state.lastSeq);
+}

@@ -1,5 +1,5 @@
 import type { ChatRecord } from '#contracts/kafka.ts';
-import type { Message } from '#contracts/models.ts';
+import type { Message, MessageTrace } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 
 /**
@@ -34,6 +34,23 @@ export interface StoredMessage {
   readonly seq: number;
   /** false: the row already existed (a Kafka redelivery); it kept its seq. */
   readonly isNew: boolean;
+  /** The store's write time of the row (opaque to the core; the store orders read pointer writes by it). */
+  readonly writeTime?: bigint;
+}
+
+/**
+ * A message as the Kafka consumer received it: where it sits in the log (partition, offset: persist recognizes
+ * a redelivery by offset, docs/adr/0006-persist-without-paxos.md), the record's timestamp and the hop times the
+ * send side stamped. Without a position, persist reads the store to recognize redeliveries.
+ */
+export interface InboundMessage {
+  readonly message: Message;
+  readonly partition?: number;
+  readonly offset?: number;
+  /** The Kafka record's timestamp (epoch ms): `trace.produced`. */
+  readonly producedAt?: number;
+  /** Hop times so far (from the record). */
+  readonly trace?: MessageTrace;
 }
 
 export interface PersistResult {
@@ -41,6 +58,10 @@ export interface PersistResult {
   readonly stored: readonly StoredMessage[];
   /** Dropped: another message id already holds the same (sender, clientMsgId). */
   readonly duplicates: readonly Message[];
+  /** The conversation's members (for the fan-out), read with the conversation's state or cached. */
+  readonly members: readonly string[];
+  /** When the rows were written (epoch ms): `trace.persisted`. */
+  readonly persistedAt: number;
 }
 
 export interface ReadPointer {
@@ -92,7 +113,11 @@ export interface RealtimePorts {
   readonly pushToUsers: (
     userIds: readonly string[],
     events: ServerEvent | readonly ServerEvent[],
-    options?: { exceptConnectionId?: string },
+    options?: {
+      exceptConnectionId?: string;
+      /** Epoch ms by which the push ends (requests in flight aborted), on top of the per-call policy. */
+      deadline?: number;
+    },
   ) => Promise<PushResult>;
   readonly closeConnection: (connectionId: string) => Promise<void>;
   /** The ids among `messageIds` already pushed by an earlier attempt at the batch (see redis/pushed.ts). */
@@ -115,8 +140,17 @@ export interface RealtimePorts {
   readonly publish: (record: ChatRecord) => Promise<void>;
 
   // The message store.
-  readonly persistMessages: (conversationId: string, messages: readonly Message[]) => Promise<PersistResult>;
+  /**
+   * Persists one conversation's messages of a batch idempotently (seqs, dedupe, the conversation's state);
+   * returns the members for the fan-out.
+   */
+  readonly persistMessages: (
+    conversationId: string,
+    messages: readonly (Message | InboundMessage)[],
+  ) => Promise<PersistResult>;
   readonly messageSeq: (conversationId: string, messageId: string) => Promise<number | null>;
+  /** A sender has read their own messages: each sender's pointer moves (forward only) to their last one. */
+  readonly raiseSenderPointers: (conversationId: string, stored: readonly StoredMessage[]) => Promise<void>;
   /** Moves a read pointer forward (by seq) only; returns the pointer as it now stands. */
   readonly advanceReadPointer: (
     conversationId: string,

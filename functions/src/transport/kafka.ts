@@ -25,9 +25,19 @@ export interface KafkaEvent {
   records: Record<string, KafkaEventRecord[]>;
 }
 
+/** Where a valid record sits in the log, and its timestamp (epoch ms, when the event has it). */
+export interface RecordSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp?: number;
+}
+
 export interface DecodedBatch<T> {
   /** Valid records in delivery order (partition by partition, each in offset order). */
   readonly valid: T[];
+  /** `sources[i]` is where `valid[i]` came from. */
+  readonly sources: RecordSource[];
   readonly rejected: DeadLetterRecord[];
 }
 
@@ -37,6 +47,7 @@ export function decodeBatch<S extends z.ZodType>(
   now: Date = new Date(),
 ): DecodedBatch<z.infer<S>> {
   const valid: z.infer<S>[] = [];
+  const sources: RecordSource[] = [];
   const rejected: DeadLetterRecord[] = [];
   for (const records of Object.values(event.records ?? {})) {
     for (const r of records) {
@@ -68,7 +79,13 @@ export function decodeBatch<S extends z.ZodType>(
         continue;
       }
       valid.push(parsed.data);
+      sources.push({
+        topic: r.topic,
+        partition: r.partition,
+        offset: Number(r.offset),
+        ...(typeof r.timestamp === 'number' ? { timestamp: r.timestamp } : {}),
+      });
     }
   }
-  return { valid, rejected };
+  return { valid, sources, rejected };
 }

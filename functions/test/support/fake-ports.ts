@@ -2,7 +2,7 @@ import type { ChatRecord } from '#contracts/kafka.ts';
 import type { Message } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 import { newId } from '#core/ids.ts';
-import { clientKey, planPersist } from '#core/persist.ts';
+import { clientKey, planPersist, toInbound } from '#core/persist.ts';
 import type { ClientMsgClaim, ReadPointer, RealtimePorts, RemovedConnection } from '#core/ports.ts';
 
 /**
@@ -149,8 +149,9 @@ export class FakeWorld {
         }
         this.published.push(record);
       },
-      persistMessages: async (conversationId, messages) => {
+      persistMessages: async (conversationId, input) => {
         this.checkStore();
+        const messages = input.map((m) => toInbound(m).message);
         const existingSeqs = new Map<string, number>();
         for (const m of messages) {
           const row = this.rows.get(m.id);
@@ -175,9 +176,27 @@ export class FakeWorld {
           );
         }
         this.lastSeq.set(conversationId, plan.lastSeq);
-        return { stored: plan.rows, duplicates: plan.duplicates };
+        return {
+          stored: plan.rows,
+          duplicates: plan.duplicates,
+          members: [...(this.members.get(conversationId) ?? [])],
+          persistedAt: this.now,
+        };
       },
       messageSeq: async (_c, id) => this.rows.get(id)?.seq ?? null,
+      raiseSenderPointers: async (c, stored) => {
+        this.checkStore();
+        for (const r of stored) {
+          const key = `${c}|${r.message.senderId}`;
+          const current = this.pointers.get(key);
+          if (!current || current.lastReadSeq < r.seq)
+            this.pointers.set(key, {
+              lastReadId: r.message.id,
+              lastReadSeq: r.seq,
+              readAt: r.message.sentAt,
+            });
+        }
+      },
       advanceReadPointer: async (c, u, to) => {
         this.checkStore();
         const key = `${c}|${u}`;

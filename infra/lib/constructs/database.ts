@@ -1,4 +1,4 @@
-import { finalTables, migrations, type TableDef } from '@chat/functions/schema';
+import { clientTimestampTables, finalTables, migrations, type TableDef } from '@chat/functions/schema';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cassandra from 'aws-cdk-lib/aws-cassandra';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -125,6 +125,8 @@ export class Database extends Construct {
             }
           : {}),
         ...(TABLE_TTL_SECONDS[t.name] ? { defaultTimeToLive: TABLE_TTL_SECONDS[t.name] } : {}),
+        // Written `USING TIMESTAMP` (max-registers, docs/adr/0006-persist-without-paxos.md); one-way switch.
+        ...(clientTimestampTables.includes(t.name) ? { clientSideTimestampsEnabled: true } : {}),
         pointInTimeRecoveryEnabled: true,
         encryptionSpecification: { encryptionType: 'AWS_OWNED_KMS_KEY' },
       });

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
-import { consistency, cql, lwt, read, write } from '#adapters/cql/client.ts';
+import { consistency, cql, cqlTypes, lwt, read, write } from '#adapters/cql/client.ts';
 import { getUsers } from '#adapters/cql/users.ts';
 import { limits } from '#contracts/limits.ts';
 import { type Conversation, type ConversationType, Message, type User } from '#contracts/models.ts';
@@ -89,6 +90,29 @@ export async function memberIds(conversationId: string): Promise<string[]> {
     conversationId,
   ]);
   return rows.map((r) => r.user_id as string);
+}
+
+/**
+ * Member lists the persist function has read, by conversation, with the `members_version` they were read
+ * under. Persist reads the version with the conversation's state (no extra statement), so an unchanged version
+ * means an unchanged list: no member read per batch. `addMembers` writes a fresh version after inserting the
+ * members, so a list read before an add is never used after it (docs/adr/0006-persist-without-paxos.md). An
+ * entry also ages out after `MEMBER_LIST_TTL_MS`, a bound on the one race the version cannot see (two adds at
+ * once whose version writes land in the opposite order of their clocks). Bounded; forgetting costs one read.
+ */
+const memberLists = new Map<string, { version: string; members: string[]; at: number }>();
+const MEMBER_LISTS_MAX = 10_000;
+export const MEMBER_LIST_TTL_MS = 10 * 60_000;
+
+/** The members for a fan-out: cached while `version` (conversations.members_version) is unchanged. */
+export async function membersOf(conversationId: string, version: string): Promise<string[]> {
+  const now = Date.now();
+  const hit = memberLists.get(conversationId);
+  if (hit && hit.version === version && now - hit.at < MEMBER_LIST_TTL_MS) return hit.members;
+  const members = await memberIds(conversationId);
+  if (memberLists.size >= MEMBER_LISTS_MAX) memberLists.clear();
+  memberLists.set(conversationId, { version, members, at: now });
+  return members;
 }
 
 /**
@@ -353,6 +377,11 @@ export async function addMembers(
     await requireUsers(added);
     const now = new Date();
     await insertMembers(conversationId, added, now);
+    // After the members, so a reader that sees the new version also sees them (membersOf).
+    await write('UPDATE conversations SET members_version = ? WHERE conversation_id = ?', [
+      cqlTypes.Long.fromString(BigInt.asIntN(64, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString()),
+      conversationId,
+    ]);
     await insertUserConversations(conversationId, added, now);
   }
   const conversation = await mustGet(conversationId, actorId);

@@ -3,23 +3,25 @@ import type cassandra from 'cassandra-driver';
 import type { Message } from '#contracts/models.ts';
 import { chunk } from '#core/batch.ts';
 import { bucketOf } from '#core/ids.ts';
-import { clientKey, planPersist } from '#core/persist.ts';
-import type { PersistResult } from '#core/ports.ts';
+import { clientKey, planPersist, seqClock, toInbound } from '#core/persist.ts';
+import type { InboundMessage, PersistResult, StoredMessage } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
-import { consistency, lwt, read, write } from './client.ts';
-import { encodeLastMessage } from './conversations.ts';
+import { consistency, read, write } from './client.ts';
+import { encodeLastMessage, membersOf } from './conversations.ts';
+import { long, toBigInt, writeReadPointer } from './read-pointers.ts';
 
 /**
  * Messages in the CQL store: the idempotent persist of a Kafka batch and history paging.
  *
  * Tables: `messages` ((conversation_id, bucket) → rows newest first by message_id, with seq),
  * `conversation_buckets` (which buckets hold messages), `client_messages` ((conversation, sender, clientMsgId)
- * → message id: durable dedupe of resends), and `conversations.last_seq/last_message*` (advanced with one LWT
- * per conversation per batch).
+ * → message id: durable dedupe of resends), and `conversations` (`last_seq`, `last_message*`, `last_offset`) (the
+ * conversation's state, a max-register written after the rows; no lightweight transaction).
  *
  * The reads that decide idempotency run at LOCAL_QUORUM so they see the previous attempt's LOCAL_QUORUM writes.
- * One conversation's records arrive in one partition, processed one batch at a time, so there is no concurrent
- * writer for a conversation's new seqs; the compare-and-set on last_seq guards the rest.
+ * One conversation's records arrive in one partition, processed one batch at a time, so there is one writer
+ * of a conversation's new seqs; a stale one (rebalance overlap) computes the same rows and cannot move the
+ * state back (docs/adr/0006-persist-without-paxos.md).
  */
 
 const quorumRead = { consistency: consistency.write };
@@ -32,7 +34,6 @@ const quorumRead = { consistency: consistency.write };
 const knownBuckets = new Set<string>();
 const KNOWN_BUCKETS_MAX = 100_000;
 const CONCURRENCY = 16;
-const MAX_CAS_ATTEMPTS = 5;
 
 const toNumber = (v: unknown): number => {
   if (v === null || v === undefined) return 0;
@@ -51,80 +52,225 @@ export function rowToMessage(r: cassandra.types.Row, conversationId: string): Me
   };
 }
 
-async function existingSeqs(
+/** Stored seq and write time (µs, the seq clock's T for rows persist wrote) of message ids, by id. */
+async function storedSeqs(
   conversationId: string,
-  messages: readonly Message[],
-): Promise<Map<string, number>> {
+  ids: readonly string[],
+): Promise<Map<string, { seq: number; time: bigint }>> {
   const byBucket = new Map<number, string[]>();
-  for (const m of messages) {
-    const b = bucketOf(m.id);
-    const ids = byBucket.get(b) ?? [];
-    if (!ids.includes(m.id)) ids.push(m.id);
-    byBucket.set(b, ids);
+  for (const id of ids) {
+    const b = bucketOf(id);
+    const list = byBucket.get(b) ?? [];
+    if (!list.includes(id)) list.push(id);
+    byBucket.set(b, list);
   }
-  const queries = [...byBucket].flatMap(([bucket, ids]) => chunk(ids, 100).map((part) => ({ bucket, part })));
+  const queries = [...byBucket].flatMap(([bucket, list]) =>
+    chunk(list, 100).map((part) => ({ bucket, part })),
+  );
   const results = await mapLimit(queries, CONCURRENCY, ({ bucket, part }) =>
     read(
-      'SELECT message_id, seq FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id IN ?',
+      'SELECT message_id, seq, WRITETIME(seq) AS seq_time FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id IN ?',
       [conversationId, bucket, part],
       quorumRead,
     ),
   );
-  const seqs = new Map<string, number>();
-  for (const rs of results) for (const r of rs.rows) seqs.set(r.message_id as string, toNumber(r.seq));
+  const seqs = new Map<string, { seq: number; time: bigint }>();
+  for (const rs of results)
+    for (const r of rs.rows)
+      seqs.set(r.message_id as string, { seq: toNumber(r.seq), time: toBigInt(r.seq_time) });
   return seqs;
 }
 
+/**
+ * Stored owner message id of the messages' (sender, clientMsgId) pairs, by `clientKey`: one statement per
+ * sender (IN on the last partition key column; Amazon Keyspaces splits it into single-partition reads).
+ */
 async function clientOwners(
   conversationId: string,
   messages: readonly Message[],
 ): Promise<Map<string, string>> {
-  const pairs = new Map<string, Message>();
-  for (const m of messages) pairs.set(clientKey(m.senderId, m.clientMsgId), m);
+  const bySender = new Map<string, Set<string>>();
+  for (const m of messages) {
+    const set = bySender.get(m.senderId) ?? new Set<string>();
+    set.add(m.clientMsgId);
+    bySender.set(m.senderId, set);
+  }
+  const queries = [...bySender].flatMap(([senderId, ids]) =>
+    chunk([...ids], 100).map((part) => ({ senderId, part })),
+  );
   const owners = new Map<string, string>();
-  await mapLimit([...pairs], CONCURRENCY, async ([key, m]) => {
+  await mapLimit(queries, CONCURRENCY, async ({ senderId, part }) => {
     const rs = await read(
-      'SELECT message_id FROM client_messages WHERE conversation_id = ? AND sender_id = ? AND client_msg_id = ?',
-      [conversationId, m.senderId, m.clientMsgId],
+      'SELECT client_msg_id, message_id FROM client_messages WHERE conversation_id = ? AND sender_id = ? AND client_msg_id IN ?',
+      [conversationId, senderId, part],
       quorumRead,
     );
-    const owner = rs.first()?.message_id as string | undefined;
-    if (owner) owners.set(key, owner);
+    for (const r of rs.rows)
+      owners.set(clientKey(senderId, r.client_msg_id as string), r.message_id as string);
   });
   return owners;
 }
 
+interface ConversationState {
+  readonly lastSeq: number;
+  /** WRITETIME(last_seq), µs. */
+  readonly lastSeqTime: bigint;
+  readonly lastOffset: number | null;
+  readonly lastPartition: number | null;
+  readonly membersVersion: string;
+}
+
+async function conversationState(conversationId: string): Promise<ConversationState | null> {
+  const rs = await read(
+    'SELECT last_seq, WRITETIME(last_seq) AS seq_time, last_offset, last_partition, members_version FROM conversations WHERE conversation_id = ?',
+    [conversationId],
+    quorumRead,
+  );
+  const r = rs.first();
+  if (!r) return null;
+  return {
+    lastSeq: toNumber(r.last_seq),
+    lastSeqTime: toBigInt(r.seq_time),
+    lastOffset: r.last_offset === null || r.last_offset === undefined ? null : toNumber(r.last_offset),
+    lastPartition: r.last_partition ?? null,
+    membersVersion: String(r.members_version ?? 'none'),
+  };
+}
+
 /**
- * Persists one conversation's messages from a batch, idempotently (see core/persist.ts for the rules).
+ * Persists one conversation's messages from a batch, idempotently and without lightweight transactions
+ * (core/persist.ts has the numbering rules; docs/adr/0006-persist-without-paxos.md the argument):
+ *
+ * 1. One read of the conversation's state: `last_seq` with its write time, the Kafka high-water mark
+ *    (`last_partition`, `last_offset`) and `members_version`. Records of that partition at or below
+ *    `last_offset` were fully applied by an earlier attempt: only their stored seqs are read (a redelivery).
+ *    Records above it are numbered from the state, deterministically, so an interrupted attempt that wrote
+ *    rows but not the state is rewritten identically. Without a usable high-water mark (records without a
+ *    position, a conversation last written before it existed, another partition) the stored rows are read.
+ * 2. The rows (`messages` with the seq clock's timestamp, `client_messages`, new `conversation_buckets`), then
+ *    the state `USING TIMESTAMP T(last_seq)`: a max-register, so a stale writer can never move it back.
+ * 3. Each sender's read pointer past their own last message, also a max-register (read-pointers.ts).
+ * Members come from the warm environment's cache while `members_version` is unchanged.
  * Throws when the store fails: the caller lets the whole Kafka batch be retried.
  */
 export async function persistMessages(
   conversationId: string,
-  messages: readonly Message[],
+  input: readonly (Message | InboundMessage)[],
 ): Promise<PersistResult> {
-  const [conversation, seqs, owners] = await Promise.all([
-    read('SELECT last_seq FROM conversations WHERE conversation_id = ?', [conversationId], quorumRead),
-    existingSeqs(conversationId, messages),
-    clientOwners(conversationId, messages),
+  const records = input.map(toInbound);
+  const state = await conversationState(conversationId);
+  const [members, first] = await Promise.all([
+    membersOf(conversationId, state?.membersVersion ?? 'none'),
+    attempt(conversationId, records, state, true),
   ]);
-  const current = conversation.first();
-  const rawLastSeq: unknown = current?.last_seq ?? null;
-  const plan = planPersist(messages, {
-    lastSeq: toNumber(rawLastSeq),
-    existingSeqs: seqs,
-    clientOwners: owners,
-  });
+  // A record at or below the high-water mark whose row is missing and whose clientMsgId no other message
+  // owns was never applied: the mark is not this log's (a recreated topic restarts offsets). Read the rows
+  // instead, once; this batch's state write then records this log's mark.
+  const result = first ?? (await attempt(conversationId, records, state, false));
+  if (!result) throw new Error(`persist: ${conversationId}: inconsistent state`);
+  return { ...result, members };
+}
+
+async function attempt(
+  conversationId: string,
+  records: readonly InboundMessage[],
+  state: ConversationState | null,
+  trustMark: boolean,
+): Promise<Omit<PersistResult, 'members'> | null> {
+  const hwm =
+    trustMark && state && state.lastOffset !== null && state.lastPartition !== null
+      ? { partition: state.lastPartition, offset: state.lastOffset }
+      : null;
+  const isApplied = (r: InboundMessage) =>
+    hwm !== null && r.partition === hwm.partition && r.offset !== undefined && r.offset <= hwm.offset;
+  const applied = records.filter(isApplied);
+  const pending = records.filter((r) => !isApplied(r));
+  // Offsets tell nothing: read which rows exist (the pre-0006 way, kept for these cases).
+  const fallback =
+    pending.length > 0 &&
+    (!trustMark ||
+      pending.some((r) => r.offset === undefined || r.partition === undefined) ||
+      (state !== null && state.lastSeq > 0 && hwm === null) ||
+      (hwm !== null && pending.some((r) => r.partition !== hwm.partition)));
+  const toRead = [...applied, ...(fallback ? pending : [])].map((r) => r.message.id);
+  const [stored, owners] = await Promise.all([
+    toRead.length > 0 ? storedSeqs(conversationId, toRead) : new Map<string, { seq: number; time: bigint }>(),
+    clientOwners(
+      conversationId,
+      pending.map((r) => r.message),
+    ),
+  ]);
+
+  // Applied records: stored rows keep their seq; one without a row was a duplicate send.
+  const appliedRows: StoredMessage[] = [];
+  const missing: Message[] = [];
+  const seenApplied = new Set<string>();
+  for (const { message: m } of applied) {
+    if (seenApplied.has(m.id)) continue;
+    seenApplied.add(m.id);
+    const row = stored.get(m.id);
+    if (row) appliedRows.push({ message: m, seq: row.seq, isNew: false, writeTime: row.time });
+    else missing.push(m);
+  }
+  if (missing.length > 0) {
+    const missingOwners = await clientOwners(conversationId, missing);
+    const neverApplied = missing.some((m) => {
+      const owner = missingOwners.get(clientKey(m.senderId, m.clientMsgId));
+      return owner === undefined || owner === m.id;
+    });
+    if (neverApplied) {
+      logger.warn('persist: records at or below the high-water mark were never applied; reading the rows', {
+        conversationId,
+        mark: hwm,
+      });
+      return null;
+    }
+  }
+
+  const existingSeqs = new Map<string, number>();
+  const times = new Map<string, bigint>();
+  let floor = 0n;
+  if (fallback) {
+    for (const { message: m } of pending) {
+      const row = stored.get(m.id);
+      if (!row) continue;
+      existingSeqs.set(m.id, row.seq);
+      times.set(m.id, row.time);
+      if (row.time > floor) floor = row.time;
+    }
+  }
+  const lastSeq = state?.lastSeq ?? 0;
+  const plan = planPersist(
+    pending.map((r) => r.message),
+    { lastSeq, existingSeqs, clientOwners: owners },
+  );
+  const firstNew = pending.find((r) => plan.rows.some((row) => row.isNew && row.message.id === r.message.id));
+  const clock = seqClock({ lastSeq, lastSeqTime: state?.lastSeqTime ?? 0n }, firstNew, floor);
 
   const writes: { query: string; params: unknown[] }[] = [];
   const buckets = new Set<number>();
-  for (const { message: m, seq, isNew } of plan.rows) {
+  const planned: StoredMessage[] = [];
+  for (const row of plan.rows) {
+    const { message: m, seq, isNew } = row;
     const bucket = bucketOf(m.id);
     buckets.add(bucket);
+    const time = isNew ? clock(seq) : times.get(m.id);
+    planned.push({ ...row, ...(time !== undefined ? { writeTime: time } : {}) });
     if (isNew) {
       writes.push({
         query:
-          'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        params: [conversationId, bucket, m.id, m.senderId, m.clientMsgId, m.body, new Date(m.sentAt), seq],
+          'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
+        params: [
+          conversationId,
+          bucket,
+          m.id,
+          m.senderId,
+          m.clientMsgId,
+          m.body,
+          new Date(m.sentAt),
+          seq,
+          long(clock(seq)),
+        ],
       });
     }
     writes.push({
@@ -141,54 +287,78 @@ export async function persistMessages(
     });
   }
   await mapLimit(writes, CONCURRENCY, (w) => write(w.query, w.params));
+  const persistedAt = Date.now();
   if (knownBuckets.size + newBuckets.length > KNOWN_BUCKETS_MAX) knownBuckets.clear();
   for (const b of newBuckets) knownBuckets.add(`${conversationId}:${b}`);
 
-  if (!current) {
+  if (!state) {
     // The send path checks membership, so this is a bug or a deleted conversation: keep the rows (nobody can
     // read them without membership) and do not create a half conversation row.
     logger.error('persist: messages for a conversation that does not exist', { conversationId });
   } else if (plan.lastMessage) {
-    await advanceConversation(conversationId, rawLastSeq, plan.lastSeq, plan.lastMessage);
+    const positioned = records.filter((r) => r.partition !== undefined && r.offset !== undefined);
+    const top = positioned.length === records.length ? positioned.at(-1) : undefined;
+    const samePartition = top !== undefined && positioned.every((r) => r.partition === top.partition);
+    const offset = samePartition ? Math.max(...positioned.map((r) => r.offset as number)) : null;
+    await writeState(conversationId, clock(plan.lastSeq), plan.lastSeq, plan.lastMessage, {
+      partition: samePartition ? (top?.partition ?? null) : null,
+      offset,
+    });
   }
-  return { stored: plan.rows, duplicates: plan.duplicates };
+
+  return {
+    stored: [...appliedRows, ...planned].sort((a, b) => a.seq - b.seq),
+    duplicates: [...missing, ...plan.duplicates],
+    persistedAt,
+  };
 }
 
-/** Compare-and-set of conversations.last_seq (forward only) with the last message. */
-async function advanceConversation(
+/** The conversation's state, written after its rows, as a max-register on the seq clock. */
+async function writeState(
   conversationId: string,
-  expected: unknown,
+  time: bigint,
   lastSeq: number,
   lastMessage: Message,
+  hwm: { partition: number | null; offset: number | null },
 ): Promise<void> {
-  let expect = expected;
-  for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-    const { applied, row } = await lwt(
-      'UPDATE conversations SET last_seq = ?, last_message_id = ?, last_message = ?, updated_at = ? WHERE conversation_id = ? IF last_seq = ?',
-      [
-        lastSeq,
-        lastMessage.id,
-        encodeLastMessage(lastMessage),
-        new Date(lastMessage.sentAt),
-        conversationId,
-        expect,
-      ],
-    );
-    if (applied) return;
-    if (!row?.keys().includes('last_seq')) {
-      logger.error('persist: the conversation row vanished', { conversationId });
-      return;
-    }
-    const now = row.last_seq ?? null;
-    if (toNumber(now) >= lastSeq) {
-      logger.warn('persist: last_seq already advanced by another writer', { conversationId, lastSeq });
-      return;
-    }
-    expect = now;
-  }
-  throw new Error(
-    `persist: could not advance last_seq of ${conversationId} after ${MAX_CAS_ATTEMPTS} attempts`,
+  const positioned = hwm.partition !== null && hwm.offset !== null;
+  await write(
+    positioned
+      ? 'UPDATE conversations USING TIMESTAMP ? SET last_seq = ?, last_message_id = ?, last_message = ?, updated_at = ?, last_partition = ?, last_offset = ? WHERE conversation_id = ?'
+      : 'UPDATE conversations USING TIMESTAMP ? SET last_seq = ?, last_message_id = ?, last_message = ?, updated_at = ? WHERE conversation_id = ?',
+    [
+      long(time),
+      lastSeq,
+      lastMessage.id,
+      encodeLastMessage(lastMessage),
+      new Date(lastMessage.sentAt),
+      ...(positioned ? [hwm.partition, hwm.offset] : []),
+      conversationId,
+    ],
   );
+}
+
+/**
+ * A sender has read their own messages: each sender's pointer moves (max-register, at the row's seq-clock
+ * time) to their last one. Rows without a known write time (none from `persistMessages`) are skipped.
+ */
+export async function raiseSenderPointers(
+  conversationId: string,
+  rows: readonly StoredMessage[],
+): Promise<void> {
+  const last = new Map<string, StoredMessage>();
+  for (const s of rows) {
+    const prev = last.get(s.message.senderId);
+    if (!prev || s.seq > prev.seq) last.set(s.message.senderId, s);
+  }
+  await mapLimit([...last.values()], CONCURRENCY, async (s) => {
+    if (s.writeTime === undefined || s.writeTime <= 0n) return;
+    await writeReadPointer(conversationId, s.message.senderId, s.writeTime, {
+      lastReadId: s.message.id,
+      lastReadSeq: s.seq,
+      readAt: s.message.sentAt,
+    });
+  });
 }
 
 /** The seq of a stored message, or null when it is not (yet) stored. */

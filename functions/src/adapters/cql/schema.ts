@@ -77,3 +77,10 @@ export function finalTables(migrations: readonly Migration[]): TableDef[] {
   }
   return [...tables.values()];
 }
+
+/**
+ * Tables written `USING TIMESTAMP` (client-side timestamps: on Amazon Keyspaces the table must enable them, a
+ * one-way switch; Cassandra and ScyllaDB always accept them). The persist function writes `conversations`'
+ * state, `messages` rows and `read_pointers` as max-registers (docs/adr/0006-persist-without-paxos.md).
+ */
+export const clientTimestampTables: readonly string[] = ['conversations', 'messages', 'read_pointers'];

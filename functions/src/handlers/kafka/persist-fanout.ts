@@ -1,4 +1,5 @@
 import { publishDeadLetters } from '#adapters/kafka/producer.ts';
+import { FANOUT_DEADLINE_MS } from '#adapters/push-policy.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { ChatRecord } from '#contracts/kafka.ts';
 import { persistAndFanOut } from '#core/messaging.ts';
@@ -7,11 +8,13 @@ import { decodeBatch, type KafkaEvent } from '#transport/kafka.ts';
 
 /**
  * Kafka consumer (event source mapping on the messages topic): invalid records go to the dead-letter topic
- * and the batch goes on; valid ones are persisted idempotently and pushed to every member. Any store or
- * Kafka failure throws, so the mapping retries the whole batch (handled idempotently).
+ * and the batch goes on; valid ones are persisted idempotently (recognizing a redelivery by its offset) and
+ * pushed to every member, the whole fan-out bounded by `FANOUT_DEADLINE_MS` from the batch's start. Any store
+ * or Kafka failure throws, so the mapping retries the whole batch (handled idempotently).
  */
 export const handler = async (event: KafkaEvent): Promise<void> => {
-  const { valid, rejected } = decodeBatch(event, ChatRecord);
+  const fetchedAt = Date.now();
+  const { valid, sources, rejected } = decodeBatch(event, ChatRecord);
   try {
     if (rejected.length > 0) {
       logger.warn('persist: dead-lettering invalid records', {
@@ -21,7 +24,21 @@ export const handler = async (event: KafkaEvent): Promise<void> => {
     }
     const result = await persistAndFanOut(
       realtimePorts,
-      valid.map((r) => r.message),
+      valid.map((r, i) => {
+        const source = sources[i];
+        return {
+          message: r.message,
+          ...(r.trace ? { trace: r.trace } : {}),
+          ...(source
+            ? {
+                partition: source.partition,
+                offset: source.offset,
+                ...(source.timestamp !== undefined ? { producedAt: source.timestamp } : {}),
+              }
+            : {}),
+        };
+      }),
+      { fetchedAt, pushDeadline: fetchedAt + FANOUT_DEADLINE_MS },
     );
     logger.info('persist: batch done', {
       records: valid.length + rejected.length,
