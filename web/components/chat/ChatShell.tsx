@@ -23,6 +23,12 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
 }
 const ConversationView = lazy(() => preloadConversationView().then((m) => ({ default: m.ConversationView })));
 
+// in the browser the chunks are requested as soon as this module runs, not after hydration and sign-in
+if (typeof window !== 'undefined') {
+  preloadConversationView().catch(() => undefined);
+  preloadMarkdown().catch(() => undefined);
+}
+
 /** The new-conversation dialog is a chunk of its own, loaded the first time it opens. */
 const NewChatDialog = lazy(() => import('./NewChatDialog.tsx').then((m) => ({ default: m.NewChatDialog })));
 
@@ -44,12 +50,6 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
   useEffect(() => {
     store.open(activeId);
   }, [store, activeId]);
-
-  // the conversation pane and Markdown chunks come in while the first history page does
-  useEffect(() => {
-    preloadConversationView().catch(() => undefined);
-    preloadMarkdown().catch(() => undefined);
-  }, []);
 
   return (
     <div className="flex h-dvh overflow-hidden">
