@@ -66,6 +66,8 @@ beforeAll(async () => {
     schedules: false,
     log: (source, line) => logs.push(`[${source}] ${line}`),
   });
+  // This file reads and writes the runtime's Redis keys: under its deployment's prefix (docs/local-runtime.md).
+  process.env.REDIS_KEY_PREFIX = rt.env.REDIS_KEY_PREFIX;
   api = httpApi(rt.httpUrl);
   [alice, bob, carol] = await Promise.all([signup('alice', 'Alice A.'), signup('bob'), signup('carol')]);
   // A ticket left unused, to check at the end that it expired.

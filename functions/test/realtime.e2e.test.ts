@@ -73,6 +73,8 @@ beforeAll(async () => {
     kafka: { retryBaseMs: 250, retryMaxMs: 1_000 },
     schedules: false,
   });
+  // This file reads and writes the runtime's Redis keys: under its deployment's prefix (docs/local-runtime.md).
+  process.env.REDIS_KEY_PREFIX = rt.env.REDIS_KEY_PREFIX;
 }, 120_000);
 
 afterAll(async () => {

@@ -7,10 +7,9 @@
  *   // rt.wsUrl, rt.httpUrl, rt.managementEndpoint, rt.invoke(...), rt.metrics(), rt.stop()
  */
 
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
-import { topics } from '@chat/functions/contracts';
+import { type TopicId, topics } from '@chat/functions/contracts';
 import { ENV } from '@chat/functions/env';
 import {
   functionDefs as tableFunctionDefs,
@@ -20,6 +19,13 @@ import {
   wsRoutes as tableWsRoutes,
 } from '@chat/functions/routes';
 import { repoRoot } from '@chat/kit/paths';
+import {
+  createDeploymentTopics,
+  DEFAULT_DEPLOYMENT,
+  deleteDeploymentResources,
+  deploymentNames,
+  freshDeploymentId,
+} from './deployment.ts';
 import { HttpApi } from './http/server.ts';
 import { apiId as newApiId } from './ids.ts';
 import { KafkaEventSourceMappings, type KafkaMappingConfig } from './kafka/esm.ts';
@@ -40,6 +46,7 @@ import { Scheduler } from './schedule.ts';
 import { routeSelectionExpression } from './websocket/events.ts';
 import { WebSocketApi } from './websocket/server.ts';
 
+export { DEFAULT_DEPLOYMENT, type DeploymentNames, deploymentNames } from './deployment.ts';
 export type { CorsConfig } from './http/server.ts';
 export type { KafkaMappingConfig, KafkaMappingInfo } from './kafka/esm.ts';
 export type {
@@ -70,12 +77,9 @@ export { repoRoot };
 
 const functionsSrc = resolve(repoRoot, 'functions/src');
 
-const resolveTopic = (topic: string, env: Readonly<Record<string, string | undefined>>): string => {
-  const def = (topics as Record<string, { envVar: string; defaultName: string }>)[topic];
-  if (!def) return topic;
-  const v = env[def.envVar];
-  return v === undefined || v === '' ? def.defaultName : v;
-};
+/** A mapping's topic: a topic id of contracts/kafka.ts (this deployment's name for it) or a literal name. */
+const resolveTopic = (topic: string, names: Readonly<Record<TopicId, string>>): string =>
+  Object.hasOwn(names, topic) ? names[topic as TopicId] : topic;
 
 /**
  * The dummy credentials every execution environment gets: the real SDK (and our push client) sign with them,
@@ -129,6 +133,17 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   const overrides = opts.functionOverrides ?? {};
   const lookupEnv = { ...process.env, ...opts.env };
 
+  // ---- this runtime's deployment: its topics, consumer groups and Redis key prefix (deployment.ts)
+  const wsPortOpt = opts.wsPort ?? 8080;
+  const freshDeployment = opts.deploymentId === undefined && wsPortOpt === 0;
+  const deploymentId = opts.deploymentId ?? (freshDeployment ? freshDeploymentId() : DEFAULT_DEPLOYMENT);
+  const deployment = deploymentNames(deploymentId, opts.env ?? {}, process.env);
+  const kafkaOpt = opts.kafka ?? true;
+  const kafkaSettings = typeof kafkaOpt === 'object' ? kafkaOpt : {};
+  const brokers =
+    kafkaSettings.brokers ??
+    (lookupEnv[ENV.KAFKA_BROKERS] ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
+
   // ---- which functions, from which files
   const names = new Set<string>(
     opts.functions === undefined || opts.functions === 'all' ? Object.keys(defs) : opts.functions,
@@ -174,6 +189,23 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     );
   const bundling = Promise.all([bundleBootstrap(buildDir), bundleAll()]);
 
+  // ---- the deployment's topics, created while bundling runs; needed by the event source mapping (fatal
+  // without them) and by functions that produce (best effort: a `kafka: false` runtime may run without Kafka)
+  const consumers: readonly KafkaMappingConfig[] = table.kafkaConsumers ?? tableKafkaConsumers;
+  const esmWanted = kafkaOpt !== false && consumers.some((m) => names.has(m.fn));
+  const produces = resolved.some((f) =>
+    (defs[f.name] as { uses?: readonly string[] } | undefined)?.uses?.includes('kafkaProduce'),
+  );
+  const topicsReady: Promise<string[]> =
+    esmWanted || produces
+      ? createDeploymentTopics(brokers, deployment).catch((e: unknown) => {
+          if (esmWanted) throw e;
+          log('runtime', `could not create the topics: ${e instanceof Error ? e.message : String(e)}`);
+          return [];
+        })
+      : Promise.resolve([]);
+  topicsReady.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+
   // Filled in once the ports are known, before any invocation can happen.
   const baseEnv: Record<string, string> = {};
   const lambda = new LambdaService({
@@ -212,16 +244,29 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     log,
   });
 
+  /** A fresh deployment's topics and derived consumer groups go with it (best effort, bounded). */
+  const forget = (topicNames: readonly string[], groups: readonly string[]): Promise<void> =>
+    deleteDeploymentResources(brokers, { topics: topicNames, groups }, (line) => log('runtime', line));
+  const derivedGroups = (): string[] =>
+    (esm?.mappings() ?? []).filter((m) => m.consumerGroupId === m.uuid).map((m) => m.consumerGroupId);
+
+  // The ports listen at once and answer 503 (Retry-After: 1) until everything below is ready: never a 500
+  // because a function is not deployed yet, never a message sent before its consumer is there.
   let bundles: Map<string, string>;
   let bootstrapPath: string;
+  let createdTopics: string[];
+  const listening = Promise.all([ws.listen(wsPortOpt, host), http.listen(opts.httpPort ?? 8081, host)]).then(
+    () =>
+      log(
+        'runtime',
+        `starting deployment ${deploymentId}: HTTP API http://${host}:${http.port}, WebSocket API ws://${host}:${ws.port} (503 until ready)`,
+      ),
+  );
   try {
-    [[bootstrapPath, bundles]] = await Promise.all([
-      bundling,
-      ws.listen(opts.wsPort ?? 8080, host),
-      http.listen(opts.httpPort ?? 8081, host),
-    ]);
+    [[bootstrapPath, bundles], createdTopics] = await Promise.all([bundling, topicsReady, listening]);
   } catch (e) {
     await Promise.allSettled([ws.close(), http.close()]);
+    if (freshDeployment) await forget(await topicsReady.catch(() => []), []);
     throw e;
   }
   const wsUrl = `ws://${host}:${ws.port}`;
@@ -238,6 +283,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     NODE_OPTIONS: '--enable-source-maps',
     ...(opts.isolation === 'process' ? { TZ: ':UTC' } : {}),
     [ENV.WS_MANAGEMENT_ENDPOINT]: managementEndpoint,
+    ...deployment.env,
     ...opts.env,
   });
   lambda.setBootstrapPath(bootstrapPath);
@@ -251,8 +297,6 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   deployAll(bundles);
 
   // ---- Kafka event source mappings
-  const kafkaOpt = opts.kafka ?? true;
-  const consumers: readonly KafkaMappingConfig[] = table.kafkaConsumers ?? tableKafkaConsumers;
   const mappings = consumers
     .filter((m) => {
       if (lambda.has(m.fn)) return true;
@@ -261,17 +305,14 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     })
     .map((m) => ({
       ...m,
-      topic: resolveTopic(m.topic, lookupEnv),
+      topic: resolveTopic(m.topic, deployment.topics),
       concurrency: m.concurrency ?? resolved.find((f) => f.name === m.fn)?.maxConcurrency ?? 1,
     }));
   let esm: KafkaEventSourceMappings | undefined;
   if (kafkaOpt !== false && mappings.length > 0) {
-    const k = typeof kafkaOpt === 'object' ? kafkaOpt : {};
-    const brokers =
-      k.brokers ?? (lookupEnv[ENV.KAFKA_BROKERS] ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
-    const wsPortOpt = opts.wsPort ?? 8080;
+    const k = kafkaSettings;
     esm = new KafkaEventSourceMappings({
-      deploymentId: opts.deploymentId ?? (wsPortOpt === 0 ? randomUUID() : `port-${wsPortOpt}`),
+      deploymentId,
       brokers,
       lambda,
       mappings,
@@ -285,6 +326,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
       await esm.start();
     } catch (e) {
       await Promise.allSettled([esm.stop(), ws.close(), http.close(), lambda.stop()]);
+      if (freshDeployment) await forget(createdTopics, derivedGroups());
       throw e;
     }
   }
@@ -303,6 +345,10 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   });
   if (schedOpt !== false) scheduler.start();
 
+  const contractTopicName = (name: string): string => {
+    const id = (Object.keys(deployment.topics) as TopicId[]).find((t) => deployment.topics[t] === name);
+    return id ? topics[id].defaultName : name;
+  };
   const surface = (): ApiSurface => {
     const cors = http.cors;
     return {
@@ -322,7 +368,8 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
       },
       kafka: (esm ? mappings : []).map((m) => ({
         fn: m.fn,
-        topic: m.topic,
+        // The contract's name, as the template names it (on AWS a stack is a deployment).
+        topic: contractTopicName(m.topic),
         batchSize: m.batchSize,
         batchingWindowSeconds: m.batchingWindowSeconds,
         startingPosition: m.startingPosition,
@@ -336,6 +383,10 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     };
   };
 
+  ws.markReady();
+  http.markReady();
+  log('runtime', `deployment ${deploymentId} ready`);
+
   let stopping: Promise<void> | undefined;
   return {
     wsUrl,
@@ -343,6 +394,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     managementEndpoint,
     wsPort: ws.port,
     httpPort: http.port,
+    deploymentId,
     env: baseEnv,
     functions: lambda.names(),
     events,
@@ -367,6 +419,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
         await Promise.allSettled([ws.close(), http.close()]);
         await lambda.stop();
         await esmStopped;
+        if (freshDeployment) await forget(createdTopics, derivedGroups());
       })();
       return stopping;
     },

@@ -127,10 +127,13 @@ export interface LocalRuntimeOptions {
   /** Minify bundles (default true, like the CDK house function). */
   readonly minify?: boolean;
   /**
-   * Identity of this local "deployment". Event source mapping UUIDs, hence the default Kafka consumer groups,
-   * derive from it, so two runtimes never share a group (each would get half the partitions). Default:
-   * `port-<wsPort>` for a fixed port (a restarted `npm start` resumes its offsets), a random id for port 0 (a
-   * test's runtime is a new deployment: a new group that starts at the mapping's StartingPosition).
+   * This runtime's deployment (1-64 of A-Z a-z 0-9 _ -), as a stack is on AWS (deployment.ts). Its Kafka topics
+   * (`<id>.chat.messages`, `<id>.chat.messages.dlq`, created at start), its consumer groups (the event source
+   * mapping UUIDs derive from it) and its Redis key prefix (`<id>:`) are named after it, and the functions get
+   * the names through KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ and REDIS_KEY_PREFIX (an `env` option naming them
+   * wins). `default` keeps the contract's names and no prefix. Default: `default` for a fixed port (`npm
+   * start`; a restart resumes its offsets), a fresh `rt-<hex>` for port 0 (a test's runtime, the bench), whose
+   * topics and consumer groups are deleted again by `stop()`.
    */
   readonly deploymentId?: string;
 }
@@ -144,6 +147,8 @@ export interface LocalRuntime {
   readonly managementEndpoint: string;
   readonly wsPort: number;
   readonly httpPort: number;
+  /** This runtime's deployment id (`default` for `npm start`). */
+  readonly deploymentId: string;
   /** The environment every function gets (before its per-function variables). */
   readonly env: Readonly<Record<string, string>>;
   /** Names of the deployed functions. */

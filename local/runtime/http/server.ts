@@ -2,7 +2,8 @@
  * The API Gateway HTTP API emulator: routes from the route table, payload format 2.0 events, 2.0 response
  * mapping, the API's CORS configuration (preflight answered by the API, CORS headers set by the API), AWS's
  * own error bodies for what API Gateway answers itself (404 unknown route, 413 over 10 MB, 500 function error,
- * 503 integration timeout).
+ * 503 integration timeout). Until the runtime calls `markReady()` (its functions deployed, its consumers
+ * running) every request but a CORS preflight is answered 503 with `Retry-After: 1`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +54,7 @@ export class HttpApi {
   /** A route whose path is `$default` catches every request no other route matches (routeKey `$default`). */
   readonly #default: HttpRouteLike | undefined;
   #port = 0;
+  #ready = false;
 
   constructor(opts: HttpApiOptions) {
     this.#opts = opts;
@@ -88,6 +90,11 @@ export class HttpApi {
 
   get port(): number {
     return this.#port;
+  }
+
+  /** The runtime can serve: requests reach the functions from now on (503 before). */
+  markReady(): void {
+    this.#ready = true;
   }
 
   async close(): Promise<void> {
@@ -176,6 +183,12 @@ export class HttpApi {
       req.resume();
       this.#preflight(req, res, requestId);
       log(204);
+      return;
+    }
+    if (!this.#ready) {
+      req.resume();
+      send(503, '{"message":"Service Unavailable"}', { 'retry-after': '1' });
+      log(503);
       return;
     }
     const match =

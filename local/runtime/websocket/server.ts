@@ -135,6 +135,8 @@ export class WebSocketApi {
   readonly #inflight = new Set<Promise<unknown>>();
   #port = 0;
   #closing = false;
+  /** Upgrades are refused 503 (Retry-After: 1) until the runtime is ready to serve. */
+  #ready = false;
 
   constructor(opts: WebSocketApiOptions) {
     this.#opts = opts;
@@ -178,6 +180,11 @@ export class WebSocketApi {
 
   get port(): number {
     return this.#port;
+  }
+
+  /** The runtime can serve: upgrades run `$connect` from now on (503 before). */
+  markReady(): void {
+    this.#ready = true;
   }
 
   /** The routes this API dispatches to. */
@@ -277,6 +284,10 @@ export class WebSocketApi {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (this.#closing) return this.#refuse(socket, 503, '{"message":"Service Unavailable"}', requestId);
+    if (!this.#ready)
+      return this.#refuse(socket, 503, '{"message":"Service Unavailable"}', requestId, {
+        'Retry-After': '1',
+      });
     if (path !== '/' && path !== `/${this.#opts.api.stage}`) {
       return this.#refuse(socket, 403, '{"message":"Forbidden"}', requestId, {
         'x-amzn-ErrorType': 'ForbiddenException',
