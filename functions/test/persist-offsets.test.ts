@@ -173,6 +173,28 @@ describe('persist recognizes a redelivery by offset', () => {
     expect(await stateOf(conv)).toMatchObject({ lastSeq: 5, lastOffset: 104 });
   });
 
+  it('the same message id published again (a resend) at a higher offset keeps its seq, in a later batch or the same one', async () => {
+    const conv = await group(alice, [bob]);
+    const original = record(conv, alice, 800);
+    await persistMessages(conv, [original, record(conv, bob, 801)]);
+    const again = { ...original, offset: 802 };
+    const later = await persistMessages(conv, [again, record(conv, bob, 803)]);
+    expect(later.stored.map((s) => [s.message.id, s.seq, s.isNew])).toEqual([
+      [original.message.id, 1, false],
+      [later.stored[1]?.message.id, 3, true],
+    ]);
+    const within = await persistMessages(conv, [
+      { ...original, offset: 804 },
+      record(conv, alice, 805),
+      { ...original, offset: 806 },
+    ]);
+    expect(within.stored.map((s) => [s.seq, s.isNew])).toEqual([
+      [1, false],
+      [4, true],
+    ]);
+    expect(await stateOf(conv)).toMatchObject({ lastSeq: 4, lastOffset: 806 });
+  });
+
   it('a duplicate send (same clientMsgId, another id) is dropped, also when redelivered', async () => {
     const conv = await group(alice, [bob]);
     const original = record(conv, alice, 200);

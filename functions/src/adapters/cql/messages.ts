@@ -230,6 +230,7 @@ async function attempt(
   const existingSeqs = new Map<string, number>();
   const times = new Map<string, bigint>();
   let floor = 0n;
+  const lastSeq = state?.lastSeq ?? 0;
   if (fallback) {
     for (const { message: m } of pending) {
       const row = stored.get(m.id);
@@ -238,8 +239,28 @@ async function attempt(
       times.set(m.id, row.time);
       if (row.time > floor) floor = row.time;
     }
+  } else {
+    // A message id can come again at a higher offset (the send path publishes a resend's id again). Its
+    // clientMsgId row names it as the owner: if its stored seq is within last_seq, an applied record had it,
+    // and it keeps that seq. A stored seq above last_seq is an interrupted attempt's: numbered again (to the
+    // same value). New messages have no owner row, so this reads nothing for them.
+    const own = pending
+      .map((r) => r.message)
+      .filter((m) => owners.get(clientKey(m.senderId, m.clientMsgId)) === m.id);
+    const rows =
+      own.length > 0
+        ? await storedSeqs(
+            conversationId,
+            own.map((m) => m.id),
+          )
+        : undefined;
+    for (const m of own) {
+      const row = rows?.get(m.id);
+      if (!row || row.seq > lastSeq) continue;
+      existingSeqs.set(m.id, row.seq);
+      times.set(m.id, row.time);
+    }
   }
-  const lastSeq = state?.lastSeq ?? 0;
   const plan = planPersist(
     pending.map((r) => r.message),
     { lastSeq, existingSeqs, clientOwners: owners },
