@@ -9,15 +9,16 @@
  * 4. Two demo accounts (alice, bob) with a DM between them, through the public HTTP API; their credentials
  *    are printed, so a newcomer chats within a minute.
  *
- * Options (env): WS_PORT, HTTP_PORT, WEB_PORT, WEB_ORIGIN, and `--watch` (or WATCH=1) to redeploy the functions
- * when functions/src changes, `--no-web` to skip the web server.
+ * Options (env): WS_PORT, HTTP_PORT, WEB_PORT, WEB_ORIGIN, DEPLOYMENT_ID (default `default`: the contract's
+ * topic names and no Redis key prefix; another id runs a second copy beside it on its own topics and keys), and
+ * `--watch` (or WATCH=1) to redeploy the functions when functions/src changes, `--no-web` to skip the web server.
  */
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '@chat/functions/env';
 import { ensureLocalKeys } from '@chat/functions/operations';
-import { type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
+import { DEFAULT_DEPLOYMENT, type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
 import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';
 import { buildWebIfStale, startWebServer, type WebServer } from './web-server.ts';
@@ -25,7 +26,7 @@ import { buildWebIfStale, startWebServer, type WebServer } from './web-server.ts
 const USAGE = `usage: npm start [-- --watch] [-- --no-web]
   --watch    redeploy the functions when functions/src changes (also WATCH=1)
   --no-web   do not serve the web client
-  env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN`;
+  env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN, DEPLOYMENT_ID (default)`;
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +43,7 @@ const wsPort = Number(process.env.WS_PORT ?? 8080);
 const httpPort = Number(process.env.HTTP_PORT ?? 8081);
 const webPort = Number(process.env.WEB_PORT ?? 3000);
 const watchMode = args.watch === true || process.env.WATCH === '1';
+const deploymentId = process.env.DEPLOYMENT_ID || DEFAULT_DEPLOYMENT;
 
 const main = async (): Promise<void> => {
   const t0 = Date.now();
@@ -55,7 +57,7 @@ const main = async (): Promise<void> => {
   const keys = await ensureLocalKeys();
   if (keys.created) console.log(`Generated the local JWT signing keys in ${keys.file}`);
 
-  const rt: LocalRuntime = await startLocalRuntime({ wsPort, httpPort, env: serviceEnv });
+  const rt: LocalRuntime = await startLocalRuntime({ wsPort, httpPort, env: serviceEnv, deploymentId });
   const endpoints = {
     httpApi: `http://localhost:${rt.httpPort}`,
     wsApi: `ws://localhost:${rt.wsPort}`,
@@ -94,8 +96,13 @@ const main = async (): Promise<void> => {
   line('HTTP API', endpoints.httpApi);
   line('WebSocket API', `${endpoints.wsApi}/?ticket=<ticket>`);
   line('Management API', `${rt.managementEndpoint}/@connections/{connectionId}`);
-  line('Redis', serviceEnv[ENV.REDIS_URL] ?? '');
-  line('Kafka', serviceEnv[ENV.KAFKA_BROKERS] ?? '');
+  const prefix = rt.env[ENV.REDIS_KEY_PREFIX];
+  line('Deployment', rt.deploymentId);
+  line('Redis', `${serviceEnv[ENV.REDIS_URL] ?? ''}${prefix ? ` (key prefix ${prefix})` : ''}`);
+  line(
+    'Kafka',
+    `${serviceEnv[ENV.KAFKA_BROKERS] ?? ''} (topics ${rt.env[ENV.KAFKA_TOPIC_MESSAGES]}, ${rt.env[ENV.KAFKA_TOPIC_DLQ]})`,
+  );
   line(
     'CQL',
     `${serviceEnv[ENV.CQL_CONTACT_POINTS]}:${serviceEnv[ENV.CQL_PORT]} (keyspace ${serviceEnv[ENV.CQL_KEYSPACE]})`,
