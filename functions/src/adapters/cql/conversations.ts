@@ -72,11 +72,19 @@ async function batchWrite(queries: { query: string; params: unknown[] }[]): Prom
 }
 
 /** Every row of a query, following the driver's paging (a partition may hold more than one page). */
-async function readAll(query: string, params: unknown[]): Promise<cassandra.types.Row[]> {
+async function readAll(
+  query: string,
+  params: unknown[],
+  options: cassandra.QueryOptions = {},
+): Promise<cassandra.types.Row[]> {
   const rows: cassandra.types.Row[] = [];
   let pageState: string | undefined;
   do {
-    const rs = await read(query, params, { fetchSize: 1000, ...(pageState ? { pageState } : {}) });
+    const rs = await read(query, params, {
+      ...options,
+      fetchSize: 1000,
+      ...(pageState ? { pageState } : {}),
+    });
     rows.push(...rs.rows);
     pageState = rs.pageState ?? undefined;
   } while (pageState);
@@ -109,7 +117,14 @@ export async function membersOf(conversationId: string, version: string): Promis
   const now = Date.now();
   const hit = memberLists.get(conversationId);
   if (hit && hit.version === version && now - hit.at < MEMBER_LIST_TTL_MS) return hit.members;
-  const members = await memberIds(conversationId);
+  // LOCAL_QUORUM, like the version read before it: a list read at LOCAL_ONE could miss members the version
+  // already counts, and it would be cached under that version.
+  const rows = await readAll(
+    'SELECT user_id FROM conversation_members WHERE conversation_id = ?',
+    [conversationId],
+    { consistency: consistency.write },
+  );
+  const members = rows.map((r) => r.user_id as string);
   if (memberLists.size >= MEMBER_LISTS_MAX) memberLists.clear();
   memberLists.set(conversationId, { version, members, at: now });
   return members;
