@@ -46,6 +46,25 @@ const headerValue = (headers: IncomingHttpHeaders, name: string): string => {
   return joined.trim().replace(/\s+/g, ' ');
 };
 
+/**
+ * Signing keys by (secret, date, region, service): the key changes once a day, so AWS clients (the SDK's
+ * signer, the functions' own client) derive it once and reuse it; so does the verifier. A handful of entries at
+ * most (one scope per day); cleared when it grows past a bound.
+ */
+const signingKeys = new Map<string, Buffer>();
+const SIGNING_KEYS_MAX = 32;
+
+function signingKey(secret: string, day: string, region: string, service: string): Buffer {
+  const id = `${secret}\n${day}\n${region}\n${service}`;
+  let key = signingKeys.get(id);
+  if (key) return key;
+  key = createHmac('sha256', `AWS4${secret}`).update(day).digest();
+  for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.clear();
+  signingKeys.set(id, key);
+  return key;
+}
+
 /** Checks the `Authorization` header of a request whose body has been read. */
 export function verifySigV4(
   req: { method: string; url: string; headers: IncomingHttpHeaders },
@@ -110,11 +129,7 @@ export function verifySigV4(
     scope,
     createHash('sha256').update(canonicalRequest).digest('hex'),
   ].join('\n');
-  let key: Buffer = createHmac('sha256', `AWS4${known.secretAccessKey}`)
-    .update(day as string)
-    .digest();
-  for (const part of [scopeRegion as string, service as string, 'aws4_request'])
-    key = createHmac('sha256', key).update(part).digest();
+  const key = signingKey(known.secretAccessKey, day as string, scopeRegion as string, service as string);
   const expected = createHmac('sha256', key).update(toSign).digest();
   const given = Buffer.from(signature as string, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
