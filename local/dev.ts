@@ -23,15 +23,18 @@ import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';
 import { buildWebIfStale, startWebServer, type WebServer } from './web-server.ts';
 
-const USAGE = `usage: npm start [-- --watch] [-- --no-web]
+const USAGE = `usage: npm start [-- --watch] [-- --no-web] [-- --verbose]
   --watch    redeploy the functions when functions/src changes (also WATCH=1)
   --no-web   do not serve the web client
+  --verbose  print every invocation's START/END/REPORT and every WebSocket CONNECT/DISCONNECT (also
+             LOCAL_VERBOSE=1); by default a one-line summary every 5 s
   env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN, DEPLOYMENT_ID (default)`;
 
 const { values: args } = parseArgs({
   options: {
     watch: { type: 'boolean' },
     'no-web': { type: 'boolean' },
+    verbose: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -57,7 +60,13 @@ const main = async (): Promise<void> => {
   const keys = await ensureLocalKeys();
   if (keys.created) console.log(`Generated the local JWT signing keys in ${keys.file}`);
 
-  const rt: LocalRuntime = await startLocalRuntime({ wsPort, httpPort, env: serviceEnv, deploymentId });
+  const rt: LocalRuntime = await startLocalRuntime({
+    wsPort,
+    httpPort,
+    env: serviceEnv,
+    deploymentId,
+    log: args.verbose === true || process.env.LOCAL_VERBOSE === '1' ? 'verbose' : 'summary',
+  });
   const endpoints = {
     httpApi: `http://localhost:${rt.httpPort}`,
     wsApi: `ws://localhost:${rt.wsPort}`,

@@ -31,6 +31,7 @@ import { apiId as newApiId } from './ids.ts';
 import { KafkaEventSourceMappings, type KafkaMappingConfig } from './kafka/esm.ts';
 import { bundleBootstrap, bundleFunctions, DEFAULT_EXTERNAL } from './lambda/bundle.ts';
 import { LambdaService } from './lambda/service.ts';
+import { createRuntimeLog, logMode, startSummary } from './logging.ts';
 import {
   defaultLimits,
   type FunctionDefLike,
@@ -38,7 +39,6 @@ import {
   httpApiCors,
   type LocalRuntime,
   type LocalRuntimeOptions,
-  type LogOption,
   type RuntimeLimits,
 } from './options.ts';
 import { type ApiSurface, rateExpression } from './parity.ts';
@@ -106,23 +106,10 @@ const hostEnv = (): Record<string, string> => {
   return out;
 };
 
-const makeLog = (opt: LogOption | undefined, events: EventEmitter) => {
-  const sink =
-    opt === 'silent'
-      ? undefined
-      : typeof opt === 'function'
-        ? opt
-        : (source: string, line: string) => process.stdout.write(`[${source}] ${line}\n`);
-  return (source: string, line: string): void => {
-    sink?.(source, line);
-    if (events.listenerCount('log') > 0) events.emit('log', { source, line });
-  };
-};
-
 export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> => {
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const log = makeLog(opts.log, events);
+  const log = createRuntimeLog(opts.log, events);
   const host = opts.host ?? '127.0.0.1';
   const region = opts.region ?? opts.env?.[ENV.AWS_REGION] ?? process.env[ENV.AWS_REGION] ?? 'us-east-1';
   const accountId = opts.accountId ?? '123456789012';
@@ -216,11 +203,10 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     baseEnv,
     log,
     idleTtlMs: opts.idleEnvironmentTtlMs ?? 10 * 60 * 1000,
+    events,
     initTimeoutMs: limits.initTimeoutMs,
     runtime: opts.lambdaRuntime ?? 'nodejs24.x',
   });
-  lambda.events.on('invokeStart', (e) => events.emit('invokeStart', e));
-  lambda.events.on('invokeEnd', (e) => events.emit('invokeEnd', e));
 
   const ws = new WebSocketApi({
     lambda,
@@ -386,6 +372,10 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   ws.markReady();
   http.markReady();
   log('runtime', `deployment ${deploymentId} ready`);
+  const stopSummary =
+    logMode(opts.log) === 'summary'
+      ? startSummary(log, { metrics: () => lambda.metrics(), connections: () => ws.openConnections })
+      : undefined;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -414,6 +404,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     },
     stop: () => {
       stopping ??= (async () => {
+        stopSummary?.();
         scheduler.stop();
         const esmStopped = esm?.stop();
         await Promise.allSettled([ws.close(), http.close()]);

@@ -10,6 +10,7 @@ import type { CorsConfig } from './http/server.ts';
 import type { KafkaMappingConfig, KafkaMappingInfo } from './kafka/esm.ts';
 import type { Isolation } from './lambda/environment.ts';
 import type { EnvironmentInfo, FunctionMetrics, InvocationResult, KillTarget } from './lambda/service.ts';
+import type { LogOption } from './logging.ts';
 import type { ApiSurface } from './parity.ts';
 import type { ScheduleConfig } from './schedule.ts';
 import type { WsDispatch, WsLimits, WsRouteLike } from './websocket/server.ts';
@@ -68,7 +69,7 @@ export interface RouteTable {
   readonly schedules?: readonly ScheduleConfig[];
 }
 
-export type LogOption = 'inherit' | 'silent' | ((source: string, line: string) => void);
+export type { LogOption } from './logging.ts';
 
 export interface LocalRuntimeOptions {
   /** WebSocket API and management API port (default 8080; 0 = any free port). */
@@ -113,7 +114,11 @@ export interface LocalRuntimeOptions {
   readonly schedules?:
     | boolean
     | { readonly everySeconds?: number; readonly retryDelaysMs?: readonly number[] };
-  /** Where platform and function logs go (default: this process's stdout, prefixed with the source). */
+  /**
+   * Where platform and function logs go: `'verbose'` (default; `'inherit'` is the same) every line on stdout,
+   * prefixed with the source; `'summary'` the same without the per-invocation lines (START/END/REPORT,
+   * CONNECT/DISCONNECT) and a summary line every 5 s; `'silent'`; or a function that gets every line.
+   */
   readonly log?: LogOption;
   /** Bundle output folder (default `<repo>/.local/build`). */
   readonly buildDir?: string;

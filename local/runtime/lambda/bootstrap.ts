@@ -54,9 +54,12 @@ const toLambdaError = (e: unknown): LambdaError => {
 };
 
 const maxMemoryMb = (): number => {
-  const bytes = isMainThread
-    ? process.memoryUsage().rss
-    : getHeapStatistics().total_heap_size + getHeapStatistics().external_memory;
+  let bytes: number;
+  if (isMainThread) bytes = process.memoryUsage().rss;
+  else {
+    const h = getHeapStatistics();
+    bytes = h.total_heap_size + h.external_memory;
+  }
   return Math.ceil(bytes / (1024 * 1024));
 };
 
@@ -238,7 +241,8 @@ const main = async (): Promise<void> => {
           trace: [],
         };
       }
-      if (Buffer.byteLength(payload) > init.maxResponseBytes) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text needs counting.
+      if (payload.length * 3 > init.maxResponseBytes && Buffer.byteLength(payload) > init.maxResponseBytes) {
         throw {
           errorType: 'Function.ResponseSizeTooLarge',
           errorMessage: `Response payload size exceeded maximum allowed payload size (${init.maxResponseBytes} bytes).`,

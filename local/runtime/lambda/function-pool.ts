@@ -6,7 +6,8 @@
 import type { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { lambdaRequestId, logStreamName } from '../ids.ts';
-import { type ExecutionEnvironment as Env, ExecutionEnvironment } from './environment.ts';
+import { type DetailLog, detailOf } from '../logging.ts';
+import { type ExecutionEnvironment as Env, ExecutionEnvironment, type InvokeOutcome } from './environment.ts';
 import type { LambdaError } from './protocol.ts';
 import {
   type DeployedFunction,
@@ -34,12 +35,16 @@ export class FunctionPool {
   initDurations: number[] = [];
   durations: number[] = [];
   cpuMs = 0;
+  /** START/END/REPORT go here, and are only built when it is enabled. */
+  readonly #detail: DetailLog;
 
   constructor(
     public fn: DeployedFunction,
     private readonly svc: LambdaServiceOptions,
     private readonly events: EventEmitter,
-  ) {}
+  ) {
+    this.#detail = detailOf(svc.log);
+  }
 
   #envVars(stream: string): Record<string, string> {
     const { fn, svc } = this;
@@ -150,7 +155,11 @@ export class FunctionPool {
     this.#wake();
   }
 
-  async invoke(eventJson: string, event: unknown): Promise<InvocationResult> {
+  /**
+   * One invocation with the event as JSON text (what the sandbox gets); `event` makes the same event as an
+   * object, for `invokeStart` listeners only.
+   */
+  async invoke(eventJson: string, event: () => unknown): Promise<InvocationResult> {
     const requestId = lambdaRequestId();
     const acquired = await this.#acquire();
     this.invocations += 1;
@@ -167,14 +176,17 @@ export class FunctionPool {
     }
     const timeoutMs = this.fn.timeoutSeconds * 1000;
     const log = (line: string): void => this.svc.log(this.fn.name, line);
-    log(`START RequestId: ${requestId} Version: $LATEST`);
-    this.events.emit('invokeStart', {
-      fn: this.fn.name,
-      requestId,
-      environmentId: env.id,
-      coldStart: cold,
-      event,
-    } satisfies InvokeStartEvent);
+    const detail = this.#detail.enabled ? this.#detail : undefined;
+    detail?.(this.fn.name, `START RequestId: ${requestId} Version: $LATEST`);
+    if (this.events.listenerCount('invokeStart') > 0) {
+      this.events.emit('invokeStart', {
+        fn: this.fn.name,
+        requestId,
+        environmentId: env.id,
+        coldStart: cold,
+        event: event(),
+      } satisfies InvokeStartEvent);
+    }
     const t0 = performance.now();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -195,17 +207,7 @@ export class FunctionPool {
       outcome = { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: message } };
       this.timeouts += 1;
     }
-    const status = timedOut ? 'timeout' : env.state === 'dead' ? 'error' : undefined;
-    const initMs = acquired.initDurationMs;
-    const billed = Math.ceil(durationMs + (initMs ?? 0));
-    log(`END RequestId: ${requestId}`);
-    log(
-      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${
-        this.fn.memoryMb
-      } MB\tMax Memory Used: ${outcome.maxMemoryMb ?? 0} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}${
-        status ? `\tStatus: ${status}` : ''
-      }${status === 'error' && !outcome.ok ? `\tError Type: ${outcome.error.errorType}` : ''}`,
-    );
+    if (detail) this.#report(detail, requestId, durationMs, acquired.initDurationMs, outcome, timedOut, env);
     this.durations.push(durationMs);
     if (this.durations.length > SAMPLE_CAP) this.durations.shift();
     if (!outcome.ok) this.errors += 1;
@@ -214,12 +216,36 @@ export class FunctionPool {
     const result: InvocationResult = outcome.ok
       ? { ok: true, result: JSON.parse(outcome.payload), requestId, durationMs, coldStart: cold }
       : { ok: false, error: outcome.error, requestId, durationMs, coldStart: cold, timedOut };
-    this.events.emit('invokeEnd', {
-      fn: this.fn.name,
-      environmentId: env.id,
-      ...result,
-    } satisfies InvokeEndEvent);
+    if (this.events.listenerCount('invokeEnd') > 0) {
+      this.events.emit('invokeEnd', {
+        fn: this.fn.name,
+        environmentId: env.id,
+        ...result,
+      } satisfies InvokeEndEvent);
+    }
     return result;
+  }
+
+  #report(
+    detail: DetailLog,
+    requestId: string,
+    durationMs: number,
+    initMs: number | undefined,
+    outcome: InvokeOutcome,
+    timedOut: boolean,
+    env: Env,
+  ): void {
+    const status = timedOut ? 'timeout' : env.state === 'dead' ? 'error' : undefined;
+    const billed = Math.ceil(durationMs + (initMs ?? 0));
+    const log = (line: string): void => detail(this.fn.name, line);
+    log(`END RequestId: ${requestId}`);
+    log(
+      `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${
+        this.fn.memoryMb
+      } MB\tMax Memory Used: ${outcome.maxMemoryMb ?? 0} MB${initMs !== undefined ? `\tInit Duration: ${initMs.toFixed(2)} ms` : ''}${
+        status ? `\tStatus: ${status}` : ''
+      }${status === 'error' && !outcome.ok ? `\tError Type: ${outcome.error.errorType}` : ''}`,
+    );
   }
 
   async kill(target: KillTarget): Promise<number> {

@@ -31,14 +31,15 @@ export { LAMBDA_PAYLOAD_MAX_BYTES, summarize } from './types.ts';
 
 /** All deployed functions. */
 export class LambdaService {
-  readonly events = new EventEmitter();
+  /** `invokeStart` / `invokeEnd`: the `events` option (the runtime's own emitter), or an emitter of its own. */
+  readonly events: EventEmitter;
   readonly #pools = new Map<string, FunctionPool>();
   #opts: LambdaServiceOptions;
   #stopped = false;
 
   constructor(opts: LambdaServiceOptions) {
     this.#opts = opts;
-    this.events.setMaxListeners(0);
+    this.events = opts.events ?? new EventEmitter().setMaxListeners(0);
   }
 
   /** The bundled in-sandbox runtime; set before the first deploy. */
@@ -66,7 +67,20 @@ export class LambdaService {
   }
 
   /** Synchronous invocation (RequestResponse). Never rejects. */
-  async invoke(name: string, event: unknown): Promise<InvocationResult> {
+  invoke(name: string, event: unknown): Promise<InvocationResult> {
+    return this.invokeJson(name, JSON.stringify(event ?? null), () => event);
+  }
+
+  /**
+   * Synchronous invocation with the event already serialized (the API Gateway emulators build their events as
+   * JSON text once); `event` makes the same event as an object, for `invokeStart` listeners only (default:
+   * parsed from the text). Never rejects.
+   */
+  async invokeJson(
+    name: string,
+    eventJson: string,
+    event: () => unknown = () => JSON.parse(eventJson),
+  ): Promise<InvocationResult> {
     const pool = this.#pools.get(name);
     if (!pool || this.#stopped) {
       return {
@@ -81,8 +95,11 @@ export class LambdaService {
         timedOut: false,
       };
     }
-    const eventJson = JSON.stringify(event ?? null);
-    if (Buffer.byteLength(eventJson) > LAMBDA_PAYLOAD_MAX_BYTES) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text needs counting.
+    if (
+      eventJson.length * 3 > LAMBDA_PAYLOAD_MAX_BYTES &&
+      Buffer.byteLength(eventJson) > LAMBDA_PAYLOAD_MAX_BYTES
+    ) {
       return {
         ok: false,
         error: {

@@ -1,4 +1,5 @@
 /** The local Lambda service's public shapes: deployed functions, invocation results, metrics, events. */
+import type { EventEmitter } from 'node:events';
 import type { Isolation } from './environment.ts';
 import type { LambdaError } from './protocol.ts';
 
@@ -25,6 +26,10 @@ export interface LambdaServiceOptions {
   readonly accountId: string;
   /** Environment shared by every function (host env, credentials, endpoints). */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /**
+   * Function output and platform lines; START/END/REPORT go to its `detail` sink when it has one
+   * (`../logging.ts`) and are only built when that sink is enabled.
+   */
   readonly log: (source: string, line: string) => void;
   /** An idle environment is reclaimed after this long (Lambda: minutes). 0 = never. */
   readonly idleTtlMs: number;
@@ -32,6 +37,11 @@ export interface LambdaServiceOptions {
   readonly initTimeoutMs: number;
   /** Lambda runtime identifier emulated, e.g. `nodejs24.x`. */
   readonly runtime: string;
+  /**
+   * Where `invokeStart` / `invokeEnd` are emitted (default: an emitter of the service's own). Each is only
+   * built while it has listeners.
+   */
+  readonly events?: EventEmitter;
 }
 
 export type InvocationResult =

@@ -4,6 +4,7 @@
  * `clientBufferLimitBytes`), GetConnection, DeleteConnection (closes with 1000); 410 `GoneException` for a
  * connection that is not open (also while its `$connect` runs); requests must be SigV4-signed.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { apiGatewayId } from '../ids.ts';
@@ -96,13 +97,16 @@ export function handleManagementRequest(
       });
       req.on('end', (): undefined => {
         if (tooBig) return reply(413, { message: 'Request entity too large' }, 'PayloadTooLargeException');
-        if (!signatureOk(Buffer.concat(chunks))) return undefined;
+        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        if (!signatureOk(body)) return undefined;
         const target = api.openConnection(id);
         if (!target) return gone();
         if (target.ws.bufferedAmount > api.limits.clientBufferLimitBytes) {
           return reply(429, { message: 'Rate exceeded' }, 'LimitExceededException');
         }
-        target.ws.send(Buffer.concat(chunks).toString('utf8'));
+        // A text frame of the body's bytes, as they came (decoded and re-encoded only when not valid UTF-8).
+        if (isUtf8(body)) target.ws.send(body, { binary: false });
+        else target.ws.send(body.toString('utf8'));
         return reply(200);
       });
       return;

@@ -17,11 +17,13 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { apiGatewayId } from '../ids.ts';
 import type { InvocationResult, LambdaService } from '../lambda/service.ts';
+import { type DetailLog, detailOf } from '../logging.ts';
 import {
   type ConnectionFacts,
   connectEvent,
   disconnectEvent,
   messageEvent,
+  messageEventJson,
   selectionKey,
   type WsApiIdentity,
 } from './events.ts';
@@ -75,9 +77,14 @@ interface Connection extends ConnectionFacts {
   ws: WebSocket | undefined;
   lastActiveAt: number;
   closeInfo: { code: number; reason: string } | undefined;
-  idleTimer: NodeJS.Timeout | undefined;
-  maxTimer: NodeJS.Timeout | undefined;
-  chain: Promise<void>;
+  /**
+   * One timer per connection for both the idle timeout and the maximum duration: armed for the earlier
+   * deadline, re-armed when it fires early (a client message moved the idle deadline). A message only stamps
+   * `lastActiveAt`; it does not touch the timer.
+   */
+  timer: NodeJS.Timeout | undefined;
+  /** Per-connection dispatch only: the frames' chain. */
+  chain: Promise<void> | undefined;
   skipDisconnect?: boolean;
 }
 
@@ -135,11 +142,14 @@ export class WebSocketApi {
   readonly #inflight = new Set<Promise<unknown>>();
   #port = 0;
   #closing = false;
+  /** CONNECT/DISCONNECT lines, built only when enabled (`../logging.ts`). */
+  readonly #detail: DetailLog;
   /** Upgrades are refused 503 (Retry-After: 1) until the runtime is ready to serve. */
   #ready = false;
 
   constructor(opts: WebSocketApiOptions) {
     this.#opts = opts;
+    this.#detail = detailOf(opts.log);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.limits.messageMaxBytes,
@@ -192,6 +202,13 @@ export class WebSocketApi {
     return this.#opts.routes;
   }
 
+  /** Number of open connections. */
+  get openConnections(): number {
+    let n = 0;
+    for (const c of this.#connections.values()) if (c.state === 'open') n += 1;
+    return n;
+  }
+
   /** Ids of open connections. */
   connectionIds(): string[] {
     return [...this.#connections.values()].filter((c) => c.state === 'open').map((c) => c.connectionId);
@@ -239,13 +256,25 @@ export class WebSocketApi {
     this.#opts.log('ws', line);
   }
 
-  async #invoke(fn: string, event: unknown): Promise<InvocationResult | typeof TIMEOUT> {
+  #logDetail(line: string): void {
+    if (this.#detail.enabled) this.#detail('ws', line);
+  }
+
+  async #invoke(
+    fn: string,
+    event: Record<string, unknown> | { json: string; event: () => unknown },
+  ): Promise<InvocationResult | typeof TIMEOUT> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMEOUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMEOUT), this.#opts.limits.integrationTimeoutMs);
     });
+    const { lambda } = this.#opts;
+    const invocation =
+      typeof event.json === 'string'
+        ? lambda.invokeJson(fn, event.json, event.event as () => unknown)
+        : lambda.invoke(fn, event);
     try {
-      return await Promise.race([this.#opts.lambda.invoke(fn, event), timeout]);
+      return await Promise.race([invocation, timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -309,9 +338,8 @@ export class WebSocketApi {
       ws: undefined,
       lastActiveAt: now,
       closeInfo: undefined,
-      idleTimer: undefined,
-      maxTimer: undefined,
-      chain: Promise.resolve(),
+      timer: undefined,
+      chain: undefined,
     };
     // Known but not yet connected: PostToConnection answers 410 during $connect, as on AWS.
     this.#connections.set(connectionId, conn);
@@ -329,12 +357,12 @@ export class WebSocketApi {
       }
       if (res === TIMEOUT) {
         forget();
-        this.#log(`CONNECT ${connectionId} 504 (integration timeout)`);
+        this.#logDetail(`CONNECT ${connectionId} 504 (integration timeout)`);
         return this.#refuse(socket, 504, '{"message": "Endpoint request timed out"}', requestId);
       }
       if (!res.ok) {
         forget();
-        this.#log(`CONNECT ${connectionId} 502 (${res.error.errorType})`);
+        this.#logDetail(`CONNECT ${connectionId} 502 (${res.error.errorType})`);
         return this.#refuse(
           socket,
           502,
@@ -345,7 +373,7 @@ export class WebSocketApi {
       const status = statusOf(res.result);
       if (status < 200 || status > 299) {
         forget();
-        this.#log(`CONNECT ${connectionId} ${status}`);
+        this.#logDetail(`CONNECT ${connectionId} ${status}`);
         return this.#refuse(socket, status, routeResponseBody(res.result) ?? '', requestId);
       }
       const proto = headerOf(res.result, 'sec-websocket-protocol');
@@ -363,14 +391,12 @@ export class WebSocketApi {
   #onOpen(conn: Connection, ws: WebSocket, socket: Socket): void {
     conn.ws = ws;
     conn.state = 'open';
-    this.#log(`CONNECT ${conn.connectionId} 101`);
+    this.#logDetail(`CONNECT ${conn.connectionId} 101`);
     const { limits } = this.#opts;
     const guard = new FrameGuard(limits.frameMaxBytes, () => this.#closeWith(conn, 1009, 'Message too big'));
     // Before ws's own listener, so an oversized frame is refused before its message is dispatched.
     socket.prependListener('data', (chunk: Buffer) => guard.push(chunk));
-    this.#armIdle(conn);
-    conn.maxTimer = setTimeout(() => this.#closeWith(conn, 1001, 'Going away'), limits.maxDurationMs);
-    conn.maxTimer.unref();
+    this.#armTimer(conn);
 
     ws.on('message', (data, isBinary) => {
       if (conn.state !== 'open') return;
@@ -379,13 +405,15 @@ export class WebSocketApi {
         return;
       }
       conn.lastActiveAt = Date.now();
-      this.#armIdle(conn);
+      // ws hands over a Buffer (binaryType 'nodebuffer'): decoded once, never copied first.
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8');
+        : Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.from(data).toString('utf8');
       const run = (): Promise<void> => this.#onMessage(conn, text);
       if (this.#opts.dispatch === 'per-connection') {
-        conn.chain = conn.chain.then(run, run);
+        conn.chain = (conn.chain ?? Promise.resolve()).then(run, run);
         this.#track(conn.chain);
       } else {
         this.#track(run());
@@ -403,13 +431,22 @@ export class WebSocketApi {
     ws.on('close', (code, reasonBuf) => this.#onClosed(conn, code, reasonBuf.toString('utf8')));
   }
 
-  #armIdle(conn: Connection): void {
-    clearTimeout(conn.idleTimer);
-    conn.idleTimer = setTimeout(
-      () => this.#closeWith(conn, 1001, 'Going away'),
-      this.#opts.limits.idleTimeoutMs,
-    );
-    conn.idleTimer.unref();
+  /** Arms the connection's timer for its next deadline: idle (since the last client message) or maximum age. */
+  #armTimer(conn: Connection): void {
+    const { idleTimeoutMs, maxDurationMs } = this.#opts.limits;
+    const due = Math.min(conn.lastActiveAt + idleTimeoutMs, conn.connectedAt + maxDurationMs);
+    conn.timer = setTimeout(() => this.#onTimer(conn), Math.min(Math.max(0, due - Date.now()), 2 ** 31 - 1));
+    conn.timer.unref();
+  }
+
+  #onTimer(conn: Connection): void {
+    conn.timer = undefined;
+    if (conn.state !== 'open') return;
+    const { idleTimeoutMs, maxDurationMs } = this.#opts.limits;
+    const now = Date.now();
+    if (now >= conn.lastActiveAt + idleTimeoutMs || now >= conn.connectedAt + maxDurationMs)
+      this.#closeWith(conn, 1001, 'Going away');
+    else this.#armTimer(conn);
   }
 
   #closeWith(conn: Connection, code: number, reason: string): void {
@@ -424,8 +461,7 @@ export class WebSocketApi {
   #onClosed(conn: Connection, code: number, reason: string): void {
     if (conn.state === 'closed') return;
     conn.state = 'closed';
-    clearTimeout(conn.idleTimer);
-    clearTimeout(conn.maxTimer);
+    clearTimeout(conn.timer);
     this.#connections.delete(conn.connectionId);
     const info =
       conn.closeInfo ??
@@ -434,7 +470,7 @@ export class WebSocketApi {
         : code === 1006
           ? { code, reason: 'Connection closed abnormally' }
           : { code, reason });
-    this.#log(`DISCONNECT ${conn.connectionId} ${info.code} ${info.reason}`);
+    this.#logDetail(`DISCONNECT ${conn.connectionId} ${info.code} ${info.reason}`);
     const route = this.#route('$disconnect');
     if (!route || conn.skipDisconnect) return;
     const requestId = apiGatewayId();
@@ -463,16 +499,14 @@ export class WebSocketApi {
       this.#send(conn, gatewayFrame('Forbidden', conn.connectionId, requestId));
       return;
     }
-    const event = messageEvent(
-      this.#opts.api,
-      conn,
-      route.routeKey,
-      text,
-      apiGatewayId(),
-      requestId,
-      Date.now(),
-    );
-    const res = await this.#invoke(route.fn, event);
+    const { api } = this.#opts;
+    const messageId = apiGatewayId();
+    const now = Date.now();
+    // The event as the JSON text the function gets, built once; the object only for invokeStart listeners.
+    const res = await this.#invoke(route.fn, {
+      json: messageEventJson(api, conn, route.routeKey, text, messageId, requestId, now),
+      event: () => messageEvent(api, conn, route.routeKey, text, messageId, requestId, now),
+    });
     if (res === TIMEOUT) {
       this.#send(conn, gatewayFrame('Endpoint request timed out', conn.connectionId, requestId));
       return;

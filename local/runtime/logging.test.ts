@@ -1,0 +1,50 @@
+/** The runtime's log modes: per-invocation lines only when someone reads them; the summary line. */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { FunctionMetrics } from './lambda/types.ts';
+import { createRuntimeLog, detailOf, summaryLine } from './logging.ts';
+
+const metrics = (invocations: number, errors: number, durationsMs: number[]): FunctionMetrics =>
+  ({ invocations, errors, durationsMs }) as unknown as FunctionMetrics;
+
+describe('runtime log', () => {
+  it('summary and silent do not want per-invocation lines unless a log listener is there', () => {
+    for (const mode of ['summary', 'silent'] as const) {
+      const events = new EventEmitter();
+      const log = createRuntimeLog(mode, events);
+      expect(log.detail.enabled).toBe(false);
+      const seen: string[] = [];
+      events.on('log', (e: { line: string }) => seen.push(e.line));
+      expect(log.detail.enabled).toBe(true);
+      log.detail('fn', 'START RequestId: x');
+      expect(seen).toEqual(['START RequestId: x']);
+    }
+  });
+
+  it('verbose and a function get every line; a plain function is its own detail sink', () => {
+    expect(createRuntimeLog('verbose', new EventEmitter()).detail.enabled).toBe(true);
+    const lines: string[] = [];
+    const log = createRuntimeLog((s, l) => lines.push(`${s} ${l}`), new EventEmitter());
+    log.detail('fn', 'END RequestId: x');
+    log('ws', 'other');
+    expect(lines).toEqual(['fn END RequestId: x', 'ws other']);
+    const plain = detailOf((s, l) => lines.push(`${s}:${l}`));
+    expect(plain.enabled).toBe(true);
+  });
+
+  it('the summary line counts what happened since the last one, and is skipped when nothing did', () => {
+    const seen = new Map();
+    const last = { n: 0 };
+    const first = summaryLine(
+      { wsPing: metrics(4, 1, [1, 2, 3, 100]), idle: metrics(0, 0, []) },
+      3,
+      seen,
+      last,
+    );
+    expect(first).toBe('wsPing 4 (1 error) p50 2.0 ms p99 100 ms; 3 connections');
+    expect(summaryLine({ wsPing: metrics(4, 1, [1, 2, 3, 100]) }, 3, seen, last)).toBeUndefined();
+    expect(summaryLine({ wsPing: metrics(6, 1, [1, 2, 3, 100, 5, 7]) }, 1, seen, last)).toBe(
+      'wsPing 2 p50 5.0 ms p99 7.0 ms; 1 connection',
+    );
+  });
+});
