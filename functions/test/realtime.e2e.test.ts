@@ -134,6 +134,12 @@ describe('When A sends a message to B', () => {
     });
     expect(ca.events.findIndex(ofType('ack'))).toBeLessThan(ca.events.findIndex(messageWith(ack.messageId)));
 
+    // The live event carries every hop's time, in the order the hops happen; history never has it.
+    const t = (got as { trace?: Record<string, number> }).trace ?? {};
+    const hops = [t.received, t.produced, t.fetched, t.persisted, t.pushed];
+    expect(hops.every((x) => typeof x === 'number')).toBe(true);
+    for (let i = 1; i < hops.length; i++) expect(hops[i]).toBeGreaterThanOrEqual(hops[i - 1] as number);
+
     expect(await getMessage(conv, String(ack.messageId))).toEqual(got.message);
     expect((await getConversation(conv, b.id))?.unreadCount).toBe(1);
     expect((await getConversation(conv, a.id))?.unreadCount).toBe(0);
