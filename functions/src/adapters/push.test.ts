@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionDefs } from '#contracts/routes.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
+import { beginInvocation } from '#platform/invocation.ts';
 import { pushToConnections } from './push.ts';
 import {
   classifyPushFailure,
@@ -149,6 +150,24 @@ describe('a batch deadline across push calls (persistFanout: FANOUT_DEADLINE_MS)
     expect(late).toEqual({ delivered: 0, failed: 2, gone: [] });
     expect(requests).toBe(0);
     expect(users('late-1')).toEqual([]);
+  });
+});
+
+describe("the invocation's own time budget (every pushing function, whatever its timeout)", () => {
+  it('a push ends before the function would time out, under the policy deadline (10 s)', {
+    timeout: 8_000, // below the policy's 10 s: only the invocation's budget can end this call in time
+  }, async () => {
+    script.set('hung-c', [0, 0, 0]);
+    // A 1.5 s budget (as Lambda's context reports it): waits end 0.5 s before it.
+    beginInvocation({ getRemainingTimeInMillis: () => 1_500 });
+    try {
+      const started = Date.now();
+      const result = await pushToConnections(['hung-c'], events);
+      expect(result).toEqual({ delivered: 0, failed: 1, gone: [] });
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      beginInvocation(undefined);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { mapLimit } from '@chat/kit/async';
 import type { ServerEvent } from '#contracts/ws.ts';
 import type { PushResult } from '#core/ports.ts';
 import { config } from '#platform/config.ts';
+import { invocationDeadline } from '#platform/invocation.ts';
 import { logger } from '#platform/log.ts';
 import { ManagementApiClient } from './management-api.ts';
 import { classifyPushFailure, type PushRetryPolicy, pushRetryPolicy, retryDelay } from './push-policy.ts';
@@ -80,7 +81,11 @@ export async function pushToConnections(
   if (targets.length === 0 || list.length === 0) return emptyPush;
   const policy = options.policy ?? pushRetryPolicy;
   const start = Date.now();
-  const deadline = Math.min(start + policy.deadlineMs, options.deadline ?? Number.POSITIVE_INFINITY);
+  const deadline = Math.min(
+    start + policy.deadlineMs,
+    options.deadline ?? Number.POSITIVE_INFINITY,
+    invocationDeadline(),
+  );
   const signal = AbortSignal.timeout(Math.max(0, deadline - start));
   setMaxListeners(0, signal); // one abort listener per request in flight
   const payloads = list.map((e) => Buffer.from(JSON.stringify(e), 'utf8'));

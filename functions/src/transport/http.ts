@@ -6,6 +6,7 @@ import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
 import { type FunctionName, httpRouteKey, httpRoutes } from '#contracts/routes.ts';
 import { ChatError, isChatError } from '#core/errors.ts';
+import { beginInvocation, type LambdaContextLike } from '#platform/invocation.ts';
 import { logger } from '#platform/log.ts';
 
 /**
@@ -178,7 +179,7 @@ async function run(spec: AnyRoute, event: HttpEvent): Promise<HttpResponse> {
 export function httpRouter<F extends FunctionName>(
   fn: F,
   routes: { [K in RouteKeyOf<F>]: AnyRoute },
-): (event: HttpEvent) => Promise<HttpResponse> {
+): (event: HttpEvent, context?: LambdaContextLike) => Promise<HttpResponse> {
   const table = httpRoutes.filter((r) => r.fn === fn);
   const byKey = new Map<string, AnyRoute>(Object.entries(routes));
   for (const r of table) {
@@ -188,7 +189,8 @@ export function httpRouter<F extends FunctionName>(
   }
   if (byKey.size !== table.length) throw new Error(`${fn}: routes not in the route table`);
 
-  return async (event) => {
+  return async (event, context) => {
+    beginInvocation(context);
     logger.appendKeys({ routeKey: event.routeKey, requestId: event.requestContext?.requestId });
     try {
       const spec = byKey.get(event.routeKey);

@@ -5,6 +5,7 @@ import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
 import type { ErrorEvent, ServerEvent } from '#contracts/ws.ts';
 import { ChatError, isChatError } from '#core/errors.ts';
+import { beginInvocation, type LambdaContextLike } from '#platform/invocation.ts';
 import { logger } from '#platform/log.ts';
 
 /**
@@ -111,8 +112,9 @@ export function wsRoute<S extends z.ZodType>(
   ports: WsPorts,
   schema: S,
   run: (frame: z.infer<S>, ctx: WsContext) => Promise<ServerEvent | undefined>,
-): (event: WsEvent) => Promise<WsResult> {
-  return async (event) => {
+): (event: WsEvent, context?: LambdaContextLike) => Promise<WsResult> {
+  return async (event, context) => {
+    beginInvocation(context);
     const receivedAt = Date.now();
     const { connectionId, routeKey } = event.requestContext;
     const requestId = event.requestContext.requestId;
@@ -204,8 +206,11 @@ function refreshPresence(ports: WsPorts, connectionId: string, userId: string): 
  * Wrapper for `$connect` and `$disconnect`: logger keys (never the query string: it holds the ticket), and a
  * failure becomes a status instead of a crash: 503 when a backing service is down, else 500 (logged).
  */
-export function lifecycle(run: (event: WsEvent) => Promise<WsResult>): (event: WsEvent) => Promise<WsResult> {
-  return async (event) => {
+export function lifecycle(
+  run: (event: WsEvent) => Promise<WsResult>,
+): (event: WsEvent, context?: LambdaContextLike) => Promise<WsResult> {
+  return async (event, context) => {
+    beginInvocation(context);
     const { connectionId, routeKey, requestId } = event.requestContext;
     logger.appendKeys({ connectionId, routeKey, requestId });
     try {

@@ -3,6 +3,7 @@ import { FANOUT_DEADLINE_MS } from '#adapters/push-policy.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { ChatRecord } from '#contracts/kafka.ts';
 import { persistAndFanOut } from '#core/messaging.ts';
+import { beginInvocation, type LambdaContextLike } from '#platform/invocation.ts';
 import { logger } from '#platform/log.ts';
 import { decodeBatch, type KafkaEvent } from '#transport/kafka.ts';
 
@@ -12,8 +13,9 @@ import { decodeBatch, type KafkaEvent } from '#transport/kafka.ts';
  * pushed to every member, the whole fan-out bounded by `FANOUT_DEADLINE_MS` from the batch's start. Any store
  * or Kafka failure throws, so the mapping retries the whole batch (handled idempotently).
  */
-export const handler = async (event: KafkaEvent): Promise<void> => {
+export const handler = async (event: KafkaEvent, context?: LambdaContextLike): Promise<void> => {
   const fetchedAt = Date.now();
+  beginInvocation(context);
   const { valid, sources, rejected } = decodeBatch(event, ChatRecord);
   try {
     if (rejected.length > 0) {
