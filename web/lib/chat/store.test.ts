@@ -154,6 +154,48 @@ describe('ChatStore', () => {
     expect(thread()).toEqual(['message 1', 'message 2', 'hello']);
   });
 
+  it("logs each traced message's hops to the console only when localStorage['chat:trace'] is 1", async () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      rt.connect();
+      store.open('c1');
+      await vi.advanceTimersByTimeAsync(0);
+      // hops before the client's receive time (fake timers: Date.now() is still while the test runs)
+      const traceAt = (now: number) => ({
+        received: now - 20,
+        produced: now - 15,
+        fetched: now - 8,
+        persisted: now - 4,
+        pushed: now - 2,
+      });
+      rt.deliver({ type: 'message', message: msg(3), trace: traceAt(Date.now()) });
+      await vi.advanceTimersByTimeAsync(50);
+      expect(info).not.toHaveBeenCalled();
+
+      storage.setItem('chat:trace', '1');
+      rt.deliver({ type: 'message', message: msg(4) }); // no trace: no line
+      const trace = traceAt(Date.now());
+      rt.deliver({ type: 'message', message: msg(5), trace });
+      store.send('c1', 'mine');
+      const sentAt = store.getState().outbox[0]?.lastSentAt;
+      expect(sentAt).toBeTypeOf('number');
+      rt.deliver({
+        type: 'message',
+        message: msg(6, { senderId: ME.id, clientMsgId: 'local-1', body: 'mine' }),
+        trace: { ...trace, received: (sentAt as number) + 3 },
+      });
+      await vi.waitFor(() => expect(info).toHaveBeenCalledTimes(2), { timeout: 5_000 });
+      const [bob, mine] = info.mock.calls.map(([line]) => String(line));
+      expect(bob).toMatch(
+        new RegExp(`^\\[chat:trace\\] message ${id(5)}: received→produced 5 ms .* total 20 ms$`),
+      );
+      expect(mine).toMatch(new RegExp(`^\\[chat:trace\\] message ${id(6)}: sent→received 3 ms · `));
+      expect(mine).toMatch(/\(\d+ ms from my send\)$/);
+    } finally {
+      info.mockRestore();
+    }
+  });
+
   it('queues while disconnected and resends with the same clientMsgId on reconnect, never doubled', async () => {
     rt.connect();
     store.open('c1');
