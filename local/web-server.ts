@@ -5,19 +5,23 @@
  * - Routes of the static export resolve like CloudFront's URL rewrite: `/chat` → `chat.html`,
  *   `/x/` → `x/index.html`; unknown paths get `404.html` with status 404.
  * - Hashed assets under `/_next/static/` are cached for a year; HTML is revalidated on every load.
+ * - Text responses are compressed as CloudFront compresses them (`compress: true` in infra's Site): br or gzip
+ *   when the browser accepts it, for compressible types from 1,000 bytes to 10 MB, with
+ *   `Vary: Accept-Encoding`; each file's compressed bodies are kept in memory, keyed by path and mtime.
  *
  * Programmatic: `buildWebIfStale()`, then `startWebServer({ port: 0, config })`; CLI: `tsx local/web-server.ts
  * [--build] [--port 3000] [--http http://localhost:8081] [--ws ws://localhost:8080] [--root web/out]`.
  */
 
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, existsSync, readdirSync, type Stats, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib';
 import { repoRoot } from '@chat/kit/paths';
 import { buildCsp } from '@chat/web/csp';
 
@@ -111,6 +115,49 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** What CloudFront compresses: text, JSON, JavaScript, SVG, XML, manifests (not images, fonts, archives). */
+export function isCompressible(contentType: string): boolean {
+  return /^(?:text\/|application\/(?:json|javascript|xml|manifest\+json)|image\/svg\+xml)/i.test(contentType);
+}
+
+/** CloudFront compresses objects from 1,000 bytes to 10,000,000 bytes. */
+const COMPRESS_MIN_BYTES = 1_000;
+const COMPRESS_MAX_BYTES = 10_000_000;
+
+export type ContentEncoding = 'br' | 'gzip';
+
+/** The encoding for an `Accept-Encoding` header: br, else gzip, when accepted (q > 0); null: identity. */
+export function negotiateEncoding(acceptEncoding: string | undefined): ContentEncoding | null {
+  if (!acceptEncoding) return null;
+  const q = new Map<string, number>();
+  for (const part of acceptEncoding.toLowerCase().split(',')) {
+    const [coding = '', ...params] = part.split(';').map((p) => p.trim());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const value = qParam ? Number(qParam.slice(2)) : 1;
+    if (coding) q.set(coding, Number.isFinite(value) ? value : 0);
+  }
+  const accepts = (coding: string) => (q.get(coding) ?? q.get('*') ?? 0) > 0;
+  if (accepts('br')) return 'br';
+  if (accepts('gzip')) return 'gzip';
+  return null;
+}
+
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
+
+function compress(raw: Buffer, encoding: ContentEncoding): Promise<Buffer> {
+  return encoding === 'br'
+    ? brotli(raw, {
+        params: {
+          [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+          // 11 (the default) takes seconds for the app's larger chunks on a busy machine, for ≈ 3 % less
+          [zlibConstants.BROTLI_PARAM_QUALITY]: 9,
+          [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+        },
+      })
+    : gzipAsync(raw, { level: 9 });
+}
+
 function securityHeaders(config: WebConfig | null): Record<string, string> {
   return {
     'x-content-type-options': 'nosniff',
@@ -169,21 +216,53 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     throw new Error(`No static export at ${root}: run \`npm run build -w web\` first.`);
   }
 
+  // file → its compressed bodies while its mtime and size stay the same (a rebuilt export replaces them)
+  const compressed = new Map<
+    string,
+    { mtimeMs: number; size: number; bodies: Partial<Record<ContentEncoding, Promise<Buffer>>> }
+  >();
+  const compressedBody = (file: string, info: Stats, encoding: ContentEncoding): Promise<Buffer> => {
+    let entry = compressed.get(file);
+    if (!entry || entry.mtimeMs !== info.mtimeMs || entry.size !== info.size) {
+      entry = { mtimeMs: info.mtimeMs, size: info.size, bodies: {} };
+      compressed.set(file, entry);
+    }
+    const cached = entry.bodies[encoding];
+    if (cached) return cached;
+    const { bodies } = entry;
+    const body = readFile(file).then((raw) => compress(raw, encoding));
+    bodies[encoding] = body;
+    body.catch(() => {
+      if (bodies[encoding] === body) delete bodies[encoding];
+    });
+    return body;
+  };
+
   const send = async (req: IncomingMessage, res: ServerResponse, file: string, status: number) => {
     const ext = path.extname(file);
     const info = await stat(file);
     const immutable = req.url?.startsWith('/_next/static/');
+    const type = TYPES[ext] ?? 'application/octet-stream';
+    const compressible = isCompressible(type);
+    const encoding =
+      compressible && info.size >= COMPRESS_MIN_BYTES && info.size <= COMPRESS_MAX_BYTES
+        ? negotiateEncoding(req.headers['accept-encoding'])
+        : null;
+    const body = encoding ? await compressedBody(file, info, encoding) : null;
     res.writeHead(status, {
       ...headersFor(),
-      'content-type': TYPES[ext] ?? 'application/octet-stream',
-      'content-length': info.size,
+      'content-type': type,
+      'content-length': body ? body.length : info.size,
+      ...(encoding ? { 'content-encoding': encoding } : {}),
+      ...(compressible ? { vary: 'Accept-Encoding' } : {}),
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    createReadStream(file).pipe(res);
+    if (body) res.end(body);
+    else createReadStream(file).pipe(res);
   };
 
   const server: Server = createServer((req, res) => {

@@ -457,6 +457,16 @@ describe('When the default profile is synthesized', () => {
       });
     });
 
+    it('compresses text responses on every behaviour (as the local web server does)', () => {
+      const [[, cdn] = []] = resourcesOfType(s.json, 'AWS::CloudFront::Distribution');
+      const config = cdn?.Properties?.DistributionConfig as
+        | { DefaultCacheBehavior?: { Compress?: unknown }; CacheBehaviors?: Array<{ Compress?: unknown }> }
+        | undefined;
+      const behaviours = [config?.DefaultCacheBehavior, ...(config?.CacheBehaviors ?? [])];
+      expect(behaviours.length).toBeGreaterThan(1);
+      for (const b of behaviours) expect(b?.Compress).toBe(true);
+    });
+
     it('serves the one web CSP, whose img-src admits the https images the Markdown renderer allows', () => {
       const [[, policy] = []] = resourcesOfType(s.json, 'AWS::CloudFront::ResponseHeadersPolicy');
       const config = policy?.Properties?.ResponseHeadersPolicyConfig as
