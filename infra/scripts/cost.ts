@@ -3,6 +3,7 @@
  * computed from the synthesized templates and the dated price table (infra/lib/cost/prices.ts).
  * `--markdown` prints only the summary table (what README.md and docs/cost.md show).
  */
+import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../lib/chat-stack.ts';
 import { resolveConfig } from '../lib/config.ts';
@@ -42,7 +43,9 @@ const table = [
   ),
 ].join('\n');
 
-if (process.argv.includes('--markdown')) {
+const { values: args } = parseArgs({ options: { markdown: { type: 'boolean', default: false } } });
+
+if (args.markdown) {
   console.log(table);
 } else {
   console.log(

@@ -9,7 +9,9 @@
  * the same name (retained on destroy: the create would fail); and the quotas that matter: Lambda concurrent
  * executions, network interfaces and VPCs per Region, API Gateway WebSocket connections.
  */
+
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { APIGatewayClient, GetAccountCommand } from '@aws-sdk/client-api-gateway';
 import { KafkaClient, ListClustersV2Command } from '@aws-sdk/client-kafka';
 import { GetKeyspaceCommand, KeyspacesClient } from '@aws-sdk/client-keyspaces';
@@ -246,8 +248,11 @@ function realClients(region: string | undefined): PreflightClients {
 }
 
 export async function main(argv: readonly string[], clients?: PreflightClients): Promise<number> {
-  const i = argv.indexOf('--stack-name');
-  const stackName = i >= 0 ? (argv[i + 1] ?? 'Chat') : 'Chat';
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { 'stack-name': { type: 'string', default: 'Chat' } },
+  });
+  const stackName = values['stack-name'] ?? 'Chat';
   const c = clients ?? realClients(process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION);
   try {
     await c.sts.send(new GetCallerIdentityCommand({}));
