@@ -9,6 +9,9 @@ export function humanSummary(r: BenchReport): string {
     `machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}`,
   );
   lines.push(
+    `runtime: ${r.runtime === 'external' ? 'external (--target)' : 'started by the bench'}${r.endpoints ? ` ${r.endpoints.wsUrl} ${r.endpoints.httpUrl}` : ''}`,
+  );
+  lines.push(
     `setup: ${r.setup.users} users, ${r.setup.conversations} conversations in ${fmt(r.setup.seconds)} s`,
   );
   if (r.baselines.length) {
@@ -59,6 +62,12 @@ export function humanSummary(r: BenchReport): string {
               `${fmt(s?.p50 ?? null)} / ${fmt(s?.p99 ?? null)}`,
             ]),
             [
+              'not delivered to every member within 15 s',
+              l.notDeliveredWithin15sShare === null
+                ? '—'
+                : `${l.notDeliveredWithin15s} (${fmt(l.notDeliveredWithin15sShare * 100)} %)`,
+            ],
+            [
               'delivered msg/s · deliveries/s · persisted msg/s',
               `${l.deliveredMsgPerSec} · ${l.deliveriesPerSec} · ${l.persistedMsgPerSec ?? '—'}`,
             ],
@@ -96,6 +105,13 @@ export function humanSummary(r: BenchReport): string {
       const i = p.idle;
       lines.push(
         `${i.connections} idle connections opened in ${i.openSeconds} s; runtime RSS ${fmt(i.runtimeRssBeforeMb)} → ${fmt(i.runtimeRssAfterMb)} MB at the end of the ${i.holdSec ?? '?'} s hold (peak ${fmt(i.runtimeRssPeakMb ?? null)} MB while opening; ${i.runtimeRssPerConnectionKb ?? '—'} KB/connection); unexpected closes ${i.unexpectedCloses}`,
+      );
+    }
+    if (p.cpuPerMessage) {
+      const c = p.cpuPerMessage;
+      lines.push(
+        `CPU per message (ms, ${c.messages} acked): all in ${fmt(c.allInMs, 2)} = ` +
+          c.ranking.map((x) => `${x.part} ${fmt(x.ms, 2)}`).join(' + '),
       );
     }
     if (p.loadAvg)
@@ -140,6 +156,43 @@ export function humanSummary(r: BenchReport): string {
         ),
       );
     }
+  }
+  const loads = r.phases.filter((p) => p.load);
+  if (loads.length > 1 || r.profile.startsWith('rates')) {
+    lines.push('', 'load phases');
+    lines.push(
+      table(
+        [
+          'phase',
+          'conns',
+          'offered → achieved msg/s',
+          'delivery p50 / p99 ms',
+          'not delivered in 15 s',
+          'persisted msg/s',
+          'CPU ms/msg',
+          'load avg',
+          'LOST',
+          'DUP',
+        ],
+        loads.map((p) => {
+          const l = p.load as NonNullable<typeof p.load>;
+          return [
+            p.name,
+            l.connections,
+            `${l.targetRate} → ${l.achievedSendRate}`,
+            `${fmt(l.deliveryLatencyMs.p50)} / ${fmt(l.deliveryLatencyMs.p99)}`,
+            l.notDeliveredWithin15sShare === null
+              ? '—'
+              : `${fmt(l.notDeliveredWithin15sShare * 100)} % (${l.notDeliveredWithin15s})`,
+            l.persistedMsgPerSec ?? '—',
+            fmt(p.cpuPerMessage?.allInMs ?? null, 2),
+            p.loadAvg ? `${p.loadAvg.mean} (max ${p.loadAvg.max})` : '—',
+            l.lost + (p.warmup?.lost ?? 0),
+            l.duplicated + (p.warmup?.duplicated ?? 0),
+          ];
+        }),
+      ),
+    );
   }
   if (r.targets.length) {
     lines.push('', 'targets');

@@ -28,6 +28,8 @@ export interface BenchReport {
   machine: MachineInfo;
   config: Profile;
   runtime: 'spawned' | 'external';
+  /** The runtime's endpoints (an external one's are what `--target` named). */
+  endpoints?: { wsUrl: string; httpUrl: string };
   setup: { users: number; conversations: number; seconds: number };
   baselines: BaselineResult[];
   phases: PhaseReport[];
@@ -90,6 +92,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
       runId,
       users: profile.users,
       groupSize: profile.groupSize,
+      ...(profile.dms ? { dms: profile.dms } : {}),
     });
     setup = {
       users: world.users.length,
@@ -126,6 +129,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
     machine: machineInfo(),
     config: profile,
     runtime: external ? 'external' : 'spawned',
+    endpoints: { wsUrl: rt.endpoints.wsUrl, httpUrl: rt.endpoints.httpUrl },
     setup,
     baselines,
     phases,

@@ -37,6 +37,12 @@ export interface LoadResult {
   /** Acked messages verified in history, per second of the same window. */
   persistedMsgPerSec: number | null;
   deliveries: number;
+  /**
+   * Sends not delivered to every member connection within 15 s of the send (never acked, refused, late or
+   * never delivered), and their share of all sends: the last column of issue 13's table.
+   */
+  notDeliveredWithin15s: number;
+  notDeliveredWithin15sShare: number | null;
   drainMs: number;
   drainComplete: boolean;
   lost: number;
@@ -48,6 +54,9 @@ export interface LoadResult {
   duplicatedInHistory: number;
   history: HistoryCheck | null;
 }
+
+/** A send counts as delivered in time when every member connection got it within this long. */
+export const DELIVERED_WITHIN_MS = 15_000;
 
 /** Account for every message of a run: LOST, DUPLICATED and rates. */
 export function summarizeLoad(
@@ -63,6 +72,7 @@ export function summarizeLoad(
   let lastDelivery = 0;
   let delivered = 0;
   let unanswered = 0;
+  let late = 0;
   for (const m of conns.sent) {
     firstSent = Math.min(firstSent, m.sentAt);
     if (m.ackAt === 0 && m.errorCode === null) unanswered++;
@@ -71,13 +81,19 @@ export function summarizeLoad(
       lastFirstDelivery = Math.max(lastFirstDelivery, m.firstDeliveryAt);
       lastDelivery = Math.max(lastDelivery, m.lastDeliveryAt);
     }
-    if (m.ackAt === 0) continue;
+    if (m.ackAt === 0) {
+      late++;
+      continue;
+    }
+    let complete = true;
     for (const c of conns.expectedRecipients(m)) {
       if (!c.received.has(m.seq)) {
+        complete = false;
         lostDeliveries++;
         lostSeqs.add(m.seq);
       }
     }
+    if (!complete || m.firstDeliveryAt === 0 || m.lastDeliveryAt - m.sentAt > DELIVERED_WITHIN_MS) late++;
   }
   const lostFromHistory = history?.missingFromHistory ?? 0;
   // A message missing from history but delivered counts once in LOST via the history count.
@@ -113,6 +129,10 @@ export function summarizeLoad(
     deliveriesPerSec: deliveryWindow > 0 ? Math.round(c.deliveries / deliveryWindow) : 0,
     persistedMsgPerSec: persisted !== null && window > 0 ? Math.round(persisted / window) : null,
     deliveries: c.deliveries,
+    notDeliveredWithin15s: late,
+    notDeliveredWithin15sShare: conns.sent.length
+      ? Math.round((late / conns.sent.length) * 10_000) / 10_000
+      : null,
     drainMs: Math.round(drain.drainedMs),
     drainComplete: drain.complete,
     lost,

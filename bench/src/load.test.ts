@@ -170,4 +170,27 @@ describe('load accounting', () => {
     deliver(0, 'M1', 1);
     expect(summary()).toMatchObject({ sent: 1, acked: 1, deliveries: 2, lost: 0 });
   });
+
+  it('counts a send as not delivered within 15 s when unacked, refused, missing somewhere, or late', () => {
+    const { conns, ack, deliver, summary, conn } = setup();
+    for (let i = 0; i < 5; i++) conns.send(0, 0);
+    ack(0, 'M0'); // delivered to both in time
+    deliver(0, 'M0', 0);
+    deliver(0, 'M0', 1);
+    ack(1, 'M1'); // the peer never got it
+    deliver(1, 'M1', 0);
+    ack(2, 'M2'); // the peer got it 16 s after the send
+    deliver(2, 'M2', 0);
+    deliver(2, 'M2', 1);
+    const m2 = conns.sent[2];
+    if (m2) m2.lastDeliveryAt = m2.sentAt + 16_000;
+    conns.handleEvent(conn(0), {
+      type: 'error',
+      code: 'rate_limited',
+      message: 'slow down',
+      clientMsgId: conns.sent[3]?.clientMsgId ?? '',
+    });
+    // sent[4]: never answered
+    expect(summary()).toMatchObject({ notDeliveredWithin15s: 4, notDeliveredWithin15sShare: 0.8 });
+  });
 });

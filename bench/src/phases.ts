@@ -6,6 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { defaultAddresses } from '@chat/local/services';
 import { Connections } from './connections.ts';
+import { type CpuPerMessage, cpuPerMessage } from './cpu-budget.ts';
 import { verifyHistory } from './history-check.ts';
 import { type LoadResult, summarizeLoad } from './load-summary.ts';
 import {
@@ -54,6 +55,8 @@ export interface PhaseReport {
   /** Machine 1-minute load average during the phase (2 cores: above 2 means queueing for CPU). */
   loadAvg: { mean: number; max: number } | null;
   functions: Record<string, FunctionStats> | null;
+  /** Load phases: CPU per acked message of the system under test, by process and function (cpu-budget.ts). */
+  cpuPerMessage?: CpuPerMessage | null;
   /** The runtime's metrics at the end of the warm-up: cold starts and init durations are here. */
   warmupFunctions?: Record<string, FunctionStats> | null;
 }
@@ -112,6 +115,7 @@ export async function runLoadPhase(
       rate: phase.rate,
       durationSec: phase.warmupSec,
       groupShare: profile.groupShare,
+      ...(phase.backpressure === false ? { backpressure: false } : {}),
     });
     const d = await conns.drain(60_000);
     const s = summarizeLoad(
@@ -148,6 +152,7 @@ export async function runLoadPhase(
     rate: phase.rate,
     durationSec: phase.durationSec,
     groupShare: profile.groupShare,
+    ...(phase.backpressure === false ? { backpressure: false } : {}),
   });
   progress.stop();
   log(`phase ${phase.name}: draining (up to ${phase.drainTimeoutSec} s)`);
@@ -188,6 +193,7 @@ export async function runLoadPhase(
     resources,
     loadAvg,
     functions,
+    cpuPerMessage: cpuPerMessage(resources, functions, load.acked),
     warmupFunctions,
   };
 }

@@ -125,6 +125,8 @@ export interface ResourceReport {
   /** Mean CPU over the sampled window, in % of one core (200 % = both cores of this machine). */
   avgCpuPct: number | null;
   peakCpuPct: number | null;
+  /** CPU seconds used over the sampled window (user + system, the whole tree for the runtime). */
+  cpuSeconds: number | null;
   /** RSS at each tick (MB), for soak flatness checks. */
   rssSeriesMb: number[];
 }
@@ -251,6 +253,10 @@ export class ResourceSampler {
         lastRssMb: st.samples ? mb(st.lastRss) : null,
         avgCpuPct: avg === null ? null : Math.round(avg),
         peakCpuPct: st.samples > 1 ? Math.round(st.peakCpuPct) : null,
+        cpuSeconds:
+          st.firstCpu !== null && st.lastCpu !== null
+            ? Math.round((st.lastCpu - st.firstCpu) * 100) / 100
+            : null,
         rssSeriesMb: st.series,
       };
     });

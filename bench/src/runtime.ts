@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoints } from './client.ts';
+import { pidListeningOn } from './procs.ts';
 import type { HostReply, HostRequest, HostStart } from './runtime-host.ts';
 
 export interface DurationStats {
@@ -32,7 +33,10 @@ export interface FunctionStats {
 
 export interface RuntimeHandle {
   endpoints: Endpoints;
-  /** Root pid of the runtime (sampled with its descendants), or null for an external runtime. */
+  /**
+   * Root pid of the runtime (sampled with its descendants); for an external runtime, the process listening on
+   * its WebSocket port when it is on this host (e.g. npm start's), else null.
+   */
   pid: number | null;
   metrics(): Promise<Record<string, FunctionStats> | null>;
   resetMetrics(): Promise<void>;
@@ -49,11 +53,17 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A runtime that someone else started: endpoints only, no metrics, no kill switch. */
+/**
+ * A runtime that someone else started (e.g. `npm start`): endpoints, and its pid when it listens on this host
+ * (CPU and RSS are sampled like the bench's own runtime's); no function metrics, no kill switch.
+ */
 export function externalRuntime(endpoints: Endpoints): RuntimeHandle {
+  const url = new URL(endpoints.wsUrl);
+  const local = ['localhost', '127.0.0.1', '[::1]', '::1'].includes(url.hostname);
+  const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
   return {
     endpoints,
-    pid: null,
+    pid: local ? pidListeningOn(port) : null,
     metrics: async () => null,
     resetMetrics: async () => {},
     killEnvironment: async () => {

@@ -29,6 +29,8 @@ export interface SendPlanOptions {
   maxUnanswered?: number;
   /** Backpressure on the persist-and-push stage: the oldest acked, undelivered message's age (ms). */
   maxUndeliveredAgeMs?: number;
+  /** `false`: no backpressure at all, the whole rate is offered (bounded runs only, e.g. `rates`). */
+  backpressure?: boolean;
 }
 
 function pickConversation(world: World, user: BenchUser, groupShare: number | undefined): number {
@@ -53,10 +55,13 @@ export async function sendAtRate(
   opts: SendPlanOptions,
 ): Promise<{ sendWindowMs: number; skipped: number; backpressured: number }> {
   const perConnLimit = opts.perConnectionPerSecond ?? 10;
-  const maxUnanswered = opts.maxUnanswered ?? Math.min(2_000, Math.max(500, opts.rate * 5));
-  const maxUnansweredAgeMs = 5_000;
+  const off = opts.backpressure === false;
+  const maxUnanswered = off
+    ? Number.POSITIVE_INFINITY
+    : (opts.maxUnanswered ?? Math.min(2_000, Math.max(500, opts.rate * 5)));
+  const maxUnansweredAgeMs = off ? Number.POSITIVE_INFINITY : 5_000;
   /** Also hold back while an acked message has waited this long for its first delivery (persist is behind). */
-  const maxUndeliveredAgeMs = opts.maxUndeliveredAgeMs ?? 10_000;
+  const maxUndeliveredAgeMs = off ? Number.POSITIVE_INFINITY : (opts.maxUndeliveredAgeMs ?? 10_000);
   let backpressured = 0;
   const t0 = performance.now();
   const end = t0 + opts.durationSec * 1000;

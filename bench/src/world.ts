@@ -1,5 +1,5 @@
 /**
- * The population of a run: users signed up over HTTP, a DM ring and groups, each group's last member an
+ * The population of a run: users signed up over HTTP, a DM ring (or pairs) and groups, each group's last member an
  * observer that never sends. Plus `retrying`, the bounded retry every HTTP call of the load generator uses.
  */
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,8 +14,10 @@ export interface WorldOptions {
   /** Short unique id (lower-case letters and digits) in every username and client message id of the run. */
   runId: string;
   users: number;
-  /** Members per group (creator included). Every user also has a DM with the next user (a ring). */
+  /** Members per group (creator included); under 3: no groups. */
   groupSize: number;
+  /** DMs: `ring` (default: every user with the next one) or `pairs` (users 2k and 2k+1, one DM each). */
+  dms?: 'ring' | 'pairs';
   /** Run `fn` for at most this many users/conversations at once during setup. */
   setupConcurrency?: number;
 }
@@ -97,7 +99,9 @@ export class World {
     log(`setup: ${users} users signed up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     const specs: { creator: number; members: number[]; type: 'dm' | 'group' }[] = [];
-    if (users >= 2) {
+    if (this.opts.dms === 'pairs') {
+      for (let i = 0; i + 1 < users; i += 2) specs.push({ creator: i, members: [i, i + 1], type: 'dm' });
+    } else if (users >= 2) {
       for (let i = 0; i < users; i++) {
         const peer = (i + 1) % users;
         if (users === 2 && i === 1) break; // one DM for a pair

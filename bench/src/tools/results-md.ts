@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BenchReport } from '../bench.ts';
 import type { ChaosReport } from '../chaos-run.ts';
+import { HOPS } from '../hops.ts';
 import { fmt } from '../report.ts';
 
 const row = (cells: (string | number | null | undefined)[]) =>
@@ -37,8 +38,8 @@ function bench(r: BenchReport): string {
     out.push('');
   }
   out.push(
-    '| phase | conns | target → sent msg/s | acked | ack p50 / p99 ms | delivery p50 / p90 / p99 / max ms | delivered msg/s | persisted msg/s | LOST | DUP | held back | load avg |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| phase | conns | target → sent msg/s | acked | ack p50 / p99 ms | delivery p50 / p90 / p99 / max ms | not delivered in 15 s | delivered msg/s | persisted msg/s | CPU ms/msg all in | LOST | DUP | held back | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const p of r.phases) {
     const l = p.load;
@@ -51,8 +52,12 @@ function bench(r: BenchReport): string {
           l.acked,
           `${fmt(l.ackLatencyMs.p50)} / ${fmt(l.ackLatencyMs.p99)}`,
           `${fmt(l.deliveryLatencyMs.p50)} / ${fmt(l.deliveryLatencyMs.p90)} / ${fmt(l.deliveryLatencyMs.p99)} / ${fmt(l.deliveryLatencyMs.max)}`,
+          l.notDeliveredWithin15sShare === undefined || l.notDeliveredWithin15sShare === null
+            ? '—'
+            : `${fmt(l.notDeliveredWithin15sShare * 100)} %`,
           l.deliveredMsgPerSec,
           l.persistedMsgPerSec,
+          fmt(p.cpuPerMessage?.allInMs ?? null, 2),
           l.lost,
           l.duplicated,
           l.backpressuredSends,
@@ -73,11 +78,39 @@ function bench(r: BenchReport): string {
           '',
           '',
           '',
+          '',
+          '',
           p.loadAvg?.mean,
         ]),
       );
     }
   }
+  const hopRows = r.phases.flatMap((p) =>
+    HOPS.filter((h) => p.load?.hopsMs?.[h]).map((h) => {
+      const s = p.load?.hopsMs?.[h];
+      return row([p.name, h, fmt(s?.p50 ?? null, 1), fmt(s?.p99 ?? null, 1), s?.count]);
+    }),
+  );
+  if (hopRows.length)
+    out.push('', '| phase | hop | p50 ms | p99 ms | n |', '|---|---|---|---|---|', ...hopRows);
+  const cpuRows = r.phases.flatMap((p) =>
+    p.cpuPerMessage
+      ? [
+          row([
+            p.name,
+            fmt(p.cpuPerMessage.allInMs, 2),
+            p.cpuPerMessage.ranking.map((x) => `${x.part} ${fmt(x.ms, 2)}`).join(', '),
+          ]),
+        ]
+      : [],
+  );
+  if (cpuRows.length)
+    out.push(
+      '',
+      '| phase | CPU ms per message, all in | by part (largest first) |',
+      '|---|---|---|',
+      ...cpuRows,
+    );
   out.push('', '| phase | process | peak RSS MB | avg CPU % | peak CPU % |', '|---|---|---|---|---|');
   for (const p of r.phases) {
     for (const x of p.resources)
