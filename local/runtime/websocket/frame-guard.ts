@@ -7,7 +7,12 @@
 export class FrameGuard {
   readonly #maxFrameBytes: number;
   readonly #onOversize: (payloadLength: number) => void;
-  #header: number[] = [];
+  /** Header bytes seen of the current frame (the header is at most 14 bytes), and what they say so far. */
+  #seen = 0;
+  #need = 2;
+  #opcode = 0;
+  #len7 = 0;
+  #payload = 0;
   #skip = 0;
   #tripped = false;
 
@@ -29,24 +34,28 @@ export class FrameGuard {
         i += n;
         continue;
       }
-      this.#header.push(chunk[i] ?? 0);
+      const b = chunk[i] ?? 0;
       i += 1;
-      const h = this.#header;
-      if (h.length < 2) continue;
-      const len7 = (h[1] ?? 0) & 0x7f;
-      const masked = ((h[1] ?? 0) & 0x80) !== 0;
-      const need = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
-      if (h.length < need) continue;
-      let payload = len7;
-      if (len7 === 126) payload = ((h[2] ?? 0) << 8) | (h[3] ?? 0);
-      else if (len7 === 127) {
-        payload = 0;
-        for (let k = 2; k < 10; k += 1) payload = payload * 256 + (h[k] ?? 0);
+      const at = this.#seen;
+      this.#seen += 1;
+      if (at === 0) {
+        this.#opcode = b & 0x0f;
+        continue;
       }
-      const opcode = (h[0] ?? 0) & 0x0f;
-      this.#header = [];
+      if (at === 1) {
+        this.#len7 = b & 0x7f;
+        this.#payload = this.#len7 < 126 ? this.#len7 : 0;
+        this.#need = 2 + (this.#len7 === 126 ? 2 : this.#len7 === 127 ? 8 : 0) + ((b & 0x80) !== 0 ? 4 : 0);
+      } else if (at < 2 + (this.#len7 === 126 ? 2 : this.#len7 === 127 ? 8 : 0)) {
+        // Extended payload length, big-endian (16 or 64 bits); the masking key follows and is skipped.
+        this.#payload = this.#payload * 256 + b;
+      }
+      if (this.#seen < this.#need) continue;
+      const payload = this.#payload;
+      this.#seen = 0;
+      this.#need = 2;
       // Data frames: continuation (0), text (1), binary (2). Control frames are ≤ 125 bytes by protocol.
-      if (opcode <= 2 && payload > this.#maxFrameBytes) {
+      if (this.#opcode <= 2 && payload > this.#maxFrameBytes) {
         this.#tripped = true;
         this.#onOversize(payload);
         return;
