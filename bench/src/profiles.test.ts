@@ -38,3 +38,8 @@ it('--phases keeps the named phases and names the run after them', () => {
   expect(o.profile.name).toBe('full-latency-200+idle-10000');
   expect(o.profile.phases.map((p) => p.name)).toEqual(['latency-200', 'idle-10000']);
 });
+
+it('--soak-sec shortens the soak and names it after its length', () => {
+  const o = parseCli(['--profile', 'full', '--soak-sec', '180']);
+  expect(o.profile.phases.at(-1)).toMatchObject({ name: 'soak-300x180', durationSec: 180, rate: 300 });
+});

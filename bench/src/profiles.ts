@@ -179,6 +179,7 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connecti
   -C, -R, -D     replace the profile's load phases by one phase with C connections, R msg/s for D seconds
   --users        number of users signed up (connections are spread over them round robin)
   --phases       run only these phases of the profile (names as in the report)
+  --soak-sec     the soak's length in seconds (default 600; the phase is then named soak-<rate>x<seconds>)
   --no-baselines skip the raw Kafka/Redis/CQL/WebSocket baselines
   --max-concurrency  execution environments per function in the bench's runtime: N for all, or
                  fn=N,fn=N for some (default: the profile's; the runtime's default is 4)
@@ -199,6 +200,7 @@ export function parseCli(argv: string[]): CliOptions {
       'group-size': { type: 'string' },
       phases: { type: 'string' },
       'no-baselines': { type: 'boolean', default: false },
+      'soak-sec': { type: 'string' },
       'max-concurrency': { type: 'string' },
       ws: { type: 'string' },
       http: { type: 'string' },
@@ -251,6 +253,15 @@ export function parseCli(argv: string[]): CliOptions {
     profile.phases = profile.phases.filter((p) => keep.has(p.name));
     if (profile.phases.length === 0) throw new Error(`no phase named ${values.phases} in ${base.name}`);
     profile.name = `${profile.name}-${values.phases.replace(/,/g, '+')}`;
+  }
+  const soakSec = num(values['soak-sec'], '--soak-sec');
+  if (soakSec !== undefined) {
+    // A shorter (or longer) soak, named after its length: soak-<rate>x<seconds>.
+    for (const p of profile.phases) {
+      if (p.kind !== 'load' || !p.name.startsWith('soak-')) continue;
+      p.durationSec = Math.round(soakSec);
+      p.name = `soak-${p.rate}x${p.durationSec}`;
+    }
   }
   if (values['no-baselines']) profile.baselines = null;
   const mcRaw = values['max-concurrency'];
