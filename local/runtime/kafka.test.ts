@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { waitFor } from '@chat/kit/async';
 import kafkajs, { type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type InvokeStartEvent, type KafkaMappingConfig, startLocalRuntime } from './index.ts';
+import {
+  type InvokeEndEvent,
+  type InvokeStartEvent,
+  type KafkaMappingConfig,
+  startLocalRuntime,
+} from './index.ts';
 import { fixture } from './test-helpers.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -49,7 +54,11 @@ const idsOf = (e: EsmEvent): string[] =>
     .map((r) => (JSON.parse(Buffer.from(r.value ?? '', 'base64').toString()) as { id: string }).id);
 
 /** A runtime with one mapping to the fixture consumer; collects the events the consumer is invoked with. */
-const startWith = async (mapping: Partial<KafkaMappingConfig> & { topic: string }, retryBaseMs = 200) => {
+const startWith = async (
+  mapping: Partial<KafkaMappingConfig> & { topic: string },
+  retryBaseMs = 200,
+  maxConcurrency = 1,
+) => {
   const events: EsmEvent[] = [];
   const rt = await startLocalRuntime({
     wsPort: 0,
@@ -58,7 +67,7 @@ const startWith = async (mapping: Partial<KafkaMappingConfig> & { topic: string 
     schedules: false,
     functions: [],
     functionOverrides: {
-      consumer: { entry: fixture('kafka-consumer.ts'), timeoutSeconds: 20, maxConcurrency: 1 },
+      consumer: { entry: fixture('kafka-consumer.ts'), timeoutSeconds: 20, maxConcurrency },
     },
     kafka: { brokers, retryBaseMs, retryMaxMs: 2_000 },
     routeTable: {
@@ -305,6 +314,40 @@ describe('When a new consumer group starts at LATEST', () => {
       const ids = events.flatMap(idsOf);
       expect(ids).not.toContain('old');
       expect(ids[0]).toMatch(/^new-\d+$/);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
+describe('When one partition is busy', () => {
+  // AWS's pollers serve each partition on its own. The first emulator let the kafkajs batch runner wait for
+  // every partition of a fetch before fetching again, so a record that landed mid-round waited for the slowest
+  // batch. The proof is an order of events, not a time: the busy batch sleeps for seconds and the idle
+  // partition's record must be delivered before it ends.
+  it('delivers a record on an idle partition while the busy one is still running', async () => {
+    const topic = await newTopic(2);
+    const { rt } = await startWith({ topic }, 200, 2);
+    const log: string[] = [];
+    const idsByRequest = new Map<string, string[]>();
+    rt.events.on('invokeStart', (e: InvokeStartEvent) => {
+      const ids = idsOf(e.event as EsmEvent);
+      idsByRequest.set(e.requestId, ids);
+      for (const id of ids) log.push(`start ${id}`);
+    });
+    rt.events.on('invokeEnd', (e: InvokeEndEvent) => {
+      for (const id of idsByRequest.get(e.requestId) ?? []) log.push(`end ${id}`);
+    });
+    try {
+      await send(topic, [{ id: 'slow', sleepMs: 8_000 }], { partition: 0 });
+      await waitFor(() => log.includes('start slow'), { timeoutMs: 60_000, what: 'the slow batch to start' });
+      await send(topic, [{ id: 'quick' }], { partition: 1 });
+      await waitFor(() => log.includes('end quick'), {
+        timeoutMs: 30_000,
+        what: 'the idle partition record',
+      });
+      expect(log).toEqual(['start slow', 'start quick', 'end quick']);
+      await waitFor(() => log.includes('end slow'), { timeoutMs: 30_000, what: 'the slow batch to finish' });
     } finally {
       await rt.stop();
     }
