@@ -62,7 +62,37 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   // and no hover highlight where the pointer happened to stop
   await page.mouse.move((page.viewportSize()?.width ?? 1) - 1, 1);
-  await page.waitForTimeout(300);
+  // then the page at rest: fonts and images loaded, no finite animation or transition running (the hover and
+  // focus ones just started; endless ones such as the typing dots are part of the picture), and the layout
+  // the same over two frames (nothing still scrolling or growing)
+  await page.waitForFunction(
+    () => {
+      const layout = () =>
+        Array.from(document.querySelectorAll('body *'), (el) => {
+          const r = el.getBoundingClientRect();
+          return `${r.x},${r.y},${r.width},${r.height}`;
+        }).join(';');
+      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+      const before = layout();
+      return frame()
+        .then(frame)
+        .then(
+          () =>
+            document.fonts.status === 'loaded' &&
+            Array.from(document.images).every((img) => img.complete) &&
+            !document
+              .getAnimations()
+              .some(
+                (a) =>
+                  a.playState === 'running' &&
+                  Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Number.POSITIVE_INFINITY)),
+              ) &&
+            layout() === before,
+        );
+    },
+    undefined,
+    { timeout: TIMEOUT, polling: 50 },
+  );
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
 
