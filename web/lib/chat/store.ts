@@ -2,7 +2,6 @@ import type {
   Conversation,
   CreateConversationBody,
   Message,
-  MessageTrace,
   ServerEvent,
   User,
 } from '@chat/functions/contracts';
@@ -257,7 +256,16 @@ export class ChatStore {
   handleEvent(e: ServerEvent): void {
     switch (e.type) {
       case 'message':
-        if (e.trace) this.trace(e.message, e.trace);
+        // the latency trace in the console (trace.ts, loaded only then), with the time now and the state before
+        // the message settles the outbox (it holds my send time)
+        if (e.trace && this.opts.storage?.getItem('chat:trace') === '1') {
+          const { state } = this;
+          const at = this.ctx.now();
+          import('./trace.ts').then(
+            (t) => t.logEventTrace(e, state, at),
+            () => 0,
+          );
+        }
         void this.handleMessage(e.message);
         break;
       case 'ack':
@@ -293,24 +301,6 @@ export class ChatStore {
       case 'pong':
         break;
     }
-  }
-
-  /**
-   * With `localStorage['chat:trace']` = `1`, a console line of the message's hops (docs/protocol.md, "Latency
-   * trace"); `trace.ts` is imported only then, off the first load. For my own message, the time this client
-   * last wrote its frame, read before the message settles the outbox.
-   */
-  private trace(message: Message, trace: MessageTrace): void {
-    if (this.opts.storage?.getItem('chat:trace') !== '1') return;
-    const clientAt = this.ctx.now();
-    const sentAt =
-      message.senderId === this.state.me.id
-        ? (this.state.outbox.find((o) => o.clientMsgId === message.clientMsgId)?.lastSentAt ?? null)
-        : null;
-    import('./trace.ts').then(
-      (t) => t.logTrace(message, trace, clientAt, sentAt),
-      () => undefined,
-    );
   }
 
   private async handleMessage(message: Message): Promise<void> {

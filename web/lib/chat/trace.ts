@@ -1,4 +1,5 @@
-import type { Message, MessageTrace } from '@chat/functions/contracts';
+import type { Message, MessageEvent, MessageTrace } from '@chat/functions/contracts';
+import type { ChatState } from './state.ts';
 
 /**
  * The latency trace in the console (docs/protocol.md, "Latency trace"): with `localStorage['chat:trace']` set
@@ -55,4 +56,21 @@ export function logTrace(
   const line = formatTrace(message, trace, clientAt, sentAt);
   // biome-ignore lint/suspicious/noConsole: the console is where the trace is asked for (protocol, "Latency trace")
   if (line) console.info(line);
+}
+
+/**
+ * Logs a live message event's trace, received at `clientAt`, with my send time when the message is mine and
+ * `state` (as it was when the event came, before the message settled the outbox) holds it.
+ */
+export function logEventTrace(
+  e: Pick<MessageEvent, 'message' | 'trace'>,
+  state: Pick<ChatState, 'me' | 'outbox'>,
+  clientAt: number,
+): void {
+  if (!e.trace) return;
+  const sentAt =
+    e.message.senderId === state.me.id
+      ? (state.outbox.find((o) => o.clientMsgId === e.message.clientMsgId)?.lastSentAt ?? null)
+      : null;
+  logTrace(e.message, e.trace, clientAt, sentAt);
 }
