@@ -28,7 +28,18 @@ import {
   type WsApiIdentity,
 } from './events.ts';
 import { FrameGuard } from './frame-guard.ts';
+import {
+  gatewayFrame,
+  headerOf,
+  isValidHandshake,
+  routeResponseBody,
+  sourceIpOf,
+  statusOf,
+} from './integration.ts';
 import { handleManagementRequest } from './management.ts';
+
+export { routeResponseBody } from './integration.ts';
+
 import type { KnownCredentials } from './sigv4-verify.ts';
 
 export interface WsLimits {
@@ -92,47 +103,6 @@ const TIMEOUT = Symbol('integration timeout');
 
 const SUBPROTOCOL = Symbol('subprotocol');
 type UpgradeRequest = IncomingMessage & { [SUBPROTOCOL]?: string };
-
-const sourceIpOf = (req: IncomingMessage): string =>
-  (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-
-/** The JSON API Gateway sends to a client for a failed route (note its spacing, kept as AWS writes it). */
-const gatewayFrame = (message: string, connectionId: string, requestId: string): string =>
-  `{"message": "${message}", "connectionId":"${connectionId}", "requestId":"${requestId}"}`;
-
-/** What a route response sends for a function result (Lambda proxy integration). */
-export const routeResponseBody = (result: unknown): string | undefined => {
-  if (result === null || result === undefined) return undefined;
-  if (typeof result === 'string') return result;
-  if (typeof result === 'object' && !Array.isArray(result) && ('statusCode' in result || 'body' in result)) {
-    const body = (result as { body?: unknown }).body;
-    if (body === undefined || body === null) return undefined;
-    return typeof body === 'string' ? body : JSON.stringify(body);
-  }
-  return JSON.stringify(result);
-};
-
-const statusOf = (result: unknown): number => {
-  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
-    const s = Number((result as { statusCode: unknown }).statusCode);
-    if (Number.isInteger(s) && s >= 100 && s <= 599) return s;
-  }
-  return 200;
-};
-
-const headerOf = (result: unknown, name: string): string | undefined => {
-  if (result === null || typeof result !== 'object' || !('headers' in result)) return undefined;
-  const headers = (result as { headers?: Record<string, unknown> }).headers ?? {};
-  for (const [k, v] of Object.entries(headers))
-    if (k.toLowerCase() === name && v !== undefined) return String(v);
-  return undefined;
-};
-
-const isValidHandshake = (req: IncomingMessage): boolean =>
-  req.method === 'GET' &&
-  (req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
-  /^[+/0-9A-Za-z]{22}==$/.test(req.headers['sec-websocket-key'] ?? '') &&
-  (req.headers['sec-websocket-version'] === '13' || req.headers['sec-websocket-version'] === '8');
 
 export class WebSocketApi {
   readonly server: Server;
