@@ -159,7 +159,7 @@ describe("the invocation's own time budget (every pushing function, whatever its
   }, async () => {
     script.set('hung-c', [0, 0, 0]);
     // A 1.5 s budget (as Lambda's context reports it): waits end 0.5 s before it.
-    beginInvocation({ getRemainingTimeInMillis: () => 1_500 });
+    beginInvocation({ getRemainingTimeInMillis: () => 1_500.7 }); // a fraction, as a context may report
     try {
       const started = Date.now();
       const result = await pushToConnections(['hung-c'], events);

@@ -86,7 +86,8 @@ export async function pushToConnections(
     options.deadline ?? Number.POSITIVE_INFINITY,
     invocationDeadline(),
   );
-  const signal = AbortSignal.timeout(Math.max(0, deadline - start));
+  // AbortSignal.timeout takes a whole number of milliseconds (a fraction throws ERR_OUT_OF_RANGE).
+  const signal = AbortSignal.timeout(Math.max(0, Math.floor(deadline - start)));
   setMaxListeners(0, signal); // one abort listener per request in flight
   const payloads = list.map((e) => Buffer.from(JSON.stringify(e), 'utf8'));
   const api = managementApi();

@@ -17,3 +17,8 @@ it('has no budget outside an invocation', () => {
   beginInvocation(undefined);
   expect(invocationDeadline()).toBe(Number.POSITIVE_INFINITY);
 });
+
+it('is a whole number of milliseconds (AbortSignal.timeout refuses a fraction)', () => {
+  beginInvocation({ getRemainingTimeInMillis: () => 9_999 });
+  expect(Number.isInteger(invocationDeadline())).toBe(true);
+});

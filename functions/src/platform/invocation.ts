@@ -19,7 +19,7 @@ export function beginInvocation(context: LambdaContextLike | undefined): void {
   deadline =
     remaining === undefined || !Number.isFinite(remaining)
       ? Number.POSITIVE_INFINITY
-      : Date.now() + remaining - margin(remaining);
+      : Date.now() + Math.floor(remaining - margin(remaining));
 }
 
 /** Epoch ms by which the invocation's waits must end (Infinity outside an invocation). */
