@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@chat/kit/paths';
 import type { Node } from 'constructs';
@@ -312,6 +311,3 @@ export function keyspaceNameFor(stackName: string): string {
   const name = stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   return (/^[a-z]/.test(name) ? name : `ks_${name}`).slice(0, 48);
 }
-
-export const webOutExists = (config: Pick<ChatConfig, 'webOutDir'>): boolean =>
-  existsSync(path.join(config.webOutDir, 'index.html'));

@@ -2,7 +2,9 @@
  * Scheduled functions (EventBridge rules on AWS): every N seconds, an asynchronous invocation with an
  * EventBridge `Scheduled Event`. Like Lambda's asynchronous invocation, a failed run is retried twice.
  */
+
 import { randomUUID } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import type { InvocationResult, LambdaService } from './lambda/service.ts';
 
 export interface ScheduleConfig {
@@ -71,7 +73,7 @@ export class Scheduler {
     for (const delay of retryDelaysMs) {
       if (res.ok || this.#stopped) break;
       log('schedule', `${fn}: ${res.error.errorType}: ${res.error.errorMessage}; retrying in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay).unref());
+      await pause(delay, undefined, { ref: false });
       if (this.#stopped) break;
       res = await lambda.invoke(fn, event);
     }

@@ -3,8 +3,10 @@
  * else native processes), reports their status, stops what it started, and applies the CQL schema and the Kafka
  * topics. Used by `npm run services` (cli.ts), the vitest global setup and the dev orchestrator.
  */
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ENV } from '@chat/functions/env';
 import { config } from '@chat/functions/operations';
 import { cassandraDriver } from './cassandra.ts';
@@ -19,7 +21,6 @@ import {
   isAlive,
   repoRoot,
   run,
-  sleep,
   stopProcess,
   tailFile,
   tcpOpen,
@@ -165,7 +166,7 @@ async function waitHealthy(
     if (last.misconfigured) throw failure(ctx, driver, last.detail);
     if (pid !== undefined && !isAlive(pid))
       throw failure(ctx, driver, `process ${pid} exited during start-up`);
-    await sleep(driver.name === 'redis' ? 200 : 1000);
+    await delay(driver.name === 'redis' ? 200 : 1000);
   }
   throw failure(
     ctx,

@@ -4,11 +4,13 @@
  * global setup brought it up) is only read and written with unique keys; restarts and misconfigurations are
  * tried on private instances (own state folder, own port).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -19,7 +21,7 @@ import {
   servicesStatus,
   servicesUp,
 } from './index.ts';
-import { freePort, isAlive, sleep, tcpOpen, which } from './support.ts';
+import { freePort, isAlive, tcpOpen, which } from './support.ts';
 
 const id = randomUUID().slice(0, 8);
 const url = defaultAddresses().redisUrl;
@@ -107,10 +109,10 @@ describe('native cluster instances of the manager', () => {
     expect(first?.detail).toContain('16384/16384 slots, cluster_state:ok');
     const before = node(`redis://127.0.0.1:${p}`);
     await before.set(`conn:{${id}}`, 'alive');
-    await sleep(1_500); // appendfsync everysec
+    await delay(1_500); // appendfsync everysec
     process.kill(first?.pid as number, 'SIGKILL');
     for (const deadline = Date.now() + 10_000; isAlive(first?.pid as number) && Date.now() < deadline; )
-      await sleep(50);
+      await delay(50);
 
     const [again] = (await servicesUp(opts)).services;
     expect(again?.pid).not.toBe(first?.pid);
@@ -130,7 +132,7 @@ describe('native cluster instances of the manager', () => {
     cleanups.push(() => standalone.kill('SIGKILL'));
     for (const deadline = Date.now() + 10_000; !(await tcpOpen('127.0.0.1', p, 200)); ) {
       if (Date.now() > deadline) throw new Error('standalone redis-server did not start');
-      await sleep(100);
+      await delay(100);
     }
     const base: ManagerOptions = {
       services: ['redis'],

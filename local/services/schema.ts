@@ -1,4 +1,5 @@
 /** Schema and topics on the running services: the CQL migrations and the Kafka topics (`@chat/functions/operations`). */
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   type EnsureTopicsResult,
   ensureTopics,
@@ -7,7 +8,6 @@ import {
 } from '@chat/functions/operations';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
-import { sleep } from './support.ts';
 import type { Context, ServiceName } from './types.ts';
 
 export interface SchemaResult {
@@ -71,7 +71,7 @@ async function warmUpGroupCoordinator(admin: ReturnType<Kafka['admin']>, topic: 
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      await sleep(500);
+      await delay(500);
     }
   }
 }

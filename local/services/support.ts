@@ -18,6 +18,7 @@ import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { repoRoot } from '@chat/kit/paths';
 
 export { repoRoot };
@@ -35,8 +36,6 @@ export function defaultStateDir(): string {
     ? path.resolve(process.env.CHAT_LOCAL_DIR)
     : path.join(repoRoot, '.local');
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function ensureDir(dir: string): string {
   mkdirSync(dir, { recursive: true });
@@ -165,12 +164,12 @@ export async function stopProcess(pid: number, graceMs = 20_000): Promise<'stopp
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return 'stopped';
-    await sleep(200);
+    await delay(200);
   }
   try {
     process.kill(pid, 'SIGKILL');
   } catch {}
-  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  for (let i = 0; i < 50 && isAlive(pid); i++) await delay(100);
   return 'killed';
 }
 
@@ -256,7 +255,7 @@ export async function withLock<T>(
       const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
       if (!owner || !isAlive(owner)) {
         // Stale (owner died) or being written right now: take over only if it is still stale a moment later.
-        await sleep(100);
+        await delay(100);
         const again = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
         if (again === owner && (!owner || !isAlive(owner))) await rm(lockFile, { force: true });
         continue;
@@ -268,7 +267,7 @@ export async function withLock<T>(
       }
       if (Date.now() > deadline)
         throw new Error(`timed out waiting for lock ${lockFile} held by pid ${owner}`);
-      await sleep(300);
+      await delay(300);
     }
   }
   try {

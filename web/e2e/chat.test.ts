@@ -2,10 +2,11 @@
  * End to end, in a real browser: two people (two browser contexts) sign up and chat through the static web
  * client, the local runtime and the real services. One file, one stack, the scenarios in order.
  */
+
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@chat/kit/paths';
 import { seedDemo } from '@chat/local/seed';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,6 @@ const axeSource: string = require('axe-core').source;
  * Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR) on every run, and to the tracked
  * `docs/screenshots/` (the README's pictures) only with UPDATE_SCREENSHOTS=1, so a run leaves `git status` clean.
  */
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const shots =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? path.join(repoRoot, 'docs', 'screenshots')

@@ -3,15 +3,15 @@
  * ephemeral ports), the static export served by local/web-server.ts (ephemeral port, a config.json that
  * points at the runtime), and Debian's chromium driven by playwright-core.
  */
+
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { repoRoot } from '@chat/kit/paths';
 import { connectWs } from '@chat/local/testing';
 import { buildWebIfStale, startWebServer, type WebConfig, type WebServer } from '@chat/local/web-server';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
-
-const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -70,7 +70,7 @@ interface RuntimeModule {
   httpApiCors(origins: readonly string[]): unknown;
 }
 
-const runtimeModule = path.join(repo, 'local', 'runtime', 'index.ts');
+const runtimeModule = path.join(repoRoot, 'local', 'runtime', 'index.ts');
 
 export interface Stack {
   runtime: RuntimeHandle;
@@ -150,7 +150,7 @@ async function post<T>(httpApi: string, p: string, body: unknown, token?: string
       body: JSON.stringify(body),
     });
     if (res.status === 503 && attempt < 30) {
-      await new Promise((r) => setTimeout(r, 2_000));
+      await delay(2_000);
       continue;
     }
     if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${await res.text()}`);
@@ -196,7 +196,7 @@ export async function protocolClient(
         const frame = JSON.stringify({ action: 'sendMessage', conversationId, clientMsgId: id, body });
         frames.set(id, frame);
         ws.send(frame);
-        await new Promise((r) => setTimeout(r, 120));
+        await delay(120);
       }
       const deadline = Date.now() + timeoutMs;
       let lastResend = Date.now();

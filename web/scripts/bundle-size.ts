@@ -10,15 +10,17 @@
  * Reads an existing `web/out` (run `npm run build -w web` first), prints a table and writes
  * `.local/web-bundle.json`. Exits 1 when the total is over the budget.
  */
+
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { repoRoot } from '@chat/kit/paths';
 
 export const BUDGET_KB = 150;
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const repoRoot = path.resolve(webDir, '..');
+const webDir = path.join(repoRoot, 'web');
 
 export interface BundleReport {
   page: string;
@@ -85,9 +87,11 @@ export function measure(options: { page?: string; outDir?: string; budgetKb?: nu
   };
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+function arg(name: 'budget-kb' | 'out' | 'page'): string | undefined {
+  const { values } = parseArgs({
+    options: { 'budget-kb': { type: 'string' }, out: { type: 'string' }, page: { type: 'string' } },
+  });
+  return values[name];
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

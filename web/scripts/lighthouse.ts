@@ -10,23 +10,29 @@
  * Prints the scores and the main metrics, writes the report to `.local/lighthouse/` (JSON and HTML) and a
  * summary to `.local/lighthouse.json`. Not part of `npm test` (a timing, and minutes long).
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '@chat/kit/paths';
 import { seedDemo } from '@chat/local/seed';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, launchArgs, startStack } from '../e2e/harness.ts';
 import { AuthPage } from '../e2e/pages.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const localDir = process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local');
-const desktop = process.argv.includes('--desktop');
-const rootArg = process.argv.indexOf('--root');
-/** Another static export to measure (e.g. an older revision's `web/out`), instead of this tree's. */
-const root = rootArg >= 0 ? path.resolve(process.argv[rootArg + 1] ?? '') : undefined;
-const runsArg = process.argv.indexOf('--runs');
-const runs = runsArg >= 0 ? Math.max(1, Number(process.argv[runsArg + 1]) || 1) : 1;
+const { values: args } = parseArgs({
+  options: {
+    desktop: { type: 'boolean', default: false },
+    /** Another static export to measure (e.g. an older revision's `web/out`), instead of this tree's. */
+    root: { type: 'string' },
+    runs: { type: 'string', default: '1' },
+  },
+});
+const desktop = args.desktop ?? false;
+const root = args.root ? path.resolve(args.root) : undefined;
+const runs = Math.max(1, Number(args.runs) || 1);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
  * Test fixture: module state survives across invocations in one execution environment; `sleepMs` in the event
  * keeps the environment busy; `crash`/`throw`/`spin` misbehave on purpose.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 
 let count = 0;
@@ -41,7 +42,7 @@ export const handler = async (event: CounterEvent, context: LambdaContextLike) =
     const until = performance.now() + event.busyMs;
     while (performance.now() < until) {}
   }
-  if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  if (event.sleepMs) await delay(event.sleepMs);
   return {
     count,
     loadedAt,

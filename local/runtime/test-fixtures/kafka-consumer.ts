@@ -3,6 +3,8 @@
  * `failUntil: n` fails the batch until it has been seen n times (module state, so run it with one environment),
  * `fail` always fails, `sleepMs` keeps the invocation busy.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 const seen = new Map<string, number>();
 
 interface EsmEvent {
@@ -29,7 +31,7 @@ export const handler = async (event: EsmEvent) => {
       sleep = Math.max(sleep, v.sleepMs ?? 0);
     }
   }
-  if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
+  if (sleep > 0) await delay(sleep);
   if (failure) throw new Error(failure);
   return { ids };
 };

@@ -2,6 +2,7 @@
  * Test fixture for message routes. The frame's JSON tells it what to do: `throw`, `sleepMs`, `push` (posts to
  * its own connection through the real management API client), `echoEvent` (returns the event it got).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
@@ -25,7 +26,7 @@ export const handler = async (event: MessageEvent) => {
     // not JSON: that is what $default is for
   }
   if (frame.throw) throw new Error('message handler failed on purpose');
-  if (typeof frame.sleepMs === 'number') await new Promise((r) => setTimeout(r, frame.sleepMs as number));
+  if (typeof frame.sleepMs === 'number') await delay(frame.sleepMs as number);
   if (frame.push !== undefined) {
     client ??= new ApiGatewayManagementApiClient({ endpoint: process.env.WS_MANAGEMENT_ENDPOINT });
     await client.send(

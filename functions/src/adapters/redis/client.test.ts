@@ -2,7 +2,9 @@
  * The Redis cluster client: its options for the local and the AWS URL, and how it fails when Redis is away
  * (fast, as an outage the handlers map to `unavailable`) and comes back (the next call builds a new client).
  */
+
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isOutage } from '#adapters/outage.ts';
 import { ENV } from '#contracts/env.ts';
@@ -72,7 +74,7 @@ describe('outage', () => {
       answer = await redis()
         .set('t:{client-test}', '1', 'EX', 5)
         .catch((e: unknown) => e);
-      if (answer !== 'OK') await new Promise((r) => setTimeout(r, 100));
+      if (answer !== 'OK') await delay(100);
     }
     expect(answer).toBe('OK');
   });

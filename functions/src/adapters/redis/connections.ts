@@ -217,11 +217,6 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`);
 
-/** The owner of a connection without refreshing it (null when unknown). */
-export async function connectionOwner(connectionId: string): Promise<string | null> {
-  return redis().hget(connKey(connectionId), 'userId');
-}
-
 /**
  * Forgets a connection. null when it was not registered (already removed by `$disconnect`, a 410 or the
  * sweeper): only the caller that actually removed it learns `lastConnection`, so offline presence is
