@@ -1,3 +1,5 @@
+import type { FunctionName } from '@chat/functions/routes';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Synthesized } from './synth.ts';
 
 export type CfnResource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown };
@@ -37,3 +39,39 @@ export function roleOfFunction(json: Synthesized['json'], fnLogicalId: string): 
   if (!role) throw new Error(`${fnLogicalId} has no role`);
   return role;
 }
+
+/** A string or `Fn::Join` of the template, with `AWS::Region` (and `AWS::URLSuffix`) filled in. */
+export function joinWithRegion(value: unknown, region: string): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`not a string or Fn::Join: ${JSON.stringify(value)}`);
+  return join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref === 'AWS::Region') return region;
+      if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
+      throw new Error(`unexpected part ${JSON.stringify(part)}`);
+    })
+    .join(join[0]);
+}
+
+/** The logical id of one function of the synthesized stack. */
+export const functionLogicalId = (s: Synthesized, name: FunctionName): string =>
+  s.stack.getLogicalId(s.stack.functions.byName[name].node.defaultChild as CfnFunction);
+
+/** The Allow statements of one function's role. */
+export const functionRoleStatements = (s: Synthesized, name: FunctionName): PolicyStatementJson[] =>
+  statementsOfRole(s.json, roleOfFunction(s.json, functionLogicalId(s, name)));
+
+/** One function's environment variables. */
+export function functionEnv(s: Synthesized, name: FunctionName): Record<string, unknown> {
+  const env = s.json.Resources[functionLogicalId(s, name)]?.Properties?.Environment as
+    | { Variables?: Record<string, unknown> }
+    | undefined;
+  return env?.Variables ?? {};
+}
+
+/** Whether one function's role allows an action. */
+export const functionHasAction = (s: Synthesized, name: FunctionName, action: string): boolean =>
+  functionRoleStatements(s, name).some((st) => actionsOf(st).includes(action));
