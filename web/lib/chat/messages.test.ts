@@ -1,34 +1,9 @@
-import type { Conversation, Message } from '@chat/functions/contracts';
 import { describe, expect, it } from 'vitest';
 import { applyMessageToConversation, mergeMessages, readState, sortConversations } from './messages.ts';
+import { BOB, conv, id, ME as ME_USER, msg } from './testing/fixtures.ts';
 
-const ME = 'u-me';
-const BOB = { id: 'u-bob', username: 'bob', displayName: 'Bob' };
 const CAROL = { id: 'u-carol', username: 'carol', displayName: 'Carol' };
-const ME_USER = { id: ME, username: 'me', displayName: 'Me' };
-
-// ULIDs: 26 Crockford characters; these sort by their last characters
-const id = (n: number) => `01HZZZZZZZZZZZZZZZZZZZZ${String(n).padStart(3, '0')}`;
-const msg = (n: number, over: Partial<Message> = {}): Message => ({
-  id: id(n),
-  conversationId: 'c1',
-  senderId: BOB.id,
-  clientMsgId: `cm-${n}`,
-  body: `message ${n}`,
-  sentAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  ...over,
-});
-const conv = (over: Partial<Conversation> = {}): Conversation => ({
-  id: 'c1',
-  type: 'dm',
-  title: null,
-  members: [ME_USER, BOB],
-  lastMessage: null,
-  unreadCount: 0,
-  lastReadId: null,
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
+const ME = ME_USER.id;
 
 describe('mergeMessages', () => {
   it('orders by id and keeps one copy per id (redelivery)', () => {

@@ -1,30 +1,6 @@
-import type { Conversation, Message } from '@chat/functions/contracts';
 import { describe, expect, it } from 'vitest';
 import { type ChatAction, type ChatState, initialState, reduce } from './state.ts';
-
-const ME = { id: 'u-me', username: 'me', displayName: 'Me' };
-const BOB = { id: 'u-bob', username: 'bob', displayName: 'Bob' };
-const id = (n: number) => `01HZZZZZZZZZZZZZZZZZZZZ${String(n).padStart(3, '0')}`;
-const msg = (n: number, over: Partial<Message> = {}): Message => ({
-  id: id(n),
-  conversationId: 'c1',
-  senderId: BOB.id,
-  clientMsgId: `cm-${n}`,
-  body: `message ${n}`,
-  sentAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  ...over,
-});
-const conv = (over: Partial<Conversation> = {}): Conversation => ({
-  id: 'c1',
-  type: 'dm',
-  title: null,
-  members: [ME, BOB],
-  lastMessage: null,
-  unreadCount: 0,
-  lastReadId: null,
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
+import { BOB, conv, id, ME, msg } from './testing/fixtures.ts';
 
 const start = (): ChatState => initialState(ME, { status: 'idle', attempt: 0, retryAt: null });
 const run = (actions: ChatAction[], from = start()): ChatState => actions.reduce(reduce, from);

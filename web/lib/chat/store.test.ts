@@ -3,19 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryStorage } from '../api/session.ts';
 import type { ConnectionState, OpenInfo } from '../realtime/socket.ts';
 import { type ChatApi, type ChatRealtime, ChatStore } from './store.ts';
+import { BOB, id, ME, msg } from './testing/fixtures.ts';
 
-const ME = { id: 'u-me', username: 'me', displayName: 'Me' };
-const BOB = { id: 'u-bob', username: 'bob', displayName: 'Bob' };
-const id = (n: number) => `01HZZZZZZZZZZZZZZZZZZZZ${String(n).padStart(3, '0')}`;
-const msg = (n: number, over: Partial<Message> = {}): Message => ({
-  id: id(n),
-  conversationId: 'c1',
-  senderId: BOB.id,
-  clientMsgId: `cm-${n}`,
-  body: `message ${n}`,
-  sentAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-  ...over,
-});
 const conversation: Conversation = {
   id: 'c1',
   type: 'dm',
