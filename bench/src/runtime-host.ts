@@ -4,6 +4,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { topics } from '@chat/functions/contracts';
 import type { FunctionMetrics } from '@chat/local/runtime';
 import type { FunctionStats } from './runtime.ts';
 
@@ -67,6 +68,14 @@ async function main(): Promise<void> {
     // Profiling (BENCH_CPU_PROF): readable function names in the environments' profiles.
     ...(process.env.LOCAL_LAMBDA_CPU_PROF ? { minify: false } : {}),
     log: logFile ? (source, line) => logFile.write(`${source}\t${line}\n`) : 'silent',
+    // The run's own topics (bench/src/isolation.ts): a fresh deployment takes no names from the process
+    // environment, so they are handed over explicitly; the chaos run produces and reads on them directly.
+    env: Object.fromEntries(
+      [topics.messages.envVar, topics.deadLetter.envVar].flatMap((name) => {
+        const value = process.env[name];
+        return value ? [[name, value]] : [];
+      }),
+    ),
   });
   reply({ type: 'ready', wsUrl: rt.wsUrl, httpUrl: rt.httpUrl });
   process.on('message', async (req: HostRequest) => {
