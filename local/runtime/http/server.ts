@@ -5,10 +5,11 @@
  * 503 integration timeout). Until the runtime calls `markReady()` (its functions deployed, its consumers
  * running) every request but a CORS preflight is answered 503 with `Retry-After: 1`.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { apiGatewayId } from '../ids.ts';
 import type { LambdaService } from '../lambda/service.ts';
+import { Listener, NOT_READY_BODY } from '../listener.ts';
 import {
   type CompiledRoute,
   compileRoute,
@@ -53,8 +54,7 @@ export class HttpApi {
   readonly #routes: CompiledRoute[];
   /** A route whose path is `$default` catches every request no other route matches (routeKey `$default`). */
   readonly #default: HttpRouteLike | undefined;
-  #port = 0;
-  #ready = false;
+  readonly #listener: Listener;
 
   constructor(opts: HttpApiOptions) {
     this.#opts = opts;
@@ -67,6 +67,7 @@ export class HttpApi {
         res.end('{"message":"Internal Server Error"}');
       });
     });
+    this.#listener = new Listener(this.server);
   }
 
   /** The routes this API dispatches to. */
@@ -79,22 +80,17 @@ export class HttpApi {
     return this.#opts.cors;
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.#port = (this.server.address() as AddressInfo).port;
-    return this.#port;
+  listen(port: number, host: string): Promise<number> {
+    return this.#listener.listen(port, host);
   }
 
   get port(): number {
-    return this.#port;
+    return this.#listener.port;
   }
 
   /** The runtime can serve: requests reach the functions from now on (503 before). */
   markReady(): void {
-    this.#ready = true;
+    this.#listener.markReady();
   }
 
   async close(): Promise<void> {
@@ -185,9 +181,9 @@ export class HttpApi {
       log(204);
       return;
     }
-    if (!this.#ready) {
+    if (!this.#listener.ready) {
       req.resume();
-      send(503, '{"message":"Service Unavailable"}', { 'retry-after': '1' });
+      send(503, NOT_READY_BODY, { 'retry-after': '1' });
       log(503);
       return;
     }
@@ -219,7 +215,7 @@ export class HttpApi {
       pathParameters: match.pathParameters,
       body,
       sourceIp,
-      localPort: this.#port,
+      localPort: this.#listener.port,
       requestId,
       now,
     });

@@ -11,12 +11,14 @@
  * - Frames of one connection are dispatched concurrently by default (AWS gives no ordering guarantee);
  *   `dispatch: 'per-connection'` serializes them.
  */
+
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { apiGatewayId } from '../ids.ts';
 import type { InvocationResult, LambdaService } from '../lambda/service.ts';
+import { Listener, NOT_READY_BODY } from '../listener.ts';
 import { type DetailLog, detailOf } from '../logging.ts';
 import {
   type ConnectionFacts,
@@ -110,12 +112,10 @@ export class WebSocketApi {
   readonly #wss: WebSocketServer;
   readonly #connections = new Map<string, Connection>();
   readonly #inflight = new Set<Promise<unknown>>();
-  #port = 0;
+  readonly #listener: Listener;
   #closing = false;
   /** CONNECT/DISCONNECT lines, built only when enabled (`../logging.ts`). */
   readonly #detail: DetailLog;
-  /** Upgrades are refused 503 (Retry-After: 1) until the runtime is ready to serve. */
-  #ready = false;
 
   constructor(opts: WebSocketApiOptions) {
     this.#opts = opts;
@@ -147,24 +147,20 @@ export class WebSocketApi {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#track(this.#onUpgrade(req, socket as Socket, head));
     });
+    this.#listener = new Listener(this.server);
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.#port = (this.server.address() as AddressInfo).port;
-    return this.#port;
+  listen(port: number, host: string): Promise<number> {
+    return this.#listener.listen(port, host);
   }
 
   get port(): number {
-    return this.#port;
+    return this.#listener.port;
   }
 
   /** The runtime can serve: upgrades run `$connect` from now on (503 before). */
   markReady(): void {
-    this.#ready = true;
+    this.#listener.markReady();
   }
 
   /** The routes this API dispatches to. */
@@ -282,9 +278,9 @@ export class WebSocketApi {
     const requestId = apiGatewayId();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (this.#closing) return this.#refuse(socket, 503, '{"message":"Service Unavailable"}', requestId);
-    if (!this.#ready)
-      return this.#refuse(socket, 503, '{"message":"Service Unavailable"}', requestId, {
+    if (this.#closing) return this.#refuse(socket, 503, NOT_READY_BODY, requestId);
+    if (!this.#listener.ready)
+      return this.#refuse(socket, 503, NOT_READY_BODY, requestId, {
         'Retry-After': '1',
       });
     if (path !== '/' && path !== `/${this.#opts.api.stage}`) {
@@ -303,7 +299,7 @@ export class WebSocketApi {
       connectedAt: now,
       sourceIp: sourceIpOf(req),
       userAgent: ua,
-      domainName: req.headers.host ?? `localhost:${this.#port}`,
+      domainName: req.headers.host ?? `localhost:${this.#listener.port}`,
       state: 'connecting',
       ws: undefined,
       lastActiveAt: now,
@@ -319,7 +315,15 @@ export class WebSocketApi {
 
     const route = this.#route('$connect');
     if (route) {
-      const event = connectEvent(this.#opts.api, conn, req, url.searchParams, this.#port, requestId, now);
+      const event = connectEvent(
+        this.#opts.api,
+        conn,
+        req,
+        url.searchParams,
+        this.#listener.port,
+        requestId,
+        now,
+      );
       const res = await this.#invoke(route.fn, event);
       if (socket.destroyed) {
         forget();
