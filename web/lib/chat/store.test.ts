@@ -3,18 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryStorage } from '../api/session.ts';
 import type { ConnectionState, OpenInfo } from '../realtime/socket.ts';
 import { type ChatApi, type ChatRealtime, ChatStore } from './store.ts';
-import { BOB, id, ME, msg } from './testing/fixtures.ts';
+import { BOB, conv, id, ME, msg } from './testing/fixtures.ts';
 
-const conversation: Conversation = {
-  id: 'c1',
-  type: 'dm',
-  title: null,
-  members: [ME, BOB],
-  lastMessage: null,
-  unreadCount: 0,
-  lastReadId: null,
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const conversation: Conversation = conv();
 
 /** A realtime double: records frames, lets the test open, drop and deliver. */
 class FakeRealtime implements ChatRealtime {
