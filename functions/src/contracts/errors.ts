@@ -10,6 +10,11 @@ export const errorCodes = {
   body_too_long: { status: 400, message: 'The message body is too long.' },
   body_empty: { status: 400, message: 'The message body is empty.' },
   not_member: { status: 404, message: 'No such conversation.' },
+  invalid_attachment: {
+    status: 400,
+    message: 'An attachment is unknown, not yours, of another conversation, not uploaded, or already used.',
+  },
+  too_many_attachments: { status: 400, message: 'Too many attachments on one message.' },
   rate_limited: { status: 429, message: 'Too many frames; slow down.' },
   // HTTP errors
   validation_failed: { status: 400, message: 'The request is invalid.' },

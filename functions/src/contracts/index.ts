@@ -1,3 +1,4 @@
+export * from './attachments.ts';
 export * from './errors.ts';
 export * from './http.ts';
 export * from './kafka.ts';

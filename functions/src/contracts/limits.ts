@@ -34,4 +34,15 @@ export const limits = {
   passwordMax: 128,
   displayNameMax: 64,
   clientMsgIdMax: 64,
+  /** One attachment: 25 MiB (26,214,400 bytes). */
+  attachmentMaxBytes: 25 * 1024 * 1024,
+  /** Attachments per message. */
+  attachmentsPerMessageMax: 10,
+  attachmentFilenameMaxChars: 255,
+  /** How long a presigned upload URL works. */
+  attachmentUploadUrlTtlSeconds: 15 * 60,
+  /** How long a presigned download URL (`message.attachments[].url`) works. */
+  attachmentDownloadUrlTtlSeconds: 5 * 60,
+  /** An uploaded attachment no message references within this time is deleted. */
+  attachmentPendingTtlSeconds: 24 * 3600,
 } as const;

@@ -17,13 +17,30 @@ export const DisplayName = z.string().trim().min(1).max(limits.displayNameMax);
 export const User = z.object({ id: Id, username: Username, displayName: z.string() });
 export type User = z.infer<typeof User>;
 
+/**
+ * A file attached to a message (docs/protocol.md, "Attachments"). `url` is a presigned download URL valid
+ * `limits.attachmentDownloadUrlTtlSeconds`, signed when the message is served (live or history): every served
+ * message has it; the Kafka record and the stored row carry the metadata only.
+ */
+export const Attachment = z.object({
+  id: Ulid,
+  filename: z.string(),
+  contentType: z.string(),
+  size: z.number().int().positive(),
+  url: z.string().optional(),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
 export const Message = z.object({
   id: Ulid,
   conversationId: Id,
   senderId: Id,
   clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
-  body: z.string().min(1).max(limits.messageBodyMaxChars),
+  /** May be empty when the message has attachments. */
+  body: z.string().max(limits.messageBodyMaxChars),
   sentAt: IsoTime,
+  /** Absent when the message has none. */
+  attachments: z.array(Attachment).max(limits.attachmentsPerMessageMax).optional(),
 });
 export type Message = z.infer<typeof Message>;
 

@@ -6,7 +6,19 @@
  * the backing services it needs so that CDK grants exactly those and nothing more.
  */
 
-export type BackingService = 'redis' | 'cql' | 'kafkaProduce' | 'push' | 'jwtKeys';
+/**
+ * `attachmentsUpload`: presigns PUTs under `pending/`; `attachmentsAttach`: reads `pending/`, writes the final
+ * key and deletes the pending one; `attachmentsRead`: presigns GETs of final keys (docs/adr/0009-attachments.md).
+ */
+export type BackingService =
+  | 'redis'
+  | 'cql'
+  | 'kafkaProduce'
+  | 'push'
+  | 'jwtKeys'
+  | 'attachmentsUpload'
+  | 'attachmentsAttach'
+  | 'attachmentsRead';
 
 export interface FunctionDef {
   readonly entry: string;
@@ -43,7 +55,7 @@ export const functionDefs = {
     description: 'WebSocket sendMessage: validates, authorizes, assigns an id, publishes to Kafka, acks',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'kafkaProduce'],
+    uses: ['redis', 'cql', 'kafkaProduce', 'attachmentsAttach'],
   },
   wsTyping: {
     entry: 'handlers/ws/typing.ts',
@@ -71,7 +83,7 @@ export const functionDefs = {
     description: 'Kafka consumer: persists messages idempotently and pushes them to every member',
     timeoutSeconds: 60,
     memoryMb: 1024,
-    uses: ['redis', 'cql', 'push', 'kafkaProduce'],
+    uses: ['redis', 'cql', 'push', 'kafkaProduce', 'attachmentsRead'],
   },
   sweeper: {
     entry: 'handlers/schedule/sweeper.ts',
@@ -92,7 +104,14 @@ export const functionDefs = {
     description: 'HTTP API: conversations, history, read pointers, receipts',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'push', 'jwtKeys'],
+    uses: ['redis', 'cql', 'push', 'jwtKeys', 'attachmentsRead'],
+  },
+  httpAttachments: {
+    entry: 'handlers/http/attachments.ts',
+    description: 'HTTP API: attachment uploads (presigned S3 PUTs)',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['cql', 'jwtKeys', 'attachmentsUpload'],
   },
   httpDirectory: {
     entry: 'handlers/http/directory.ts',
@@ -152,6 +171,7 @@ export const httpRoutes = [
   { method: 'GET', path: '/conversations/{id}/messages', fn: 'httpConversations', auth: true },
   { method: 'POST', path: '/conversations/{id}/read', fn: 'httpConversations', auth: true },
   { method: 'GET', path: '/conversations/{id}/receipts', fn: 'httpConversations', auth: true },
+  { method: 'POST', path: '/conversations/{id}/attachments', fn: 'httpAttachments', auth: true },
 ] as const satisfies readonly HttpRoute[];
 
 /** `METHOD /path` as API Gateway HTTP API writes a route key. */

@@ -10,6 +10,8 @@ export const SendMessageFrame = z.object({
   clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
   /** Length is checked by the handler so that an over-long body gets its own `body_too_long` code. */
   body: z.string(),
+  /** Attachments uploaded by the sender for this conversation; count and ownership checked by the handler. */
+  attachmentIds: z.array(Ulid).optional(),
 });
 export const TypingFrame = z.object({
   action: z.literal('typing'),
