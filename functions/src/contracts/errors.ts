@@ -10,6 +10,10 @@ export const errorCodes = {
   body_too_long: { status: 400, message: 'The message body is too long.' },
   body_empty: { status: 400, message: 'The message body is empty.' },
   not_member: { status: 404, message: 'No such conversation.' },
+  too_many_reactions: {
+    status: 400,
+    message: 'This message already has the most distinct reactions allowed.',
+  },
   rate_limited: { status: 429, message: 'Too many frames; slow down.' },
   // HTTP errors
   validation_failed: { status: 400, message: 'The request is invalid.' },

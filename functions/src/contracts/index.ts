@@ -1,3 +1,4 @@
+export * from './emoji.ts';
 export * from './errors.ts';
 export * from './http.ts';
 export * from './kafka.ts';

@@ -34,4 +34,10 @@ export const limits = {
   passwordMax: 128,
   displayNameMax: 64,
   clientMsgIdMax: 64,
+  /** Distinct reaction emoji on one message (a 21st is refused: `too_many_reactions`). */
+  reactionEmojiPerMessageMax: 20,
+  /** `reactions[].userIds` lists at most this many users (the first to react); `count` is exact. */
+  reactionUsersListed: 20,
+  /** `replyTo.snippet`: the first characters of the original message as it is now. */
+  replySnippetMaxChars: 100,
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMOJI_MAX_UNITS, isSingleEmoji } from './emoji.ts';
 import { limits } from './limits.ts';
 
 /** Time-ordered id (ULID, 26 Crockford base32 characters): sorting ids sorts by creation time. */
@@ -17,13 +18,41 @@ export const DisplayName = z.string().trim().min(1).max(limits.displayNameMax);
 export const User = z.object({ id: Id, username: Username, displayName: z.string() });
 export type User = z.infer<typeof User>;
 
+/** Exactly one emoji (contracts/emoji.ts). */
+export const Emoji = z.string().max(EMOJI_MAX_UNITS).refine(isSingleEmoji, 'expected exactly one emoji');
+
+/** The message a reply answers, as it is now: `snippet` is empty when the original was deleted. */
+export const ReplyRef = z.object({
+  id: Ulid,
+  senderId: Id,
+  snippet: z.string().max(limits.replySnippetMaxChars),
+});
+export type ReplyRef = z.infer<typeof ReplyRef>;
+
+/** One emoji's reactions on a message: `count` users, the first `limits.reactionUsersListed` of them listed. */
+export const Reaction = z.object({
+  emoji: Emoji,
+  count: z.number().int().positive(),
+  userIds: z.array(Id).max(limits.reactionUsersListed),
+});
+export type Reaction = z.infer<typeof Reaction>;
+
 export const Message = z.object({
   id: Ulid,
   conversationId: Id,
   senderId: Id,
   clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
-  body: z.string().min(1).max(limits.messageBodyMaxChars),
+  /** 1 to 4,000 characters; `""` only when the message was deleted (`deletedAt`). */
+  body: z.string().max(limits.messageBodyMaxChars),
   sentAt: IsoTime,
+  /** The last edit (absent if never edited, and on a deleted message). */
+  editedAt: IsoTime.optional(),
+  /** Deleted: the message keeps its id, sender and place, with `body: ""`, no reactions and no attachments. */
+  deletedAt: IsoTime.optional(),
+  /** The message this one answers (absent when it is no reply). */
+  replyTo: ReplyRef.optional(),
+  /** Reactions, in the order each emoji was first used; absent when there are none. */
+  reactions: z.array(Reaction).max(limits.reactionEmojiPerMessageMax).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
