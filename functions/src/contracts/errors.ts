@@ -15,6 +15,10 @@ export const errorCodes = {
     message: 'An attachment is unknown, not yours, of another conversation, not uploaded, or already used.',
   },
   too_many_attachments: { status: 400, message: 'Too many attachments on one message.' },
+  too_many_reactions: {
+    status: 400,
+    message: 'This message already has the most distinct reactions allowed.',
+  },
   rate_limited: { status: 429, message: 'Too many frames; slow down.' },
   // HTTP errors
   validation_failed: { status: 400, message: 'The request is invalid.' },

@@ -1,4 +1,5 @@
 export * from './attachments.ts';
+export * from './emoji.ts';
 export * from './errors.ts';
 export * from './http.ts';
 export * from './kafka.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENV } from './env.ts';
-import { Message, MessageTrace } from './models.ts';
+import { limits } from './limits.ts';
+import { Emoji, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
 
 /**
  * Records on the messages topic. Key = conversation id, so one conversation's records stay in one partition
@@ -13,9 +14,52 @@ export const MessageSentRecord = z.object({
   /** Hop times so far (`received`); optional, so records without it stay valid. */
   trace: MessageTrace.optional(),
 });
-export const ChatRecord = z.discriminatedUnion('type', [MessageSentRecord]);
+
+/**
+ * **(added)** Changes to a stored message (edit, delete, reaction), on the same topic and key as the message,
+ * so they apply in conversation order (docs/adr/0008-message-changes.md). `changeId` (a ULID) names the change
+ * for the fan-out's push markers; `actorId` is who asked: persist re-checks it against the stored row (author
+ * only for edit and delete) and the members (reactions). `at`: when the send path accepted it.
+ */
+const changeFields = {
+  v: z.literal(1),
+  changeId: Ulid,
+  conversationId: Id,
+  messageId: Ulid,
+  actorId: Id,
+  clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
+  at: IsoTime,
+};
+export const MessageEditedRecord = z.object({
+  type: z.literal('message.edited'),
+  ...changeFields,
+  body: z.string().min(1).max(limits.messageBodyMaxChars),
+});
+export const MessageDeletedRecord = z.object({ type: z.literal('message.deleted'), ...changeFields });
+export const ReactionChangedRecord = z.object({
+  type: z.literal('reaction.changed'),
+  ...changeFields,
+  emoji: Emoji,
+  add: z.boolean(),
+});
+
+export const ChatRecord = z.discriminatedUnion('type', [
+  MessageSentRecord,
+  MessageEditedRecord,
+  MessageDeletedRecord,
+  ReactionChangedRecord,
+]);
 export type ChatRecord = z.infer<typeof ChatRecord>;
 export type MessageSentRecord = z.infer<typeof MessageSentRecord>;
+export type MessageEditedRecord = z.infer<typeof MessageEditedRecord>;
+export type MessageDeletedRecord = z.infer<typeof MessageDeletedRecord>;
+export type ReactionChangedRecord = z.infer<typeof ReactionChangedRecord>;
+/** A change to a stored message: every record type but `message.sent`. */
+export type ChangeRecord = MessageEditedRecord | MessageDeletedRecord | ReactionChangedRecord;
+
+/** The record's Kafka key: its conversation id (one conversation's records stay in one partition, in order). */
+export const recordKey = (r: ChatRecord): string =>
+  r.type === 'message.sent' ? r.message.conversationId : r.conversationId;
 
 /** Records on the dead-letter topic: the original record and why it was refused. */
 export const DeadLetterRecord = z.object({

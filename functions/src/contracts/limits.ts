@@ -45,4 +45,10 @@ export const limits = {
   attachmentDownloadUrlTtlSeconds: 5 * 60,
   /** An uploaded attachment no message references within this time is deleted. */
   attachmentPendingTtlSeconds: 24 * 3600,
+  /** Distinct reaction emoji on one message (a 21st is refused: `too_many_reactions`). */
+  reactionEmojiPerMessageMax: 20,
+  /** `reactions[].userIds` lists at most this many users (the first to react); `count` is exact. */
+  reactionUsersListed: 20,
+  /** `replyTo.snippet`: the first characters of the original message as it is now. */
+  replySnippetMaxChars: 100,
 } as const;

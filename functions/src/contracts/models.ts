@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMOJI_MAX_UNITS, isSingleEmoji } from './emoji.ts';
 import { limits } from './limits.ts';
 
 /** Time-ordered id (ULID, 26 Crockford base32 characters): sorting ids sorts by creation time. */
@@ -31,15 +32,44 @@ export const Attachment = z.object({
 });
 export type Attachment = z.infer<typeof Attachment>;
 
+/** Exactly one emoji (contracts/emoji.ts). */
+export const Emoji = z.string().max(EMOJI_MAX_UNITS).refine(isSingleEmoji, 'expected exactly one emoji');
+
+/** The message a reply answers, as it is now: `snippet` is empty when the original was deleted. */
+export const ReplyRef = z.object({
+  id: Ulid,
+  senderId: Id,
+  snippet: z.string().max(limits.replySnippetMaxChars),
+});
+export type ReplyRef = z.infer<typeof ReplyRef>;
+
+/** One emoji's reactions on a message: `count` users, the first `limits.reactionUsersListed` of them listed. */
+export const Reaction = z.object({
+  emoji: Emoji,
+  count: z.number().int().positive(),
+  userIds: z.array(Id).max(limits.reactionUsersListed),
+});
+export type Reaction = z.infer<typeof Reaction>;
+
 export const Message = z.object({
   id: Ulid,
   conversationId: Id,
   senderId: Id,
   clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
-  /** May be empty when the message has attachments. */
+  /**
+   * Up to 4,000 characters; `""` when the message was deleted (`deletedAt`), or when it has attachments.
+   */
   body: z.string().max(limits.messageBodyMaxChars),
   sentAt: IsoTime,
-  /** Absent when the message has none. */
+  /** The last edit (absent if never edited, and on a deleted message). */
+  editedAt: IsoTime.optional(),
+  /** Deleted: the message keeps its id, sender and place, with `body: ""`, no reactions and no attachments. */
+  deletedAt: IsoTime.optional(),
+  /** The message this one answers (absent when it is no reply). */
+  replyTo: ReplyRef.optional(),
+  /** Reactions, in the order each emoji was first used; absent when there are none. */
+  reactions: z.array(Reaction).max(limits.reactionEmojiPerMessageMax).optional(),
+  /** Absent when the message has none (and on a deleted message). */
   attachments: z.array(Attachment).max(limits.attachmentsPerMessageMax).optional(),
 });
 export type Message = z.infer<typeof Message>;

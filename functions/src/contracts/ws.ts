@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limits } from './limits.ts';
-import { Conversation, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
+import { Conversation, Emoji, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
 
 // ── Client → server frames (route selection: `$request.body.action`) ──────────────────────────────────────
 
@@ -12,6 +12,32 @@ export const SendMessageFrame = z.object({
   body: z.string(),
   /** Attachments uploaded by the sender for this conversation; count and ownership checked by the handler. */
   attachmentIds: z.array(Ulid).optional(),
+  /** **(added)** The id of a message of the same conversation this one answers (unknown ⇒ `not_found`). */
+  replyTo: Ulid.optional(),
+});
+/** **(added)** The author edits their message (body rules as for `sendMessage`). */
+export const EditMessageFrame = z.object({
+  action: z.literal('editMessage'),
+  conversationId: Id,
+  messageId: Ulid,
+  clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
+  body: z.string(),
+});
+/** **(added)** The author deletes their message (terminal: a deleted message is never edited again). */
+export const DeleteMessageFrame = z.object({
+  action: z.literal('deleteMessage'),
+  conversationId: Id,
+  messageId: Ulid,
+  clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
+});
+/** **(added)** Any member adds (`add: true`) or removes their reaction with one emoji. */
+export const ReactFrame = z.object({
+  action: z.literal('react'),
+  conversationId: Id,
+  messageId: Ulid,
+  clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
+  emoji: Emoji,
+  add: z.boolean(),
 });
 export const TypingFrame = z.object({
   action: z.literal('typing'),
@@ -23,6 +49,9 @@ export const PingFrame = z.object({ action: z.literal('ping') });
 
 export const ClientFrame = z.discriminatedUnion('action', [
   SendMessageFrame,
+  EditMessageFrame,
+  DeleteMessageFrame,
+  ReactFrame,
   TypingFrame,
   MarkReadFrame,
   PingFrame,
@@ -42,6 +71,17 @@ export const MessageEvent = z.object({
   message: Message,
   /** The message's hop times up to its push (live delivery only; history never has it). */
   trace: MessageTrace.optional(),
+});
+/** **(added)** A message was edited or deleted: the whole message as it now is. */
+export const MessageUpdatedEvent = z.object({ type: z.literal('messageUpdated'), message: Message });
+/** **(added)** A member added or removed their reaction. Clients apply it as a set operation (idempotent). */
+export const ReactionEvent = z.object({
+  type: z.literal('reaction'),
+  conversationId: Id,
+  messageId: Ulid,
+  userId: Id,
+  emoji: Emoji,
+  add: z.boolean(),
 });
 export const ReceiptEvent = z.object({
   type: z.literal('receipt'),
@@ -75,6 +115,8 @@ export const ErrorEvent = z.object({
 export const ServerEvent = z.discriminatedUnion('type', [
   AckEvent,
   MessageEvent,
+  MessageUpdatedEvent,
+  ReactionEvent,
   ReceiptEvent,
   TypingEvent,
   PresenceEvent,
@@ -85,6 +127,11 @@ export const ServerEvent = z.discriminatedUnion('type', [
 export type ServerEvent = z.infer<typeof ServerEvent>;
 export type AckEvent = z.infer<typeof AckEvent>;
 export type MessageEvent = z.infer<typeof MessageEvent>;
+export type MessageUpdatedEvent = z.infer<typeof MessageUpdatedEvent>;
+export type ReactionEvent = z.infer<typeof ReactionEvent>;
+export type EditMessageFrame = z.infer<typeof EditMessageFrame>;
+export type DeleteMessageFrame = z.infer<typeof DeleteMessageFrame>;
+export type ReactFrame = z.infer<typeof ReactFrame>;
 export type ReceiptEvent = z.infer<typeof ReceiptEvent>;
 export type TypingEvent = z.infer<typeof TypingEvent>;
 export type PresenceEvent = z.infer<typeof PresenceEvent>;

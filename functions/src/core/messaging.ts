@@ -5,7 +5,7 @@ import type { Message, MessageTrace } from '#contracts/models.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
 import { toInbound } from './persist.ts';
-import type { InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
+import type { InboundChange, InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
 import { announceGone } from './presence.ts';
 
 /**
@@ -163,7 +163,13 @@ export interface FanOutResult {
 export async function persistAndFanOut(
   ports: RealtimePorts,
   messages: readonly (Message | InboundMessage)[],
-  options: { concurrency?: number; pushDeadline?: number; fetchedAt?: number } = {},
+  options: {
+    concurrency?: number;
+    pushDeadline?: number;
+    fetchedAt?: number;
+    /** Changes to stored messages of the batch, applied after its messages (core/changes.ts). */
+    changes?: readonly InboundChange[];
+  } = {},
 ): Promise<FanOutResult> {
   const fetched = options.fetchedAt ?? ports.now();
   const deadline = options.pushDeadline;

@@ -1,4 +1,4 @@
-import type { ChatRecord } from '#contracts/kafka.ts';
+import type { ChangeRecord, ChatRecord } from '#contracts/kafka.ts';
 import type { Message, MessageTrace } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 
@@ -51,6 +51,18 @@ export interface InboundMessage {
   readonly producedAt?: number;
   /** Hop times so far (from the record). */
   readonly trace?: MessageTrace;
+}
+
+/**
+ * A change to a stored message (edit, delete, reaction) as the Kafka consumer received it, with its log
+ * position and the record's timestamp when known (docs/adr/0008-message-changes.md).
+ */
+export interface InboundChange {
+  readonly change: ChangeRecord;
+  readonly partition?: number;
+  readonly offset?: number;
+  /** The Kafka record's timestamp (epoch ms). */
+  readonly producedAt?: number;
 }
 
 export interface PersistResult {

@@ -43,8 +43,11 @@ describe('decodeBatch', () => {
       },
     };
     const { valid, sources, rejected } = decodeBatch(event, ChatRecord, new Date(0));
-    expect(valid.map((r) => r.message.id)).toEqual([message(1).id, message(2).id]);
-    expect(valid[1]?.trace).toEqual({ received: 7 });
+    expect(valid.map((r) => (r.type === 'message.sent' ? r.message.id : r.messageId))).toEqual([
+      message(1).id,
+      message(2).id,
+    ]);
+    expect(valid[1]?.type === 'message.sent' && valid[1].trace).toEqual({ received: 7 });
     expect(sources).toEqual([
       { topic: 'chat.messages', partition: 0, offset: 41, timestamp: 1_700_000_000_500 },
       { topic: 'chat.messages', partition: 0, offset: 43 },

@@ -1,4 +1,4 @@
-import type { ChatRecord } from '#contracts/kafka.ts';
+import type { ChangeRecord, MessageSentRecord } from '#contracts/kafka.ts';
 import type { Message } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 import { newId } from '#core/ids.ts';
@@ -16,7 +16,9 @@ export class FakeWorld {
   goneConnections = new Set<string>();
   slowConnections = new Set<string>();
   pushes: { connectionId: string; event: ServerEvent }[] = [];
-  published: ChatRecord[] = [];
+  published: MessageSentRecord[] = [];
+  /** Published change records (edit, delete, reaction). */
+  changes: ChangeRecord[] = [];
   publishFails = 0;
   lastSeen = new Map<string, number>();
   claims = new Map<string, string>();
@@ -147,7 +149,8 @@ export class FakeWorld {
           this.publishFails--;
           throw Object.assign(new Error('broker down'), { name: 'KafkaJSConnectionError' });
         }
-        this.published.push(record);
+        if (record.type === 'message.sent') this.published.push(record);
+        else this.changes.push(record);
       },
       persistMessages: async (conversationId, input) => {
         this.checkStore();

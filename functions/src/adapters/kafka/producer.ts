@@ -6,7 +6,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import type { DeadLetterRecord, MessageSentRecord } from '#contracts/kafka.ts';
+import { type ChatRecord, type DeadLetterRecord, recordKey } from '#contracts/kafka.ts';
 import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';
 import { readCredentials } from '../secrets.ts';
@@ -131,11 +131,12 @@ export async function produce(topic: string, records: readonly OutgoingRecord[])
   }
 }
 
-/** Publishes a sent message to the messages topic, keyed by conversation (one partition, in order). */
-export async function publishMessage(record: MessageSentRecord): Promise<void> {
-  await produce(config.kafkaTopicMessages(), [
-    { key: record.message.conversationId, value: JSON.stringify(record) },
-  ]);
+/**
+ * Publishes a record (a sent message, or a change to one) to the messages topic, keyed by conversation (one
+ * partition, in order).
+ */
+export async function publishMessage(record: ChatRecord): Promise<void> {
+  await produce(config.kafkaTopicMessages(), [{ key: recordKey(record), value: JSON.stringify(record) }]);
 }
 
 /** Publishes refused records to the dead-letter topic. */

@@ -3,6 +3,7 @@ import { FANOUT_DEADLINE_MS } from '#adapters/push-policy.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { ChatRecord } from '#contracts/kafka.ts';
 import { persistAndFanOut } from '#core/messaging.ts';
+import type { InboundChange, InboundMessage } from '#core/ports.ts';
 import { beginInvocation, type LambdaContextLike } from '#platform/invocation.ts';
 import { logger } from '#platform/log.ts';
 import { decodeBatch, type KafkaEvent } from '#transport/kafka.ts';
@@ -24,24 +25,26 @@ export const handler = async (event: KafkaEvent, context?: LambdaContextLike): P
       });
       await publishDeadLetters(rejected);
     }
-    const result = await persistAndFanOut(
-      realtimePorts,
-      valid.map((r, i) => {
-        const source = sources[i];
-        return {
-          message: r.message,
-          ...(r.trace ? { trace: r.trace } : {}),
-          ...(source
-            ? {
-                partition: source.partition,
-                offset: source.offset,
-                ...(source.timestamp !== undefined ? { producedAt: source.timestamp } : {}),
-              }
-            : {}),
-        };
-      }),
-      { fetchedAt, pushDeadline: fetchedAt + FANOUT_DEADLINE_MS },
-    );
+    const messages: InboundMessage[] = [];
+    const changes: InboundChange[] = [];
+    valid.forEach((r, i) => {
+      const source = sources[i];
+      const position = source
+        ? {
+            partition: source.partition,
+            offset: source.offset,
+            ...(source.timestamp !== undefined ? { producedAt: source.timestamp } : {}),
+          }
+        : {};
+      if (r.type === 'message.sent') {
+        messages.push({ message: r.message, ...(r.trace ? { trace: r.trace } : {}), ...position });
+      } else changes.push({ change: r, ...position });
+    });
+    const result = await persistAndFanOut(realtimePorts, messages, {
+      fetchedAt,
+      pushDeadline: fetchedAt + FANOUT_DEADLINE_MS,
+      changes,
+    });
     logger.info('persist: batch done', {
       records: valid.length + rejected.length,
       deadLettered: rejected.length,
