@@ -3,15 +3,19 @@
 import {
   type FormEvent,
   type KeyboardEvent,
+  Suspense,
   useEffect,
   useId,
   useLayoutEffect,
   useRef,
   useState,
 } from 'react';
+import { useServices } from '@/components/providers.tsx';
 import { useChatStore } from '@/hooks/chat.tsx';
+import { setUi, useUi } from '@/lib/chat/ui.ts';
 import { limits } from '@/lib/limits.ts';
-import { SendIcon } from '../ui/icons.tsx';
+import { PaperclipIcon, SendIcon } from '../ui/icons.tsx';
+import { ComposerTray } from './lazy.tsx';
 
 /** Unsent text per conversation, kept while the tab lives. */
 const drafts = new Map<string, string>();
@@ -21,7 +25,11 @@ const MAX = limits.messageBodyMaxChars;
 /** Enter sends, Shift+Enter adds a line; grows with its text; warns near the length limit. */
 export function Composer({ conversationId, placeholder }: { conversationId: string; placeholder: string }) {
   const store = useChatStore();
+  const { api } = useServices();
   const id = useId();
+  const replyTo = useUi((s) => s.replyTo[conversationId]);
+  const uploads = useUi((s) => s.uploads[conversationId]);
+  const fileRef = useRef<HTMLInputElement>(null);
   const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
 
@@ -46,14 +54,33 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
   };
 
   const tooLong = text.length > MAX;
-  const canSend = text.trim().length > 0 && !tooLong;
+  const files = uploads?.filter((u) => u.id) ?? [];
+  const busy = uploads?.some((u) => !u.id && !u.error);
+  const canSend = (text.trim().length > 0 || files.length > 0) && !tooLong && !busy;
+
+  /** Drag-and-drop, paste and the attach button: the uploader loads on first use. */
+  const attach = (list: FileList | null | undefined) => {
+    const picked = [...(list ?? [])];
+    if (picked.length)
+      void import('@/lib/chat/uploads.ts').then((u) => u.addFiles(api, conversationId, picked));
+  };
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
     if (!canSend) return;
-    if (store.send(conversationId, text)) {
+    const attachments = files.map(({ id, filename, contentType, size }) => ({
+      id: id as string,
+      filename,
+      contentType,
+      size,
+    }));
+    if (store.send(conversationId, text, { replyTo, attachments })) {
       setText('');
       drafts.delete(conversationId);
+      setUi((s) => ({
+        replyTo: { ...s.replyTo, [conversationId]: undefined },
+        uploads: { ...s.uploads, [conversationId]: undefined },
+      }));
     }
   }
 
@@ -67,15 +94,47 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
   return (
     <form
       onSubmit={submit}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        attach(e.dataTransfer.files);
+      }}
+      onPaste={(e) => attach(e.clipboardData.files)}
       className="border-t border-gray-200 bg-white px-3 pt-2 pb-[max(0.5rem,env(safe-area-inset-bottom))] dark:border-gray-800 dark:bg-gray-950"
     >
+      {(replyTo || uploads?.length) && (
+        <Suspense>
+          <ComposerTray conversationId={conversationId} />
+        </Suspense>
+      )}
       <div className="flex items-end gap-2">
+        <input
+          ref={fileRef}
+          type="file"
+          multiple
+          hidden
+          aria-label="Attach files"
+          onChange={(e) => {
+            attach(e.target.files);
+            e.target.value = '';
+          }}
+        />
+        <button
+          type="button"
+          onClick={() => fileRef.current?.click()}
+          aria-label="Attach files"
+          title="Attach files (or drop or paste them)"
+          className="inline-flex size-11 shrink-0 items-center justify-center rounded-full text-gray-700 hover:bg-gray-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:text-gray-300 dark:hover:bg-gray-800"
+        >
+          <PaperclipIcon className="size-5" />
+        </button>
         <label htmlFor={`${id}-input`} className="sr-only">
           Message
         </label>
         <textarea
           id={`${id}-input`}
           ref={ref}
+          data-composer
           rows={1}
           value={text}
           placeholder={placeholder}

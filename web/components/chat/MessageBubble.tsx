@@ -1,11 +1,13 @@
 'use client';
 
-import type { User } from '@chat/functions/contracts';
-import { memo } from 'react';
+import type { Message, User } from '@chat/functions/contracts';
+import { memo, Suspense, useRef } from 'react';
 import { useChatStore } from '@/hooks/chat.tsx';
 import { formatClock } from '@/lib/chat/format.ts';
+import { setUi, useUi } from '@/lib/chat/ui.ts';
 import { userLabel } from '../ui/Avatar.tsx';
-import { AlertIcon, CheckIcon, ClockIcon, DoubleCheckIcon } from '../ui/icons.tsx';
+import { AlertIcon, CheckIcon, ClockIcon, DoubleCheckIcon, MoreIcon } from '../ui/icons.tsx';
+import { Extras, MessageEditor, MessageMenu } from './lazy.tsx';
 import { Markdown } from './Markdown.tsx';
 
 export type Delivery = 'sending' | 'failed' | 'sent' | 'partial' | 'read';
@@ -22,6 +24,12 @@ export interface Row {
   delivery: Delivery | null;
   readBy: User[];
   error: string | null;
+  /** The message as shown (with my waiting changes done); for an outgoing one, its reply and attachments. */
+  message: Partial<Message>;
+  /** A change of mine (edit, delete, reaction) waits in the outbox. */
+  changing?: boolean;
+  /** A change of mine the server refused (its clientMsgId): retry or dismiss. */
+  failedChange?: string;
 }
 
 function Ticks({ delivery, readBy, group }: { delivery: Delivery; readBy: User[]; group: boolean }) {
@@ -80,15 +88,24 @@ export const MessageBubble = memo(function MessageBubble({
   group: boolean;
 }) {
   const store = useChatStore();
-  const { mine } = row;
+  const { mine, id, message: m } = row;
+  const menu = useUi((s) => s.menu === id && id !== null);
+  const editing = useUi((s) => s.editing === id && id !== null);
+  const press = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const actionable = id !== null && !m.deletedAt;
+  const release = () => clearTimeout(press.current);
+  const open = () => setUi(() => ({ menu: id }));
+  const failed = row.failedChange ?? (row.delivery === 'failed' ? row.clientMsgId : null);
   return (
     <li
       data-testid="message"
-      data-message-id={row.id ?? undefined}
+      data-message-id={id ?? undefined}
       data-client-msg-id={row.clientMsgId}
       data-delivery={row.delivery ?? undefined}
       data-mine={mine ? 'true' : 'false'}
-      className={`flex flex-col px-3 sm:px-6 ${mine ? 'items-end' : 'items-start'} ${firstOfGroup ? 'mt-3' : 'mt-0.5'}`}
+      data-changing={row.changing || undefined}
+      tabIndex={-1}
+      className={`group flex flex-col px-3 outline-none sm:px-6 ${mine ? 'items-end' : 'items-start'} ${firstOfGroup ? 'mt-3' : 'mt-0.5'}`}
     >
       {firstOfGroup && !mine && group && senderName && (
         <span className="mb-0.5 px-3 text-xs font-semibold text-gray-700 dark:text-gray-300">
@@ -96,41 +113,86 @@ export const MessageBubble = memo(function MessageBubble({
         </span>
       )}
       <div
-        className={`relative max-w-[min(85%,42rem)] rounded-2xl px-3 py-1.5 shadow-sm ${
-          mine
-            ? `bg-indigo-600 text-white ${firstOfGroup ? 'rounded-tr-md' : ''} ${row.delivery === 'failed' ? 'bg-indigo-600/80 ring-2 ring-red-500' : ''}`
-            : `bg-white text-gray-900 dark:bg-gray-800 dark:text-gray-100 ${firstOfGroup ? 'rounded-tl-md' : ''}`
-        }`}
+        className={`relative flex max-w-[min(85%,42rem)] items-center gap-1 ${mine ? 'flex-row-reverse' : ''}`}
       >
-        {!mine && <span className="sr-only">{senderName ?? 'Someone'}: </span>}
-        <Markdown body={row.body} mine={mine} />
-        <span
-          className={`float-right mt-1 ml-3 inline-flex translate-y-0.5 items-center gap-1 text-[0.7rem] leading-none ${
-            mine ? 'text-indigo-100' : 'text-gray-600 dark:text-gray-400'
+        <div
+          onTouchStart={actionable ? () => (press.current = setTimeout(open, 500)) : undefined}
+          onTouchEnd={release}
+          onTouchMove={release}
+          className={`min-w-0 rounded-2xl px-3 py-1.5 shadow-sm ${
+            mine
+              ? `bg-indigo-600 text-white ${firstOfGroup ? 'rounded-tr-md' : ''} ${row.delivery === 'failed' ? 'bg-indigo-600/80 ring-2 ring-red-500' : ''}`
+              : `bg-white text-gray-900 dark:bg-gray-800 dark:text-gray-100 ${firstOfGroup ? 'rounded-tl-md' : ''}`
           }`}
         >
-          <time dateTime={row.sentAt} title={new Date(row.sentAt).toLocaleString()}>
-            {formatClock(row.sentAt)}
-          </time>
-          {mine && row.delivery && <Ticks delivery={row.delivery} readBy={row.readBy} group={group} />}
-        </span>
+          {!mine && <span className="sr-only">{senderName ?? 'Someone'}: </span>}
+          <Suspense>
+            {m.replyTo && <Extras part="reply" row={row} />}
+            {editing ? (
+              <MessageEditor row={row} />
+            ) : m.deletedAt ? (
+              <p className="italic opacity-80" data-testid="deleted">
+                Message deleted
+              </p>
+            ) : (
+              row.body && <Markdown body={row.body} mine={mine} />
+            )}
+            {m.attachments?.length ? <Extras part="files" row={row} /> : null}
+          </Suspense>
+          <span
+            className={`float-right mt-1 ml-3 inline-flex translate-y-0.5 items-center gap-1 text-[0.7rem] leading-none ${
+              mine ? 'text-indigo-100' : 'text-gray-600 dark:text-gray-400'
+            }`}
+          >
+            {m.editedAt && !m.deletedAt && <span data-testid="edited">edited</span>}
+            <time dateTime={row.sentAt} title={new Date(row.sentAt).toLocaleString()}>
+              {formatClock(row.sentAt)}
+            </time>
+            {mine && row.delivery && (
+              <Ticks delivery={row.changing ? 'sending' : row.delivery} readBy={row.readBy} group={group} />
+            )}
+          </span>
+        </div>
+        {actionable && (
+          <button
+            type="button"
+            aria-label="Message actions"
+            aria-haspopup="menu"
+            aria-expanded={menu}
+            data-testid="message-actions"
+            onClick={open}
+            className="shrink-0 rounded-full p-1 text-gray-600 opacity-0 group-hover:opacity-100 hover:bg-gray-200 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-500 aria-expanded:opacity-100 dark:text-gray-300 dark:hover:bg-gray-800"
+          >
+            <MoreIcon className="size-4" />
+          </button>
+        )}
+        {menu && (
+          <Suspense>
+            <MessageMenu row={row} />
+          </Suspense>
+        )}
       </div>
-      {row.delivery === 'failed' && (
+      {m.reactions?.length ? (
+        <Suspense>
+          <Extras part="reactions" row={row} />
+        </Suspense>
+      ) : null}
+      {failed && (
         <div className="mt-1 flex items-center gap-2 text-xs text-red-700 dark:text-red-300" role="alert">
           <span>{row.error ?? 'Not sent.'}</span>
           <button
             type="button"
-            onClick={() => store.retry(row.clientMsgId)}
+            onClick={() => store.retry(failed)}
             className="rounded font-semibold underline underline-offset-2 focus-visible:outline-2 focus-visible:outline-indigo-500"
           >
             Retry
           </button>
           <button
             type="button"
-            onClick={() => store.discard(row.clientMsgId)}
+            onClick={() => store.discard(failed)}
             className="rounded text-gray-700 underline underline-offset-2 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-gray-300"
           >
-            Delete
+            {row.failedChange ? 'Dismiss' : 'Delete'}
           </button>
         </div>
       )}

@@ -1,26 +1,40 @@
 'use client';
 
-import type { Conversation } from '@chat/functions/contracts';
+import type { Conversation, Message } from '@chat/functions/contracts';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useChatStore, useMe, useOutgoing, useReceipts, useThread } from '@/hooks/chat.tsx';
+import { withPending } from '@/lib/chat/changes.ts';
 import { buildTimeline } from '@/lib/chat/format.ts';
 import { readState } from '@/lib/chat/messages.ts';
+import type { Outgoing } from '@/lib/chat/outbox.ts';
 import { userLabel } from '../ui/Avatar.tsx';
 import { DownIcon } from '../ui/icons.tsx';
+import { preloadExtras } from './lazy.tsx';
 import { MessageBubble, type Row } from './MessageBubble.tsx';
+
+// the message extras (quotes, attachments, reactions) are wanted as soon as a timeline shows
+if (typeof window !== 'undefined') preloadExtras().catch(() => undefined);
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 400;
 
-/** The timeline rows: persisted messages by id, then my outgoing ones in the order I wrote them. */
+/** The timeline rows: persisted messages by id (with my waiting changes shown), then my outgoing ones. */
 function useRows(conv: Conversation): Row[] {
   const me = useMe();
   const thread = useThread(conv.id);
   const outgoing = useOutgoing(conv.id);
   const receipts = useReceipts(conv.id);
   return useMemo(() => {
-    const rows: Row[] = (thread?.messages ?? []).map((m) => {
-      const mine = m.senderId === me.id;
+    const ops = new Map<string, Outgoing[]>();
+    for (const o of outgoing)
+      if (o.kind && o.messageId) ops.set(o.messageId, [...(ops.get(o.messageId) ?? []), o]);
+    const byId = new Map<string, Message>();
+    const rows: Row[] = (thread?.messages ?? []).map((original) => {
+      const mine = original.senderId === me.id;
+      const waiting = ops.get(original.id) ?? [];
+      const m = waiting.length ? withPending(original, waiting, me.id) : original;
+      const failed = waiting.find((o) => o.status === 'failed');
+      byId.set(m.id, m);
       let delivery: Row['delivery'] = null;
       let readBy: Row['readBy'] = [];
       if (mine) {
@@ -38,10 +52,15 @@ function useRows(conv: Conversation): Row[] {
         mine,
         delivery,
         readBy,
-        error: null,
+        error: failed?.error?.message ?? null,
+        message: m,
+        changing: waiting.some((o) => o.status !== 'failed'),
+        failedChange: failed?.clientMsgId,
       };
     });
     for (const o of outgoing) {
+      if (o.kind) continue;
+      const target = o.replyTo ? byId.get(o.replyTo) : undefined;
       rows.push({
         key: `${me.id}:${o.clientMsgId}`,
         id: null,
@@ -53,6 +72,10 @@ function useRows(conv: Conversation): Row[] {
         delivery: o.status === 'failed' ? 'failed' : 'sending',
         readBy: [],
         error: o.error ? (o.error.code === 'timeout' ? 'Not delivered yet.' : o.error.message) : null,
+        message: {
+          replyTo: target && { id: target.id, senderId: target.senderId, snippet: target.body.slice(0, 100) },
+          attachments: o.attachments?.map((a) => ({ ...a, url: '' })),
+        },
       });
     }
     return rows;

@@ -1,10 +1,31 @@
 import type { Message } from '@chat/functions/contracts';
 
-/** A message I wrote that the server has not yet returned as persisted. */
+/** An attachment uploaded for a message I am sending (what the bubble shows until the message is persisted). */
+export interface OutgoingAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+/**
+ * A message I wrote that the server has not yet returned as persisted, or a change of mine to a message
+ * (`kind`: an edit, a delete, a reaction) that waits for its ack: both go out in order, offline they wait.
+ */
 export interface Outgoing {
   clientMsgId: string;
   conversationId: string;
+  /** The text of a message or of an edit; empty for a delete or a reaction. */
   body: string;
+  /** Absent for a new message. */
+  kind?: 'edit' | 'delete' | 'react';
+  /** The message an edit, delete or reaction is about. */
+  messageId?: string;
+  emoji?: string;
+  add?: boolean;
+  /** A new message's reply target and attachments. */
+  replyTo?: string;
+  attachments?: OutgoingAttachment[];
   /** Epoch ms, orders the outbox and dates the bubble. */
   createdAt: number;
   /**
@@ -26,10 +47,10 @@ export function isRetryable(o: Outgoing): boolean {
   return o.status !== 'failed' || o.error === null || RETRYABLE.has(o.error.code);
 }
 
-export function enqueue(
-  outbox: Outbox,
-  item: Pick<Outgoing, 'clientMsgId' | 'conversationId' | 'body' | 'createdAt'>,
-): Outbox {
+/** What a caller enqueues (the delivery fields start fresh). */
+export type NewOutgoing = Omit<Outgoing, 'status' | 'attempts' | 'lastSentAt' | 'error'>;
+
+export function enqueue(outbox: Outbox, item: NewOutgoing): Outbox {
   if (outbox.some((o) => o.clientMsgId === item.clientMsgId)) return outbox;
   return [...outbox, { ...item, status: 'queued', attempts: 0, lastSentAt: null, error: null }];
 }
@@ -81,12 +102,39 @@ export function remove(outbox: Outbox, clientMsgId: string): Outbox {
   return next.length === outbox.length ? outbox : next;
 }
 
-/** Drops what came back persisted (my messages, matched by clientMsgId). */
+/**
+ * Drops what came back: my messages persisted (matched by clientMsgId), and my changes that the messages now
+ * show (an edit's text, a delete, a reaction of mine in the state it asked for), whichever device made them.
+ */
 export function settle(outbox: Outbox, messages: readonly Message[], myId: string): Outbox {
-  if (outbox.length === 0) return outbox;
-  const done = new Set(messages.filter((m) => m.senderId === myId).map((m) => m.clientMsgId));
-  if (done.size === 0) return outbox;
-  const next = outbox.filter((o) => !done.has(o.clientMsgId));
+  if (outbox.length === 0 || messages.length === 0) return outbox;
+  const sent = new Set(messages.filter((m) => m.senderId === myId).map((m) => m.clientMsgId));
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  const next = outbox.filter((o) => {
+    if (!o.kind) return !sent.has(o.clientMsgId);
+    const m = byId.get(o.messageId ?? '');
+    return !m || !shows(m, o, myId);
+  });
+  return next.length === outbox.length ? outbox : next;
+}
+
+/** Whether message `m` already shows change `o`. */
+function shows(m: Message, o: Outgoing, myId: string): boolean {
+  if (m.deletedAt) return true; // nothing more to do to a deleted message
+  if (o.kind === 'edit') return m.editedAt !== undefined && m.body === o.body;
+  if (o.kind === 'react')
+    return (m.reactions?.find((r) => r.emoji === o.emoji)?.userIds.includes(myId) ?? false) === o.add;
+  return false;
+}
+
+/** My reaction event came back: the waiting reaction that asked for just that is done. */
+export function settleReaction(
+  outbox: Outbox,
+  r: { messageId: string; emoji: string; add: boolean },
+): Outbox {
+  const next = outbox.filter(
+    (o) => !(o.kind === 'react' && o.messageId === r.messageId && o.emoji === r.emoji && o.add === r.add),
+  );
   return next.length === outbox.length ? outbox : next;
 }
 

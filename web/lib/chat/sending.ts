@@ -1,6 +1,7 @@
+import type { ClientFrame } from '@chat/functions/contracts';
 import type { KeyValueStorage } from '../api/session.ts';
 import { limits } from '../limits.ts';
-import type { Outbox, Outgoing } from './outbox.ts';
+import type { NewOutgoing, Outbox, Outgoing } from './outbox.ts';
 import * as outboxOps from './outbox.ts';
 import type { StoreContext } from './ports.ts';
 
@@ -10,6 +11,35 @@ const AUTO_RESENDS = 2;
 function randomId(): string {
   if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The frame that carries an outbox item. */
+export function frameOf(o: Outgoing): ClientFrame {
+  const { conversationId, clientMsgId, messageId = '' } = o;
+  switch (o.kind) {
+    case 'edit':
+      return { action: 'editMessage', conversationId, messageId, body: o.body, clientMsgId };
+    case 'delete':
+      return { action: 'deleteMessage', conversationId, messageId, clientMsgId };
+    case 'react':
+      return {
+        action: 'react',
+        conversationId,
+        messageId,
+        emoji: o.emoji ?? '',
+        add: o.add === true,
+        clientMsgId,
+      };
+    default:
+      return {
+        action: 'sendMessage',
+        conversationId,
+        clientMsgId,
+        body: o.body,
+        ...(o.replyTo ? { replyTo: o.replyTo } : {}),
+        ...(o.attachments?.length ? { attachmentIds: o.attachments.map((a) => a.id) } : {}),
+      };
+  }
 }
 
 /**
@@ -25,12 +55,36 @@ export class SendController {
   ) {}
 
   /** Optimistic send: the message shows at once as pending and goes out when a socket is open. */
-  send(conversationId: string, body: string): string | null {
-    if (body.trim().length === 0 || body.length > limits.messageBodyMaxChars) return null;
+  send(
+    conversationId: string,
+    body: string,
+    extras: Pick<Outgoing, 'replyTo' | 'attachments'> = {},
+  ): string | null {
+    const files = extras.attachments?.length ?? 0;
+    if ((body.trim().length === 0 && !files) || body.length > limits.messageBodyMaxChars) return null;
+    return this.enqueue({ conversationId, body, ...extras });
+  }
+
+  /**
+   * A change to a message (edit, delete, reaction): shown at once over the message, sent in order with my
+   * messages of the conversation, kept in the outbox while offline like a send.
+   */
+  change(
+    item: Pick<Outgoing, 'conversationId' | 'kind' | 'messageId' | 'body' | 'emoji' | 'add'>,
+  ): string | null {
+    if (
+      item.kind === 'edit' &&
+      (item.body.trim().length === 0 || item.body.length > limits.messageBodyMaxChars)
+    )
+      return null;
+    return this.enqueue(item);
+  }
+
+  private enqueue(item: Omit<NewOutgoing, 'clientMsgId' | 'createdAt'>): string {
     const clientMsgId = (this.options.newId ?? randomId)();
     this.ctx.dispatch({
       type: 'outbox/enqueue',
-      item: { clientMsgId, conversationId, body, createdAt: this.ctx.now() },
+      item: { ...item, clientMsgId, createdAt: this.ctx.now() },
     });
     this.flush();
     return clientMsgId;
@@ -58,12 +112,7 @@ export class SendController {
     const sent: string[] = [];
     for (const o of outbox) {
       if (o.status !== 'queued' || busy.has(o.conversationId)) continue;
-      const ok = realtime.send({
-        action: 'sendMessage',
-        conversationId: o.conversationId,
-        clientMsgId: o.clientMsgId,
-        body: o.body,
-      });
+      const ok = realtime.send(frameOf(o));
       if (!ok) break;
       sent.push(o.clientMsgId);
       busy.add(o.conversationId);

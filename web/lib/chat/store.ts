@@ -11,6 +11,7 @@ import type { OpenInfo } from '../realtime/socket.ts';
 import { previewText } from './format.ts';
 import { HistoryController } from './history.ts';
 import { conversationTitle } from './messages.ts';
+import type { Outgoing } from './outbox.ts';
 import type { ChatApi, ChatRealtime, Notifier, StoreContext } from './ports.ts';
 import { ReadController } from './reading.ts';
 import { loadOutbox, SendController, saveOutbox } from './sending.ts';
@@ -217,10 +218,28 @@ export class ChatStore {
   // ── sending and typing ────────────────────────────────────────────────────────────────────────────────
 
   /** Optimistic send: the message shows at once as pending and goes out when a socket is open. */
-  send(conversationId: string, body: string): string | null {
-    const id = this.sending.send(conversationId, body);
+  send(
+    conversationId: string,
+    body: string,
+    extras?: Pick<Outgoing, 'replyTo' | 'attachments'>,
+  ): string | null {
+    const id = this.sending.send(conversationId, body, extras);
     if (id) this.typingOut.endedBySend(conversationId);
     return id;
+  }
+
+  /** Edits my message (shown at once; waits in the outbox while offline). */
+  edit(conversationId: string, messageId: string, body: string): string | null {
+    return this.sending.change({ conversationId, kind: 'edit', messageId, body });
+  }
+
+  deleteMessage(conversationId: string, messageId: string): string | null {
+    return this.sending.change({ conversationId, kind: 'delete', messageId, body: '' });
+  }
+
+  /** Adds or removes my emoji on a message. */
+  react(conversationId: string, messageId: string, emoji: string, add: boolean): string | null {
+    return this.sending.change({ conversationId, kind: 'react', messageId, body: '', emoji, add });
   }
 
   retry(clientMsgId: string): void {
@@ -250,6 +269,8 @@ export class ChatStore {
     // what happened while we were away
     await this.loadConversations();
     await Promise.all(marks.map(([id, from]) => this.fillGap(id, from).catch(() => undefined)));
+    // and the messages on screen as they are now (edited, deleted, reacted to while away)
+    if (this.state.activeId) void this.history.refresh(this.state.activeId);
     if (this.state.activeId) void this.reading.loadReceipts(this.state.activeId);
   }
 
@@ -271,6 +292,14 @@ export class ChatStore {
       case 'ack':
         this.sending.acked(e.clientMsgId);
         break;
+      case 'messageUpdated':
+        this.dispatch({ type: 'message/updated', message: e.message });
+        break;
+      case 'reaction': {
+        const { conversationId, messageId, userId, emoji, add } = e;
+        this.dispatch({ type: 'reaction', conversationId, messageId, userId, emoji, add });
+        break;
+      }
       case 'receipt': {
         const { conversationId, userId, lastReadId, readAt } = e;
         this.dispatch({ type: 'receipt', conversationId, receipt: { userId, lastReadId, readAt } });
