@@ -12,6 +12,7 @@ import {
 } from 'react';
 import { useServices } from '@/components/providers.tsx';
 import { useChatStore } from '@/hooks/chat.tsx';
+import { sendExtras } from '@/lib/chat/changes.ts';
 import { setUi, useUi } from '@/lib/chat/ui.ts';
 import { limits } from '@/lib/limits.ts';
 import { PaperclipIcon, SendIcon } from '../ui/icons.tsx';
@@ -74,7 +75,7 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
       contentType,
       size,
     }));
-    if (store.send(conversationId, text, { replyTo, attachments })) {
+    if (store.send(conversationId, text, sendExtras(text, replyTo, attachments))) {
       setText('');
       drafts.delete(conversationId);
       setUi((s) => ({

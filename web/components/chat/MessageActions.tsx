@@ -2,6 +2,7 @@
 
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useChatStore } from '@/hooks/chat.tsx';
+import { deleteItem, editItem, reactItem, sendChange } from '@/lib/chat/changes.ts';
 import { setUi } from '@/lib/chat/ui.ts';
 import { limits } from '@/lib/limits.ts';
 import { Dialog } from '../ui/Dialog.tsx';
@@ -92,7 +93,7 @@ export function MessageMenu({ row }: { row: Row }) {
     const has =
       m.reactions?.find((r) => r.emoji === emoji)?.userIds.includes(store.getState().me.id) ?? false;
     if (!has) noteEmoji(emoji);
-    store.react(conv, id, emoji, !has);
+    sendChange(store, reactItem(conv, id, emoji, !has));
     close(id);
   };
 
@@ -128,7 +129,7 @@ export function MessageMenu({ row }: { row: Row }) {
             <button
               type="button"
               onClick={() => {
-                store.deleteMessage(conv, id);
+                sendChange(store, deleteItem(conv, id));
                 close(id, false);
               }}
               className="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white hover:bg-red-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-700"
@@ -232,7 +233,7 @@ export function MessageEditor({ row }: { row: Row }) {
   const ok = text.trim().length > 0 && text.length <= limits.messageBodyMaxChars;
   const save = () => {
     if (!ok || !id || !m.conversationId) return;
-    if (text !== row.body) store.edit(m.conversationId, id, text);
+    if (text !== row.body) sendChange(store, editItem(m.conversationId, id, text));
     done();
   };
 

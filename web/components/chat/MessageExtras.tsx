@@ -2,6 +2,7 @@
 
 import type { Message } from '@chat/functions/contracts';
 import { useChat, useChatStore } from '@/hooks/chat.tsx';
+import { reactItem, sendChange } from '@/lib/chat/changes.ts';
 import { getUi, setUi, useUi } from '@/lib/chat/ui.ts';
 import { userLabel } from '../ui/Avatar.tsx';
 import { CloseIcon } from '../ui/icons.tsx';
@@ -193,7 +194,7 @@ function Reactions({ row }: { row: Row }) {
               aria-label={`${r.emoji} ${r.count}: ${who}. ${mine ? 'Remove my reaction' : 'React too'}`}
               onClick={() => {
                 if (!mine) noteEmoji(r.emoji);
-                store.react(conv, id, r.emoji, !mine);
+                sendChange(store, reactItem(conv, id, r.emoji, !mine));
               }}
               className={`inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-sm focus-visible:outline-2 focus-visible:outline-indigo-500 ${
                 mine

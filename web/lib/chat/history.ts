@@ -47,14 +47,6 @@ export class HistoryController {
     });
   }
 
-  /** The newest page again, merged: what changed in it (edits, deletes, reactions) replaces what is held. */
-  refresh(id: string): Promise<void> {
-    return this.once(`refresh:${id}`, async () => {
-      const page = await this.ctx.api.history(id, { limit: this.pageSize }).catch(() => null);
-      if (page) this.ctx.dispatch({ type: 'messages', conversationId: id, messages: page.messages });
-    });
-  }
-
   /** The next older page (scrolling up). */
   loadOlder(id: string): Promise<void> {
     const t = this.ctx.getState().threads[id];

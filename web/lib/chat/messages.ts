@@ -1,5 +1,4 @@
 import type { Conversation, Message, Receipt, User } from '@chat/functions/contracts';
-import { olderState } from './changes.ts';
 
 /** Ids are ULIDs: comparing them as strings compares send times. */
 export function compareIds(a: string, b: string): number {
@@ -10,54 +9,35 @@ function senderKey(m: Pick<Message, 'senderId' | 'clientMsgId'>): string {
   return `${m.senderId}\u0000${m.clientMsgId}`;
 }
 
-/** Whether `b` (from history) shows a different state than `a`, and not an older one (never undeleted). */
-function changedState(a: Message, b: Message): boolean {
-  if (olderState(a, b)) return false;
-  return (
-    a.body !== b.body ||
-    a.editedAt !== b.editedAt ||
-    a.deletedAt !== b.deletedAt ||
-    JSON.stringify([a.reactions, a.replyTo]) !== JSON.stringify([b.reactions, b.replyTo])
-  );
-}
-
 /**
  * Merges messages into a conversation's timeline: sorted by id, one entry per id and one per (sender,
- * clientMsgId) so that neither a redelivery nor a resend ever shows twice; a known message whose state changed
- * (edited, deleted, reactions) is replaced. Returns `existing` itself when nothing changed (cheap re-render
- * checks).
+ * clientMsgId) so that neither a redelivery nor a resend ever shows twice. Returns `existing` itself when
+ * nothing new arrived (cheap re-render checks).
  */
 export function mergeMessages(
   existing: readonly Message[],
   incoming: readonly Message[],
-  /** false for live messages: a redelivered send must not undo a later edit */
-  replace = true,
 ): readonly Message[] {
   if (incoming.length === 0) return existing;
-  const byId = new Map(existing.map((m) => [m.id, m]));
+  const ids = new Set(existing.map((m) => m.id));
   const keys = new Set(existing.map(senderKey));
   const added: Message[] = [];
-  const changed = new Map<string, Message>();
   for (const m of incoming) {
-    const known = byId.get(m.id);
-    // history shows each message as it is now (edited, deleted, reacted to): the newer state wins
-    if (replace && known && known !== m && changedState(known, m)) changed.set(m.id, m);
-    if (byId.has(m.id) || keys.has(senderKey(m))) continue;
-    byId.set(m.id, m);
+    if (ids.has(m.id) || keys.has(senderKey(m))) continue;
+    ids.add(m.id);
     keys.add(senderKey(m));
     added.push(m);
   }
-  const base = changed.size ? existing.map((m) => changed.get(m.id) ?? m) : existing;
-  if (added.length === 0) return base;
+  if (added.length === 0) return existing;
   added.sort((a, b) => compareIds(a.id, b.id));
   // the common cases: appending newer messages, or prepending an older page
-  const last = base[base.length - 1];
-  const first = base[0];
+  const last = existing[existing.length - 1];
+  const first = existing[0];
   const firstAdded = added[0] as Message;
   const lastAdded = added[added.length - 1] as Message;
-  if (!last || compareIds(firstAdded.id, last.id) > 0) return [...base, ...added];
-  if (first && compareIds(lastAdded.id, first.id) < 0) return [...added, ...base];
-  return [...base, ...added].sort((a, b) => compareIds(a.id, b.id));
+  if (!last || compareIds(firstAdded.id, last.id) > 0) return [...existing, ...added];
+  if (first && compareIds(lastAdded.id, first.id) < 0) return [...added, ...existing];
+  return [...existing, ...added].sort((a, b) => compareIds(a.id, b.id));
 }
 
 export function newestId(messages: readonly Message[]): string | null {

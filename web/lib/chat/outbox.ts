@@ -26,6 +26,8 @@ export interface Outgoing {
   /** A new message's reply target and attachments. */
   replyTo?: string;
   attachments?: OutgoingAttachment[];
+  /** The frame's other fields (the default: `sendMessage` with `body`); conversationId and clientMsgId added. */
+  wire?: Record<string, unknown>;
   /** Epoch ms, orders the outbox and dates the bubble. */
   createdAt: number;
   /**
@@ -102,39 +104,12 @@ export function remove(outbox: Outbox, clientMsgId: string): Outbox {
   return next.length === outbox.length ? outbox : next;
 }
 
-/**
- * Drops what came back: my messages persisted (matched by clientMsgId), and my changes that the messages now
- * show (an edit's text, a delete, a reaction of mine in the state it asked for), whichever device made them.
- */
+/** Drops what came back persisted (my messages, matched by clientMsgId). */
 export function settle(outbox: Outbox, messages: readonly Message[], myId: string): Outbox {
-  if (outbox.length === 0 || messages.length === 0) return outbox;
-  const sent = new Set(messages.filter((m) => m.senderId === myId).map((m) => m.clientMsgId));
-  const byId = new Map(messages.map((m) => [m.id, m]));
-  const next = outbox.filter((o) => {
-    if (!o.kind) return !sent.has(o.clientMsgId);
-    const m = byId.get(o.messageId ?? '');
-    return !m || !shows(m, o, myId);
-  });
-  return next.length === outbox.length ? outbox : next;
-}
-
-/** Whether message `m` already shows change `o`. */
-function shows(m: Message, o: Outgoing, myId: string): boolean {
-  if (m.deletedAt) return true; // nothing more to do to a deleted message
-  if (o.kind === 'edit') return m.editedAt !== undefined && m.body === o.body;
-  if (o.kind === 'react')
-    return (m.reactions?.find((r) => r.emoji === o.emoji)?.userIds.includes(myId) ?? false) === o.add;
-  return false;
-}
-
-/** My reaction event came back: the waiting reaction that asked for just that is done. */
-export function settleReaction(
-  outbox: Outbox,
-  r: { messageId: string; emoji: string; add: boolean },
-): Outbox {
-  const next = outbox.filter(
-    (o) => !(o.kind === 'react' && o.messageId === r.messageId && o.emoji === r.emoji && o.add === r.add),
-  );
+  if (outbox.length === 0) return outbox;
+  const done = new Set(messages.filter((m) => m.senderId === myId).map((m) => m.clientMsgId));
+  if (done.size === 0) return outbox;
+  const next = outbox.filter((o) => !done.has(o.clientMsgId));
   return next.length === outbox.length ? outbox : next;
 }
 

@@ -13,35 +13,6 @@ function randomId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** The frame that carries an outbox item. */
-export function frameOf(o: Outgoing): ClientFrame {
-  const { conversationId, clientMsgId, messageId = '' } = o;
-  switch (o.kind) {
-    case 'edit':
-      return { action: 'editMessage', conversationId, messageId, body: o.body, clientMsgId };
-    case 'delete':
-      return { action: 'deleteMessage', conversationId, messageId, clientMsgId };
-    case 'react':
-      return {
-        action: 'react',
-        conversationId,
-        messageId,
-        emoji: o.emoji ?? '',
-        add: o.add === true,
-        clientMsgId,
-      };
-    default:
-      return {
-        action: 'sendMessage',
-        conversationId,
-        clientMsgId,
-        body: o.body,
-        ...(o.replyTo ? { replyTo: o.replyTo } : {}),
-        ...(o.attachments?.length ? { attachmentIds: o.attachments.map((a) => a.id) } : {}),
-      };
-  }
-}
-
 /**
  * The outbox on the wire: optimistic sends, one unacknowledged message per conversation at a time, resends
  * with the same clientMsgId (after a reconnect, a rate limit, a missing ack), failures the user can retry.
@@ -54,37 +25,16 @@ export class SendController {
     private readonly options: { newId?: () => string; ackTimeoutMs?: number } = {},
   ) {}
 
-  /** Optimistic send: the message shows at once as pending and goes out when a socket is open. */
-  send(
-    conversationId: string,
-    body: string,
-    extras: Pick<Outgoing, 'replyTo' | 'attachments'> = {},
-  ): string | null {
-    const files = extras.attachments?.length ?? 0;
-    if ((body.trim().length === 0 && !files) || body.length > limits.messageBodyMaxChars) return null;
-    return this.enqueue({ conversationId, body, ...extras });
-  }
-
   /**
-   * A change to a message (edit, delete, reaction): shown at once over the message, sent in order with my
-   * messages of the conversation, kept in the outbox while offline like a send.
+   * Optimistic send: the message shows at once as pending and goes out when a socket is open. `extras` (from
+   * `changes.ts`) make it a reply, add attachments, or make it a change to a message: `wire` is its frame.
    */
-  change(
-    item: Pick<Outgoing, 'conversationId' | 'kind' | 'messageId' | 'body' | 'emoji' | 'add'>,
-  ): string | null {
-    if (
-      item.kind === 'edit' &&
-      (item.body.trim().length === 0 || item.body.length > limits.messageBodyMaxChars)
-    )
-      return null;
-    return this.enqueue(item);
-  }
-
-  private enqueue(item: Omit<NewOutgoing, 'clientMsgId' | 'createdAt'>): string {
+  send(conversationId: string, body: string, extras?: Partial<NewOutgoing>): string | null {
+    if ((!extras && !body.trim()) || body.length > limits.messageBodyMaxChars) return null;
     const clientMsgId = (this.options.newId ?? randomId)();
     this.ctx.dispatch({
       type: 'outbox/enqueue',
-      item: { ...item, clientMsgId, createdAt: this.ctx.now() },
+      item: { ...extras, clientMsgId, conversationId, body, createdAt: this.ctx.now() },
     });
     this.flush();
     return clientMsgId;
@@ -112,7 +62,11 @@ export class SendController {
     const sent: string[] = [];
     for (const o of outbox) {
       if (o.status !== 'queued' || busy.has(o.conversationId)) continue;
-      const ok = realtime.send(frameOf(o));
+      const ok = realtime.send({
+        ...(o.wire ?? { action: 'sendMessage', body: o.body }),
+        conversationId: o.conversationId,
+        clientMsgId: o.clientMsgId,
+      } as ClientFrame);
       if (!ok) break;
       sent.push(o.clientMsgId);
       busy.add(o.conversationId);

@@ -1,6 +1,5 @@
 import type { Conversation, Message, Presence, Receipt, User } from '@chat/functions/contracts';
 import type { ConnectionState } from '../realtime/socket.ts';
-import { applyReaction, replaceMessage } from './changes.ts';
 import { applyMessageToConversation, compareIds, maxId, mergeMessages } from './messages.ts';
 import type { NewOutgoing, Outbox } from './outbox.ts';
 import * as outboxOps from './outbox.ts';
@@ -56,17 +55,6 @@ export type ChatAction =
   | { type: 'message/live'; message: Message; seen: boolean }
   /** Only the list row's part of a live message (the conversation was fetched after the message came). */
   | { type: 'message/summary'; message: Message; seen: boolean }
-  /** A message was edited or deleted (`messageUpdated`: the whole current message). */
-  | { type: 'message/updated'; message: Message }
-  /** Someone added or removed an emoji (`reaction` event). */
-  | {
-      type: 'reaction';
-      conversationId: string;
-      messageId: string;
-      userId: string;
-      emoji: string;
-      add: boolean;
-    }
   /** I read the conversation up to `messageId`. */
   | { type: 'read'; conversationId: string; messageId: string }
   | { type: 'receipts/loaded'; conversationId: string; receipts: readonly Receipt[] }
@@ -76,6 +64,11 @@ export type ChatAction =
   | { type: 'typing'; conversationId: string; userId: string; until: number | null }
   /** Drops the typing indicators that expired by `now`. */
   | { type: 'typing/expire'; now: number }
+  /**
+   * A change computed by the lazily loaded `changes.ts` (edits, deletes, reactions, history refreshes): a pure
+   * function of the state, applied in order like any other action.
+   */
+  | { type: 'change'; apply: (s: ChatState) => ChatState }
   | { type: 'outbox/enqueue'; item: NewOutgoing }
   | { type: 'outbox/sent'; clientMsgIds: readonly string[]; now: number }
   | { type: 'outbox/acked'; clientMsgId: string }
@@ -133,10 +126,6 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return liveMessage(state, action.message, action.seen);
     case 'message/summary':
       return messageSummary(state, action.message, action.seen);
-    case 'message/updated':
-      return messageUpdated(state, action.message);
-    case 'reaction':
-      return reaction(state, action);
     case 'read': {
       const conv = state.conversations[action.conversationId];
       if (!conv) return state;
@@ -166,6 +155,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
           if (until < action.now) next = setTyping(next, conv, user, null);
       return next;
     }
+    case 'change':
+      return action.apply(state);
     case 'outbox/enqueue':
       return withOutbox(state, outboxOps.enqueue(state.outbox, action.item));
     case 'outbox/sent':
@@ -213,48 +204,16 @@ function conversationsLoaded(state: ChatState, list: readonly Conversation[]): C
 }
 
 /** Into the timeline (when loaded) and out of the outbox (my messages, by clientMsgId). */
-function receiveMessages(
-  state: ChatState,
-  id: string,
-  messages: readonly Message[],
-  replace = true,
-): ChatState {
+function receiveMessages(state: ChatState, id: string, messages: readonly Message[]): ChatState {
   if (messages.length === 0) return state;
   let next = state;
   const thread = state.threads[id];
   if (thread) {
-    const merged = mergeMessages(thread.messages, messages, replace);
+    const merged = mergeMessages(thread.messages, messages);
     if (merged !== thread.messages)
       next = { ...next, threads: { ...next.threads, [id]: { ...thread, messages: merged } } };
   }
   return withOutbox(next, outboxOps.settle(next.outbox, messages, next.me.id));
-}
-
-function withThreadMessages(state: ChatState, id: string, messages: readonly Message[]): ChatState {
-  const thread = state.threads[id];
-  if (!thread || messages === thread.messages) return state;
-  return { ...state, threads: { ...state.threads, [id]: { ...thread, messages } } };
-}
-
-function messageUpdated(state: ChatState, message: Message): ChatState {
-  const id = message.conversationId;
-  const thread = state.threads[id];
-  let next = thread ? withThreadMessages(state, id, replaceMessage(thread.messages, message)) : state;
-  const conv = next.conversations[id];
-  if (conv?.lastMessage?.id === message.id) next = upsert(next, { ...conv, lastMessage: message });
-  return withOutbox(next, outboxOps.settle(next.outbox, [message], next.me.id));
-}
-
-function reaction(state: ChatState, r: Extract<ChatAction, { type: 'reaction' }>): ChatState {
-  const messages = state.threads[r.conversationId]?.messages ?? [];
-  const i = messages.findIndex((m) => m.id === r.messageId);
-  const before = messages[i];
-  const after = before && applyReaction(before, r.userId, r.emoji, r.add);
-  const next =
-    before && after !== before
-      ? withThreadMessages(state, r.conversationId, messages.with(i, after as Message))
-      : state;
-  return r.userId === state.me.id ? withOutbox(next, outboxOps.settleReaction(next.outbox, r)) : next;
 }
 
 function liveMessage(state: ChatState, message: Message, seen: boolean): ChatState {
@@ -268,7 +227,7 @@ function liveMessage(state: ChatState, message: Message, seen: boolean): ChatSta
       lastReadId: message.id,
       readAt: message.sentAt,
     });
-  next = receiveMessages(next, id, [message], false);
+  next = receiveMessages(next, id, [message]);
   return messageSummary(next, message, seen);
 }
 

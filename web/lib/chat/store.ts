@@ -21,6 +21,8 @@ import { TypingController } from './typing.ts';
 export type { ChatApi, ChatRealtime, Notifier } from './ports.ts';
 export type { ChatAction, ChatState, Thread } from './state.ts';
 
+type ChangeFn = (s: ChatState) => ChatState;
+
 export interface ChatStoreOptions {
   me: User;
   api: ChatApi;
@@ -58,6 +60,7 @@ export class ChatStore {
   private readonly reading: ReadController;
   private readonly typingOut: TypingController;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private changes: Promise<void> = Promise.resolve();
   private started = false;
 
   constructor(private readonly opts: ChatStoreOptions) {
@@ -217,29 +220,29 @@ export class ChatStore {
 
   // ── sending and typing ────────────────────────────────────────────────────────────────────────────────
 
-  /** Optimistic send: the message shows at once as pending and goes out when a socket is open. */
-  send(
-    conversationId: string,
-    body: string,
-    extras?: Pick<Outgoing, 'replyTo' | 'attachments'>,
-  ): string | null {
+  /**
+   * Optimistic send: the message shows at once as pending and goes out when a socket is open. With `extras`
+   * from `changes.ts`: a reply, attachments, or a change to a message (edit, delete, reaction), which waits in
+   * the outbox and goes out in order the same way.
+   */
+  send(conversationId: string, body: string, extras?: Partial<Outgoing>): string | null {
     const id = this.sending.send(conversationId, body, extras);
     if (id) this.typingOut.endedBySend(conversationId);
     return id;
   }
 
-  /** Edits my message (shown at once; waits in the outbox while offline). */
-  edit(conversationId: string, messageId: string, body: string): string | null {
-    return this.sending.change({ conversationId, kind: 'edit', messageId, body });
-  }
-
-  deleteMessage(conversationId: string, messageId: string): string | null {
-    return this.sending.change({ conversationId, kind: 'delete', messageId, body: '' });
-  }
-
-  /** Adds or removes my emoji on a message. */
-  react(conversationId: string, messageId: string, emoji: string, add: boolean): string | null {
-    return this.sending.change({ conversationId, kind: 'react', messageId, body: '', emoji, add });
+  /**
+   * Applies a change computed by `changes.ts`, which loads on first use. Changes apply in the order they were
+   * asked for: one that waits for a history page holds back the events that came after it.
+   */
+  applyChange(fn: (c: typeof import('./changes.ts')) => ChangeFn | Promise<ChangeFn>): Promise<void> {
+    this.changes = this.changes
+      .then(async () => {
+        const apply = await fn(await import('./changes.ts'));
+        this.dispatch({ type: 'change', apply });
+      })
+      .catch(() => undefined);
+    return this.changes;
   }
 
   retry(clientMsgId: string): void {
@@ -266,11 +269,13 @@ export class ChatStore {
     const marks = this.history.marks();
     this.sending.resendAll();
     if (!info.reconnect) return;
+    // the messages on screen as they are now (edited, deleted, reacted to while away); events that come
+    // meanwhile apply after this page
+    const open = this.state.activeId;
+    if (open) void this.applyChange((c) => c.refresh(this.opts.api, open));
     // what happened while we were away
     await this.loadConversations();
     await Promise.all(marks.map(([id, from]) => this.fillGap(id, from).catch(() => undefined)));
-    // and the messages on screen as they are now (edited, deleted, reacted to while away)
-    if (this.state.activeId) void this.history.refresh(this.state.activeId);
     if (this.state.activeId) void this.reading.loadReceipts(this.state.activeId);
   }
 
@@ -293,13 +298,9 @@ export class ChatStore {
         this.sending.acked(e.clientMsgId);
         break;
       case 'messageUpdated':
-        this.dispatch({ type: 'message/updated', message: e.message });
+      case 'reaction':
+        void this.applyChange((c) => (s) => c.applyEvent(s, e));
         break;
-      case 'reaction': {
-        const { conversationId, messageId, userId, emoji, add } = e;
-        this.dispatch({ type: 'reaction', conversationId, messageId, userId, emoji, add });
-        break;
-      }
       case 'receipt': {
         const { conversationId, userId, lastReadId, readAt } = e;
         this.dispatch({ type: 'receipt', conversationId, receipt: { userId, lastReadId, readAt } });
