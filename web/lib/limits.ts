@@ -18,6 +18,4 @@ export const limits = {
   passwordMin: 8,
   passwordMax: 128,
   displayNameMax: 64,
-  attachmentMaxBytes: 25 * 1024 * 1024,
-  attachmentsPerMessageMax: 10,
 } as const satisfies Partial<typeof contractLimits>;

@@ -15,7 +15,7 @@ import { useChatStore } from '@/hooks/chat.tsx';
 import { sendExtras } from '@/lib/chat/changes.ts';
 import { setUi, useUi } from '@/lib/chat/ui.ts';
 import { limits } from '@/lib/limits.ts';
-import { PaperclipIcon, SendIcon } from '../ui/icons.tsx';
+import { SendIcon } from '../ui/icons.tsx';
 import { ComposerTray } from './lazy.tsx';
 
 /** Unsent text per conversation, kept while the tab lives. */
@@ -127,7 +127,18 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
           title="Attach files (or drop or paste them)"
           className="inline-flex size-11 shrink-0 items-center justify-center rounded-full text-gray-700 hover:bg-gray-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:text-gray-300 dark:hover:bg-gray-800"
         >
-          <PaperclipIcon className="size-5" />
+          {/* a paperclip (here, not in icons.tsx: that module is part of the first load) */}
+          <svg
+            viewBox="0 0 24 24"
+            className="size-5"
+            aria-hidden="true"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth={2}
+            strokeLinecap="round"
+          >
+            <path d="m21 11-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6L15 6.5" />
+          </svg>
         </button>
         <label htmlFor={`${id}-input`} className="sr-only">
           Message

@@ -6,7 +6,7 @@ import { useChatStore } from '@/hooks/chat.tsx';
 import { formatClock } from '@/lib/chat/format.ts';
 import { setUi, useUi } from '@/lib/chat/ui.ts';
 import { userLabel } from '../ui/Avatar.tsx';
-import { AlertIcon, CheckIcon, ClockIcon, DoubleCheckIcon, MoreIcon } from '../ui/icons.tsx';
+import { AlertIcon, CheckIcon, ClockIcon, DoubleCheckIcon } from '../ui/icons.tsx';
 import { Extras, MessageEditor, MessageMenu } from './lazy.tsx';
 import { Markdown } from './Markdown.tsx';
 
@@ -163,7 +163,11 @@ export const MessageBubble = memo(function MessageBubble({
             onClick={open}
             className="shrink-0 rounded-full p-1 text-gray-600 opacity-0 group-hover:opacity-100 hover:bg-gray-200 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-500 aria-expanded:opacity-100 dark:text-gray-300 dark:hover:bg-gray-800"
           >
-            <MoreIcon className="size-4" />
+            <svg viewBox="0 0 24 24" className="size-4" aria-hidden="true" fill="currentColor">
+              <circle cx="5" cy="12" r="2" />
+              <circle cx="12" cy="12" r="2" />
+              <circle cx="19" cy="12" r="2" />
+            </svg>
           </button>
         )}
         {menu && (

@@ -28,18 +28,6 @@ export const SendIcon = (p: P) => (
     <path d="M22 2 15 22l-4-9-9-4z" />
   </Svg>
 );
-export const MoreIcon = (p: P) => (
-  <Svg {...p}>
-    <path d="M5 12h.01M12 12h.01M19 12h.01" strokeWidth={3} />
-  </Svg>
-);
-
-export const PaperclipIcon = (p: P) => (
-  <Svg {...p}>
-    <path d="m21 11-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6L15 6.5" />
-  </Svg>
-);
-
 export const PenIcon = (p: P) => (
   <Svg {...p}>
     <path d="M12 20h9" />

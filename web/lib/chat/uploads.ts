@@ -1,7 +1,6 @@
 import type { CreateAttachmentResponse } from '@chat/functions/contracts';
 import type { ApiClient } from '../api/client.ts';
 import { describeError } from '../api/errors.ts';
-import { limits } from '../limits.ts';
 import { getUi, setUi, type Upload } from './ui.ts';
 
 /**
@@ -74,10 +73,14 @@ async function uploadOne(api: ApiClient, conversationId: string, key: string, fi
 }
 
 /** Why a file can not be attached, or null. */
-export function refusal(file: { type: string; size: number }, allowed: ReadonlySet<string>): string | null {
+export function refusal(
+  file: { type: string; size: number },
+  allowed: ReadonlySet<string>,
+  maxBytes: number,
+): string | null {
   if (!allowed.has(file.type)) return 'This type of file can not be sent.';
   if (file.size === 0) return 'The file is empty.';
-  if (file.size > limits.attachmentMaxBytes) return 'The file is larger than 25 MB.';
+  if (file.size > maxBytes) return `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`;
   return null;
 }
 
@@ -87,10 +90,10 @@ export async function addFiles(
   conversationId: string,
   files: readonly File[],
 ): Promise<void> {
-  const { allowedAttachmentTypes } = await import('@chat/functions/contracts');
+  const { allowedAttachmentTypes, limits } = await import('@chat/functions/contracts');
   const room = limits.attachmentsPerMessageMax - (getUi().uploads[conversationId]?.length ?? 0);
   const added = files.slice(0, Math.max(0, room)).map((file) => {
-    const error = refusal(file, allowedAttachmentTypes);
+    const error = refusal(file, allowedAttachmentTypes, limits.attachmentMaxBytes);
     return {
       file,
       upload: {
