@@ -71,7 +71,8 @@ export class Attachments extends Construct {
   private allow(fn: lambda.IFunction & Construct, actions: string[], prefixes: readonly string[]): void {
     const resources = prefixes.map((p) => this.bucket.arnForObjects(`${p}*`));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    acknowledge(fn, [
+    // The role's default policy holds the statement (the role is the function's sibling, not its child).
+    acknowledge(fn.role ?? fn, [
       {
         id: 'AwsSolutions-IAM5',
         reason: 'Objects under one key prefix of the attachments bucket: one object per attachment id.',
