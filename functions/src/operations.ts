@@ -7,4 +7,12 @@
 export { ensureLocalKeys } from './adapters/auth/keys.ts';
 export { type MigrateOptions, type MigrateResult, migrate } from './adapters/cql/migrate.ts';
 export { type EnsureTopicsResult, ensureTopics, topicSpecs } from './adapters/kafka/admin.ts';
+export {
+  createBucket,
+  deleteBucket,
+  listBuckets,
+  listObjects,
+  putBucketCors,
+  type S3Target,
+} from './adapters/s3.ts';
 export { config } from './platform/config.ts';

@@ -2,6 +2,7 @@ import { httpRoutes, kafkaConsumers, schedules, wsRoutes } from '@chat/functions
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ChatConfig } from './config.ts';
+import { Attachments } from './constructs/attachments.ts';
 import { Cache } from './constructs/cache.ts';
 import { ChatFunctions } from './constructs/chat-functions.ts';
 import { Database } from './constructs/database.ts';
@@ -37,6 +38,7 @@ export class ChatStack extends Stack {
   public readonly database: Database;
   public readonly jwtKeys: JwtKeys;
   public readonly site: Site;
+  public readonly attachments: Attachments;
   public readonly realtime: RealtimeApi;
   public readonly functions: ChatFunctions;
   public readonly http: HttpApi;
@@ -73,6 +75,10 @@ export class ChatStack extends Stack {
       stubMissingEntries: stub,
     });
     this.site = new Site(this, 'Site', { webOutDir: config.webOutDir });
+    this.attachments = new Attachments(this, 'Attachments', {
+      allowedOrigins: [this.site.origin, ...config.extraCorsOrigins],
+      ...(props.dataRemovalPolicy ? { removalPolicy: props.dataRemovalPolicy } : {}),
+    });
     this.realtime = new RealtimeApi(this, 'Realtime', {
       stageName: config.wsStageName,
       throttle: config.wsThrottle,
@@ -88,6 +94,7 @@ export class ChatStack extends Stack {
       streaming: this.streaming,
       realtime: this.realtime,
       jwtKeys: this.jwtKeys,
+      attachments: this.attachments,
       environment: {
         LOG_LEVEL: 'INFO',
         WEB_ORIGIN: [this.site.origin, ...config.extraCorsOrigins].join(','),
@@ -144,6 +151,7 @@ export class ChatStack extends Stack {
       description: 'WebSocket @connections endpoint (WS_MANAGEMENT_ENDPOINT)',
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: persister.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AttachmentsBucket', { value: this.attachments.bucket.bucketName });
     new CfnOutput(this, 'JwtKeysSecretArn', { value: this.jwtKeys.secret.secretArn });
     new CfnOutput(this, 'Profile', { value: config.profile });
   }

@@ -261,6 +261,7 @@ describe('When the default profile is synthesized', () => {
           connectSrc: [
             'https://*.execute-api.eu-west-1.amazonaws.com',
             'wss://*.execute-api.eu-west-1.amazonaws.com',
+            'https://*.s3.eu-west-1.amazonaws.com',
           ],
         }),
       );
@@ -274,6 +275,15 @@ describe('When the default profile is synthesized', () => {
         cspAllows(text, 'connect-src', 'wss://abc123.execute-api.eu-west-1.amazonaws.com/prod', site),
       ).toBe(true);
       expect(cspAllows(text, 'connect-src', 'https://evil.example.com/', site)).toBe(false);
+      // Presigned attachment uploads and downloads go straight to the bucket (virtual-hosted, regional).
+      expect(
+        cspAllows(
+          text,
+          'connect-src',
+          'https://chat-attachments-x.s3.eu-west-1.amazonaws.com/pending/a',
+          site,
+        ),
+      ).toBe(true);
     });
 
     it('sends security headers', () => {

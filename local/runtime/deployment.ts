@@ -4,14 +4,21 @@
  * deployment id, so two runtimes on one set of services never consume each other's records nor push to each
  * other's connections. The CQL keyspace is shared (every id in it is unique).
  *
- * `default` (`npm start`) keeps the contract's names: `chat.messages`, `chat.messages.dlq`, no key prefix (or
- * what the environment says). Any other id `<id>` gets `<id>.chat.messages`, `<id>.chat.messages.dlq` and the
- * prefix `<id>:`. An explicit `env` option of the runtime wins over both.
+ * `default` (`npm start`) keeps the contract's names: `chat.messages`, `chat.messages.dlq`, no key prefix, the
+ * attachments bucket `chat-attachments` (or what the environment says). Any other id `<id>` gets
+ * `<id>.chat.messages`, `<id>.chat.messages.dlq`, the prefix `<id>:` and the bucket `chat-attachments-<id>`
+ * (lower-cased, `_` as `-`). An explicit `env` option of the runtime wins over both.
  */
 import { randomBytes } from 'node:crypto';
 import { type TopicId, topics } from '@chat/functions/contracts';
 import { ENV } from '@chat/functions/env';
-import { ensureTopics } from '@chat/functions/operations';
+import {
+  createBucket,
+  deleteBucket,
+  ensureTopics,
+  putBucketCors,
+  type S3Target,
+} from '@chat/functions/operations';
 import { Kafka, logLevel } from 'kafkajs';
 
 export const DEFAULT_DEPLOYMENT = 'default';
@@ -28,7 +35,13 @@ export interface DeploymentNames {
   /** Topic ids whose name this deployment chose (not given by an env var): the runtime creates those. */
   readonly ownTopics: readonly TopicId[];
   readonly redisKeyPrefix: string;
-  /** What the functions get: KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ, REDIS_KEY_PREFIX. */
+  /** The attachments bucket; `ownBucket`: this deployment chose its name (a fresh one deletes it on stop). */
+  readonly attachmentsBucket: string;
+  readonly ownBucket: boolean;
+  /**
+   * What the functions get: KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ, REDIS_KEY_PREFIX, ATTACHMENTS_BUCKET and
+   * ATTACHMENTS_SWEEP_PENDING (the local S3 server has no lifecycle rules: the sweeper expires pending uploads).
+   */
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -63,15 +76,25 @@ export function deploymentNames(
     (isDefault ? (ambient[ENV.REDIS_KEY_PREFIX] ?? '') : `${deploymentId}:`);
   if (/[{}]/.test(redisKeyPrefix))
     throw new Error('local runtime: REDIS_KEY_PREFIX must not contain { or } (it would change hash slots)');
+  const givenBucket = given(ENV.ATTACHMENTS_BUCKET);
+  const attachmentsBucket =
+    givenBucket ??
+    (isDefault
+      ? 'chat-attachments'
+      : `chat-attachments-${deploymentId.toLowerCase().replace(/_/g, '-')}`.slice(0, 63).replace(/-+$/, ''));
   return {
     deploymentId,
     topics: names,
     ownTopics,
     redisKeyPrefix,
+    attachmentsBucket,
+    ownBucket: givenBucket === undefined,
     env: {
       [topics.messages.envVar]: names.messages,
       [topics.deadLetter.envVar]: names.deadLetter,
       [ENV.REDIS_KEY_PREFIX]: redisKeyPrefix,
+      [ENV.ATTACHMENTS_BUCKET]: attachmentsBucket,
+      [ENV.ATTACHMENTS_SWEEP_PENDING]: 'true',
     },
   };
 }
@@ -127,4 +150,47 @@ export async function deleteDeploymentResources(
     clearTimeout(timer);
     await a.disconnect().catch(() => undefined);
   }
+}
+
+/** The deployment's bucket on the S3 server the functions use (their env: S3_ENDPOINT and credentials). */
+export function deploymentBucket(
+  names: DeploymentNames,
+  env: Readonly<Record<string, string | undefined>>,
+): S3Target {
+  const id = env[ENV.S3_ACCESS_KEY_ID] ?? '';
+  const secret = env[ENV.S3_SECRET_ACCESS_KEY] ?? '';
+  return {
+    endpoint: env[ENV.S3_ENDPOINT] || 'http://127.0.0.1:9000',
+    bucket: names.attachmentsBucket,
+    region: env[ENV.AWS_REGION] || 'us-east-1',
+    credentials: async () => ({ accessKeyId: id, secretAccessKey: secret }),
+  };
+}
+
+/**
+ * Creates the deployment's attachments bucket (idempotent) with the CORS the CDK bucket has: the web origins may
+ * PUT and GET. Best effort: without an S3 server the runtime runs, and attachment requests fail.
+ */
+export async function ensureDeploymentBucket(
+  target: S3Target,
+  webOrigins: readonly string[],
+  log: (line: string) => void,
+): Promise<boolean> {
+  try {
+    await createBucket(target);
+    await putBucketCors(target, webOrigins);
+    return true;
+  } catch (e) {
+    log(
+      `attachments bucket ${target.bucket}: ${e instanceof Error ? e.message : String(e)} (attachments will fail)`,
+    );
+    return false;
+  }
+}
+
+/** Best effort: empties and deletes a fresh deployment's bucket. */
+export async function deleteDeploymentBucket(target: S3Target, log: (line: string) => void): Promise<void> {
+  await deleteBucket(target).catch((e: unknown) =>
+    log(`could not delete bucket ${target.bucket}: ${e instanceof Error ? e.message : String(e)}`),
+  );
 }

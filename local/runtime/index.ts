@@ -22,8 +22,11 @@ import { repoRoot } from '@chat/kit/paths';
 import {
   createDeploymentTopics,
   DEFAULT_DEPLOYMENT,
+  deleteDeploymentBucket,
   deleteDeploymentResources,
+  deploymentBucket,
   deploymentNames,
+  ensureDeploymentBucket,
   freshDeploymentId,
 } from './deployment.ts';
 import { HttpApi } from './http/server.ts';
@@ -230,9 +233,17 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     log,
   });
 
-  /** A fresh deployment's topics and derived consumer groups go with it (best effort, bounded). */
-  const forget = (topicNames: readonly string[], groups: readonly string[]): Promise<void> =>
-    deleteDeploymentResources(brokers, { topics: topicNames, groups }, (line) => log('runtime', line));
+  const bucket = deploymentBucket(deployment, { ...lookupEnv, [ENV.AWS_REGION]: region });
+  const bucketReady = ensureDeploymentBucket(bucket, webOrigins, (line) => log('runtime', line));
+  /** A fresh deployment's topics, derived consumer groups and bucket go with it (best effort, bounded). */
+  const forget = async (topicNames: readonly string[], groups: readonly string[]): Promise<void> => {
+    await Promise.all([
+      deleteDeploymentResources(brokers, { topics: topicNames, groups }, (line) => log('runtime', line)),
+      deployment.ownBucket && (await bucketReady)
+        ? deleteDeploymentBucket(bucket, (line) => log('runtime', line))
+        : undefined,
+    ]);
+  };
   const derivedGroups = (): string[] =>
     (esm?.mappings() ?? []).filter((m) => m.consumerGroupId === m.uuid).map((m) => m.consumerGroupId);
 
@@ -249,7 +260,12 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
       ),
   );
   try {
-    [[bootstrapPath, bundles], createdTopics] = await Promise.all([bundling, topicsReady, listening]);
+    [[bootstrapPath, bundles], createdTopics] = await Promise.all([
+      bundling,
+      topicsReady,
+      listening,
+      bucketReady,
+    ]);
   } catch (e) {
     await Promise.allSettled([ws.close(), http.close()]);
     if (freshDeployment) await forget(await topicsReady.catch(() => []), []);

@@ -1,6 +1,6 @@
 /**
  * npm run services -- up | down | status | logs <name> [-n lines] [-f]
- *   up      bring Redis, Kafka and Cassandra up (reuse, docker compose, or native), apply schema and topics
+ *   up      bring Redis, Kafka, Cassandra and S3 up (reuse, docker compose, or native), apply schema and topics
  *           options: --only redis,kafka   --no-schema   --mode auto|native|docker
  *   down    stop what `up` started (never a service it found running)
  *   status  mode, address, pid and health of each service (--json for machines)

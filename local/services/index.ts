@@ -1,5 +1,5 @@
 /**
- * Programmatic API of the local services manager (Redis, Kafka, Cassandra). See README.md "Local services".
+ * Programmatic API of the local services manager (Redis, Kafka, Cassandra, S3). See README.md "Local services".
  */
 export {
   type Addresses,

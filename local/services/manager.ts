@@ -1,6 +1,6 @@
 /**
- * The services manager: brings Redis, Kafka and Cassandra up (reusing what already answers, else Docker compose,
- * else native processes), reports their status, stops what it started, and applies the CQL schema and the Kafka
+ * The services manager: brings Redis, Kafka, Cassandra and S3 (versitygw) up (reusing what already answers,
+ * else Docker compose, else native processes), reports their status, stops what it started, and applies the CQL schema and the Kafka
  * topics. Used by `npm run services` (cli.ts), the vitest global setup and the dev orchestrator.
  */
 
@@ -13,6 +13,7 @@ import { cassandraDriver } from './cassandra.ts';
 import { kafkaDriver } from './kafka.ts';
 import { redisDriver } from './redis.ts';
 import { consoleReporter } from './reporter.ts';
+import { s3Credentials, s3Driver } from './s3.ts';
 import { applySchemaFor, type SchemaResult } from './schema.ts';
 import { clearState, ownedPid, readState, writeState } from './state.ts';
 import {
@@ -47,6 +48,7 @@ export const drivers: Record<ServiceName, Driver> = {
   redis: redisDriver,
   kafka: kafkaDriver,
   cassandra: cassandraDriver,
+  s3: s3Driver,
 };
 
 export interface ManagerOptions {
@@ -85,7 +87,7 @@ export interface ServiceStatus {
   readonly logFile: string;
 }
 
-export function defaultAddresses(): Addresses {
+export function defaultAddresses(stateDir: string = defaultStateDir()): Addresses {
   const brokers = config.kafkaBrokers();
   const brokerPort = Number(brokers[0]?.split(':').pop() ?? 9092);
   return {
@@ -97,6 +99,8 @@ export function defaultAddresses(): Addresses {
     cqlStoragePort: Number(process.env.CQL_STORAGE_PORT || 7000),
     cqlKeyspace: config.cqlKeyspace(),
     cqlLocalDc: config.cqlLocalDc(),
+    s3Endpoint: config.s3Endpoint(),
+    s3Credentials: s3Credentials(stateDir),
   };
 }
 
@@ -110,14 +114,18 @@ export function serviceEnv(addresses: Partial<Addresses> = {}): Record<string, s
     [ENV.CQL_PORT]: String(a.cqlPort),
     [ENV.CQL_KEYSPACE]: a.cqlKeyspace,
     [ENV.CQL_LOCAL_DC]: a.cqlLocalDc,
+    [ENV.S3_ENDPOINT]: a.s3Endpoint,
+    [ENV.S3_ACCESS_KEY_ID]: a.s3Credentials.accessKeyId,
+    [ENV.S3_SECRET_ACCESS_KEY]: a.s3Credentials.secretAccessKey,
   };
 }
 
 function makeContext(opts: ManagerOptions): Context {
+  const stateDir = path.resolve(opts.stateDir ?? defaultStateDir());
   return {
-    stateDir: path.resolve(opts.stateDir ?? defaultStateDir()),
+    stateDir,
     cacheDir: path.resolve(opts.cacheDir ?? defaultCacheDir()),
-    addresses: { ...defaultAddresses(), ...opts.addresses },
+    addresses: { ...defaultAddresses(stateDir), ...opts.addresses },
     report: opts.report ?? consoleReporter(),
     kafkaHeap: opts.kafkaHeap ?? (process.env.KAFKA_HEAP || '1g'),
     cassandraHeap: opts.cassandraHeap ?? (process.env.CASSANDRA_HEAP || '1g'),
@@ -166,7 +174,7 @@ async function waitHealthy(
     if (last.misconfigured) throw failure(ctx, driver, last.detail);
     if (pid !== undefined && !isAlive(pid))
       throw failure(ctx, driver, `process ${pid} exited during start-up`);
-    await delay(driver.name === 'redis' ? 200 : 1000);
+    await delay(driver.name === 'redis' || driver.name === 's3' ? 200 : 1000);
   }
   throw failure(
     ctx,
@@ -222,7 +230,9 @@ async function upOne(
       `${host}:${port} is taken by something that does not answer as ${driver.name}`,
     );
 
-  const useDocker = mode === 'docker' || (mode === 'auto' && (await dockerEngineAvailable()));
+  const useDocker =
+    driver.composeService !== '' &&
+    (mode === 'docker' || (mode === 'auto' && (await dockerEngineAvailable())));
   if (useDocker) {
     ctx.report.begin(driver.name, `docker compose up ${driver.composeService}`);
     const r = await run('docker', ['compose', '-f', composeFile(), 'up', '-d', driver.composeService], {

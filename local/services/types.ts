@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-export const SERVICE_NAMES = ['redis', 'kafka', 'cassandra'] as const;
+export const SERVICE_NAMES = ['redis', 'kafka', 'cassandra', 's3'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** native: a process this manager started; docker: a compose service; external: answering, not ours. */
@@ -18,6 +18,10 @@ export interface Addresses {
   readonly cqlStoragePort: number;
   readonly cqlKeyspace: string;
   readonly cqlLocalDc: string;
+  /** The S3 server (S3_ENDPOINT; default http://127.0.0.1:9000). */
+  readonly s3Endpoint: string;
+  /** Its root credentials (generated into the state folder unless S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY). */
+  readonly s3Credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 export interface Health {
@@ -64,7 +68,7 @@ export const logFile = (ctx: Context, name: string) => path.join(logsDir(ctx), `
 
 export interface Driver {
   readonly name: ServiceName;
-  /** Service name in localstack-compose.yml. */
+  /** Service name in localstack-compose.yml ('' = native only: never started with Docker). */
   readonly composeService: string;
   /** A string the native process's command line contains (guards against a reused pid). */
   readonly processMarker: string;

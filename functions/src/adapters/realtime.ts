@@ -1,6 +1,7 @@
 import { newId } from '#core/ids.ts';
 import type { RealtimePorts } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
+import { attachmentPorts } from './attachments.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
 import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
@@ -18,6 +19,7 @@ import { markPushed, pushedAlready } from './redis/pushed.ts';
 
 /** The realtime core's ports wired to the real services (Redis, Kafka, the CQL store, the management API). */
 export const realtimePorts: RealtimePorts = {
+  attachments: attachmentPorts,
   now: () => Date.now(),
   newId: (now) => newId(now),
   log: {

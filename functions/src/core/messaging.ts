@@ -2,6 +2,7 @@ import { mapLimit } from '@chat/kit/async';
 import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message, MessageTrace } from '#contracts/models.ts';
+import { checkSendContent } from './attachments.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
 import { toInbound } from './persist.ts';
@@ -39,11 +40,11 @@ export function checkBody(body: string): void {
 export async function sendMessage(
   ports: RealtimePorts,
   actor: Actor,
-  input: { conversationId: string; clientMsgId: string; body: string },
+  input: { conversationId: string; clientMsgId: string; body: string; attachmentIds?: readonly string[] },
   options: { receivedAt?: number } = {},
 ): Promise<AckEvent> {
   const received = options.receivedAt ?? ports.now();
-  checkBody(input.body);
+  const attachmentIds = checkSendContent(input.body, input.attachmentIds);
   if (!(await ports.isMember(input.conversationId, actor.userId))) throw new ChatError('not_member');
   const candidate = ports.newId(ports.now());
   const claim = await ports.claimClientMsgId(
@@ -59,6 +60,13 @@ export async function sendMessage(
     conversationId: input.conversationId,
   };
   if (claim.published) return ack;
+  const attachments = await attachFiles(
+    ports,
+    actor.userId,
+    input.conversationId,
+    attachmentIds,
+    claim.messageId,
+  );
   const message: Message = {
     id: claim.messageId,
     conversationId: input.conversationId,
@@ -66,6 +74,7 @@ export async function sendMessage(
     clientMsgId: input.clientMsgId,
     body: input.body,
     sentAt: new Date(idTime(claim.messageId)).toISOString(),
+    ...(attachments.length > 0 ? { attachments } : {}),
   };
   await ports.publish({ type: 'message.sent', v: 1, message, trace: { received } });
   // Not awaited (docs/adr/0007-send-path.md): the ack does not wait for it. It only spares a resend a second
@@ -80,6 +89,19 @@ export async function sendMessage(
       }),
     );
   return ack;
+}
+
+/** The send's attachments checked and attached to its message id (none: nothing asked). */
+async function attachFiles(
+  ports: RealtimePorts,
+  senderId: string,
+  conversationId: string,
+  ids: readonly string[],
+  messageId: string,
+) {
+  if (ids.length === 0) return [];
+  if (!ports.attachments) throw new ChatError('invalid_attachment', 'Attachments are not available here.');
+  return ports.attachments.attach(conversationId, senderId, ids, messageId);
 }
 
 /**
@@ -212,8 +234,11 @@ export async function persistAndFanOut(
     const fresh = result.stored.filter((s) => !pushed.has(s.message.id));
     alreadyPushed += result.stored.length - fresh.length;
     if (fresh.length === 0) return;
+    const served = ports.attachments
+      ? await ports.attachments.withUrls(fresh.map((s) => s.message))
+      : fresh.map((s) => s.message);
     const pushStart = ports.now();
-    const events: MessageEvent[] = fresh.map((s) => {
+    const events: MessageEvent[] = fresh.map((s, i) => {
       const r = inbound.get(s.message.id);
       const trace: MessageTrace = {
         ...(r?.trace?.received !== undefined ? { received: r.trace.received } : {}),
@@ -222,7 +247,7 @@ export async function persistAndFanOut(
         persisted: result.persistedAt,
         pushed: pushStart,
       };
-      return { type: 'message', message: s.message, trace };
+      return { type: 'message', message: served[i] ?? s.message, trace };
     });
     const push = await bounded.pushToUsers(result.members, events);
     delivered += push.delivered;

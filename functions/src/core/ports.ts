@@ -1,6 +1,7 @@
 import type { ChangeRecord, ChatRecord } from '#contracts/kafka.ts';
 import type { Message, MessageTrace } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
+import type { AttachmentPorts } from './attachments.ts';
 
 /**
  * What the realtime core needs from the world. The core (messaging.ts, presence.ts) is pure: it calls these
@@ -96,6 +97,8 @@ export interface Log {
 }
 
 export interface RealtimePorts {
+  /** Attachments (core/attachments.ts). Absent: a send naming attachments is refused (`invalid_attachment`). */
+  readonly attachments?: AttachmentPorts;
   readonly now: () => number;
   readonly newId: (now: number) => string;
   readonly log: Log;

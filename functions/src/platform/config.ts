@@ -64,5 +64,20 @@ export const config = {
   /** Allowed browser origin(s) for CORS, comma-separated. */
   webOrigin: () => env(ENV.WEB_ORIGIN, 'http://localhost:3000'),
   awsRegion: () => env(ENV.AWS_REGION, 'us-east-1'),
+  /** The attachments bucket (docs/adr/0009-attachments.md). Each local runtime but `npm start`'s sets its own. */
+  attachmentsBucket: () => env(ENV.ATTACHMENTS_BUCKET, 'chat-attachments'),
+  /**
+   * Where S3 answers: the local S3 server (path style), or on AWS `https://{bucket}.s3.{region}.amazonaws.com`
+   * (virtual-hosted; set by CDK).
+   */
+  s3Endpoint: () => env(ENV.S3_ENDPOINT, 'http://127.0.0.1:9000'),
+  /** Local S3 server only: its root credentials (the services manager generates them). On AWS: the role's. */
+  s3AccessKeyId: () => env(ENV.S3_ACCESS_KEY_ID, ''),
+  s3SecretAccessKey: () => env(ENV.S3_SECRET_ACCESS_KEY, ''),
+  /**
+   * `true`: the sweeper deletes pending uploads older than a day (the local runtime; on AWS the bucket's
+   * lifecycle rule does it).
+   */
+  attachmentsSweepPending: () => env(ENV.ATTACHMENTS_SWEEP_PENDING, 'false') === 'true',
   logLevel: () => env(ENV.LOG_LEVEL, 'INFO'),
 };

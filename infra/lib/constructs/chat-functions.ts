@@ -3,6 +3,7 @@ import { functionDefs } from '@chat/functions/routes';
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import type { Attachments } from './attachments.ts';
 import type { Cache } from './cache.ts';
 import { ChatFunction } from './chat-function.ts';
 import type { Database } from './database.ts';
@@ -21,6 +22,7 @@ export interface ChatFunctionsProps {
   readonly streaming: Streaming;
   readonly realtime: RealtimeApi;
   readonly jwtKeys: JwtKeys;
+  readonly attachments: Attachments;
   /** Variables every function gets (LOG_LEVEL, WEB_ORIGIN, …). */
   readonly environment: Readonly<Record<string, string>>;
   /** TEST ONLY, see ChatFunctionProps.stubMissingEntry. */
@@ -43,6 +45,9 @@ export class ChatFunctions extends Construct {
       kafkaProduce: props.streaming.environment,
       push: { WS_MANAGEMENT_ENDPOINT: props.realtime.callbackUrl },
       jwtKeys: { JWT_KEYS_SECRET_ARN: props.jwtKeys.secret.secretArn },
+      attachmentsUpload: props.attachments.environment,
+      attachmentsAttach: props.attachments.environment,
+      attachmentsRead: props.attachments.environment,
     };
     const grant: Record<BackingService, (fn: ChatFunction) => void> = {
       redis: () => undefined, // network access: the cache's security group admits the functions' group
@@ -50,6 +55,9 @@ export class ChatFunctions extends Construct {
       kafkaProduce: (fn) => props.streaming.grantProduce(fn),
       push: (fn) => props.realtime.grantPush(fn),
       jwtKeys: (fn) => props.jwtKeys.grantRead(fn),
+      attachmentsUpload: (fn) => props.attachments.grantUpload(fn),
+      attachmentsAttach: (fn) => props.attachments.grantAttach(fn),
+      attachmentsRead: (fn) => props.attachments.grantRead(fn),
     };
 
     const byName = {} as Record<FunctionName, ChatFunction>;

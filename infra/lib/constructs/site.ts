@@ -66,7 +66,11 @@ export class Site extends Construct {
       securityHeadersBehavior: {
         contentSecurityPolicy: {
           // The one policy of the web app (web/lib/csp.ts), also served by the local web server.
-          contentSecurityPolicy: buildCsp({ connectSrc: [`https://${api}`, `wss://${api}`] }),
+          // + the attachments bucket (presigned uploads and downloads go straight to S3, virtual-hosted URLs;
+          // a wildcard because the bucket's CORS names this distribution, which would make a cycle).
+          contentSecurityPolicy: buildCsp({
+            connectSrc: [`https://${api}`, `wss://${api}`, `https://*.s3.${region}.amazonaws.com`],
+          }),
           override: true,
         },
         strictTransportSecurity: {

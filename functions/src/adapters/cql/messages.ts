@@ -6,6 +6,7 @@ import { bucketOf } from '#core/ids.ts';
 import { clientKey, planPersist, seqClock, toInbound } from '#core/persist.ts';
 import type { InboundMessage, PersistResult, StoredMessage } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
+import { encodeMessageAttachments, messageRowAttachments } from './attachments.ts';
 import { consistency, read, write } from './client.ts';
 import { encodeLastMessage, membersOf } from './conversations.ts';
 import { long, toBigInt, writeReadPointer } from './read-pointers.ts';
@@ -42,6 +43,7 @@ const toNumber = (v: unknown): number => {
 };
 
 export function rowToMessage(r: cassandra.types.Row, conversationId: string): Message {
+  const attachments = messageRowAttachments(r);
   return {
     id: r.message_id as string,
     conversationId,
@@ -49,6 +51,7 @@ export function rowToMessage(r: cassandra.types.Row, conversationId: string): Me
     clientMsgId: r.client_msg_id as string,
     body: r.body as string,
     sentAt: (r.sent_at as Date).toISOString(),
+    ...(attachments ? { attachments } : {}),
   };
 }
 
@@ -280,7 +283,7 @@ async function attempt(
     if (isNew) {
       writes.push({
         query:
-          'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
+          'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
         params: [
           conversationId,
           bucket,
@@ -290,6 +293,7 @@ async function attempt(
           m.body,
           new Date(m.sentAt),
           seq,
+          encodeMessageAttachments(m.attachments),
           long(clock(seq)),
         ],
       });
@@ -396,7 +400,7 @@ export async function messageSeq(conversationId: string, messageId: string): Pro
 /** A stored message, or null. */
 export async function getMessage(conversationId: string, messageId: string): Promise<Message | null> {
   const rs = await read(
-    'SELECT message_id, sender_id, client_msg_id, body, sent_at FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+    'SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
     [conversationId, bucketOf(messageId), messageId],
   );
   const r = rs.first();
@@ -435,7 +439,7 @@ export async function listMessages(
   const conditions = ['conversation_id = ?', 'bucket = ?'];
   if (options.after !== undefined) conditions.push('message_id > ?');
   if (options.before !== undefined) conditions.push('message_id < ?');
-  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at FROM messages WHERE ${conditions.join(
+  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments FROM messages WHERE ${conditions.join(
     ' AND ',
   )}${forward ? ' ORDER BY message_id ASC' : ''} LIMIT ?`;
 

@@ -1,3 +1,4 @@
+import { attachmentPorts } from '#adapters/attachments.ts';
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { AddMembersBody, CreateConversationBody, HistoryQuery, MarkReadBody } from '#contracts/http.ts';
@@ -32,8 +33,10 @@ export const handler = httpRouter('httpConversations', {
   'GET /conversations/{id}/messages': route({
     auth: true,
     query: HistoryQuery,
-    handle: async ({ userId, params, query }) =>
-      ok(await core.history(ports, userId, params.id ?? '', query)),
+    handle: async ({ userId, params, query }) => {
+      const page = await core.history(ports, userId, params.id ?? '', query);
+      return ok({ ...page, messages: await attachmentPorts.withUrls(page.messages) });
+    },
   }),
   'POST /conversations/{id}/read': route({
     auth: true,
