@@ -28,6 +28,8 @@ import { buildCsp } from '@chat/web/csp';
 export interface WebConfig {
   httpApi: string;
   wsApi: string;
+  /** The attachments' S3 endpoint origin (uploads and image thumbnails), when not https (a local S3 server). */
+  attachments?: string;
 }
 
 export interface WebServerOptions {
@@ -167,6 +169,7 @@ function securityHeaders(config: WebConfig | null): Record<string, string> {
     // The one policy CloudFront serves too (@chat/web/csp), with this deployment's API origins.
     'content-security-policy': buildCsp({
       connectSrc: config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:'],
+      attachmentsSrc: config?.attachments ? [config.attachments] : [],
     }),
   };
 }
@@ -342,6 +345,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     config: {
       httpApi: arg.http ?? process.env.HTTP_API_URL ?? 'http://localhost:8081',
       wsApi: arg.ws ?? process.env.WS_API_URL ?? 'ws://localhost:8080',
+      // the local S3 server the runtime's functions use (local/runtime/deployment.ts, the same default)
+      attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
     },
   });
   console.log(`web client on ${web.url}`);

@@ -104,7 +104,13 @@ export async function startStack(options: { root?: string } = {}): Promise<Stack
     cors: httpApiCors([web.url]),
     log: process.env.E2E_LOG ? 'inherit' : 'silent',
   });
-  config = { httpApi: runtime.httpUrl, wsApi: runtime.wsUrl };
+  // attachments go to the local S3 server the runtime's functions use (S3_ENDPOINT, default as in
+  // local/runtime/deployment.ts)
+  config = {
+    httpApi: runtime.httpUrl,
+    wsApi: runtime.wsUrl,
+    attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
+  };
   await warmUp(runtime);
   const browser = await chromium.launch({ executablePath, args: launchArgs });
   return {

@@ -10,6 +10,12 @@
 export interface CspOptions {
   /** `connect-src` sources besides `'self'`: the HTTP and WebSocket API origins (or patterns). */
   readonly connectSrc: readonly string[];
+  /**
+   * Where attachments live (the S3 endpoint's origin, or a pattern): uploads PUT there (`connect-src`) and image
+   * thumbnails load from there (`img-src`). Needed where that is not already `https:`, e.g. a local S3 server on
+   * `http://127.0.0.1:9000`.
+   */
+  readonly attachmentsSrc?: readonly string[];
 }
 
 export type CspDirectives = Readonly<Record<string, readonly string[]>>;
@@ -22,9 +28,9 @@ export function cspDirectives(options: CspOptions): CspDirectives {
     'script-src': ["'self'", "'unsafe-inline'"],
     'style-src': ["'self'", "'unsafe-inline'"],
     // https: the Markdown renderer's images (https only); data:/blob: the app's own generated images.
-    'img-src': ["'self'", 'https:', 'data:', 'blob:'],
+    'img-src': ["'self'", 'https:', 'data:', 'blob:', ...(options.attachmentsSrc ?? [])],
     'font-src': ["'self'", 'data:'],
-    'connect-src': ["'self'", ...options.connectSrc],
+    'connect-src': ["'self'", ...options.connectSrc, ...(options.attachmentsSrc ?? [])],
     'object-src': ["'none'"],
     'base-uri': ["'none'"],
     'form-action': ["'self'"],
