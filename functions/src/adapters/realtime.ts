@@ -2,6 +2,8 @@ import { newId } from '#core/ids.ts';
 import type { RealtimePorts } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
+import { applyChanges } from './cql/message-changes.ts';
+import { messageTarget, reactionEmojis } from './cql/message-view.ts';
 import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
 import { publishMessage } from './kafka/producer.ts';
@@ -44,4 +46,7 @@ export const realtimePorts: RealtimePorts = {
   messageSeq,
   raiseSenderPointers,
   advanceReadPointer,
+  messageTarget,
+  reactionEmojis,
+  applyChanges,
 };

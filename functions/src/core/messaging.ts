@@ -1,11 +1,12 @@
 import { mapLimit } from '@chat/kit/async';
 import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
 import { limits } from '#contracts/limits.ts';
-import type { Message, MessageTrace } from '#contracts/models.ts';
+import type { Message, MessageTrace, ReplyRef } from '#contracts/models.ts';
+import { replyRef } from './changes.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
 import { toInbound } from './persist.ts';
-import type { InboundChange, InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
+import type { InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
 import { announceGone } from './presence.ts';
 
 /**
@@ -39,12 +40,14 @@ export function checkBody(body: string): void {
 export async function sendMessage(
   ports: RealtimePorts,
   actor: Actor,
-  input: { conversationId: string; clientMsgId: string; body: string },
+  input: { conversationId: string; clientMsgId: string; body: string; replyTo?: string | undefined },
   options: { receivedAt?: number } = {},
 ): Promise<AckEvent> {
   const received = options.receivedAt ?? ports.now();
   checkBody(input.body);
   if (!(await ports.isMember(input.conversationId, actor.userId))) throw new ChatError('not_member');
+  const replyTo =
+    input.replyTo === undefined ? undefined : await replyTarget(ports, input.conversationId, input.replyTo);
   const candidate = ports.newId(ports.now());
   const claim = await ports.claimClientMsgId(
     input.conversationId,
@@ -66,6 +69,7 @@ export async function sendMessage(
     clientMsgId: input.clientMsgId,
     body: input.body,
     sentAt: new Date(idTime(claim.messageId)).toISOString(),
+    ...(replyTo ? { replyTo } : {}),
   };
   await ports.publish({ type: 'message.sent', v: 1, message, trace: { received } });
   // Not awaited (docs/adr/0007-send-path.md): the ack does not wait for it. It only spares a resend a second
@@ -80,6 +84,17 @@ export async function sendMessage(
       }),
     );
   return ack;
+}
+
+/** **(added, issue 14)** The message a send answers, as it is now; unknown ⇒ `not_found`. */
+async function replyTarget(
+  ports: RealtimePorts,
+  conversationId: string,
+  messageId: string,
+): Promise<ReplyRef> {
+  const found = await ports.messageTarget(conversationId, messageId);
+  if (!found) throw new ChatError('not_found', 'replyTo: no such message in this conversation.');
+  return replyRef(found);
 }
 
 /**
@@ -163,13 +178,7 @@ export interface FanOutResult {
 export async function persistAndFanOut(
   ports: RealtimePorts,
   messages: readonly (Message | InboundMessage)[],
-  options: {
-    concurrency?: number;
-    pushDeadline?: number;
-    fetchedAt?: number;
-    /** Changes to stored messages of the batch, applied after its messages (core/changes.ts). */
-    changes?: readonly InboundChange[];
-  } = {},
+  options: { concurrency?: number; pushDeadline?: number; fetchedAt?: number } = {},
 ): Promise<FanOutResult> {
   const fetched = options.fetchedAt ?? ports.now();
   const deadline = options.pushDeadline;
