@@ -22,7 +22,7 @@ describe('Keyspaces client-side timestamps', () => {
       .filter((t) => t.ClientSideTimestampsEnabled === true)
       .map((t) => t.TableName as string)
       .sort();
-    expect(enabled).toEqual(['conversations', 'messages', 'read_pointers']);
+    expect(enabled).toEqual(['conversations', 'message_reactions', 'messages', 'read_pointers']);
     expect([...clientTimestampTables].sort()).toEqual(enabled);
   });
 });

@@ -3,6 +3,8 @@ import type { RealtimePorts } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
 import { attachmentPorts } from './attachments.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
+import { applyChanges } from './cql/message-changes.ts';
+import { messageTarget, reactionEmojis } from './cql/message-view.ts';
 import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
 import { publishMessage } from './kafka/producer.ts';
@@ -46,4 +48,7 @@ export const realtimePorts: RealtimePorts = {
   messageSeq,
   raiseSenderPointers,
   advanceReadPointer,
+  messageTarget,
+  reactionEmojis,
+  applyChanges,
 };

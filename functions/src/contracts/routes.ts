@@ -57,6 +57,14 @@ export const functionDefs = {
     memoryMb: 512,
     uses: ['redis', 'cql', 'kafkaProduce', 'attachmentsAttach'],
   },
+  wsChangeMessage: {
+    entry: 'handlers/ws/change-message.ts',
+    description:
+      'WebSocket editMessage, deleteMessage, react: validates, authorizes against the stored message, publishes to Kafka, acks',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: ['redis', 'cql', 'kafkaProduce'],
+  },
   wsTyping: {
     entry: 'handlers/ws/typing.ts',
     description: 'WebSocket typing: pushes an ephemeral typing event to the other members',
@@ -137,6 +145,9 @@ export const wsRoutes = [
   { routeKey: '$disconnect', fn: 'wsDisconnect', returnResponse: false },
   { routeKey: '$default', fn: 'wsDefault', returnResponse: true },
   { routeKey: 'sendMessage', fn: 'wsSendMessage', returnResponse: true },
+  { routeKey: 'editMessage', fn: 'wsChangeMessage', returnResponse: true },
+  { routeKey: 'deleteMessage', fn: 'wsChangeMessage', returnResponse: true },
+  { routeKey: 'react', fn: 'wsChangeMessage', returnResponse: true },
   { routeKey: 'typing', fn: 'wsTyping', returnResponse: true },
   { routeKey: 'markRead', fn: 'wsMarkRead', returnResponse: true },
   { routeKey: 'ping', fn: 'wsPing', returnResponse: true },

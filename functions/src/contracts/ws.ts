@@ -39,6 +39,13 @@ export const ReactFrame = z.object({
   emoji: Emoji,
   add: z.boolean(),
 });
+/** The frames of the `wsChangeMessage` function (one Lambda for the three routes). */
+export const ChangeMessageFrame = z.discriminatedUnion('action', [
+  EditMessageFrame,
+  DeleteMessageFrame,
+  ReactFrame,
+]);
+export type ChangeMessageFrame = z.infer<typeof ChangeMessageFrame>;
 export const TypingFrame = z.object({
   action: z.literal('typing'),
   conversationId: Id,

@@ -1,12 +1,13 @@
 import { mapLimit } from '@chat/kit/async';
 import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
 import { limits } from '#contracts/limits.ts';
-import type { Message, MessageTrace } from '#contracts/models.ts';
+import type { Message, MessageTrace, ReplyRef } from '#contracts/models.ts';
 import { checkSendContent } from './attachments.ts';
+import { replyRef } from './changes.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
 import { toInbound } from './persist.ts';
-import type { InboundChange, InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
+import type { InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
 import { announceGone } from './presence.ts';
 
 /**
@@ -40,12 +41,20 @@ export function checkBody(body: string): void {
 export async function sendMessage(
   ports: RealtimePorts,
   actor: Actor,
-  input: { conversationId: string; clientMsgId: string; body: string; attachmentIds?: readonly string[] },
+  input: {
+    conversationId: string;
+    clientMsgId: string;
+    body: string;
+    attachmentIds?: readonly string[];
+    replyTo?: string | undefined;
+  },
   options: { receivedAt?: number } = {},
 ): Promise<AckEvent> {
   const received = options.receivedAt ?? ports.now();
   const attachmentIds = checkSendContent(input.body, input.attachmentIds);
   if (!(await ports.isMember(input.conversationId, actor.userId))) throw new ChatError('not_member');
+  const replyTo =
+    input.replyTo === undefined ? undefined : await replyTarget(ports, input.conversationId, input.replyTo);
   const candidate = ports.newId(ports.now());
   const claim = await ports.claimClientMsgId(
     input.conversationId,
@@ -75,6 +84,7 @@ export async function sendMessage(
     body: input.body,
     sentAt: new Date(idTime(claim.messageId)).toISOString(),
     ...(attachments.length > 0 ? { attachments } : {}),
+    ...(replyTo ? { replyTo } : {}),
   };
   await ports.publish({ type: 'message.sent', v: 1, message, trace: { received } });
   // Not awaited (docs/adr/0007-send-path.md): the ack does not wait for it. It only spares a resend a second
@@ -102,6 +112,17 @@ async function attachFiles(
   if (ids.length === 0) return [];
   if (!ports.attachments) throw new ChatError('invalid_attachment', 'Attachments are not available here.');
   return ports.attachments.attach(conversationId, senderId, ids, messageId);
+}
+
+/** **(added, issue 14)** The message a send answers, as it is now; unknown ⇒ `not_found`. */
+async function replyTarget(
+  ports: RealtimePorts,
+  conversationId: string,
+  messageId: string,
+): Promise<ReplyRef> {
+  const found = await ports.messageTarget(conversationId, messageId);
+  if (!found) throw new ChatError('not_found', 'replyTo: no such message in this conversation.');
+  return replyRef(found);
 }
 
 /**
@@ -185,13 +206,7 @@ export interface FanOutResult {
 export async function persistAndFanOut(
   ports: RealtimePorts,
   messages: readonly (Message | InboundMessage)[],
-  options: {
-    concurrency?: number;
-    pushDeadline?: number;
-    fetchedAt?: number;
-    /** Changes to stored messages of the batch, applied after its messages (core/changes.ts). */
-    changes?: readonly InboundChange[];
-  } = {},
+  options: { concurrency?: number; pushDeadline?: number; fetchedAt?: number } = {},
 ): Promise<FanOutResult> {
   const fetched = options.fetchedAt ?? ports.now();
   const deadline = options.pushDeadline;

@@ -66,6 +66,31 @@ export interface InboundChange {
   readonly producedAt?: number;
 }
 
+/** Why persist refused a change (it writes nothing for it). */
+export type RefusedReason = 'not_found' | 'not_member' | 'forbidden' | 'deleted' | 'too_many_reactions';
+
+/** A stored message as a change or a reply sees it now (null where used: not found). */
+export interface ReplyTarget {
+  readonly id: string;
+  readonly senderId: string;
+  readonly body: string;
+  readonly deleted: boolean;
+}
+
+/** What persist did with one conversation's changes of a batch (docs/adr/0008-message-changes.md). */
+export interface ChangesResult {
+  /** The conversation's members (for the fan-out). */
+  readonly members: readonly string[];
+  /** Changes an earlier attempt at this batch already applied, in log order (pushed unless marked pushed). */
+  readonly redelivered: readonly ChangeRecord[];
+  /** Changes applied now that changed a message, in log order (after the redelivered ones). */
+  readonly effective: readonly ChangeRecord[];
+  /** Changes refused by persist (re-checked against the store), with why; nothing written for them. */
+  readonly refused: readonly { readonly change: ChangeRecord; readonly reason: RefusedReason }[];
+  /** Every message the changes target, as it now is (for `messageUpdated`), by id. */
+  readonly messages: ReadonlyMap<string, Message>;
+}
+
 export interface PersistResult {
   /** Stored (new or redelivered) messages, in seq order. */
   readonly stored: readonly StoredMessage[];
@@ -164,6 +189,18 @@ export interface RealtimePorts {
     messages: readonly (Message | InboundMessage)[],
   ) => Promise<PersistResult>;
   readonly messageSeq: (conversationId: string, messageId: string) => Promise<number | null>;
+  /** A stored message's sender, body and whether it is deleted (edit/delete/react/reply checks), or null. */
+  readonly messageTarget: (conversationId: string, messageId: string) => Promise<ReplyTarget | null>;
+  /** The distinct emoji a stored message has active reactions with (the cap check of `react`). */
+  readonly reactionEmojis: (conversationId: string, messageId: string) => Promise<string[]>;
+  /**
+   * Applies one conversation's changes of a batch (edit, delete, reaction) idempotently and in log order,
+   * re-checking authorization against the store; returns what to push.
+   */
+  readonly applyChanges: (
+    conversationId: string,
+    changes: readonly InboundChange[],
+  ) => Promise<ChangesResult>;
   /** A sender has read their own messages: each sender's pointer moves (forward only) to their last one. */
   readonly raiseSenderPointers: (conversationId: string, stored: readonly StoredMessage[]) => Promise<void>;
   /** Moves a read pointer forward (by seq) only; returns the pointer as it now stands. */

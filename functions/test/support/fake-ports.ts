@@ -1,6 +1,7 @@
 import type { ChangeRecord, MessageSentRecord } from '#contracts/kafka.ts';
 import type { Message } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
+import { changeClock, planChanges, type TargetState } from '#core/changes.ts';
 import { newId } from '#core/ids.ts';
 import { clientKey, planPersist, toInbound } from '#core/persist.ts';
 import type { ClientMsgClaim, ReadPointer, RealtimePorts, RemovedConnection } from '#core/ports.ts';
@@ -28,6 +29,9 @@ export class FakeWorld {
   clientOwners = new Map<string, string>();
   pointers = new Map<string, ReadPointer>();
   closed: string[] = [];
+  /** Issue 14: message state after changes (by message id), and the change ids already applied. */
+  targets = new Map<string, TargetState>();
+  appliedChanges = new Set<string>();
   logs: { level: string; message: string }[] = [];
   storeDown = false;
   pushed = new Set<string>();
@@ -199,6 +203,56 @@ export class FakeWorld {
               readAt: r.message.sentAt,
             });
         }
+      },
+      messageTarget: async (_c, id) => {
+        this.checkStore();
+        const row = this.rows.get(id);
+        if (!row) return null;
+        const t = this.targets.get(id);
+        return {
+          id,
+          senderId: row.message.senderId,
+          body: t?.deleted ? '' : row.message.body,
+          deleted: t?.deleted ?? false,
+        };
+      },
+      reactionEmojis: async (_c, id) => [...(this.targets.get(id)?.reactions.keys() ?? [])],
+      applyChanges: async (conversationId, changes) => {
+        this.checkStore();
+        const redelivered = changes.filter((c) => this.appliedChanges.has(c.change.changeId));
+        const pending = changes.filter((c) => !this.appliedChanges.has(c.change.changeId));
+        const targets = new Map<string, TargetState>();
+        for (const c of changes) {
+          const row = this.rows.get(c.change.messageId);
+          if (!row) continue;
+          const t = this.targets.get(row.message.id);
+          targets.set(
+            row.message.id,
+            t ?? { senderId: row.message.senderId, deleted: false, reactions: new Map() },
+          );
+        }
+        const members = [...(this.members.get(conversationId) ?? [])];
+        const plan = planChanges(pending, changeClock(pending, null, new Map()), targets, new Set(members));
+        for (const [id, t] of plan.targets) this.targets.set(id, t);
+        for (const c of pending) this.appliedChanges.add(c.change.changeId);
+        for (const op of plan.ops) {
+          const row = this.rows.get(op.messageId);
+          if (!row) continue;
+          if (op.kind === 'edit') row.message = { ...row.message, body: op.body, editedAt: op.editedAt };
+          if (op.kind === 'delete') row.message = { ...row.message, body: '', deletedAt: op.deletedAt };
+        }
+        const messages = new Map<string, Message>();
+        for (const id of targets.keys()) {
+          const row = this.rows.get(id);
+          if (row) messages.set(id, row.message);
+        }
+        return {
+          members,
+          redelivered: redelivered.map((c) => c.change),
+          effective: plan.effective,
+          refused: plan.refused,
+          messages,
+        };
       },
       advanceReadPointer: async (c, u, to) => {
         this.checkStore();

@@ -2,6 +2,7 @@ import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
 import type { Message } from '#contracts/models.ts';
 import { chunk } from '#core/batch.ts';
+import type { MessageRow } from '#core/changes.ts';
 import { bucketOf } from '#core/ids.ts';
 import { clientKey, planPersist, seqClock, toInbound } from '#core/persist.ts';
 import type { InboundMessage, PersistResult, StoredMessage } from '#core/ports.ts';
@@ -9,6 +10,7 @@ import { logger } from '#platform/log.ts';
 import { encodeMessageAttachments, messageRowAttachments } from './attachments.ts';
 import { consistency, read, write } from './client.ts';
 import { encodeLastMessage, membersOf } from './conversations.ts';
+import { CHANGE_COLUMNS, presentPage, rowToMessageRow } from './message-view.ts';
 import { long, toBigInt, writeReadPointer } from './read-pointers.ts';
 
 /**
@@ -297,6 +299,7 @@ async function attempt(
           long(clock(seq)),
         ],
       });
+      if (m.replyTo) writes.push(replyStatement(conversationId, m, clock(seq)));
     }
     writes.push({
       query:
@@ -335,6 +338,22 @@ async function attempt(
     stored: [...appliedRows, ...planned].sort((a, b) => a.seq - b.seq),
     duplicates: [...missing, ...plan.duplicates],
     persistedAt,
+  };
+}
+
+/**
+ * A reply's reference (issue 14): the original's id and sender on the row, at the row's own write time (its
+ * snippet is resolved when read: message-view.ts). A statement of its own, so the row's insert stays as it is.
+ */
+function replyStatement(
+  conversationId: string,
+  m: Message,
+  time: bigint,
+): { query: string; params: unknown[] } {
+  return {
+    query:
+      'UPDATE messages USING TIMESTAMP ? SET reply_to = ?, reply_to_sender = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+    params: [long(time), m.replyTo?.id, m.replyTo?.senderId, conversationId, bucketOf(m.id), m.id],
   };
 }
 
@@ -439,11 +458,11 @@ export async function listMessages(
   const conditions = ['conversation_id = ?', 'bucket = ?'];
   if (options.after !== undefined) conditions.push('message_id > ?');
   if (options.before !== undefined) conditions.push('message_id < ?');
-  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments FROM messages WHERE ${conditions.join(
+  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments, ${CHANGE_COLUMNS} FROM messages WHERE ${conditions.join(
     ' AND ',
   )}${forward ? ' ORDER BY message_id ASC' : ''} LIMIT ?`;
 
-  const found: Message[] = [];
+  const found: MessageRow[] = [];
   for (const bucket of buckets) {
     const want = limit + 1 - found.length;
     if (want <= 0) break;
@@ -452,10 +471,12 @@ export async function listMessages(
     if (options.before !== undefined) params.push(options.before);
     params.push(want);
     const rows = await readPaged(query, params, want);
-    found.push(...rows.map((r) => rowToMessage(r, conversationId)));
+    found.push(...rows.map((r) => rowToMessageRow(r, rowToMessage(r, conversationId))));
   }
   const more = found.length > limit;
-  const messages = found.slice(0, limit);
+  const page = found.slice(0, limit);
+  // Each message as it is now: edits, deletes, reactions, reply snippets (message-view.ts).
+  const messages = await presentPage(conversationId, page);
   return { messages, nextCursor: more ? (messages.at(-1)?.id ?? null) : null };
 }
 

@@ -81,6 +81,12 @@ export function finalTables(migrations: readonly Migration[]): TableDef[] {
 /**
  * Tables written `USING TIMESTAMP` (client-side timestamps: on Amazon Keyspaces the table must enable them, a
  * one-way switch; Cassandra and ScyllaDB always accept them). The persist function writes `conversations`'
- * state, `messages` rows and `read_pointers` as max-registers (docs/adr/0006-persist-without-paxos.md).
+ * state, `messages` rows and `read_pointers` as max-registers (docs/adr/0006-persist-without-paxos.md), and the
+ * changes to messages (edits, deletes, `message_reactions`) at their change clock (docs/adr/0008-message-changes.md).
  */
-export const clientTimestampTables: readonly string[] = ['conversations', 'messages', 'read_pointers'];
+export const clientTimestampTables: readonly string[] = [
+  'conversations',
+  'message_reactions',
+  'messages',
+  'read_pointers',
+];

@@ -2,6 +2,7 @@ import { publishDeadLetters } from '#adapters/kafka/producer.ts';
 import { FANOUT_DEADLINE_MS } from '#adapters/push-policy.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { ChatRecord } from '#contracts/kafka.ts';
+import { applyAndFanOutChanges } from '#core/edits.ts';
 import { persistAndFanOut } from '#core/messaging.ts';
 import type { InboundChange, InboundMessage } from '#core/ports.ts';
 import { beginInvocation, type LambdaContextLike } from '#platform/invocation.ts';
@@ -40,15 +41,17 @@ export const handler = async (event: KafkaEvent, context?: LambdaContextLike): P
         messages.push({ message: r.message, ...(r.trace ? { trace: r.trace } : {}), ...position });
       } else changes.push({ change: r, ...position });
     });
-    const result = await persistAndFanOut(realtimePorts, messages, {
-      fetchedAt,
-      pushDeadline: fetchedAt + FANOUT_DEADLINE_MS,
-      changes,
-    });
+    const pushDeadline = fetchedAt + FANOUT_DEADLINE_MS;
+    const result = await persistAndFanOut(realtimePorts, messages, { fetchedAt, pushDeadline });
+    // After the batch's messages, so that a change always finds the message it targets (its send came first in
+    // the log) and its events follow the message's (docs/adr/0008-message-changes.md).
+    const changed =
+      changes.length > 0 ? await applyAndFanOutChanges(realtimePorts, changes, { pushDeadline }) : undefined;
     logger.info('persist: batch done', {
       records: valid.length + rejected.length,
       deadLettered: rejected.length,
       ...result,
+      ...(changed ? { changes: changed } : {}),
     });
   } catch (error) {
     logger.error('persist: batch failed; it will be retried', { error });
