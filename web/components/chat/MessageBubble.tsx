@@ -116,6 +116,7 @@ export const MessageBubble = memo(function MessageBubble({
         className={`relative flex max-w-[min(85%,42rem)] items-center gap-1 ${mine ? 'flex-row-reverse' : ''}`}
       >
         <div
+          data-testid="bubble"
           onTouchStart={actionable ? () => (press.current = setTimeout(open, 500)) : undefined}
           onTouchEnd={release}
           onTouchMove={release}

@@ -141,8 +141,9 @@ export function applyEvent(state: ChatState, e: MessageUpdatedEvent | ReactionEv
 /** Fetches the newest page of a conversation again: its messages' current state (see `refreshed`). */
 export async function refresh(
   api: Pick<ChatApi, 'history'>,
-  id: string,
+  id: string | null,
 ): Promise<(s: ChatState) => ChatState> {
+  if (!id) return (s) => s;
   const page = await api.history(id, { limit: 50 });
   return (s) => refreshed(s, id, page.messages);
 }

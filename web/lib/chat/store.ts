@@ -237,10 +237,7 @@ export class ChatStore {
    */
   applyChange(fn: (c: typeof import('./changes.ts')) => ChangeFn | Promise<ChangeFn>): Promise<void> {
     this.changes = this.changes
-      .then(async () => {
-        const apply = await fn(await import('./changes.ts'));
-        this.dispatch({ type: 'change', apply });
-      })
+      .then(async () => this.dispatch({ type: 'change', apply: await fn(await import('./changes.ts')) }))
       .catch(() => undefined);
     return this.changes;
   }
@@ -271,8 +268,7 @@ export class ChatStore {
     if (!info.reconnect) return;
     // the messages on screen as they are now (edited, deleted, reacted to while away); events that come
     // meanwhile apply after this page
-    const open = this.state.activeId;
-    if (open) void this.applyChange((c) => c.refresh(this.opts.api, open));
+    void this.applyChange((c) => c.refresh(this.opts.api, this.state.activeId));
     // what happened while we were away
     await this.loadConversations();
     await Promise.all(marks.map(([id, from]) => this.fillGap(id, from).catch(() => undefined)));
@@ -296,10 +292,6 @@ export class ChatStore {
         break;
       case 'ack':
         this.sending.acked(e.clientMsgId);
-        break;
-      case 'messageUpdated':
-      case 'reaction':
-        void this.applyChange((c) => (s) => c.applyEvent(s, e));
         break;
       case 'receipt': {
         const { conversationId, userId, lastReadId, readAt } = e;
@@ -330,6 +322,9 @@ export class ChatStore {
         break;
       case 'pong':
         break;
+      default:
+        // messageUpdated, reaction: changes.ts
+        void this.applyChange((c) => (s) => c.applyEvent(s, e));
     }
   }
 

@@ -1,0 +1,73 @@
+/**
+ * Checks shared by browser scenarios: axe (serious and critical violations) and screenshots of a page at rest.
+ * The same as chat.test.ts's, for the scenario files that came after it.
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { repoRoot } from '@chat/kit/paths';
+import type { Page } from 'playwright-core';
+import { TIMEOUT } from './pages.ts';
+
+const require = createRequire(import.meta.url);
+const axeSource: string = require('axe-core').source;
+
+/** Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR): a run leaves `git status` clean. */
+const shots = path.join(process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local'), 'screenshots');
+
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const results = (await page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page at run time
+    const axe = (window as any).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  })) as {
+    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>;
+  };
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
+    );
+}
+
+/**
+ * A screenshot once the page is at rest (fonts and images loaded, no finite animation running, the layout the
+ * same over two frames). `keepFocus`: leave the focus and pointer where they are (a menu or editor stays open).
+ */
+export async function screenshot(page: Page, name: string, options: { keepFocus?: boolean } = {}) {
+  mkdirSync(shots, { recursive: true });
+  if (!options.keepFocus) {
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.mouse.move((page.viewportSize()?.width ?? 1) - 1, 1);
+  }
+  await page.waitForFunction(
+    () => {
+      const layout = () =>
+        Array.from(document.querySelectorAll('body *'), (el) => {
+          const r = el.getBoundingClientRect();
+          return `${r.x},${r.y},${r.width},${r.height}`;
+        }).join(';');
+      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+      const before = layout();
+      return frame()
+        .then(frame)
+        .then(
+          () =>
+            document.fonts.status === 'loaded' &&
+            Array.from(document.images).every((img) => img.complete) &&
+            !document
+              .getAnimations()
+              .some(
+                (a) =>
+                  a.playState === 'running' &&
+                  Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Number.POSITIVE_INFINITY)),
+              ) &&
+            layout() === before,
+        );
+    },
+    undefined,
+    { timeout: TIMEOUT, polling: 50 },
+  );
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
