@@ -102,6 +102,8 @@ export async function startStack(options: { root?: string } = {}): Promise<Stack
     wsPort: 0,
     httpPort: 0,
     cors: httpApiCors([web.url]),
+    // the web origin also goes into the attachments bucket's CORS (uploads PUT straight to S3)
+    env: { WEB_ORIGIN: web.url },
     log: process.env.E2E_LOG ? 'inherit' : 'silent',
   });
   // attachments go to the local S3 server the runtime's functions use (S3_ENDPOINT, default as in

@@ -128,12 +128,12 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     const carol = await protocolClient(stack.runtime, bobName, PASSWORD);
     try {
       const convId = (await alice.row('Bob').getAttribute('data-conversation-id')) as string;
-      const fillers = Array.from({ length: 30 }, (_, i) => `filler ${i + 1}`);
+      const fillers = Array.from({ length: 30 }, (_, i) => `filler ${i + 1} of 30`);
       await carol.sendAll(convId, fillers);
     } finally {
       await carol.close();
     }
-    await alice.message('filler 30').waitFor({ timeout: TIMEOUT });
+    await alice.message('filler 30 of 30').waitFor({ timeout: TIMEOUT });
     await a.choose('Lunch at noon?', 'Reply');
     const bar = alicePage.getByTestId('replying-to');
     await bar.waitFor({ timeout: TIMEOUT });

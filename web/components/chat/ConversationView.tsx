@@ -3,8 +3,8 @@
 import { useEffect, useState } from 'react';
 import { AppLink } from '@/components/ui/AppLink.tsx';
 import { useChat, useConversation, useMe, usePresence, useTypingUsers } from '@/hooks/chat.tsx';
-import { formatLastSeen } from '@/lib/chat/format.ts';
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
+import { formatLastSeen } from '@/lib/chat/timeline.ts';
 import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { BackIcon, UsersIcon } from '../ui/icons.tsx';
 import { Composer } from './Composer.tsx';
