@@ -54,9 +54,13 @@ export class Actions {
     return this.page.getByRole('textbox', { name: 'Edit message' });
   }
 
-  /** Whether a message's top and bottom are inside the timeline's visible area. */
-  inView(text: string): Promise<boolean> {
-    return this.message(text).evaluate((el) => {
+  byId(id: string): Locator {
+    return this.page.locator(`[data-testid="message"][data-message-id="${id}"]`);
+  }
+
+  /** Whether a message's (by id) top and bottom are inside the timeline's visible area. */
+  inView(id: string): Promise<boolean> {
+    return this.byId(id).evaluate((el) => {
       const r = el.getBoundingClientRect();
       const s = (el.closest('[data-testid="message-scroller"]') as HTMLElement).getBoundingClientRect();
       return r.top >= s.top - 1 && r.bottom <= s.bottom + 1;

@@ -134,6 +134,8 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
       await carol.close();
     }
     await alice.message('filler 30 of 30').waitFor({ timeout: TIMEOUT });
+    // the original, by id (the reply will quote its text too)
+    const originalId = (await b.message('Lunch at noon?').getAttribute('data-message-id')) as string;
     await a.choose('Lunch at noon?', 'Reply');
     const bar = alicePage.getByTestId('replying-to');
     await bar.waitFor({ timeout: TIMEOUT });
@@ -149,11 +151,11 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     await bobPage.getByTestId('message-scroller').evaluate((el) => {
       el.scrollTop = el.scrollHeight;
     });
-    await expect.poll(() => b.inView('Lunch at noon?'), poll).toBe(false);
+    await expect.poll(() => b.inView(originalId), poll).toBe(false);
     await screenshot(bobPage, 'reply-dark');
     await quote.click();
-    await expect.poll(() => b.inView('Lunch at noon?'), poll).toBe(true);
-    expect(await b.message('Lunch at noon?').evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => b.inView(originalId), poll).toBe(true);
+    expect(await b.byId(originalId).evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await axeViolations(bobPage)).toEqual([]);
   });
 

@@ -144,7 +144,7 @@ export function MessageMenu({ row }: { row: Row }) {
   const item =
     'flex w-full items-center gap-2 rounded-lg px-3 py-2 text-left text-sm hover:bg-gray-100 focus:bg-gray-100 focus:outline-none dark:hover:bg-gray-800 dark:focus:bg-gray-800';
   const emojiItem =
-    'inline-flex size-9 items-center justify-center rounded-full text-xl hover:bg-gray-100 focus:bg-gray-200 focus:outline-2 focus:outline-indigo-500 dark:hover:bg-gray-800 dark:focus:bg-gray-700';
+    'emoji inline-flex size-9 items-center justify-center rounded-full text-xl hover:bg-gray-100 focus:bg-gray-200 focus:outline-2 focus:outline-indigo-500 dark:hover:bg-gray-800 dark:focus:bg-gray-700';
   return (
     <div
       ref={ref}

@@ -98,15 +98,19 @@ function ReplyQuote({ row }: { row: Row }) {
       type="button"
       data-testid="reply-quote"
       onClick={() => void jumpTo(store, conv, r.id)}
-      aria-label={`Reply to ${who}: ${r.snippet || 'message deleted'}. Show the original`}
       className={`my-1 block w-full max-w-full rounded-lg border-l-4 px-2 py-1 text-left text-sm focus-visible:outline-2 focus-visible:outline-indigo-400 ${
         row.mine
           ? 'border-indigo-200 bg-indigo-700/60 text-indigo-50 hover:bg-indigo-700'
           : 'border-indigo-500 bg-gray-100 text-gray-800 hover:bg-gray-200 dark:bg-gray-700 dark:text-gray-100 dark:hover:bg-gray-600'
       }`}
     >
-      <span className="block text-xs font-semibold">{who}</span>
+      <span className="block text-xs font-semibold">
+        <span className="sr-only">Reply to </span>
+        {who}
+        <span className="sr-only">: </span>
+      </span>
       <span className="line-clamp-2 break-words">{r.snippet || <em>Message deleted</em>}</span>
+      <span className="sr-only"> (show the original)</span>
     </button>
   );
 }
@@ -147,6 +151,7 @@ function AttachmentView({ a, mine }: { a: Attachment; mine: boolean }) {
   const label = (
     <>
       <span aria-hidden>📄</span>
+      {a.url && <span className="sr-only">Download </span>}
       <span className="truncate font-medium">{a.filename}</span>
       <span className="shrink-0 text-xs opacity-80">{formatSize(a.size)}</span>
     </>
@@ -162,7 +167,6 @@ function AttachmentView({ a, mine }: { a: Attachment; mine: boolean }) {
       href={a.url}
       download={a.filename}
       data-testid="attachment-file"
-      aria-label={`Download ${a.filename}, ${formatSize(a.size)}`}
       className={`${chip} underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-400`}
     >
       {label}
@@ -202,7 +206,9 @@ function Reactions({ row }: { row: Row }) {
                   : 'border-gray-300 bg-white text-gray-800 hover:bg-gray-100 dark:border-gray-600 dark:bg-gray-800 dark:text-gray-100 dark:hover:bg-gray-700'
               }`}
             >
-              <span aria-hidden>{r.emoji}</span>
+              <span aria-hidden className="emoji">
+                {r.emoji}
+              </span>
               <span className="text-xs font-semibold tabular-nums">{r.count}</span>
             </button>
           </li>
