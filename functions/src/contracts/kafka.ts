@@ -10,7 +10,8 @@ import { Emoji, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
 export const MessageSentRecord = z.object({
   type: z.literal('message.sent'),
   v: z.literal(1),
-  message: Message,
+  /** A sent message always has a body (only a deleted message shows `""`). */
+  message: Message.extend({ body: z.string().min(1).max(limits.messageBodyMaxChars) }),
   /** Hop times so far (`received`); optional, so records without it stay valid. */
   trace: MessageTrace.optional(),
 });
