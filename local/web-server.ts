@@ -28,7 +28,20 @@ import { buildCsp } from '@chat/web/csp';
 export interface WebConfig {
   httpApi: string;
   wsApi: string;
+  /**
+   * Origin of the attachments bucket (presigned uploads and downloads go straight to it): added to the CSP's
+   * connect-src, not to /config.json. Default: the origin of S3_ENDPOINT when set (the local S3 server).
+   */
+  attachmentsOrigin?: string;
 }
+
+const s3Origin = (): string[] => {
+  try {
+    return process.env.S3_ENDPOINT ? [new URL(process.env.S3_ENDPOINT).origin] : [];
+  } catch {
+    return [];
+  }
+};
 
 export interface WebServerOptions {
   /** 0 = an ephemeral port. */
@@ -166,7 +179,13 @@ function securityHeaders(config: WebConfig | null): Record<string, string> {
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',
     // The one policy CloudFront serves too (@chat/web/csp), with this deployment's API origins.
     'content-security-policy': buildCsp({
-      connectSrc: config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:'],
+      connectSrc: config
+        ? [
+            config.httpApi,
+            config.wsApi,
+            ...(config.attachmentsOrigin ? [config.attachmentsOrigin] : s3Origin()),
+          ]
+        : ['http:', 'https:', 'ws:', 'wss:'],
     }),
   };
 }
