@@ -5,6 +5,7 @@
  */
 import { limits } from '@chat/functions/contracts';
 import { type FunctionName, functionDefs } from '@chat/functions/routes';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -149,5 +150,19 @@ describe('When the stack is synthesized, the attachments bucket', () => {
 
   it('leaves no cdk-nag finding unacknowledged (bucket logs, prefix-scoped object grants)', () => {
     expect(s.nag.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual([]);
+  });
+
+  it('is emptied and deleted with the stack only under removeDataOnDestroy, still without nag findings', () => {
+    expect(
+      resourcesOfType(s.json, 'Custom::S3AutoDeleteObjects').map(([, r]) => JSON.stringify(r)),
+    ).not.toContain(bucketId);
+    const d = synthChatStack({ dataRemovalPolicy: RemovalPolicy.DESTROY });
+    const id = d.stack.getLogicalId(d.stack.attachments.bucket.node.defaultChild as never);
+    expect((d.json.Resources[id] as { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
+    const autoDelete = resourcesOfType(d.json, 'Custom::S3AutoDeleteObjects').map(([, r]) =>
+      JSON.stringify(r.Properties?.BucketName),
+    );
+    expect(autoDelete).toContain(JSON.stringify({ Ref: id }));
+    expect(d.nag.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual([]);
   });
 });
