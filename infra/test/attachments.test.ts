@@ -63,7 +63,9 @@ describe('When the stack is synthesized, the attachments bucket', () => {
     );
     expect(policies).toHaveLength(1);
     const statements = (
-      policies[0]?.[1].Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }
+      (policies[0]?.[1].Properties?.PolicyDocument ?? { Statement: [] }) as {
+        Statement: Record<string, unknown>[];
+      }
     ).Statement;
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -89,7 +91,7 @@ describe('When the stack is synthesized, the attachments bucket', () => {
 
   it('expires uploads left under pending/ after one day, and nothing else', () => {
     const rules = (
-      s.json.Resources[bucketId]?.Properties?.LifecycleConfiguration as {
+      (s.json.Resources[bucketId]?.Properties?.LifecycleConfiguration ?? { Rules: [] }) as {
         Rules: { Prefix?: string; ExpirationInDays?: number; Status: string }[];
       }
     ).Rules;
