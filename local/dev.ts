@@ -76,7 +76,12 @@ const main = async (): Promise<void> => {
   if (!args['no-web']) {
     const built = buildWebIfStale();
     if (built > 0) console.log(`Built the web client in ${(built / 1000).toFixed(1)}s`);
-    web = await startWebServer({ port: webPort, config: endpoints });
+    // the attachments' S3 origin goes into the page's CSP (uploads PUT straight to it; thumbnails load from it)
+    const s3 = serviceEnv[ENV.S3_ENDPOINT];
+    web = await startWebServer({
+      port: webPort,
+      config: { ...endpoints, ...(s3 ? { attachments: new URL(s3).origin } : {}) },
+    });
   }
 
   let seed: SeedResult | undefined;
