@@ -24,6 +24,11 @@ export const Message = z.object({
   clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
   body: z.string().min(1).max(limits.messageBodyMaxChars),
   sentAt: IsoTime,
+  /**
+   * (added, issue 15) Ids of the members `@username`-mentioned in the body, computed by the server when the
+   * message is sent (never taken from a client); absent when nobody is mentioned.
+   */
+  mentions: z.array(Id).max(limits.mentionsMax).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -56,6 +61,11 @@ export const Conversation = z.object({
   unreadCount: z.number().int().nonnegative(),
   lastReadId: Ulid.nullable(),
   updatedAt: IsoTime,
+  /**
+   * (added, issue 15) The requesting user muted this conversation (per user): no Web Push but for mentions of
+   * them; unread still counts. The server always sets it; optional only so older payloads still parse.
+   */
+  muted: z.boolean().optional(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
