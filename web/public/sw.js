@@ -24,9 +24,10 @@
     const hidden = o.hidden === true || conversationId === null;
     return {
       conversationId,
-      title: hidden ? null : str(o.title, MAX_TITLE),
-      sender: hidden ? null : str(o.sender ?? o.senderName, MAX_TITLE),
-      snippet: hidden ? null : str(o.snippet ?? o.body, MAX_BODY),
+      title: hidden ? null : str(o.conversationTitle, MAX_TITLE),
+      sender: hidden ? null : str(o.senderName, MAX_TITLE),
+      snippet: hidden ? null : str(o.snippet, MAX_BODY),
+      mention: !hidden && o.mention === true,
       hidden
     };
   }
@@ -34,7 +35,10 @@
     return conversationId ? `/chat?c=${encodeURIComponent(conversationId)}` : "/chat";
   }
   function notificationFor(p) {
-    const data = { conversationId: p.conversationId, path: conversationPath(p.conversationId) };
+    const data = {
+      conversationId: p.conversationId,
+      path: conversationPath(p.conversationId)
+    };
     const base = {
       icon: ICON_URL,
       badge: BADGE_URL,
@@ -44,7 +48,7 @@
     };
     if (p.hidden) return { title: HIDDEN_TITLE, options: { ...base, body: "" } };
     const title = p.title ?? p.sender ?? HIDDEN_TITLE;
-    const who = p.sender && p.sender !== title ? p.sender : null;
+    const who = p.mention ? `${p.sender ?? "Someone"} mentioned you` : p.sender !== title ? p.sender : null;
     const body = who && p.snippet ? `${who}: ${p.snippet}` : p.snippet ?? who ?? "";
     return { title, options: { ...base, body } };
   }

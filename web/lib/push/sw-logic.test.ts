@@ -1,3 +1,4 @@
+import { HIDDEN_NOTIFICATION_TEXT, type PushPayload } from '@chat/functions/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   HIDDEN_TITLE,
@@ -11,6 +12,23 @@ import {
 } from './sw-logic.ts';
 
 const ORIGIN = 'https://chat.example';
+
+/** A payload as the server sends it (the contracts' PushPayload). */
+function payload(p: Partial<PushPayload>): string {
+  const full: PushPayload = {
+    v: 1,
+    type: 'message',
+    conversationId: 'c1',
+    messageId: '01JB0000000000000000000000',
+    conversationTitle: null,
+    senderName: null,
+    snippet: null,
+    mention: false,
+    hidden: false,
+    ...p,
+  };
+  return JSON.stringify(full);
+}
 
 class FakeClient implements WindowClientLike {
   focusedCalls = 0;
@@ -33,12 +51,7 @@ describe('push payload → notification', () => {
   it('a group message: the conversation title, "sender: snippet", the app icon, one per conversation', () => {
     const n = notificationFor(
       parsePushPayload(
-        JSON.stringify({
-          conversationId: 'c1',
-          title: 'Weekend trip',
-          sender: 'Alice',
-          snippet: 'Who brings the tent?',
-        }),
+        payload({ conversationTitle: 'Weekend trip', senderName: 'Alice', snippet: 'Who brings the tent?' }),
       ),
     );
     expect(n.title).toBe('Weekend trip');
@@ -51,20 +64,36 @@ describe('push payload → notification', () => {
 
   it('a DM (title = the sender): the snippet alone', () => {
     const n = notificationFor(
-      parsePushPayload(
-        JSON.stringify({ conversationId: 'd1', title: 'Bob', sender: 'Bob', snippet: 'hi there' }),
-      ),
+      parsePushPayload(payload({ conversationTitle: 'Bob', senderName: 'Bob', snippet: 'hi there' })),
     );
     expect(n.title).toBe('Bob');
     expect(n.options.body).toBe('hi there');
   });
 
+  it('a mention says so', () => {
+    const n = notificationFor(
+      parsePushPayload(
+        payload({ conversationTitle: 'Team', senderName: 'Alice', snippet: '@bob look', mention: true }),
+      ),
+    );
+    expect(n.title).toBe('Team');
+    expect(n.options.body).toBe('Alice mentioned you: @bob look');
+  });
+
   it('hidden content: "New message" and nothing else, still opening the conversation', () => {
     const n = notificationFor(
       parsePushPayload(
-        JSON.stringify({ conversationId: 'c/2', hidden: true, title: 'leak', snippet: 'leak' }),
+        // even a payload that carried texts despite `hidden` shows none of them
+        payload({
+          conversationId: 'c/2',
+          hidden: true,
+          conversationTitle: 'leak',
+          snippet: 'leak',
+          mention: true,
+        }),
       ),
     );
+    expect(HIDDEN_TITLE).toBe(HIDDEN_NOTIFICATION_TEXT);
     expect(n.title).toBe(HIDDEN_TITLE);
     expect(n.options.body).toBe('');
     expect(JSON.stringify(n)).not.toContain('leak');
@@ -72,7 +101,7 @@ describe('push payload → notification', () => {
   });
 
   it('an unreadable or empty payload still shows a notification (the browser requires one per push)', () => {
-    for (const text of [null, '', 'not json', '[1,2]', '{"title":5}']) {
+    for (const text of [null, '', 'not json', '[1,2]', '{"conversationTitle":5}']) {
       const n = notificationFor(parsePushPayload(text));
       expect(n.title).toBe(HIDDEN_TITLE);
       expect(n.options.data).toEqual({ conversationId: null, path: '/chat' });
@@ -82,9 +111,7 @@ describe('push payload → notification', () => {
 
   it('missing title falls back to the sender; whitespace collapses; long snippets are cut', () => {
     const n = notificationFor(
-      parsePushPayload(
-        JSON.stringify({ conversationId: 'c', sender: 'Carol', snippet: `a\n\n b ${'x'.repeat(500)}` }),
-      ),
+      parsePushPayload(payload({ senderName: 'Carol', snippet: `a\n\n b ${'x'.repeat(500)}` })),
     );
     expect(n.title).toBe('Carol');
     expect(n.options.body.startsWith('a b x')).toBe(true);

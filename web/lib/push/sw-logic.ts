@@ -3,9 +3,11 @@
  * as pure functions over small interfaces: no `self`, no DOM, so the unit tests drive them with fakes and the
  * worker only wires the events to them.
  *
- * The push payload (docs/protocol.md, "Push notifications") is JSON: `{ conversationId, title, sender,
- * snippet }`, or `{ conversationId, hidden: true }` when the recipient chose to hide message content (then
- * the notification says only "New message").
+ * The push payload is the contracts' `PushPayload` (functions/src/contracts/notifications.ts; docs/protocol.md,
+ * "Notifications"): `{ conversationId, messageId, conversationTitle, senderName, snippet, mention, hidden }`;
+ * with `hidden` (the recipient hides message content) the texts are null and the notification says only
+ * "New message". It is read defensively, without zod (the worker stays a few KB): whatever arrives, the
+ * worker must show a notification for it.
  */
 
 /** A push payload after validation; `hidden` payloads carry nothing but the conversation. */
@@ -16,10 +18,13 @@ export interface PushPayload {
   /** The sender's display name. */
   sender: string | null;
   snippet: string | null;
+  /** The recipient is @-mentioned in the message. */
+  mention: boolean;
   hidden: boolean;
 }
 
-/** The title of a notification whose content is hidden (or whose payload could not be read). */
+/** The title of a notification whose content is hidden (or whose payload could not be read); the contracts'
+ * `HIDDEN_NOTIFICATION_TEXT`. */
 export const HIDDEN_TITLE = 'New message';
 
 /** The app icon (a PNG: not every platform draws an SVG in a notification). */
@@ -52,9 +57,10 @@ export function parsePushPayload(text: string | null | undefined): PushPayload {
   const hidden = o.hidden === true || conversationId === null;
   return {
     conversationId,
-    title: hidden ? null : str(o.title, MAX_TITLE),
-    sender: hidden ? null : str(o.sender ?? o.senderName, MAX_TITLE),
-    snippet: hidden ? null : str(o.snippet ?? o.body, MAX_BODY),
+    title: hidden ? null : str(o.conversationTitle, MAX_TITLE),
+    sender: hidden ? null : str(o.senderName, MAX_TITLE),
+    snippet: hidden ? null : str(o.snippet, MAX_BODY),
+    mention: !hidden && o.mention === true,
     hidden,
   };
 }
@@ -86,7 +92,8 @@ export interface NotificationSpec {
 
 /**
  * The notification for a payload: title = the conversation's title, body = "sender: snippet" (a DM's title
- * is the sender already, so there just the snippet); "New message" and no body when the content is hidden.
+ * is the sender already, so there just the snippet), "sender mentioned you: snippet" for a mention; "New
+ * message" and no body when the content is hidden.
  */
 export function notificationFor(p: PushPayload): NotificationSpec {
   const data: NotificationData = {
@@ -102,7 +109,7 @@ export function notificationFor(p: PushPayload): NotificationSpec {
   };
   if (p.hidden) return { title: HIDDEN_TITLE, options: { ...base, body: '' } };
   const title = p.title ?? p.sender ?? HIDDEN_TITLE;
-  const who = p.sender && p.sender !== title ? p.sender : null;
+  const who = p.mention ? `${p.sender ?? 'Someone'} mentioned you` : p.sender !== title ? p.sender : null;
   const body = who && p.snippet ? `${who}: ${p.snippet}` : (p.snippet ?? who ?? '');
   return { title, options: { ...base, body } };
 }
