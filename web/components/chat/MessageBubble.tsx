@@ -22,6 +22,8 @@ export interface Row {
   delivery: Delivery | null;
   readBy: User[];
   error: string | null;
+  /** My username when the message mentions me (its `mentions` holds my id): highlighted in the body. */
+  mention?: string | null;
 }
 
 function Ticks({ delivery, readBy, group }: { delivery: Delivery; readBy: User[]; group: boolean }) {
@@ -88,6 +90,7 @@ export const MessageBubble = memo(function MessageBubble({
       data-client-msg-id={row.clientMsgId}
       data-delivery={row.delivery ?? undefined}
       data-mine={mine ? 'true' : 'false'}
+      data-mentions-me={row.mention ? 'true' : undefined}
       className={`flex flex-col px-3 sm:px-6 ${mine ? 'items-end' : 'items-start'} ${firstOfGroup ? 'mt-3' : 'mt-0.5'}`}
     >
       {firstOfGroup && !mine && group && senderName && (
@@ -103,7 +106,7 @@ export const MessageBubble = memo(function MessageBubble({
         }`}
       >
         {!mine && <span className="sr-only">{senderName ?? 'Someone'}: </span>}
-        <Markdown body={row.body} mine={mine} />
+        <Markdown body={row.body} mine={mine} mention={row.mention} />
         <span
           className={`float-right mt-1 ml-3 inline-flex translate-y-0.5 items-center gap-1 text-[0.7rem] leading-none ${
             mine ? 'text-indigo-100' : 'text-gray-600 dark:text-gray-400'

@@ -39,6 +39,7 @@ function useRows(conv: Conversation): Row[] {
         delivery,
         readBy,
         error: null,
+        mention: m.mentions?.includes(me.id) ? me.username : null,
       };
     });
     for (const o of outgoing) {
@@ -56,7 +57,7 @@ function useRows(conv: Conversation): Row[] {
       });
     }
     return rows;
-  }, [thread?.messages, outgoing, receipts, conv, me.id]);
+  }, [thread?.messages, outgoing, receipts, conv, me.id, me.username]);
 }
 
 /**
