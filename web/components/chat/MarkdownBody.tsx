@@ -15,7 +15,7 @@ import remarkGfm from 'remark-gfm';
 import { createHighlighterLoader, rehypeLazyHighlight } from '@/lib/highlight.ts';
 import { remarkHtmlAsText, safeImageUrl, safeUrl, sanitizeSchema } from '@/lib/markdown.ts';
 import { rehypeMentions } from '@/lib/mentions.ts';
-import { CopyIcon } from '../ui/icons.tsx';
+import { CopyIcon } from '../ui/view-icons.tsx';
 
 function SafeLink({ href, children }: ComponentProps<'a'>) {
   if (!href) return <span>{children}</span>;

@@ -6,7 +6,7 @@ import { useChatStore, useMe, useOutgoing, useReceipts, useThread } from '@/hook
 import { buildTimeline } from '@/lib/chat/format.ts';
 import { readState } from '@/lib/chat/messages.ts';
 import { userLabel } from '../ui/Avatar.tsx';
-import { DownIcon } from '../ui/icons.tsx';
+import { DownIcon } from '../ui/view-icons.tsx';
 import { MessageBubble, type Row } from './MessageBubble.tsx';
 
 const NEAR_BOTTOM_PX = 80;

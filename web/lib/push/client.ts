@@ -14,7 +14,10 @@
 
 import type { PushSubscriptionBody, UserSettings } from '@chat/functions/contracts';
 import type { ApiClient } from '../api/client.ts';
+import { optInKey, PROMPTED_KEY, pushSupported } from './support.ts';
 import { isOpenConversationMessage } from './sw-logic.ts';
+
+export { PROMPTED_KEY, pushSupported };
 
 export type PushApi = Pick<ApiClient, 'request'>;
 
@@ -25,10 +28,6 @@ export type PushApi = Pick<ApiClient, 'request'>;
 export type PushStatus = 'unsupported' | 'unconfigured' | 'denied' | 'off' | 'on';
 
 export const SW_URL = '/sw.js';
-
-const optInKey = (userId: string) => `chat:push:${userId}`;
-/** Set once the user answered the prompt shown after their first message ("Not now" or either answer). */
-export const PROMPTED_KEY = 'chat:push-prompted';
 
 // ── pure helpers ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -62,15 +61,6 @@ export function vapidKeyOf(config: unknown): string | null {
 }
 
 // ── the browser ───────────────────────────────────────────────────────────────────────────────────────────
-
-export function pushSupported(): boolean {
-  return (
-    typeof window !== 'undefined' &&
-    'serviceWorker' in navigator &&
-    'PushManager' in window &&
-    'Notification' in window
-  );
-}
 
 let keyLoading: Promise<string | null> | null = null;
 
