@@ -4,7 +4,8 @@ import { logger } from '#platform/log.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
 import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
-import { publishMessage } from './kafka/producer.ts';
+import { publishMessage, publishNotifications } from './kafka/producer.ts';
+import { memberNames } from './member-names.ts';
 import { closeConnection, pushToUsers } from './push.ts';
 import { claimClientMsgId, markPublished } from './redis/client-messages.ts';
 import {
@@ -40,6 +41,8 @@ export const realtimePorts: RealtimePorts = {
   claimClientMsgId,
   markPublished,
   publish: (record) => publishMessage(record),
+  memberNames,
+  notifyOffline: (records) => publishNotifications(records),
   persistMessages,
   messageSeq,
   raiseSenderPointers,

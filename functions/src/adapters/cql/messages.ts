@@ -49,7 +49,23 @@ export function rowToMessage(r: cassandra.types.Row, conversationId: string): Me
     clientMsgId: r.client_msg_id as string,
     body: r.body as string,
     sentAt: (r.sent_at as Date).toISOString(),
+    ...decodeMentions(r.mentions),
   };
+}
+
+/** `messages.mentions` (issue 15): the mentioned user ids as a JSON array; absent when nobody is mentioned. */
+const encodeMentions = (ids: readonly string[]): string => JSON.stringify(ids);
+
+function decodeMentions(raw: unknown): { mentions?: string[] } {
+  if (typeof raw !== 'string' || raw === '') return {};
+  try {
+    const ids: unknown = JSON.parse(raw);
+    if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string'))
+      return { mentions: ids };
+  } catch {
+    // fall through: an unreadable value is shown as no mentions
+  }
+  return {};
 }
 
 /** Stored seq and write time (µs, the seq clock's T for rows persist wrote) of message ids, by id. */
@@ -278,9 +294,12 @@ async function attempt(
     const time = isNew ? clock(seq) : times.get(m.id);
     planned.push({ ...row, ...(time !== undefined ? { writeTime: time } : {}) });
     if (isNew) {
+      // `mentions` (issue 15) only when there are some: a bound null would write a tombstone.
+      const withMentions = m.mentions !== undefined && m.mentions.length > 0;
       writes.push({
-        query:
-          'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
+        query: withMentions
+          ? 'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?'
+          : 'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
         params: [
           conversationId,
           bucket,
@@ -290,6 +309,7 @@ async function attempt(
           m.body,
           new Date(m.sentAt),
           seq,
+          ...(withMentions ? [encodeMentions(m.mentions ?? [])] : []),
           long(clock(seq)),
         ],
       });
@@ -396,7 +416,7 @@ export async function messageSeq(conversationId: string, messageId: string): Pro
 /** A stored message, or null. */
 export async function getMessage(conversationId: string, messageId: string): Promise<Message | null> {
   const rs = await read(
-    'SELECT message_id, sender_id, client_msg_id, body, sent_at FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+    'SELECT message_id, sender_id, client_msg_id, body, sent_at, mentions FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
     [conversationId, bucketOf(messageId), messageId],
   );
   const r = rs.first();
@@ -435,7 +455,7 @@ export async function listMessages(
   const conditions = ['conversation_id = ?', 'bucket = ?'];
   if (options.after !== undefined) conditions.push('message_id > ?');
   if (options.before !== undefined) conditions.push('message_id < ?');
-  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at FROM messages WHERE ${conditions.join(
+  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at, mentions FROM messages WHERE ${conditions.join(
     ' AND ',
   )}${forward ? ' ORDER BY message_id ASC' : ''} LIMIT ?`;
 
