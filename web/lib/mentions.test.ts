@@ -15,7 +15,17 @@ describe('splitMentions', () => {
   });
 
   it('leaves longer names, e-mail addresses, @@ and other people alone', () => {
-    for (const text of ['@bobby', 'mail bob@bob.example', 'x@bob', '@@bob', '@alice', 'bob', ''])
+    for (const text of [
+      '@bobby',
+      'mail bob@bob.example',
+      'x@bob',
+      'a.@bob',
+      'a+@bob',
+      '@@bob',
+      '@alice',
+      'bob',
+      '',
+    ])
       expect(splitMentions(text, 'bob')).toEqual([{ text, mention: false }]);
   });
 });

@@ -8,10 +8,13 @@ import type { Element, ElementContent, Root, RootContent } from 'hast';
 
 const SKIP = new Set(['code', 'pre', 'a', 'mark', 'kbd', 'samp']);
 
-/** Usernames are `[a-z0-9_]`; matched case-insensitively, not inside a word, an e-mail address or `@@`. */
+/**
+ * Usernames are `[a-z0-9_]`; matched case-insensitively, not inside a word, an e-mail address or `@@`: the
+ * server's rule (functions/src/core/notifications.ts, `findMentions`), so what is marked is what it found.
+ */
 function pattern(username: string): RegExp | null {
   const u = username.replace(/[^A-Za-z0-9_]/g, '');
-  return u ? new RegExp(`(?<![A-Za-z0-9_@.])@${u}(?![A-Za-z0-9_])`, 'gi') : null;
+  return u ? new RegExp(`(?<![A-Za-z0-9_.@+-])@${u}(?![A-Za-z0-9_])`, 'gi') : null;
 }
 
 /** `text` cut into plain and mention parts, in order (adjacent parts never both plain). */

@@ -12,14 +12,18 @@ export async function requestNotificationPermission(): Promise<NotificationPermi
   return Notification.requestPermission();
 }
 
-/** System notifications, only while the tab is hidden and only with the user's permission. */
-export function browserNotifier(openConversation: (id: string) => void): Notifier {
+/**
+ * System notifications, only while the tab is hidden and only with the user's permission; "New message" only
+ * when the user hides message content (the setting the pushes follow, remembered by lib/push/client.ts).
+ */
+export function browserNotifier(openConversation: (id: string) => void, userId: string): Notifier {
   return {
     notify({ title, body, tag }) {
       if (document.visibilityState !== 'hidden') return;
       if (notificationPermission() !== 'granted') return;
+      const hide = localStorage.getItem(`chat:hide-content:${userId}`) === '1';
       try {
-        const n = new Notification(title, { body, tag });
+        const n = new Notification(hide ? 'New message' : title, { body: hide ? '' : body, tag });
         n.onclick = () => {
           window.focus();
           openConversation(tag);

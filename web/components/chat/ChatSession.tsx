@@ -20,6 +20,7 @@ export function ChatSession({ session, children }: { session: Session; children:
   // a new store only for another user (token refreshes keep the same one), hence only userId as the key
   // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the user id on purpose
   useEffect(() => {
+    const open = (id: string) => router.push(`/chat?c=${encodeURIComponent(id)}`);
     const realtime = new RealtimeClient({
       wsApi: () => loadConfig().then((c) => c.wsApi),
       ticket: () => api.wsTicket(),
@@ -29,7 +30,7 @@ export function ChatSession({ session, children }: { session: Session; children:
       api,
       realtime,
       storage: typeof localStorage === 'undefined' ? undefined : localStorage,
-      notifier: browserNotifier((id) => router.push(`/chat?c=${encodeURIComponent(id)}`)),
+      notifier: browserNotifier(open, userId),
       isVisible: () => document.visibilityState === 'visible',
     });
     const stopRefresh = api.startBackgroundRefresh();
@@ -37,7 +38,13 @@ export function ChatSession({ session, children }: { session: Session; children:
     document.addEventListener('visibilitychange', onVisible);
     s.start();
     setStore(s);
+    // Web Push (lib/push, a chunk of its own): notification clicks, this user's subscription, their settings
+    const push = import('@/lib/push/client.ts').then((m) => m.startPush(api, userId, open));
     return () => {
+      push.then(
+        (stop) => stop(),
+        () => 0,
+      );
       document.removeEventListener('visibilitychange', onVisible);
       stopRefresh();
       s.stop();

@@ -14,7 +14,8 @@
 
 import type { PushSubscriptionBody, UserSettings } from '@chat/functions/contracts';
 import type { ApiClient } from '../api/client.ts';
-import { optInKey, PROMPTED_KEY, pushSupported } from './support.ts';
+import { ChatError, describeError } from '../api/errors.ts';
+import { hideContentKey, optInKey, PROMPTED_KEY, pushSupported } from './support.ts';
 import { isOpenConversationMessage } from './sw-logic.ts';
 
 export { PROMPTED_KEY, pushSupported };
@@ -199,23 +200,52 @@ export async function resumePush(api: PushApi, userId: string): Promise<PushStat
   return 'on';
 }
 
+/**
+ * Every page load of the chat (ChatSession, after the first render): route notification clicks to this tab,
+ * register this user's subscription again if they turned push on here, and refresh the "hide message content"
+ * setting the in-tab notifications follow (only where notifications are allowed). Never throws.
+ */
+export async function startPush(
+  api: PushApi,
+  userId: string,
+  open: (conversationId: string) => void,
+): Promise<() => void> {
+  const stop = listenForNotificationClicks(open);
+  await resumePush(api, userId).catch(() => undefined);
+  if (pushSupported() && Notification.permission === 'granted')
+    await loadSettings(api, userId).catch(() => undefined);
+  return stop;
+}
+
+/** A sentence for a failure to turn push on or off. */
+export function describePushError(e: unknown): string {
+  if (e instanceof ChatError) return describeError(e);
+  const name = (e as { name?: unknown } | null)?.name;
+  if (name === 'NotAllowedError') return 'Notifications are blocked in the browser settings.';
+  if (name === 'AbortError' || name === 'NotSupportedError' || name === 'InvalidStateError')
+    return "The browser's push service did not answer. Try again later.";
+  return 'Could not change the notifications. Try again.';
+}
+
 // ── settings ──────────────────────────────────────────────────────────────────────────────────────────────
 
-/** Where the in-tab notifier (lib/notifications.ts) looks whether to hide message content. */
-export const HIDE_CONTENT_KEY = 'chat:hide-content';
-
-function rememberSettings(s: UserSettings): UserSettings {
-  if (s.pushPreview) storage()?.removeItem(HIDE_CONTENT_KEY);
-  else storage()?.setItem(HIDE_CONTENT_KEY, '1');
+function rememberSettings(userId: string, s: UserSettings): UserSettings {
+  if (s.pushPreview) storage()?.removeItem(hideContentKey(userId));
+  else storage()?.setItem(hideContentKey(userId), '1');
   return s;
 }
 
-export async function loadSettings(api: PushApi): Promise<UserSettings> {
+/** The user's settings; the in-tab notifier remembers whether to hide message content. */
+export async function loadSettings(api: PushApi, userId: string): Promise<UserSettings> {
   const r = await api.request('GET', '/me/settings', { schema: (c) => c.SettingsResponse });
-  return rememberSettings(r.settings);
+  return rememberSettings(userId, r.settings);
 }
 
-export async function saveSettings(api: PushApi, patch: Partial<UserSettings>): Promise<UserSettings> {
+export async function saveSettings(
+  api: PushApi,
+  userId: string,
+  patch: Partial<UserSettings>,
+): Promise<UserSettings> {
   const r = await api.request('PUT', '/me/settings', { body: patch, schema: (c) => c.SettingsResponse });
-  return rememberSettings(r.settings);
+  return rememberSettings(userId, r.settings);
 }

@@ -8,6 +8,13 @@ export const PROMPTED_KEY = 'chat:push-prompted';
 /** A user who turned push on on this device (their page loads register the subscription again). */
 export const optInKey = (userId: string): string => `chat:push:${userId}`;
 
+/**
+ * The user chose "hide message content" (`pushPreview: false`): the in-tab notifications (lib/notifications.ts)
+ * then say only "New message", as the pushes do. Written by the push client when it reads the settings; read
+ * by lib/notifications.ts (inlined there, to keep this module off the first load).
+ */
+export const hideContentKey = (userId: string): string => `chat:hide-content:${userId}`;
+
 export function pushSupported(): boolean {
   return (
     typeof window !== 'undefined' &&
