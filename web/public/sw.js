@@ -83,8 +83,8 @@
         await plan.client.focus();
         break;
       case "route":
-        await plan.client.focus();
         plan.client.postMessage(plan.message);
+        await plan.client.focus();
         break;
       case "open":
         await env.openWindow(plan.url);

@@ -6,7 +6,6 @@ import { ChatStoreProvider, useChat, useUnreadTotal } from '@/hooks/chat.tsx';
 import type { Session } from '@/lib/api/session.ts';
 import { ChatStore } from '@/lib/chat/store.ts';
 import { loadConfig } from '@/lib/config.ts';
-import { browserNotifier } from '@/lib/notifications.ts';
 import { RealtimeClient } from '@/lib/realtime/socket.ts';
 import { useServices } from '../providers.tsx';
 
@@ -30,7 +29,14 @@ export function ChatSession({ session, children }: { session: Session; children:
       api,
       realtime,
       storage: typeof localStorage === 'undefined' ? undefined : localStorage,
-      notifier: browserNotifier(open, userId),
+      // in-tab notifications: a chunk loaded with the first one (lib/notifications.ts)
+      notifier: {
+        notify: (n) =>
+          void import('@/lib/notifications.ts').then(
+            (m) => m.showNotification(n, open, userId),
+            () => 0,
+          ),
+      },
       isVisible: () => document.visibilityState === 'visible',
     });
     const stopRefresh = api.startBackgroundRefresh();

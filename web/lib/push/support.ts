@@ -10,8 +10,7 @@ export const optInKey = (userId: string): string => `chat:push:${userId}`;
 
 /**
  * The user chose "hide message content" (`pushPreview: false`): the in-tab notifications (lib/notifications.ts)
- * then say only "New message", as the pushes do. Written by the push client when it reads the settings; read
- * by lib/notifications.ts (inlined there, to keep this module off the first load).
+ * then say only "New message", as the pushes do. Written by the push client when it reads the settings.
  */
 export const hideContentKey = (userId: string): string => `chat:hide-content:${userId}`;
 

@@ -191,8 +191,9 @@ export async function handleNotificationClick<C extends WindowClientLike>(
       await plan.client.focus();
       break;
     case 'route':
-      await plan.client.focus();
+      // the message first: the tab shows the conversation even where the browser refuses the focus
       plan.client.postMessage(plan.message);
+      await plan.client.focus();
       break;
     case 'open':
       await env.openWindow(plan.url);
