@@ -1,0 +1,78 @@
+/**
+ * Browser checks shared by the e2e files: axe (serious and critical violations) and screenshots of the page at
+ * rest. The same as chat.test.ts's own copies, for the newer files.
+ */
+
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { repoRoot } from '@chat/kit/paths';
+import type { Page } from 'playwright-core';
+import { TIMEOUT } from './pages.ts';
+
+const require = createRequire(import.meta.url);
+const axeSource: string = require('axe-core').source;
+/**
+ * Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR) on every run, and to the tracked
+ * `docs/screenshots/` (the README's pictures) only with UPDATE_SCREENSHOTS=1, so a run leaves `git status` clean.
+ */
+const shots =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(repoRoot, 'docs', 'screenshots')
+    : path.join(process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local'), 'screenshots');
+
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const results = (await page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page at run time
+    const axe = (window as any).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  })) as {
+    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>;
+  };
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
+    );
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(shots, { recursive: true });
+  // no blinking caret, no half-finished transition in the picture
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  // and no hover highlight where the pointer happened to stop
+  await page.mouse.move((page.viewportSize()?.width ?? 1) - 1, 1);
+  // then the page at rest: fonts and images loaded, no finite animation or transition running (the hover and
+  // focus ones just started; endless ones such as the typing dots are part of the picture), and the layout
+  // the same over two frames (nothing still scrolling or growing)
+  await page.waitForFunction(
+    () => {
+      const layout = () =>
+        Array.from(document.querySelectorAll('body *'), (el) => {
+          const r = el.getBoundingClientRect();
+          return `${r.x},${r.y},${r.width},${r.height}`;
+        }).join(';');
+      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+      const before = layout();
+      return frame()
+        .then(frame)
+        .then(
+          () =>
+            document.fonts.status === 'loaded' &&
+            Array.from(document.images).every((img) => img.complete) &&
+            !document
+              .getAnimations()
+              .some(
+                (a) =>
+                  a.playState === 'running' &&
+                  Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Number.POSITIVE_INFINITY)),
+              ) &&
+            layout() === before,
+        );
+    },
+    undefined,
+    { timeout: TIMEOUT, polling: 50 },
+  );
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+}
