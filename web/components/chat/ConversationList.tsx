@@ -130,7 +130,7 @@ const ConversationRow = memo(function ConversationRow({
         <span className="mt-0.5 flex items-center justify-between gap-2">
           <span
             data-testid="conversation-preview"
-            className={`truncate text-sm ${unread ? 'text-gray-900 dark:text-gray-100' : 'text-gray-600 dark:text-gray-400'}`}
+            className={`flex-1 truncate text-sm ${unread ? 'text-gray-900 dark:text-gray-100' : 'text-gray-600 dark:text-gray-400'}`}
           >
             {typing.length > 0 ? (
               <em className="text-indigo-700 not-italic dark:text-indigo-300">typing…</em>
