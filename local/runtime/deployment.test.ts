@@ -135,7 +135,11 @@ describe('two runtimes on one set of services are two deployments', () => {
     expect(fresh.env.KAFKA_TOPIC_MESSAGES).toBe(`${id}.chat.messages`);
     expect(fresh.env.KAFKA_TOPIC_DLQ).toBe(`${id}.chat.messages.dlq`);
     expect(fresh.env.REDIS_KEY_PREFIX).toBe(`${id}:`);
-    expect(fresh.kafkaMappings().map((m) => m.topic)).toEqual([`${id}.chat.messages`]);
+    expect(fresh.env.KAFKA_TOPIC_NOTIFICATIONS).toBe(`${id}.chat.notifications`);
+    expect(fresh.kafkaMappings().map((m) => m.topic)).toEqual([
+      `${id}.chat.messages`,
+      `${id}.chat.notifications`,
+    ]);
     if (byDefault) {
       expect(byDefault.deploymentId).toBe('default');
       expect(byDefault.env.KAFKA_TOPIC_MESSAGES).toBe('chat.messages');
@@ -170,7 +174,11 @@ describe('two runtimes on one set of services are two deployments', () => {
   }, 120_000);
 
   it("stop() deletes a fresh deployment's topics and consumer group", async () => {
-    const topics = [fresh.env.KAFKA_TOPIC_MESSAGES, fresh.env.KAFKA_TOPIC_DLQ] as string[];
+    const topics = [
+      fresh.env.KAFKA_TOPIC_MESSAGES,
+      fresh.env.KAFKA_TOPIC_DLQ,
+      fresh.env.KAFKA_TOPIC_NOTIFICATIONS,
+    ] as string[];
     const groups = fresh.kafkaMappings().map((m) => m.consumerGroupId);
     const admin = kafka.admin();
     await admin.connect();

@@ -28,7 +28,7 @@ export interface DeploymentNames {
   /** Topic ids whose name this deployment chose (not given by an env var): the runtime creates those. */
   readonly ownTopics: readonly TopicId[];
   readonly redisKeyPrefix: string;
-  /** What the functions get: KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ, REDIS_KEY_PREFIX. */
+  /** What the functions get: KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ, KAFKA_TOPIC_NOTIFICATIONS, REDIS_KEY_PREFIX. */
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -71,6 +71,7 @@ export function deploymentNames(
     env: {
       [topics.messages.envVar]: names.messages,
       [topics.deadLetter.envVar]: names.deadLetter,
+      [topics.notifications.envVar]: names.notifications,
       [ENV.REDIS_KEY_PREFIX]: redisKeyPrefix,
     },
   };
