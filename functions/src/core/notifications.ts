@@ -1,11 +1,7 @@
 import type { NotificationRecord } from '#contracts/kafka.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message } from '#contracts/models.ts';
-import {
-  DEFAULT_PUSH_HOSTS,
-  HIDDEN_NOTIFICATION_TEXT,
-  type PushPayload,
-} from '#contracts/notifications.ts';
+import { DEFAULT_PUSH_HOSTS, HIDDEN_NOTIFICATION_TEXT, type PushPayload } from '#contracts/notifications.ts';
 
 /**
  * Notifications, pure (issue 15, docs/adr/0010-web-push.md): mentions in a body, the snippet, the record
