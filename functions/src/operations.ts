@@ -7,4 +7,5 @@
 export { ensureLocalKeys } from './adapters/auth/keys.ts';
 export { type MigrateOptions, type MigrateResult, migrate } from './adapters/cql/migrate.ts';
 export { type EnsureTopicsResult, ensureTopics, topicSpecs } from './adapters/kafka/admin.ts';
+export { ensureLocalVapidKeys } from './adapters/web-push.ts';
 export { config } from './platform/config.ts';

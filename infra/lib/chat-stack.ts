@@ -14,6 +14,7 @@ import { RealtimeApi } from './constructs/realtime-api.ts';
 import { Site } from './constructs/site.ts';
 import { Streaming } from './constructs/streaming.ts';
 import { Sweeper } from './constructs/sweeper.ts';
+import { VapidKeys } from './constructs/vapid-keys.ts';
 import { acknowledgeCdkInternals } from './nag.ts';
 
 export interface ChatStackProps extends StackProps {
@@ -36,6 +37,7 @@ export class ChatStack extends Stack {
   public readonly cache: Cache;
   public readonly database: Database;
   public readonly jwtKeys: JwtKeys;
+  public readonly vapidKeys: VapidKeys;
   public readonly site: Site;
   public readonly realtime: RealtimeApi;
   public readonly functions: ChatFunctions;
@@ -72,6 +74,7 @@ export class ChatStack extends Stack {
       rotationDays: config.jwtRotationDays,
       stubMissingEntries: stub,
     });
+    this.vapidKeys = new VapidKeys(this, 'VapidKeys', { stubMissingEntries: stub });
     this.site = new Site(this, 'Site', { webOutDir: config.webOutDir });
     this.realtime = new RealtimeApi(this, 'Realtime', {
       stageName: config.wsStageName,
@@ -88,11 +91,15 @@ export class ChatStack extends Stack {
       streaming: this.streaming,
       realtime: this.realtime,
       jwtKeys: this.jwtKeys,
+      webPush: { keys: this.vapidKeys, subject: config.webPush.subject },
       environment: {
         LOG_LEVEL: 'INFO',
         WEB_ORIGIN: [this.site.origin, ...config.extraCorsOrigins].join(','),
         JWT_ISSUER: config.jwtIssuer,
         JWT_AUDIENCE: config.jwtAudience,
+        // Web Push endpoint allowlist (subscriptions are checked when stored and again when sent). Never
+        // PUSH_ALLOW_LOOPBACK here: loopback endpoints are for the local runtime only.
+        PUSH_ENDPOINT_HOSTS: config.webPush.endpointHosts.join(','),
       },
       stubMissingEntries: stub,
     });
@@ -116,7 +123,11 @@ export class ChatStack extends Stack {
     this.sweepers = schedules.map(
       (s) => new Sweeper(this, `Schedule${s.fn}`, { schedule: s, fn: fns[s.fn] }),
     );
-    this.site.publishConfig({ httpApi: this.http.url, wsApi: this.realtime.url });
+    this.site.publishConfig({
+      httpApi: this.http.url,
+      wsApi: this.realtime.url,
+      vapidPublicKey: this.vapidKeys.publicKey,
+    });
 
     const [persister] = this.persisters;
     const [consumer] = kafkaConsumers;

@@ -58,6 +58,19 @@ export type ConversationSettingsBody = z.infer<typeof ConversationSettingsBody>;
 export const ConversationSettingsResponse = z.object({ conversationId: Id, muted: z.boolean() });
 export type ConversationSettingsResponse = z.infer<typeof ConversationSettingsResponse>;
 
+/**
+ * The push services' hosts browsers hand out today: Chrome/Chromium (FCM), Firefox (Mozilla autopush), Safari
+ * (Apple), Edge (Windows Push Notification Services). A leading `*.` matches any subdomain (not the bare name).
+ * The default of the endpoint allowlist (PUSH_ENDPOINT_HOSTS, CDK context `pushEndpointHosts`).
+ */
+export const DEFAULT_PUSH_HOSTS: readonly string[] = [
+  'fcm.googleapis.com',
+  'updates.push.services.mozilla.com',
+  'web.push.apple.com',
+  '*.push.apple.com',
+  '*.notify.windows.com',
+];
+
 /** What the "hide message content" setting shows instead of the conversation, sender and snippet. */
 export const HIDDEN_NOTIFICATION_TEXT = 'New message';
 

@@ -113,7 +113,7 @@ export const functionDefs = {
     description: 'Kafka consumer: sends Web Push notifications to members who were offline for a message',
     timeoutSeconds: 60,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'webPush'],
+    uses: ['redis', 'cql', 'kafkaProduce', 'webPush'],
   },
   httpDirectory: {
     entry: 'handlers/http/directory.ts',

@@ -1,7 +1,7 @@
 import type { NotificationRecord } from '#contracts/kafka.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message } from '#contracts/models.ts';
-import { HIDDEN_NOTIFICATION_TEXT, type PushPayload } from '#contracts/notifications.ts';
+import { DEFAULT_PUSH_HOSTS, HIDDEN_NOTIFICATION_TEXT, type PushPayload } from '#contracts/notifications.ts';
 
 /**
  * Notifications, pure (issue 15, docs/adr/0010-web-push.md): mentions in a body, the snippet, the record
@@ -9,7 +9,7 @@ import { HIDDEN_NOTIFICATION_TEXT, type PushPayload } from '#contracts/notificat
  * payload, and the push endpoint allowlist (no SSRF).
  */
 
-export { HIDDEN_NOTIFICATION_TEXT };
+export { DEFAULT_PUSH_HOSTS, HIDDEN_NOTIFICATION_TEXT };
 
 /** A member as mentions need them. */
 export interface MemberName {
@@ -136,18 +136,6 @@ export function planPushes(record: NotificationRecord, ctx: PushContext): Planne
 }
 
 // ── The endpoint allowlist (no SSRF) ────────────────────────────────────────────────────────────────────
-
-/**
- * The push services' hosts browsers hand out today: Chrome/Chromium (FCM), Firefox (Mozilla autopush), Safari
- * (Apple), Edge (Windows Push Notification Services). A leading `*.` matches any subdomain (not the bare name).
- */
-export const DEFAULT_PUSH_HOSTS: readonly string[] = [
-  'fcm.googleapis.com',
-  'updates.push.services.mozilla.com',
-  'web.push.apple.com',
-  '*.push.apple.com',
-  '*.notify.windows.com',
-];
 
 export interface EndpointPolicy {
   /** Allowed hosts (`*.suffix` wildcards); https only. */
