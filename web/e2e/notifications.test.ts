@@ -68,7 +68,7 @@ function toggleState(page: Page, testId: string): Promise<string | null> {
 
 describe('notifications, mute and mentions in the browser', { timeout: 180_000 }, () => {
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ webPush: true });
     const runtime = (await import(runtimeModule)) as { startPushService(): Promise<PushService> };
     push = await runtime.startPushService();
     aliceCtx = await stack.newContext();
@@ -114,17 +114,22 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
     const toggle = bobPage.getByTestId('mute-toggle');
     expect(await toggle.getAttribute('aria-pressed')).toBe('false');
     expect(await bob.row('Alice').getByTestId('muted-icon').count()).toBe(0);
+    const saved = bobPage.waitForResponse(
+      (r) => r.url().endsWith('/settings') && r.request().method() === 'PUT',
+    );
     await toggle.click();
     await expect.poll(() => toggle.getAttribute('aria-pressed'), poll).toBe('true');
+    expect((await saved).status()).toBe(200);
     await bob.row('Alice').getByTestId('muted-icon').waitFor({ timeout: TIMEOUT });
     expect(await axeViolations(bobPage)).toEqual([]);
 
     // bob on his list: alice's messages still count as unread in the muted conversation
     await bobPage.goto('/chat');
     await bob.waitReady();
+    const before = await bob.unreadCount('Alice');
     await alice.send('One');
     await alice.send('Two');
-    await expect.poll(() => bob.unreadCount('Alice'), poll).toBe(2);
+    await expect.poll(() => bob.unreadCount('Alice'), poll).toBe(before + 2);
     expect(await bob.row('Alice').getByTestId('muted-icon').getAttribute('title')).toBe('Muted');
     await screenshot(bobPage, 'conversation-list-muted');
 
@@ -237,7 +242,7 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
     expect(push.received(bobSub.endpoint).every((r) => r.refusal === null)).toBe(true);
 
     // the worker shows it as the push service would deliver it
-    await deliverPush(alicePage, stack.url, JSON.stringify(mention));
+    await deliverPush(bobPage, stack.url, JSON.stringify(mention));
     await expect
       .poll(async () => (await shownNotifications(sw)).find((n) => n.tag === `conversation:${dmId}`), poll)
       .toMatchObject({ title: 'New message', body: '', icon: `${stack.url}/icon-192.png` });
@@ -264,7 +269,7 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
       mention: false,
     });
     expect(lunch.snippet).toContain('Lunch at noon?');
-    await deliverPush(alicePage, stack.url, JSON.stringify(lunch));
+    await deliverPush(bobPage, stack.url, JSON.stringify(lunch));
     await expect
       .poll(async () => (await shownNotifications(sw)).find((n) => n.tag === `conversation:${groupId}`), poll)
       .toMatchObject({
@@ -288,7 +293,13 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
     await bob.signOut();
     await expect.poll(() => stack.runtime.connections().length, poll).toBe(1);
     await alice.send('Sent while Bob is signed out');
+    // the page registers the subscription again on load, for the user who turned push on here
+    const registered = bobPage.waitForResponse(
+      (r) => r.url().endsWith('/me/push-subscriptions') && r.request().method() === 'POST',
+      { timeout: TIMEOUT },
+    );
     await new AuthPage(bobPage).signIn(bobName, PASSWORD);
+    expect((await registered).status()).toBe(201);
     await bobAway();
     await alice.send('Welcome back, Bob');
     await expect.poll(() => bobPushes().length, poll).toBe(3);
