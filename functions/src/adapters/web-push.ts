@@ -135,7 +135,9 @@ export async function sendWebPush(
       headers: Object.fromEntries(
         Object.entries(details.headers).filter(([k]) => k.toLowerCase() !== 'content-length'),
       ) as Record<string, string>,
-      body: details.body ?? undefined,
+      // a copy as a plain Uint8Array: the DOM typings (the web workspace type-checks this file through
+      // local/web-server.ts) do not take a Node Buffer as a fetch body
+      body: details.body ? new Uint8Array(details.body) : undefined,
       redirect: 'manual',
       signal: AbortSignal.timeout(Math.max(1, Math.floor(options.timeoutMs))),
     });
