@@ -17,7 +17,7 @@ import { watch } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '@chat/functions/env';
-import { ensureLocalKeys } from '@chat/functions/operations';
+import { ensureLocalKeys, ensureLocalVapidKeys } from '@chat/functions/operations';
 import { DEFAULT_DEPLOYMENT, type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
 import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';
@@ -67,6 +67,8 @@ const main = async (): Promise<void> => {
     deploymentId,
     log: args.verbose === true || process.env.LOCAL_VERBOSE === '1' ? 'verbose' : 'summary',
   });
+  // Web Push (issue 15): the local VAPID key pair (made on first use), its public key in config.json.
+  const vapid = await ensureLocalVapidKeys();
   const endpoints = {
     httpApi: `http://localhost:${rt.httpPort}`,
     wsApi: `ws://localhost:${rt.wsPort}`,
@@ -80,7 +82,11 @@ const main = async (): Promise<void> => {
     const s3 = serviceEnv[ENV.S3_ENDPOINT];
     web = await startWebServer({
       port: webPort,
-      config: { ...endpoints, ...(s3 ? { attachments: new URL(s3).origin } : {}) },
+      config: {
+        ...endpoints,
+        vapidPublicKey: vapid.publicKey,
+        ...(s3 ? { attachments: new URL(s3).origin } : {}),
+      },
     });
   }
 

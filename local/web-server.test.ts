@@ -5,7 +5,13 @@ import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { buildCsp, cspAllows } from '@chat/web/csp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { negotiateEncoding, resolveStatic, startWebServer, type WebServer } from './web-server.ts';
+import {
+  negotiateEncoding,
+  resolveStatic,
+  startWebServer,
+  type WebConfig,
+  type WebServer,
+} from './web-server.ts';
 
 // a miniature static export: the files `next build` writes for the app's routes
 const root = mkdtempSync(path.join(tmpdir(), 'web-out-'));
@@ -51,7 +57,7 @@ function raw(
 
 describe('web-server', () => {
   let web: WebServer;
-  let config = { httpApi: 'http://127.0.0.1:1', wsApi: 'ws://127.0.0.1:2' };
+  let config: WebConfig = { httpApi: 'http://127.0.0.1:1', wsApi: 'ws://127.0.0.1:2' };
   beforeAll(async () => {
     web = await startWebServer({ port: 0, root, config: () => config });
   });
@@ -65,6 +71,10 @@ describe('web-server', () => {
     expect(await res.json()).toEqual(config);
     config = { httpApi: 'https://api.example.com', wsApi: 'wss://ws.example.com' };
     expect(await (await fetch(`${web.url}/config.json`)).json()).toEqual(config);
+    // With Web Push (issue 15): the VAPID public key too.
+    const withPush = { ...config, vapidPublicKey: 'BPub_key-123' };
+    config = withPush;
+    expect(await (await fetch(`${web.url}/config.json`)).json()).toEqual(withPush);
   });
 
   it('maps the export routes like the CDN does: /chat → chat.html, /x/ → x/index.html, query strings ignored', async () => {

@@ -1,7 +1,8 @@
 /**
  * A small static server for the web client's export (web/out): what S3 + CloudFront do on AWS, locally.
  *
- * - `/config.json` answers `{ httpApi, wsApi }` (the endpoints the browser uses), never cached.
+ * - `/config.json` answers `{ httpApi, wsApi, vapidPublicKey }` (the endpoints the browser uses and the Web Push
+ *   application server key), never cached.
  * - Routes of the static export resolve like CloudFront's URL rewrite: `/chat` → `chat.html`,
  *   `/x/` → `x/index.html`; unknown paths get `404.html` with status 404.
  * - Hashed assets under `/_next/static/` are cached for a year; HTML is revalidated on every load.
@@ -22,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib';
+import { ensureLocalVapidKeys } from '@chat/functions/operations';
 import { repoRoot } from '@chat/kit/paths';
 import { buildCsp } from '@chat/web/csp';
 
@@ -30,6 +32,8 @@ export interface WebConfig {
   wsApi: string;
   /** The attachments' S3 endpoint origin (uploads and image thumbnails), when not https (a local S3 server). */
   attachments?: string;
+  /** (issue 15) The Web Push VAPID public key (base64url); omitted from config.json when unset. */
+  vapidPublicKey?: string;
 }
 
 export interface WebServerOptions {
@@ -277,7 +281,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/config.json') {
         const config = getConfig();
-        const body = JSON.stringify({ httpApi: config.httpApi, wsApi: config.wsApi });
+        const body = JSON.stringify({
+          httpApi: config.httpApi,
+          wsApi: config.wsApi,
+          ...(config.vapidPublicKey ? { vapidPublicKey: config.vapidPublicKey } : {}),
+        });
         res.writeHead(200, {
           ...headersFor(),
           'content-type': 'application/json; charset=utf-8',
@@ -347,6 +355,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       wsApi: arg.ws ?? process.env.WS_API_URL ?? 'ws://localhost:8080',
       // the local S3 server the runtime's functions use (local/runtime/deployment.ts, the same default)
       attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
+      // The local VAPID public key (the file the local runtime's functions sign with; made on first use).
+      vapidPublicKey: (await ensureLocalVapidKeys()).publicKey,
     },
   });
   console.log(`web client on ${web.url}`);

@@ -16,4 +16,5 @@ export {
   putBucketCors,
   type S3Target,
 } from './adapters/s3.ts';
+export { ensureLocalVapidKeys } from './adapters/web-push.ts';
 export { config } from './platform/config.ts';

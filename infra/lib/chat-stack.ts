@@ -15,6 +15,7 @@ import { RealtimeApi } from './constructs/realtime-api.ts';
 import { Site } from './constructs/site.ts';
 import { Streaming } from './constructs/streaming.ts';
 import { Sweeper } from './constructs/sweeper.ts';
+import { VapidKeys } from './constructs/vapid-keys.ts';
 import { acknowledgeCdkInternals } from './nag.ts';
 
 export interface ChatStackProps extends StackProps {
@@ -37,6 +38,7 @@ export class ChatStack extends Stack {
   public readonly cache: Cache;
   public readonly database: Database;
   public readonly jwtKeys: JwtKeys;
+  public readonly vapidKeys: VapidKeys;
   public readonly site: Site;
   public readonly attachments: Attachments;
   public readonly realtime: RealtimeApi;
@@ -74,6 +76,7 @@ export class ChatStack extends Stack {
       rotationDays: config.jwtRotationDays,
       stubMissingEntries: stub,
     });
+    this.vapidKeys = new VapidKeys(this, 'VapidKeys', { stubMissingEntries: stub });
     this.site = new Site(this, 'Site', { webOutDir: config.webOutDir });
     this.attachments = new Attachments(this, 'Attachments', {
       allowedOrigins: [this.site.origin, ...config.extraCorsOrigins],
@@ -95,11 +98,15 @@ export class ChatStack extends Stack {
       realtime: this.realtime,
       jwtKeys: this.jwtKeys,
       attachments: this.attachments,
+      webPush: { keys: this.vapidKeys, subject: config.webPush.subject },
       environment: {
         LOG_LEVEL: 'INFO',
         WEB_ORIGIN: [this.site.origin, ...config.extraCorsOrigins].join(','),
         JWT_ISSUER: config.jwtIssuer,
         JWT_AUDIENCE: config.jwtAudience,
+        // Web Push endpoint allowlist (subscriptions are checked when stored and again when sent). Never
+        // PUSH_ALLOW_LOOPBACK here: loopback endpoints are for the local runtime only.
+        PUSH_ENDPOINT_HOSTS: config.webPush.endpointHosts.join(','),
       },
       stubMissingEntries: stub,
     });
@@ -123,7 +130,11 @@ export class ChatStack extends Stack {
     this.sweepers = schedules.map(
       (s) => new Sweeper(this, `Schedule${s.fn}`, { schedule: s, fn: fns[s.fn] }),
     );
-    this.site.publishConfig({ httpApi: this.http.url, wsApi: this.realtime.url });
+    this.site.publishConfig({
+      httpApi: this.http.url,
+      wsApi: this.realtime.url,
+      vapidPublicKey: this.vapidKeys.publicKey,
+    });
 
     const [persister] = this.persisters;
     const [consumer] = kafkaConsumers;

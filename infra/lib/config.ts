@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_PUSH_HOSTS } from '@chat/functions/contracts';
 import { repoRoot } from '@chat/kit/paths';
 import type { Node } from 'constructs';
 
@@ -91,6 +92,12 @@ export interface ChatConfig {
   readonly jwtAudience: string;
   /** Days between automatic JWT signing key rotations. */
   readonly jwtRotationDays: number;
+  /**
+   * (issue 15) Web Push: the hosts subscription endpoints may point at (https only; `*.suffix` wildcards;
+   * context `pushEndpointHosts`, comma-separated) and the VAPID contact (`vapidSubject`, mailto: or https:).
+   * Loopback endpoints are never allowed on AWS.
+   */
+  readonly webPush: { readonly endpointHosts: readonly string[]; readonly subject: string };
   /**
    * TEST ONLY. `stub` lets a stack synthesize while some handler entry files do not exist yet: a missing entry
    * is bundled from a stub that throws. The real app never sets it (bin/app.ts rejects it).
@@ -265,6 +272,20 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
     problems.push('"kafkaMinPollers" must not exceed "kafkaMaxPollers"');
   }
 
+  // Web Push (issue 15)
+  const endpointHosts = list(ctx, 'pushEndpointHosts') ?? [...DEFAULT_PUSH_HOSTS];
+  for (const h of endpointHosts) {
+    if (
+      !/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(h) ||
+      /^(\*\.)?[0-9.]+$/.test(h) ||
+      h.includes('localhost')
+    )
+      problems.push(`"pushEndpointHosts": "${h}" is not a push service host name (a DNS name, "*." allowed)`);
+  }
+  const vapidSubject = str(ctx, 'vapidSubject') ?? 'mailto:push@chat.invalid';
+  if (!/^(mailto:\S+@\S+|https:\/\/\S+)$/.test(vapidSubject))
+    problems.push(`"vapidSubject" must be a mailto: or https: URL, got "${vapidSubject}"`);
+
   const missingEntries = (str(ctx, 'missingEntries') ?? 'fail') as 'fail' | 'stub';
   if (missingEntries !== 'fail' && missingEntries !== 'stub') {
     problems.push(`"missingEntries" must be fail or stub, got "${missingEntries}"`);
@@ -299,6 +320,7 @@ export function resolveConfig(node: Pick<Node, 'tryGetContext'>): ChatConfig {
     jwtIssuer: str(ctx, 'jwtIssuer') ?? 'chat',
     jwtAudience: str(ctx, 'jwtAudience') ?? 'chat-clients',
     jwtRotationDays: int(ctx, 'jwtRotationDays', 30, 1, 365),
+    webPush: { endpointHosts, subject: vapidSubject },
     missingEntries,
   };
 }

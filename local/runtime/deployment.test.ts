@@ -138,7 +138,11 @@ describe('two runtimes on one set of services are two deployments', () => {
     expect(fresh.env.KAFKA_TOPIC_DLQ).toBe(`${id}.chat.messages.dlq`);
     expect(fresh.env.REDIS_KEY_PREFIX).toBe(`${id}:`);
     expect(fresh.env.ATTACHMENTS_BUCKET).toBe(`chat-attachments-${id}`);
-    expect(fresh.kafkaMappings().map((m) => m.topic)).toEqual([`${id}.chat.messages`]);
+    expect(fresh.env.KAFKA_TOPIC_NOTIFICATIONS).toBe(`${id}.chat.notifications`);
+    expect(fresh.kafkaMappings().map((m) => m.topic)).toEqual([
+      `${id}.chat.messages`,
+      `${id}.chat.notifications`,
+    ]);
     if (byDefault) {
       expect(byDefault.deploymentId).toBe('default');
       expect(byDefault.env.KAFKA_TOPIC_MESSAGES).toBe('chat.messages');
@@ -173,8 +177,12 @@ describe('two runtimes on one set of services are two deployments', () => {
     );
   }, 120_000);
 
-  it("stop() deletes a fresh deployment's topics, consumer group and bucket", async () => {
-    const topics = [fresh.env.KAFKA_TOPIC_MESSAGES, fresh.env.KAFKA_TOPIC_DLQ] as string[];
+  it("stop() deletes a fresh deployment's topics, consumer groups and bucket", async () => {
+    const topics = [
+      fresh.env.KAFKA_TOPIC_MESSAGES,
+      fresh.env.KAFKA_TOPIC_DLQ,
+      fresh.env.KAFKA_TOPIC_NOTIFICATIONS,
+    ] as string[];
     const s3 = defaultAddresses();
     const bucket: S3Target = {
       endpoint: s3.s3Endpoint,

@@ -39,7 +39,8 @@ export interface DeploymentNames {
   readonly attachmentsBucket: string;
   readonly ownBucket: boolean;
   /**
-   * What the functions get: KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ, REDIS_KEY_PREFIX, ATTACHMENTS_BUCKET and
+   * What the functions get: KAFKA_TOPIC_MESSAGES, KAFKA_TOPIC_DLQ, KAFKA_TOPIC_NOTIFICATIONS, REDIS_KEY_PREFIX,
+   * ATTACHMENTS_BUCKET and
    * ATTACHMENTS_SWEEP_PENDING (the local S3 server has no lifecycle rules: the sweeper expires pending uploads).
    */
   readonly env: Readonly<Record<string, string>>;
@@ -92,6 +93,7 @@ export function deploymentNames(
     env: {
       [topics.messages.envVar]: names.messages,
       [topics.deadLetter.envVar]: names.deadLetter,
+      [topics.notifications.envVar]: names.notifications,
       [ENV.REDIS_KEY_PREFIX]: redisKeyPrefix,
       [ENV.ATTACHMENTS_BUCKET]: attachmentsBucket,
       [ENV.ATTACHMENTS_SWEEP_PENDING]: 'true',

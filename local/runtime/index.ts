@@ -73,6 +73,13 @@ export {
   type RuntimeLimits,
 } from './options.ts';
 export type { ApiSurface } from './parity.ts';
+export {
+  checkVapid,
+  type PushBehavior,
+  type PushServiceEmulator,
+  type ReceivedPush,
+  startPushService,
+} from './push-service.ts';
 export type { ScheduleConfig } from './schedule.ts';
 export { scheduledEvent } from './schedule.ts';
 
@@ -285,6 +292,8 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     NODE_OPTIONS: '--enable-source-maps',
     ...(opts.isolation === 'process' ? { TZ: ':UTC' } : {}),
     [ENV.WS_MANAGEMENT_ENDPOINT]: managementEndpoint,
+    // Web Push (issue 15): locally, and only here, loopback endpoints are allowed (the push service emulator).
+    [ENV.PUSH_ALLOW_LOOPBACK]: '1',
     ...deployment.env,
     ...opts.env,
   });

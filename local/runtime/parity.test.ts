@@ -46,7 +46,10 @@ describe('the emulator and the CDK template agree', () => {
     expect(emulator.ws.routes.some((r) => r.returnResponse)).toBe(true);
     expect(emulator.http.routes.length).toBeGreaterThan(5);
     expect(emulator.http.cors).toBeDefined();
-    expect(emulator.kafka).toHaveLength(1);
+    expect(emulator.kafka.map((m) => `${m.fn} ← ${m.topic}`)).toEqual([
+      'persistFanout ← chat.messages',
+      'webPush ← chat.notifications',
+    ]);
     expect(emulator.schedules).toHaveLength(1);
   });
 });

@@ -174,3 +174,4 @@ export async function refusal(
 /** The HTTP status of a refused upgrade. */
 export const refusedWith = async (url: string, opts: WsConnectOptions = {}): Promise<number> =>
   (await refusal(url, opts)).status;
+export * from './web-push.ts';

@@ -11,9 +11,14 @@ import { TIMEOUT } from './pages.ts';
 
 const require = createRequire(import.meta.url);
 const axeSource: string = require('axe-core').source;
-
-/** Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR): a run leaves `git status` clean. */
-const shots = path.join(process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local'), 'screenshots');
+/**
+ * Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR) on every run, and to the tracked
+ * `docs/screenshots/` (the README's pictures) only with UPDATE_SCREENSHOTS=1, so a run leaves `git status` clean.
+ */
+const shots =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(repoRoot, 'docs', 'screenshots')
+    : path.join(process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local'), 'screenshots');
 
 export async function axeViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: axeSource });

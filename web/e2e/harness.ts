@@ -71,6 +71,15 @@ interface RuntimeModule {
 }
 
 const runtimeModule = path.join(repoRoot, 'local', 'runtime', 'index.ts');
+/** The functions' operations (the local VAPID keys), imported at run time for the same reason. */
+const operationsModule = path.join(repoRoot, 'functions', 'src', 'operations.ts');
+
+async function localVapidPublicKey(): Promise<string> {
+  const ops = (await import(operationsModule)) as {
+    ensureLocalVapidKeys(): Promise<{ publicKey: string }>;
+  };
+  return (await ops.ensureLocalVapidKeys()).publicKey;
+}
 
 export interface Stack {
   runtime: RuntimeHandle;
@@ -82,8 +91,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `root`: serve this static export instead of web/out (built when stale), e.g. another revision's. */
-export async function startStack(options: { root?: string } = {}): Promise<Stack> {
+/**
+ * `root`: serve this static export instead of web/out (built when stale), e.g. another revision's.
+ * `webPush`: config.json carries the local VAPID public key (the key the runtime's functions sign with), so the
+ * app offers and uses Web Push (notifications.test.ts); off by default, so the other scenarios (and their
+ * screenshots) do not get the notifications prompt after a first message.
+ */
+export async function startStack(options: { root?: string; webPush?: boolean } = {}): Promise<Stack> {
   const executablePath = ensureChromium();
   const built = options.root ? 0 : buildWebIfStale();
   if (built) console.warn(`web: next build in ${(built / 1000).toFixed(0)}s`);
@@ -112,6 +126,7 @@ export async function startStack(options: { root?: string } = {}): Promise<Stack
     httpApi: runtime.httpUrl,
     wsApi: runtime.wsUrl,
     attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
+    ...(options.webPush ? { vapidPublicKey: await localVapidPublicKey() } : {}),
   };
   await warmUp(runtime);
   const browser = await chromium.launch({ executablePath, args: launchArgs });

@@ -31,6 +31,8 @@ export function cspDirectives(options: CspOptions): CspDirectives {
     'img-src': ["'self'", 'https:', 'data:', 'blob:', ...(options.attachmentsSrc ?? [])],
     'font-src': ["'self'", 'data:'],
     'connect-src': ["'self'", ...options.connectSrc, ...(options.attachmentsSrc ?? [])],
+    // the service worker of Web Push notifications (/sw.js, web/sw/sw.ts)
+    'worker-src': ["'self'"],
     'object-src': ["'none'"],
     'base-uri': ["'none'"],
     'form-action': ["'self'"],

@@ -1,4 +1,11 @@
 import type { Notifier } from './chat/store.ts';
+import { hideContentKey } from './push/support.ts';
+import { HIDDEN_TITLE, ICON_URL } from './push/sw-logic.ts';
+
+/**
+ * In-tab system notifications (the page is open but hidden; Web Push covers the closed app: lib/push). A chunk
+ * of its own: ChatSession's notifier loads it with the first notification.
+ */
 
 export type NotificationPermissionState = NotificationPermission | 'unsupported';
 
@@ -12,22 +19,30 @@ export async function requestNotificationPermission(): Promise<NotificationPermi
   return Notification.requestPermission();
 }
 
-/** System notifications, only while the tab is hidden and only with the user's permission. */
-export function browserNotifier(openConversation: (id: string) => void): Notifier {
-  return {
-    notify({ title, body, tag }) {
-      if (document.visibilityState !== 'hidden') return;
-      if (notificationPermission() !== 'granted') return;
-      try {
-        const n = new Notification(title, { body, tag });
-        n.onclick = () => {
-          window.focus();
-          openConversation(tag);
-          n.close();
-        };
-      } catch {
-        // some platforms only allow notifications from a service worker
-      }
-    },
-  };
+/**
+ * A system notification, only while the tab is hidden and only with the user's permission; "New message" only
+ * when the user hides message content (the setting the pushes follow, remembered by lib/push/client.ts).
+ */
+export function showNotification(
+  { title, body, tag }: Parameters<Notifier['notify']>[0],
+  openConversation: (id: string) => void,
+  userId: string,
+): void {
+  if (document.visibilityState !== 'hidden') return;
+  if (notificationPermission() !== 'granted') return;
+  const hide = localStorage.getItem(hideContentKey(userId)) === '1';
+  try {
+    const n = new Notification(hide ? HIDDEN_TITLE : title, {
+      body: hide ? '' : body,
+      tag,
+      icon: ICON_URL,
+    });
+    n.onclick = () => {
+      window.focus();
+      openConversation(tag);
+      n.close();
+    };
+  } catch {
+    // some platforms only allow notifications from a service worker
+  }
 }

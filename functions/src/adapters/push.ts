@@ -167,8 +167,11 @@ export async function pushToUsers(
   options: PushOptions & { exceptConnectionId?: string } = {},
 ): Promise<PushResult> {
   if (userIds.length === 0) return emptyPush;
-  const targets = (await connectionsOf(userIds)).filter((c) => c.connectionId !== options.exceptConnectionId);
-  return pushToConnections(targets, events, options);
+  const connections = await connectionsOf(userIds);
+  const online = new Set(connections.map((c) => c.userId));
+  const offline = userIds.filter((u) => !online.has(u));
+  const targets = connections.filter((c) => c.connectionId !== options.exceptConnectionId);
+  return { ...(await pushToConnections(targets, events, options)), offline };
 }
 
 /** Closes a connection from the server side (best effort: an already gone connection is fine). */

@@ -7,7 +7,8 @@ import { applyChanges } from './cql/message-changes.ts';
 import { messageTarget, reactionEmojis } from './cql/message-view.ts';
 import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
-import { publishMessage } from './kafka/producer.ts';
+import { publishMessage, publishNotifications } from './kafka/producer.ts';
+import { memberNames } from './member-names.ts';
 import { closeConnection, pushToUsers } from './push.ts';
 import { claimClientMsgId, markPublished } from './redis/client-messages.ts';
 import {
@@ -44,6 +45,8 @@ export const realtimePorts: RealtimePorts = {
   claimClientMsgId,
   markPublished,
   publish: (record) => publishMessage(record),
+  memberNames,
+  notifyOffline: (records) => publishNotifications(records),
   persistMessages,
   messageSeq,
   raiseSenderPointers,

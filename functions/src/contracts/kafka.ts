@@ -62,6 +62,31 @@ export type ChangeRecord = MessageEditedRecord | MessageDeletedRecord | Reaction
 export const recordKey = (r: ChatRecord): string =>
   r.type === 'message.sent' ? r.message.conversationId : r.conversationId;
 
+/**
+ * (issue 15) Records on the notifications topic: persistFanout produces one per conversation per batch for
+ * the members who had no open connection when the messages were persisted (key = conversation id); the webPush
+ * function turns them into Web Push notifications (docs/adr/0010-web-push.md). Small on purpose: the snippet is
+ * already cut to `limits.pushSnippetMaxChars`; titles, names, settings and subscriptions are read by webPush.
+ */
+export const NotificationRecord = z.object({
+  type: z.literal('notify.offline'),
+  v: z.literal(1),
+  conversationId: Id,
+  messages: z
+    .array(
+      z.object({
+        id: Ulid,
+        senderId: Id,
+        snippet: z.string().max(limits.pushSnippetMaxChars),
+        mentions: z.array(Id).max(limits.mentionsMax).optional(),
+      }),
+    )
+    .min(1),
+  /** Members (not the sender) with no open connection at the push. */
+  userIds: z.array(Id).min(1),
+});
+export type NotificationRecord = z.infer<typeof NotificationRecord>;
+
 /** Records on the dead-letter topic: the original record and why it was refused. */
 export const DeadLetterRecord = z.object({
   reason: z.string(),
@@ -83,6 +108,12 @@ export const topics = {
     defaultName: 'chat.messages',
     partitions: 12,
     config: { 'retention.ms': String(7 * 24 * 3600 * 1000), 'cleanup.policy': 'delete' },
+  },
+  notifications: {
+    envVar: ENV.KAFKA_TOPIC_NOTIFICATIONS,
+    defaultName: 'chat.notifications',
+    partitions: 6,
+    config: { 'retention.ms': String(24 * 3600 * 1000), 'cleanup.policy': 'delete' },
   },
   deadLetter: {
     envVar: ENV.KAFKA_TOPIC_DLQ,

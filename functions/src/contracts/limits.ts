@@ -51,4 +51,12 @@ export const limits = {
   reactionUsersListed: 20,
   /** `replyTo.snippet`: the first characters of the original message as it is now. */
   replySnippetMaxChars: 100,
+  /** Mentions recorded on one message (distinct members). */
+  mentionsMax: 50,
+  /** Web Push: subscriptions (devices) one user may register; registering one more forgets the oldest. */
+  pushSubscriptionsPerUser: 10,
+  /** Web Push: a subscription endpoint URL, in characters. */
+  pushEndpointMaxChars: 2_048,
+  /** Web Push: characters of the message body in a notification's snippet (the payload stays under 4 KB). */
+  pushSnippetMaxChars: 200,
 } as const;

@@ -71,6 +71,11 @@ export const Message = z.object({
   reactions: z.array(Reaction).max(limits.reactionEmojiPerMessageMax).optional(),
   /** Absent when the message has none (and on a deleted message). */
   attachments: z.array(Attachment).max(limits.attachmentsPerMessageMax).optional(),
+  /**
+   * (added, issue 15) Ids of the members `@username`-mentioned in the body, computed by the server when the
+   * message is sent (never taken from a client); absent when nobody is mentioned.
+   */
+  mentions: z.array(Id).max(limits.mentionsMax).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -103,6 +108,11 @@ export const Conversation = z.object({
   unreadCount: z.number().int().nonnegative(),
   lastReadId: Ulid.nullable(),
   updatedAt: IsoTime,
+  /**
+   * (added, issue 15) The requesting user muted this conversation (per user): no Web Push but for mentions of
+   * them; unread still counts. The server always sets it; optional only so older payloads still parse.
+   */
+  muted: z.boolean().optional(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

@@ -18,7 +18,9 @@ export type BackingService =
   | 'jwtKeys'
   | 'attachmentsUpload'
   | 'attachmentsAttach'
-  | 'attachmentsRead';
+  | 'attachmentsRead'
+  /** (issue 15) Sends Web Push: the VAPID keys and egress to the push services' hosts. */
+  | 'webPush';
 
 export interface FunctionDef {
   readonly entry: string;
@@ -121,6 +123,20 @@ export const functionDefs = {
     memoryMb: 256,
     uses: ['cql', 'jwtKeys', 'attachmentsUpload'],
   },
+  httpNotifications: {
+    entry: 'handlers/http/notifications.ts',
+    description: 'HTTP API: Web Push subscriptions, notification settings, per-conversation mute',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: ['cql', 'jwtKeys'],
+  },
+  webPush: {
+    entry: 'handlers/kafka/web-push.ts',
+    description: 'Kafka consumer: sends Web Push notifications to members who were offline for a message',
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    uses: ['redis', 'cql', 'kafkaProduce', 'webPush'],
+  },
   httpDirectory: {
     entry: 'handlers/http/directory.ts',
     description: 'HTTP API: user directory and presence snapshot',
@@ -183,6 +199,12 @@ export const httpRoutes = [
   { method: 'POST', path: '/conversations/{id}/read', fn: 'httpConversations', auth: true },
   { method: 'GET', path: '/conversations/{id}/receipts', fn: 'httpConversations', auth: true },
   { method: 'POST', path: '/conversations/{id}/attachments', fn: 'httpAttachments', auth: true },
+  // (added, issue 15) notifications
+  { method: 'POST', path: '/me/push-subscriptions', fn: 'httpNotifications', auth: true },
+  { method: 'DELETE', path: '/me/push-subscriptions', fn: 'httpNotifications', auth: true },
+  { method: 'GET', path: '/me/settings', fn: 'httpNotifications', auth: true },
+  { method: 'PUT', path: '/me/settings', fn: 'httpNotifications', auth: true },
+  { method: 'PUT', path: '/conversations/{id}/settings', fn: 'httpNotifications', auth: true },
 ] as const satisfies readonly HttpRoute[];
 
 /** `METHOD /path` as API Gateway HTTP API writes a route key. */
@@ -190,7 +212,7 @@ export const httpRouteKey = (r: Pick<HttpRoute, 'method' | 'path'>): string => `
 
 export interface KafkaConsumerDef {
   readonly fn: FunctionName;
-  readonly topic: 'messages';
+  readonly topic: 'messages' | 'notifications';
   /** Records per invocation (ESM BatchSize). */
   readonly batchSize: number;
   /** ESM MaximumBatchingWindowInSeconds: 0 for chat latency. */
@@ -202,6 +224,15 @@ export const kafkaConsumers = [
   {
     fn: 'persistFanout',
     topic: 'messages',
+    batchSize: 100,
+    batchingWindowSeconds: 0,
+    startingPosition: 'TRIM_HORIZON',
+  },
+  {
+    // (issue 15) Web Push for members who were offline: its own consumer, so a slow push service never holds
+    // the messages topic (docs/adr/0010-web-push.md).
+    fn: 'webPush',
+    topic: 'notifications',
     batchSize: 100,
     batchingWindowSeconds: 0,
     startingPosition: 'TRIM_HORIZON',

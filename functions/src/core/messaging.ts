@@ -1,11 +1,13 @@
 import { mapLimit } from '@chat/kit/async';
 import type { AckEvent, MessageEvent, Receipt, ReceiptEvent, TypingEvent } from '#contracts/index.ts';
+import type { NotificationRecord } from '#contracts/kafka.ts';
 import { limits } from '#contracts/limits.ts';
 import type { Message, MessageTrace, ReplyRef } from '#contracts/models.ts';
 import { checkSendContent } from './attachments.ts';
 import { replyRef } from './changes.ts';
 import { ChatError } from './errors.ts';
 import { idTime } from './ids.ts';
+import { findMentions, mayMention, offlineRecord } from './notifications.ts';
 import { toInbound } from './persist.ts';
 import type { InboundMessage, RealtimePorts, RemovedConnection } from './ports.ts';
 import { announceGone } from './presence.ts';
@@ -76,6 +78,11 @@ export async function sendMessage(
     attachmentIds,
     claim.messageId,
   );
+  // Mentions (issue 15): only a body with an `@` costs a member lookup.
+  const mentions =
+    ports.memberNames && mayMention(input.body)
+      ? findMentions(input.body, await ports.memberNames(input.conversationId), actor.userId)
+      : [];
   const message: Message = {
     id: claim.messageId,
     conversationId: input.conversationId,
@@ -85,6 +92,7 @@ export async function sendMessage(
     sentAt: new Date(idTime(claim.messageId)).toISOString(),
     ...(attachments.length > 0 ? { attachments } : {}),
     ...(replyTo ? { replyTo } : {}),
+    ...(mentions.length > 0 ? { mentions } : {}),
   };
   await ports.publish({ type: 'message.sent', v: 1, message, trace: { received } });
   // Not awaited (docs/adr/0007-send-path.md): the ack does not wait for it. It only spares a resend a second
@@ -192,6 +200,8 @@ export interface FanOutResult {
   readonly delivered: number;
   readonly failed: number;
   readonly gone: number;
+  /** (issue 15) Notification records handed to the webPush stage (one per conversation with offline members). */
+  readonly notified: number;
 }
 
 /**
@@ -229,6 +239,7 @@ export async function persistAndFanOut(
   let alreadyPushed = 0;
   let delivered = 0;
   let failed = 0;
+  const notifications: NotificationRecord[] = [];
   await mapLimit([...byConversation], options.concurrency ?? 8, async ([conversationId, list]) => {
     const result = await ports.persistMessages(conversationId, list);
     stored += result.stored.length;
@@ -268,11 +279,35 @@ export async function persistAndFanOut(
     delivered += push.delivered;
     failed += push.failed;
     gone.push(...push.gone);
+    // Members with no open connection get a Web Push instead (issue 15): handed on after the live pushes.
+    const record = push.offline
+      ? offlineRecord(
+          conversationId,
+          fresh.map((s) => s.message),
+          push.offline,
+        )
+      : null;
+    if (record) notifications.push(record);
     await ports.markPushed(
       conversationId,
       fresh.map((s) => s.message.id),
     );
   });
   await announceGone(bounded, gone);
-  return { stored, duplicates, alreadyPushed, delivered, failed, gone: gone.length };
+  let notified = 0;
+  if (notifications.length > 0 && ports.notifyOffline) {
+    // One produce for the batch, after every live push. Best effort: a failure loses these notifications (the
+    // messages are stored and pushed live; retrying the batch would not produce them again, it is marked
+    // pushed), so it is logged, never thrown.
+    try {
+      await ports.notifyOffline(notifications);
+      notified = notifications.length;
+    } catch (error) {
+      ports.log.warn('persist: handing notifications to webPush failed; they are lost', {
+        records: notifications.length,
+        error,
+      });
+    }
+  }
+  return { stored, duplicates, alreadyPushed, delivered, failed, gone: gone.length, notified };
 }

@@ -1,4 +1,4 @@
-import type { ChangeRecord, ChatRecord } from '#contracts/kafka.ts';
+import type { ChangeRecord, ChatRecord, NotificationRecord } from '#contracts/kafka.ts';
 import type { Message, MessageTrace } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 import type { AttachmentPorts } from './attachments.ts';
@@ -27,6 +27,11 @@ export interface PushResult {
   readonly failed: number;
   /** Connections found gone (410) and removed from the registry. */
   readonly gone: readonly RemovedConnection[];
+  /**
+   * (issue 15) The users among those pushed to who had no open connection (pushToUsers only): they get a Web
+   * Push notification instead.
+   */
+  readonly offline?: readonly string[];
 }
 
 /** A message as stored: with its per-conversation sequence number. */
@@ -178,6 +183,12 @@ export interface RealtimePorts {
     messageId: string,
   ) => Promise<void>;
   readonly publish: (record: ChatRecord) => Promise<void>;
+
+  // Notifications (issue 15, docs/adr/0010-web-push.md). Optional: without them, no mentions and no Web Push.
+  /** A conversation's members with their usernames (mentions are computed when a message is sent). */
+  readonly memberNames?: (conversationId: string) => Promise<{ id: string; username: string }[]>;
+  /** Hands notification records for offline members to the webPush stage (one call per Kafka batch). */
+  readonly notifyOffline?: (records: readonly NotificationRecord[]) => Promise<void>;
 
   // The message store.
   /**

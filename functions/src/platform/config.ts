@@ -33,6 +33,7 @@ export const config = {
   kafkaTopic: (id: TopicId) => env(topics[id].envVar, topics[id].defaultName),
   kafkaTopicMessages: () => config.kafkaTopic('messages'),
   kafkaTopicDeadLetter: () => config.kafkaTopic('deadLetter'),
+  kafkaTopicNotifications: () => config.kafkaTopic('notifications'),
   cqlContactPoints: () =>
     env(ENV.CQL_CONTACT_POINTS, '127.0.0.1')
       .split(',')
@@ -63,6 +64,16 @@ export const config = {
   refreshTokenTtlSeconds: () => Number(env(ENV.REFRESH_TOKEN_TTL_SECONDS, String(30 * 24 * 3600))),
   /** Allowed browser origin(s) for CORS, comma-separated. */
   webOrigin: () => env(ENV.WEB_ORIGIN, 'http://localhost:3000'),
+  /** Local: the VAPID key pair's JSON file (generated on first use). */
+  vapidKeysFile: () => env(ENV.VAPID_KEYS_FILE, '.local/keys/vapid-keys.json'),
+  /** AWS: Secrets Manager ARN of the same JSON document. Wins over VAPID_KEYS_FILE when set. */
+  vapidKeysSecretArn: () => env(ENV.VAPID_KEYS_SECRET_ARN, ''),
+  /** The VAPID `sub` claim: a `mailto:` or `https:` contact for the push services. */
+  vapidSubject: () => env(ENV.VAPID_SUBJECT, 'mailto:push@chat.invalid'),
+  /** Allowed push service hosts (comma-separated, `*.suffix` wildcards); '' ⇒ the defaults (core/notifications.ts). */
+  pushEndpointHosts: () => env(ENV.PUSH_ENDPOINT_HOSTS, ''),
+  /** `1` only in the local runtime: also allow `http://127.0.0.1:*` and `http://localhost:*` endpoints. */
+  pushAllowLoopback: () => env(ENV.PUSH_ALLOW_LOOPBACK, '') === '1',
   awsRegion: () => env(ENV.AWS_REGION, 'us-east-1'),
   /** The attachments bucket (docs/adr/0009-attachments.md). Each local runtime but `npm start`'s sets its own. */
   attachmentsBucket: () => env(ENV.ATTACHMENTS_BUCKET, 'chat-attachments'),

@@ -10,6 +10,7 @@ import type { Database } from './database.ts';
 import type { JwtKeys } from './jwt-keys.ts';
 import type { RealtimeApi } from './realtime-api.ts';
 import type { Streaming } from './streaming.ts';
+import type { VapidKeys } from './vapid-keys.ts';
 
 /** Registers the Keyspaces SigV4 auth provider with the CQL client when imported. */
 export const KEYSPACES_AUTH_MODULE = 'adapters/cql/keyspaces-auth.ts';
@@ -23,6 +24,8 @@ export interface ChatFunctionsProps {
   readonly realtime: RealtimeApi;
   readonly jwtKeys: JwtKeys;
   readonly attachments: Attachments;
+  /** (issue 15) The Web Push VAPID keys, and what the push sender needs besides (subject, endpoint allowlist). */
+  readonly webPush: { readonly keys: VapidKeys; readonly subject: string };
   /** Variables every function gets (LOG_LEVEL, WEB_ORIGIN, …). */
   readonly environment: Readonly<Record<string, string>>;
   /** TEST ONLY, see ChatFunctionProps.stubMissingEntry. */
@@ -48,6 +51,10 @@ export class ChatFunctions extends Construct {
       attachmentsUpload: props.attachments.environment,
       attachmentsAttach: props.attachments.environment,
       attachmentsRead: props.attachments.environment,
+      webPush: {
+        VAPID_KEYS_SECRET_ARN: props.webPush.keys.secret.secretArn,
+        VAPID_SUBJECT: props.webPush.subject,
+      },
     };
     const grant: Record<BackingService, (fn: ChatFunction) => void> = {
       redis: () => undefined, // network access: the cache's security group admits the functions' group
@@ -58,6 +65,8 @@ export class ChatFunctions extends Construct {
       attachmentsUpload: (fn) => props.attachments.grantUpload(fn),
       attachmentsAttach: (fn) => props.attachments.grantAttach(fn),
       attachmentsRead: (fn) => props.attachments.grantRead(fn),
+      // Egress to the push services: the functions' private subnets route to the internet through the NAT.
+      webPush: (fn) => props.webPush.keys.grantRead(fn),
     };
 
     const byName = {} as Record<FunctionName, ChatFunction>;
@@ -78,6 +87,7 @@ export class ChatFunctions extends Construct {
       });
       for (const use of def.uses) grant[use](fn);
       if (def.uses.includes('jwtKeys')) fn.node.addDependency(props.jwtKeys.resource);
+      if (def.uses.includes('webPush')) fn.node.addDependency(props.webPush.keys.resource);
       if (def.uses.includes('kafkaProduce')) fn.node.addDependency(props.streaming.topicsResource);
       byName[name] = fn;
     }

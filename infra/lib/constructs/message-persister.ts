@@ -24,7 +24,8 @@ export interface MessagePersisterProps {
 }
 
 /**
- * The Kafka event source of the persist-and-fan-out function, from the route table's `kafkaConsumers`:
+ * The Kafka event source of a consumer of the route table's `kafkaConsumers` (persistFanout on the messages
+ * topic; webPush on the notifications topic, issue 15):
  * batching window 0 (invoke as soon as records arrive), the table's batch size and starting position, a fixed
  * consumer group id (so IAM can name it and a redeploy keeps the committed offsets), and an SQS dead-letter
  * queue as on-failure destination. A failing batch is retried until it succeeds or the record expires (AWS's
@@ -44,7 +45,7 @@ export class MessagePersister extends Construct {
     if (consumer.batchingWindowSeconds !== 0) {
       throw new Error(`kafka consumer ${consumer.fn}: batching window must be 0 for chat latency`);
     }
-    if (consumer.topic !== 'messages') throw new Error(`unknown topic id ${consumer.topic}`);
+    if (!Object.hasOwn(topicNames, consumer.topic)) throw new Error(`unknown topic id ${consumer.topic}`);
     this.consumerGroupId = `chat-${consumer.fn}`;
 
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
@@ -61,7 +62,7 @@ export class MessagePersister extends Construct {
     ]);
 
     const common = {
-      topic: topicNames.messages,
+      topic: topicNames[consumer.topic],
       batchSize: consumer.batchSize,
       maxBatchingWindow: Duration.seconds(consumer.batchingWindowSeconds),
       startingPosition: lambda.StartingPosition[consumer.startingPosition],
@@ -82,7 +83,7 @@ export class MessagePersister extends Construct {
 
     if (streaming.cluster) {
       this.eventSource = new ManagedKafkaEventSource({ ...common, clusterArn: streaming.cluster.attrArn });
-      streaming.grantConsume(fn, this.consumerGroupId);
+      streaming.grantConsume(fn, this.consumerGroupId, consumer.topic);
       acknowledge(fn.role as iam.Role, [
         {
           id: 'AwsSolutions-IAM4',

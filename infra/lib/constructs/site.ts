@@ -17,6 +17,8 @@ export interface SiteProps {
 export interface SiteRuntimeConfig {
   readonly httpApi: string;
   readonly wsApi: string;
+  /** (issue 15) The Web Push VAPID public key (base64url), for `pushManager.subscribe`. */
+  readonly vapidPublicKey?: string;
 }
 
 /** Served instead of the web app when web/out did not exist at synth time (see docs/deploy.md). */

@@ -24,6 +24,7 @@ export interface StreamingProps {
 export const topicNames = {
   messages: topics.messages.defaultName,
   deadLetter: topics.deadLetter.defaultName,
+  notifications: topics.notifications.defaultName,
 } as const;
 
 /** MSK IAM port (SASL/OAUTHBEARER over TLS). */
@@ -57,6 +58,7 @@ export class Streaming extends Construct {
     const topicEnv = {
       [topics.messages.envVar]: topicNames.messages,
       [topics.deadLetter.envVar]: topicNames.deadLetter,
+      [topics.notifications.envVar]: topicNames.notifications,
     };
 
     let brokers: string;
@@ -167,7 +169,7 @@ export class Streaming extends Construct {
     ]);
   }
 
-  /** Write to the messages and dead-letter topics (idempotent producer). */
+  /** Write to the chat topics (messages, dead letters, notifications; idempotent producer). */
   public grantProduce(grantee: iam.IGrantable): void {
     if (!this.cluster) {
       this.scramSecret?.grantRead(grantee);
@@ -181,12 +183,16 @@ export class Streaming extends Construct {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
-      resourceArns: [this.mskArn('topic', topicNames.messages), this.mskArn('topic', topicNames.deadLetter)],
+      resourceArns: this.allTopicArns(),
     });
   }
 
-  /** Read the messages topic as consumer group `groupId` (what the Lambda event source mapping does). */
-  public grantConsume(grantee: iam.IGrantable, groupId: string): void {
+  /** Read a topic (default: messages) as consumer group `groupId` (what the Lambda event source mapping does). */
+  public grantConsume(
+    grantee: iam.IGrantable,
+    groupId: string,
+    topic: keyof typeof topicNames = 'messages',
+  ): void {
     if (!this.cluster) {
       // SelfManagedKafkaEventSource grants read on the SCRAM secret itself.
       return;
@@ -199,7 +205,7 @@ export class Streaming extends Construct {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-      resourceArns: [this.mskArn('topic', topicNames.messages)],
+      resourceArns: [this.mskArn('topic', topicNames[topic])],
     });
     iam.Grant.addToPrincipal({
       grantee,
@@ -227,7 +233,11 @@ export class Streaming extends Construct {
         'kafka-cluster:AlterTopic',
         'kafka-cluster:DescribeTopicDynamicConfiguration',
       ],
-      resourceArns: [this.mskArn('topic', topicNames.messages), this.mskArn('topic', topicNames.deadLetter)],
+      resourceArns: this.allTopicArns(),
     });
+  }
+
+  private allTopicArns(): string[] {
+    return Object.values(topicNames).map((name) => this.mskArn('topic', name));
   }
 }

@@ -6,7 +6,6 @@ import { ChatStoreProvider, useChat, useUnreadTotal } from '@/hooks/chat.tsx';
 import type { Session } from '@/lib/api/session.ts';
 import { ChatStore } from '@/lib/chat/store.ts';
 import { loadConfig } from '@/lib/config.ts';
-import { browserNotifier } from '@/lib/notifications.ts';
 import { RealtimeClient } from '@/lib/realtime/socket.ts';
 import { useServices } from '../providers.tsx';
 
@@ -20,6 +19,7 @@ export function ChatSession({ session, children }: { session: Session; children:
   // a new store only for another user (token refreshes keep the same one), hence only userId as the key
   // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the user id on purpose
   useEffect(() => {
+    const open = (id: string) => router.push(`/chat?c=${encodeURIComponent(id)}`);
     const realtime = new RealtimeClient({
       wsApi: () => loadConfig().then((c) => c.wsApi),
       ticket: () => api.wsTicket(),
@@ -29,7 +29,14 @@ export function ChatSession({ session, children }: { session: Session; children:
       api,
       realtime,
       storage: typeof localStorage === 'undefined' ? undefined : localStorage,
-      notifier: browserNotifier((id) => router.push(`/chat?c=${encodeURIComponent(id)}`)),
+      // in-tab notifications: a chunk loaded with the first one (lib/notifications.ts)
+      notifier: {
+        notify: (n) =>
+          void import('@/lib/notifications.ts').then(
+            (m) => m.showNotification(n, open, userId),
+            () => 0,
+          ),
+      },
       isVisible: () => document.visibilityState === 'visible',
     });
     const stopRefresh = api.startBackgroundRefresh();
@@ -37,7 +44,13 @@ export function ChatSession({ session, children }: { session: Session; children:
     document.addEventListener('visibilitychange', onVisible);
     s.start();
     setStore(s);
+    // Web Push (lib/push, a chunk of its own): notification clicks, this user's subscription, their settings
+    const push = import('@/lib/push/client.ts').then((m) => m.startPush(api, userId, open));
     return () => {
+      push.then(
+        (stop) => stop(),
+        () => 0,
+      );
       document.removeEventListener('visibilitychange', onVisible);
       stopRefresh();
       s.stop();

@@ -7,6 +7,7 @@ import { useChat, useConversations, useMe, usePresence, useTypingUsers } from '@
 import { formatListTime, previewText } from '@/lib/chat/format.ts';
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
 import { Avatar } from '../ui/Avatar.tsx';
+import { BellOffIcon } from '../ui/icons.tsx';
 
 export function ConversationList({ activeId, filter }: { activeId: string | null; filter: string }) {
   const { list, status, error } = useConversations();
@@ -129,7 +130,7 @@ const ConversationRow = memo(function ConversationRow({
         <span className="mt-0.5 flex items-center justify-between gap-2">
           <span
             data-testid="conversation-preview"
-            className={`truncate text-sm ${unread ? 'text-gray-900 dark:text-gray-100' : 'text-gray-600 dark:text-gray-400'}`}
+            className={`flex-1 truncate text-sm ${unread ? 'text-gray-900 dark:text-gray-100' : 'text-gray-600 dark:text-gray-400'}`}
           >
             {typing.length > 0 ? (
               <em className="text-indigo-700 not-italic dark:text-indigo-300">typing…</em>
@@ -141,11 +142,21 @@ const ConversationRow = memo(function ConversationRow({
               <span className="italic">No messages yet</span>
             )}
           </span>
+          {c.muted && (
+            <span
+              title="Muted"
+              data-testid="muted-icon"
+              className="shrink-0 text-gray-500 dark:text-gray-400"
+            >
+              <BellOffIcon className="size-4" />
+              <span className="sr-only">Muted</span>
+            </span>
+          )}
           {unread > 0 && (
             <span
               data-testid="unread-badge"
               data-count={unread}
-              className="inline-flex min-w-5 shrink-0 items-center justify-center rounded-full bg-indigo-600 px-1.5 text-xs leading-5 font-semibold text-white"
+              className={`inline-flex min-w-5 shrink-0 items-center justify-center rounded-full px-1.5 text-xs leading-5 font-semibold text-white ${c.muted ? 'bg-gray-500' : 'bg-indigo-600'}`}
             >
               <span aria-hidden>{unread > 99 ? '99+' : unread}</span>
               <span className="sr-only">

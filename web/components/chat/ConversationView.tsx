@@ -6,9 +6,11 @@ import { useChat, useConversation, useMe, usePresence, useTypingUsers } from '@/
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
 import { formatLastSeen } from '@/lib/chat/timeline.ts';
 import { Avatar, userLabel } from '../ui/Avatar.tsx';
-import { BackIcon, UsersIcon } from '../ui/icons.tsx';
+import { BackIcon, UsersIcon } from '../ui/view-icons.tsx';
 import { Composer } from './Composer.tsx';
 import { MessageList } from './MessageList.tsx';
+import { MuteButton } from './MuteButton.tsx';
+import { PushPrompt } from './PushPrompt.tsx';
 
 function typingText(names: string[]): string {
   if (names.length === 1) return `${names[0]} is typing…`;
@@ -96,6 +98,7 @@ export function ConversationView({ id }: { id: string }) {
             <span className="truncate">{subtitle}</span>
           </p>
         </div>
+        <MuteButton conversationId={conv.id} muted={conv.muted ?? false} />
       </header>
       <MessageList conversation={conv} />
       <div
@@ -118,6 +121,7 @@ export function ConversationView({ id }: { id: string }) {
           </p>
         )}
       </div>
+      <PushPrompt conversationId={conv.id} />
       <Composer
         conversationId={conv.id}
         placeholder={conv.type === 'group' ? `Message ${title}` : `Message ${title}`}

@@ -18,12 +18,20 @@ export function preloadMarkdown(): Promise<typeof import('./MarkdownBody.tsx')> 
 
 const MarkdownBody = lazy(preloadMarkdown);
 
-/** A message body: GFM Markdown, sanitized, code highlighted (see MarkdownBody). */
-export const Markdown = memo(function Markdown({ body, mine }: { body: string; mine: boolean }) {
+/** A message body: GFM Markdown, sanitized, code highlighted, `@mention` of me marked (see MarkdownBody). */
+export const Markdown = memo(function Markdown({
+  body,
+  mine,
+  mention,
+}: {
+  body: string;
+  mine: boolean;
+  mention?: string | null;
+}) {
   return (
     <div className={`md ${mine ? 'md-mine' : ''}`}>
       <Suspense fallback={<p className="whitespace-pre-wrap break-words">{body}</p>}>
-        <MarkdownBody body={body} />
+        <MarkdownBody body={body} mention={mention} />
       </Suspense>
     </div>
   );

@@ -5,6 +5,7 @@ import {
   isValidElement,
   type ReactNode,
   useEffect,
+  useMemo,
   useState,
   useSyncExternalStore,
 } from 'react';
@@ -13,7 +14,8 @@ import rehypeSanitize from 'rehype-sanitize';
 import remarkGfm from 'remark-gfm';
 import { createHighlighterLoader, rehypeLazyHighlight } from '@/lib/highlight.ts';
 import { remarkHtmlAsText, safeImageUrl, safeUrl, sanitizeSchema } from '@/lib/markdown.ts';
-import { CopyIcon } from '../ui/icons.tsx';
+import { rehypeMentions } from '@/lib/mentions.ts';
+import { CopyIcon } from '../ui/view-icons.tsx';
 
 function SafeLink({ href, children }: ComponentProps<'a'>) {
   if (!href) return <span>{children}</span>;
@@ -123,9 +125,10 @@ const noSubscription = () => () => undefined;
 
 /**
  * A message body: GFM Markdown, sanitized (no raw HTML, safe URLs only), links in a new tab without an opener
- * or referrer, code highlighted. The default export of a chunk loaded by `Markdown.tsx`.
+ * or referrer, code highlighted, `@mention` (my username, when the message mentions me) marked. The default
+ * export of a chunk loaded by `Markdown.tsx`.
  */
-export default function MarkdownBody({ body }: { body: string }) {
+export default function MarkdownBody({ body, mention }: { body: string; mention?: string | null }) {
   // only a body with code renders again when the highlighter (or another grammar) arrives
   const hasCode = CODE.test(body);
   const highlighted = useSyncExternalStore(
@@ -133,10 +136,16 @@ export default function MarkdownBody({ body }: { body: string }) {
     () => (hasCode ? highlighter.plugins : null),
     () => null,
   );
+  const base = highlighted ?? plainPlugins;
+  // after sanitizing: the mark is the plugin's own element
+  const plugins = useMemo<Plugins>(
+    () => (mention ? [...base, [rehypeMentions, { username: mention }]] : base),
+    [base, mention],
+  );
   return (
     <ReactMarkdown
       remarkPlugins={remarkPlugins}
-      rehypePlugins={highlighted ?? plainPlugins}
+      rehypePlugins={plugins}
       components={components}
       urlTransform={safeUrl}
     >

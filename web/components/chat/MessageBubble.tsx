@@ -30,6 +30,8 @@ export interface Row {
   changing?: boolean;
   /** A change of mine the server refused (its clientMsgId): retry or dismiss. */
   failedChange?: string;
+  /** My username when the message mentions me (its `mentions` holds my id): highlighted in the body. */
+  mention?: string | null;
 }
 
 function Ticks({ delivery, readBy, group }: { delivery: Delivery; readBy: User[]; group: boolean }) {
@@ -104,6 +106,7 @@ export const MessageBubble = memo(function MessageBubble({
       data-delivery={row.delivery ?? undefined}
       data-mine={mine ? 'true' : 'false'}
       data-changing={row.changing || undefined}
+      data-mentions-me={row.mention ? 'true' : undefined}
       tabIndex={-1}
       className={`group flex flex-col px-3 outline-none sm:px-6 ${mine ? 'items-end' : 'items-start'} ${firstOfGroup ? 'mt-3' : 'mt-0.5'}`}
     >
@@ -136,7 +139,7 @@ export const MessageBubble = memo(function MessageBubble({
                 Message deleted
               </p>
             ) : (
-              row.body && <Markdown body={row.body} mine={mine} />
+              row.body && <Markdown body={row.body} mine={mine} mention={row.mention} />
             )}
             {m.attachments?.length ? <Extras part="files" row={row} /> : null}
           </Suspense>

@@ -8,7 +8,7 @@ import { readState } from '@/lib/chat/messages.ts';
 import type { Outgoing } from '@/lib/chat/outbox.ts';
 import { buildTimeline } from '@/lib/chat/timeline.ts';
 import { userLabel } from '../ui/Avatar.tsx';
-import { DownIcon } from '../ui/icons.tsx';
+import { DownIcon } from '../ui/view-icons.tsx';
 import { preloadExtras } from './lazy.tsx';
 import { MessageBubble, type Row } from './MessageBubble.tsx';
 
@@ -56,6 +56,7 @@ function useRows(conv: Conversation): Row[] {
         message: m,
         changing: waiting.some((o) => o.status !== 'failed'),
         failedChange: failed?.clientMsgId,
+        mention: m.mentions?.includes(me.id) ? me.username : null,
       };
     });
     for (const o of outgoing) {
@@ -79,7 +80,7 @@ function useRows(conv: Conversation): Row[] {
       });
     }
     return rows;
-  }, [thread?.messages, outgoing, receipts, conv, me.id]);
+  }, [thread?.messages, outgoing, receipts, conv, me.id, me.username]);
 }
 
 /**

@@ -3,14 +3,11 @@
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { useMe } from '@/hooks/chat.tsx';
-import {
-  type NotificationPermissionState,
-  notificationPermission,
-  requestNotificationPermission,
-} from '@/lib/notifications.ts';
+import { forgetDevice } from '@/lib/push/client.ts';
 import { readThemePreference, saveThemePreference, type ThemePreference } from '@/lib/theme.ts';
 import { useServices } from '../providers.tsx';
 import { Avatar, userLabel } from '../ui/Avatar.tsx';
+import { NotificationSettings } from './NotificationSettings.tsx';
 
 /** The open user menu (see UserMenu). */
 export function UserMenuPanel({ id, onClose }: { id: string; onClose: () => void }) {
@@ -18,11 +15,9 @@ export function UserMenuPanel({ id, onClose }: { id: string; onClose: () => void
   const { api } = useServices();
   const router = useRouter();
   const [theme, setTheme] = useState<ThemePreference>('system');
-  const [permission, setPermission] = useState<NotificationPermissionState>('unsupported');
 
   useEffect(() => {
     setTheme(readThemePreference());
-    setPermission(notificationPermission());
   }, []);
 
   const chooseTheme = (t: ThemePreference) => {
@@ -32,6 +27,8 @@ export function UserMenuPanel({ id, onClose }: { id: string; onClose: () => void
 
   async function signOut() {
     onClose();
+    // this device stops receiving my pushes (docs/protocol.md, "Notifications"); bounded, then sign out anyway
+    await forgetDevice(api, me.id);
     await api.logout();
     router.replace('/signin');
   }
@@ -70,23 +67,8 @@ export function UserMenuPanel({ id, onClose }: { id: string; onClose: () => void
           ))}
         </div>
       </fieldset>
-      {permission === 'default' && (
-        <button
-          type="button"
-          className={item}
-          onClick={async () => setPermission(await requestNotificationPermission())}
-        >
-          Enable desktop notifications
-        </button>
-      )}
-      {permission === 'granted' && (
-        <p className="px-3 py-2 text-xs text-gray-600 dark:text-gray-400">Notifications are on.</p>
-      )}
-      {permission === 'denied' && (
-        <p className="px-3 py-2 text-xs text-gray-600 dark:text-gray-400">
-          Notifications are blocked in the browser settings.
-        </p>
-      )}
+      <hr className="my-1 border-gray-200 dark:border-gray-800" />
+      <NotificationSettings userId={me.id} api={api} />
       <hr className="my-1 border-gray-200 dark:border-gray-800" />
       <button type="button" className={`${item} text-red-700 dark:text-red-300`} onClick={signOut}>
         Sign out

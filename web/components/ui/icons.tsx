@@ -1,9 +1,12 @@
 import type { ReactNode, SVGProps } from 'react';
 
-type P = SVGProps<SVGSVGElement>;
+export type P = SVGProps<SVGSVGElement>;
 
-/** Decorative line icons: always hidden from assistive technology (the control carries the label). */
-function Svg({ children, viewBox = '0 0 24 24', strokeWidth = 2, ...p }: P & { children: ReactNode }) {
+/**
+ * Decorative line icons: always hidden from assistive technology (the control carries the label). This module
+ * is in the first load of /chat: icons only the lazily loaded views use live in view-icons.tsx.
+ */
+export function Svg({ children, viewBox = '0 0 24 24', strokeWidth = 2, ...p }: P & { children: ReactNode }) {
   return (
     <svg
       xmlns="http://www.w3.org/2000/svg"
@@ -32,17 +35,6 @@ export const PenIcon = (p: P) => (
   <Svg {...p}>
     <path d="M12 20h9" />
     <path d="M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z" />
-  </Svg>
-);
-export const BackIcon = (p: P) => (
-  <Svg {...p}>
-    <path d="m15 18-6-6 6-6" />
-  </Svg>
-);
-export const DownIcon = (p: P) => (
-  <Svg {...p}>
-    <path d="M12 5v14" />
-    <path d="m19 12-7 7-7-7" />
   </Svg>
 );
 export const MenuIcon = (p: P) => (
@@ -89,17 +81,12 @@ export const DoubleCheckIcon = (p: P) => (
     <path d="m8 11 .5.5" />
   </Svg>
 );
-export const CopyIcon = (p: P) => (
+/** A crossed-out bell: a muted conversation (the list row). */
+export const BellOffIcon = (p: P) => (
   <Svg {...p}>
-    <rect x="9" y="9" width="12" height="12" rx="2" />
-    <path d="M5 15V5a2 2 0 0 1 2-2h10" />
-  </Svg>
-);
-export const UsersIcon = (p: P) => (
-  <Svg {...p}>
-    <circle cx="9" cy="8" r="3.5" />
-    <path d="M2.5 20a6.5 6.5 0 0 1 13 0" />
-    <path d="M16 4.5a3.5 3.5 0 0 1 0 7" />
-    <path d="M18 14.5a6.5 6.5 0 0 1 3.5 5.5" />
+    <path d="M8.7 3A6 6 0 0 1 18 8a21.3 21.3 0 0 0 .6 5" />
+    <path d="M17 17H3s3-2 3-9a4.7 4.7 0 0 1 .3-1.7" />
+    <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+    <path d="m2 2 20 20" />
   </Svg>
 );

@@ -14,7 +14,7 @@ import { ChatError } from './errors.ts';
 import { type Contracts, loadContracts } from './schemas.ts';
 import { type Session, type SessionStore, sessionFrom } from './session.ts';
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** Picks the schema of a success body from the (lazily loaded) contracts. */
 type SchemaOf<S extends z.ZodType> = (contracts: Contracts) => S;

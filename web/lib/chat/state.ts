@@ -45,6 +45,8 @@ export type ChatAction =
   | { type: 'conversations/failed'; error: string }
   /** A conversation learnt from a create, a fetch or an event; one already known is kept. */
   | { type: 'conversation/added'; conversation: Conversation }
+  /** I muted or unmuted a conversation (optimistically, or as the server confirmed it). */
+  | { type: 'conversation/muted'; id: string; muted: boolean }
   | { type: 'thread/patch'; id: string; patch: Partial<Thread> }
   /** Messages from history into the timeline (if it is loaded) and the outbox. */
   | { type: 'messages'; conversationId: string; messages: readonly Message[] }
@@ -116,6 +118,10 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         : { ...state, listStatus: 'error', listError: action.error };
     case 'conversation/added':
       return state.conversations[action.conversation.id] ? state : upsert(state, action.conversation);
+    case 'conversation/muted': {
+      const conv = state.conversations[action.id];
+      return !conv || !!conv.muted === action.muted ? state : upsert(state, { ...conv, muted: action.muted });
+    }
     case 'thread/patch': {
       const prev = state.threads[action.id] ?? emptyThread;
       return { ...state, threads: { ...state.threads, [action.id]: { ...prev, ...action.patch } } };

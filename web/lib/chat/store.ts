@@ -170,6 +170,11 @@ export class ChatStore {
     }
   }
 
+  /** Shows a conversation as muted or not (the request itself: lib/chat/mute.ts, loaded with the view). */
+  setMuted(id: string, muted: boolean): void {
+    this.dispatch({ type: 'conversation/muted', id, muted });
+  }
+
   private async refreshPresence(userIds: string[]): Promise<void> {
     const ids = [...new Set(userIds)].filter((id) => id !== this.state.me.id);
     try {
@@ -347,6 +352,8 @@ export class ChatStore {
 
   private notify(conv: Conversation, message: Message): void {
     if (!this.opts.notifier) return;
+    // a muted conversation notifies only of mentions of me (as Web Push does); its unread still counts
+    if (conv.muted && !message.mentions?.includes(this.state.me.id)) return;
     const sender = conv.members.find((m) => m.id === message.senderId);
     const title =
       conv.type === 'group'

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
 import { consistency, cql, cqlTypes, lwt, read, write } from '#adapters/cql/client.ts';
+import { isMuted } from '#adapters/cql/notifications.ts';
 import { getUsers } from '#adapters/cql/users.ts';
 import { limits } from '#contracts/limits.ts';
 import { type Conversation, type ConversationType, Message, type User } from '#contracts/models.ts';
@@ -212,7 +213,11 @@ async function readPointer(
 }
 
 async function assemble(row: ConversationRow, forUserId: string): Promise<Conversation> {
-  const [ids, pointer] = await Promise.all([memberIds(row.id), readPointer(row.id, forUserId)]);
+  const [ids, pointer, muted] = await Promise.all([
+    memberIds(row.id),
+    readPointer(row.id, forUserId),
+    isMuted(row.id, forUserId),
+  ]);
   const members: User[] = await getUsers(ids);
   return {
     id: row.id,
@@ -223,6 +228,7 @@ async function assemble(row: ConversationRow, forUserId: string): Promise<Conver
     unreadCount: Math.max(0, row.lastSeq - pointer.lastReadSeq),
     lastReadId: pointer.lastReadId,
     updatedAt: row.updatedAt,
+    muted,
   };
 }
 
@@ -401,5 +407,9 @@ export async function addMembers(
   }
   const conversation = await mustGet(conversationId, actorId);
   const lastSeq = (await conversationRow(conversationId))?.lastSeq ?? 0;
-  return { conversation, added, newMemberView: { ...conversation, unreadCount: lastSeq, lastReadId: null } };
+  return {
+    conversation,
+    added,
+    newMemberView: { ...conversation, unreadCount: lastSeq, lastReadId: null, muted: false },
+  };
 }

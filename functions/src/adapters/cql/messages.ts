@@ -54,7 +54,23 @@ export function rowToMessage(r: cassandra.types.Row, conversationId: string): Me
     body: r.body as string,
     sentAt: (r.sent_at as Date).toISOString(),
     ...(attachments ? { attachments } : {}),
+    ...decodeMentions(r.mentions),
   };
+}
+
+/** `messages.mentions` (issue 15): the mentioned user ids as a JSON array; absent when nobody is mentioned. */
+const encodeMentions = (ids: readonly string[]): string => JSON.stringify(ids);
+
+function decodeMentions(raw: unknown): { mentions?: string[] } {
+  if (typeof raw !== 'string' || raw === '') return {};
+  try {
+    const ids: unknown = JSON.parse(raw);
+    if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string'))
+      return { mentions: ids };
+  } catch {
+    // fall through: an unreadable value is shown as no mentions
+  }
+  return {};
 }
 
 /** Stored seq and write time (µs, the seq clock's T for rows persist wrote) of message ids, by id. */
@@ -283,9 +299,15 @@ async function attempt(
     const time = isNew ? clock(seq) : times.get(m.id);
     planned.push({ ...row, ...(time !== undefined ? { writeTime: time } : {}) });
     if (isNew) {
+      // `attachments` and `mentions` (issues 14, 15) only when there are some: a bound null would write a tombstone.
+      const attachmentsJson = encodeMessageAttachments(m.attachments);
+      const withMentions = m.mentions !== undefined && m.mentions.length > 0;
       writes.push({
-        query:
-          'INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?',
+        query: `INSERT INTO messages (conversation_id, bucket, message_id, sender_id, client_msg_id, body, sent_at, seq${
+          attachmentsJson !== null ? ', attachments' : ''
+        }${withMentions ? ', mentions' : ''}) VALUES (?, ?, ?, ?, ?, ?, ?, ?${attachmentsJson !== null ? ', ?' : ''}${
+          withMentions ? ', ?' : ''
+        }) USING TIMESTAMP ?`,
         params: [
           conversationId,
           bucket,
@@ -295,7 +317,8 @@ async function attempt(
           m.body,
           new Date(m.sentAt),
           seq,
-          encodeMessageAttachments(m.attachments),
+          ...(attachmentsJson !== null ? [attachmentsJson] : []),
+          ...(withMentions ? [encodeMentions(m.mentions ?? [])] : []),
           long(clock(seq)),
         ],
       });
@@ -403,7 +426,7 @@ export async function messageSeq(conversationId: string, messageId: string): Pro
 /** A stored message, or null. */
 export async function getMessage(conversationId: string, messageId: string): Promise<Message | null> {
   const rs = await read(
-    'SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+    'SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments, mentions FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
     [conversationId, bucketOf(messageId), messageId],
   );
   const r = rs.first();
@@ -442,7 +465,7 @@ export async function listMessages(
   const conditions = ['conversation_id = ?', 'bucket = ?'];
   if (options.after !== undefined) conditions.push('message_id > ?');
   if (options.before !== undefined) conditions.push('message_id < ?');
-  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments, ${CHANGE_COLUMNS} FROM messages WHERE ${conditions.join(
+  const query = `SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments, mentions, ${CHANGE_COLUMNS} FROM messages WHERE ${conditions.join(
     ' AND ',
   )}${forward ? ' ORDER BY message_id ASC' : ''} LIMIT ?`;
 

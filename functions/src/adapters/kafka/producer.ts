@@ -6,7 +6,12 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import { type ChatRecord, type DeadLetterRecord, recordKey } from '#contracts/kafka.ts';
+import {
+  type ChatRecord,
+  type DeadLetterRecord,
+  type NotificationRecord,
+  recordKey,
+} from '#contracts/kafka.ts';
 import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';
 import { readCredentials } from '../secrets.ts';
@@ -147,6 +152,17 @@ export async function publishDeadLetters(records: readonly DeadLetterRecord[]): 
       key: r.key ?? `${r.source.topic}-${r.source.partition}`,
       value: JSON.stringify(r),
     })),
+  );
+}
+
+/**
+ * (issue 15) Publishes notification records for offline members, keyed by conversation, in one produce call
+ * (docs/adr/0010-web-push.md).
+ */
+export async function publishNotifications(records: readonly NotificationRecord[]): Promise<void> {
+  await produce(
+    config.kafkaTopicNotifications(),
+    records.map((r) => ({ key: r.conversationId, value: JSON.stringify(r) })),
   );
 }
 

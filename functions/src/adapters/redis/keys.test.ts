@@ -82,6 +82,13 @@ const operations: Record<keyof typeof keys, (id: string, other: string) => Recor
       keys.pushedKey(v, '01JDZ7Q8X9ABCDEFGHJKMNPQRZ'),
     ],
   }),
+  webPushSentKey: (u, m) => ({
+    "alreadySent: MGET of one user's devices for one message": [
+      keys.webPushSentKey(u, m, 'e1'),
+      keys.webPushSentKey(u, m, 'e2'),
+      keys.webPushSentKey(u, `${m}x`, 'e3'),
+    ],
+  }),
   clientMsgKey: (v, s) => ({
     "a conversation's client ids and fan-out markers share the conversation tag": [
       keys.clientMsgKey(v, s, 'c1'),

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
  * | `{<connectionId>}`  | `ws:conn:{c}`, `ws:rate:{c}:<scope>:<second>`               | MULTI HSET+PEXPIRE, INCR+EXPIRE, the FRAME script (frameKeys) |
  * | `{<userId>}`        | `ws:user:{u}:conns`, `ws:user:{u}:seen`                     | MULTI on conns, Lua refresh, presence of one user |
  * | `{<conversationId>}`| `ws:pushed:{v}:<messageId>`, `ws:cmid:{v}:<sender>:<cmid>`  | MGET and pipeline of markers |
+ * | `{<userId>}`        | `wp:sent:{u}:<messageId>:<endpointId>` (issue 15)           | MGET of one user's devices  |
  * | `{<sha of subject>}`| `rl:login:u:{…}`, `rl:login:ip:{…}`                         | one MULTI per subject (never both in one) |
  * | none (one key)      | `ws:expiry`, `ws:ticket:<sha>`                              | single-key commands only    |
  *
@@ -50,6 +51,9 @@ export const ticketKey = (ticket: string) => `ws:ticket:${sha(ticket)}`;
 /** Fan-out marker of one message. */
 export const pushedKey = (conversationId: string, messageId: string) =>
   `ws:pushed:{${conversationId}}:${messageId}`;
+/** (issue 15) A Web Push notification of one message already sent to one of a user's devices. */
+export const webPushSentKey = (userId: string, messageId: string, endpointId: string) =>
+  `wp:sent:{${userId}}:${messageId}:${endpointId}`;
 /** Send-side dedupe of a client message id. */
 export const clientMsgKey = (conversationId: string, senderId: string, clientMsgId: string) =>
   `ws:cmid:{${conversationId}}:${senderId}:${clientMsgId}`;

@@ -1,0 +1,126 @@
+/**
+ * Web Push in headless Chromium, as far as it goes. Chromium registers the service worker, shows its
+ * notifications and lets DevTools deliver a push to it (`ServiceWorker.deliverPushMessage`), but it cannot
+ * subscribe: its push service is Google's (FCM), out of reach here (`pushManager.subscribe` fails with
+ * "AbortError: Registration failed"). So the page gets a stand-in for that one call: `pushManager.subscribe`
+ * and `getSubscription` answer a subscription to the local push service emulator, with keys the test holds
+ * (`browserSubscription`, @chat/local/testing) to decrypt what the server sends. Everything else is the real
+ * browser, the real app, the real backend.
+ */
+
+import type { TestSubscription } from '@chat/local/testing';
+import type { BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
+import { TIMEOUT } from './pages.ts';
+
+/** Installs the stand-in in every page of the context (from the next navigation on). */
+export async function usePushEmulator(context: BrowserContext, sub: TestSubscription): Promise<void> {
+  await context.addInitScript(
+    ({ endpoint, keys }) => {
+      const KEY = 'test:push-subscription';
+      type Stored = { endpoint: string; keys: { p256dh: string; auth: string }; appKey: number[] };
+      const make = (s: Stored) => ({
+        endpoint: s.endpoint,
+        expirationTime: null,
+        options: { userVisibleOnly: true, applicationServerKey: new Uint8Array(s.appKey).buffer },
+        getKey: () => null,
+        toJSON: () => ({ endpoint: s.endpoint, expirationTime: null, keys: s.keys }),
+        unsubscribe: async () => {
+          localStorage.removeItem(KEY);
+          return true;
+        },
+      });
+      const proto = (globalThis as unknown as { PushManager?: { prototype: Record<string, unknown> } })
+        .PushManager?.prototype;
+      if (!proto) return;
+      proto.subscribe = async (options: { applicationServerKey: ArrayBuffer | ArrayBufferView }) => {
+        const key = options.applicationServerKey;
+        const bytes =
+          key instanceof ArrayBuffer
+            ? new Uint8Array(key)
+            : new Uint8Array(key.buffer, key.byteOffset, key.byteLength);
+        const stored: Stored = { endpoint, keys, appKey: Array.from(bytes) };
+        localStorage.setItem(KEY, JSON.stringify(stored));
+        return make(stored);
+      };
+      proto.getSubscription = async () => {
+        const raw = localStorage.getItem(KEY);
+        return raw ? make(JSON.parse(raw) as Stored) : null;
+      };
+    },
+    { endpoint: sub.endpoint, keys: sub.keys },
+  );
+}
+
+/** The app's service worker (registered by the page), once it runs. */
+export async function serviceWorker(context: BrowserContext): Promise<Worker> {
+  const existing = context.serviceWorkers().find((w) => w.url().endsWith('/sw.js'));
+  if (existing) return existing;
+  return context.waitForEvent('serviceworker', {
+    predicate: (w) => w.url().endsWith('/sw.js'),
+    timeout: TIMEOUT,
+  });
+}
+
+/** DevTools' "Push" button: a push with `data` to the origin's service worker (as the push service would). */
+export async function deliverPush(page: Page, origin: string, data: string): Promise<void> {
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  try {
+    const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+    await cdp.send('ServiceWorker.enable');
+    const deadline = Date.now() + TIMEOUT;
+    let reg = registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
+    while (!reg && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      reg = registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
+    }
+    if (!reg) throw new Error(`no service worker registration for ${origin}/`);
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data });
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}
+
+export interface ShownNotification {
+  title: string;
+  body: string;
+  icon: string;
+  tag: string;
+  data: { conversationId: string | null; path: string };
+}
+
+/** The notifications the service worker shows now. */
+export function shownNotifications(sw: Worker): Promise<ShownNotification[]> {
+  return sw.evaluate(async () => {
+    const scope = self as unknown as { registration: ServiceWorkerRegistration };
+    const list = await scope.registration.getNotifications();
+    return list.map((n) => ({ title: n.title, body: n.body, icon: n.icon, tag: n.tag, data: n.data }));
+  });
+}
+
+/**
+ * A click on the notification of `tag`. Headless Chromium has no notification to click: the test dispatches
+ * the worker's `notificationclick` itself, with the real notification. (An event the test dispatches is not
+ * trusted: the worker's `waitUntil` refuses it and the browser does not let it focus a window, but the click's
+ * work, done before those, runs as for a real click: the tab is told to open the conversation.)
+ */
+export async function clickNotification(sw: Worker, tag: string): Promise<void> {
+  await sw.evaluate(async (t) => {
+    const scope = self as unknown as {
+      registration: ServiceWorkerRegistration;
+      dispatchEvent(e: Event): boolean;
+    };
+    const [n] = await scope.registration.getNotifications({ tag: t });
+    if (!n) throw new Error(`no notification tagged ${t}`);
+    const Ctor = (
+      globalThis as unknown as {
+        NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
+      }
+    ).NotificationEvent;
+    try {
+      scope.dispatchEvent(new Ctor('notificationclick', { notification: n }));
+    } catch {
+      // waitUntil on an untrusted event: see above
+    }
+  }, tag);
+}
