@@ -203,6 +203,17 @@ export function humanSummary(r: BenchReport): string {
       ),
     );
   }
+  if (r.push) {
+    const p = r.push;
+    lines.push(
+      '',
+      `web push (away members): ${p.awayUsers} subscribed at a push service answering ${p.status}` +
+        `${p.delayMs ? ` after ${p.delayMs} ms` : ''}; it received ${p.received} requests ` +
+        `(${Object.entries(p.byStatus)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')})`,
+    );
+  }
   lines.push(
     '',
     `TOTAL: LOST ${r.totals.lost}, DUPLICATED ${r.totals.duplicated} → ${r.ok ? 'OK' : 'FAILED'}`,

@@ -12,6 +12,7 @@ import type { LoadResult } from './load-summary.ts';
 import { type PhaseReport, runIdlePhase, runLoadPhase } from './phases.ts';
 import type { CliOptions, Profile } from './profiles.ts';
 import { log } from './progress.ts';
+import { addAwayMembers, type PushAway, type PushAwayReport } from './push-away.ts';
 import { fmt, gitCommit, type MachineInfo, machineInfo, type TargetCheck, writeResult } from './report.ts';
 import { externalRuntime, spawnRuntime } from './runtime.ts';
 import { ensureBackingServices } from './services.ts';
@@ -35,6 +36,8 @@ export interface BenchReport {
   phases: PhaseReport[];
   targets: TargetCheck[];
   totals: { lost: number; duplicated: number; sent: number; acked: number };
+  /** `--push-slow` / `--push-status` (issue 15): the away members' push service and what it received. */
+  push?: PushAwayReport;
   ok: boolean;
 }
 
@@ -85,6 +88,8 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
       });
   const phases: PhaseReport[] = [];
   let setup = { users: 0, conversations: 0, seconds: 0 };
+  let away: PushAway | undefined;
+  let push: PushAwayReport | undefined;
   try {
     log(`runtime: ${rt.endpoints.httpUrl} ${rt.endpoints.wsUrl}${rt.pid ? ` (pid ${rt.pid})` : ''}`);
     const t0 = performance.now();
@@ -99,6 +104,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
       conversations: world.conversations.length,
       seconds: Math.round((performance.now() - t0) / 100) / 10,
     };
+    if (opts.push) away = await addAwayMembers(world, new Api(rt.endpoints.httpUrl), opts.push);
     for (const phase of profile.phases) {
       phases.push(
         phase.kind === 'load'
@@ -106,7 +112,9 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
           : await runIdlePhase(phase, world, rt),
       );
     }
+    push = away?.report();
   } finally {
+    await away?.stop();
     await rt.stop();
     await iso?.cleanup();
   }
@@ -135,6 +143,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
     phases,
     targets: evaluateTargets(baselines, phases),
     totals,
+    ...(push ? { push } : {}),
     ok: totals.lost === 0 && totals.duplicated === 0,
   };
   const file = opts.write === false ? null : writeResult('bench', profile.name, report, opts.outDir);

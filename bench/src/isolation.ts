@@ -31,6 +31,7 @@ export async function isolate(runId: string): Promise<Isolation> {
   const names: Record<TopicId, string> = {
     messages: `bench.${runId}.messages`,
     deadLetter: `bench.${runId}.messages.dlq`,
+    notifications: `bench.${runId}.notifications`,
   };
   const kafka = new Kafka({
     clientId: 'bench-isolation',
@@ -58,6 +59,7 @@ export async function isolate(runId: string): Promise<Isolation> {
     env: {
       [topics.messages.envVar]: names.messages,
       [topics.deadLetter.envVar]: names.deadLetter,
+      [topics.notifications.envVar]: names.notifications,
     },
     messagesTopic: names.messages,
     deadLetterTopic: names.deadLetter,
@@ -66,7 +68,7 @@ export async function isolate(runId: string): Promise<Isolation> {
       const a = kafka.admin();
       try {
         await a.connect();
-        await a.deleteTopics({ topics: [names.messages, names.deadLetter], timeout: 10_000 });
+        await a.deleteTopics({ topics: Object.values(names), timeout: 10_000 });
       } catch {
         // best effort: topics of a bench run are small and expire by retention
       } finally {

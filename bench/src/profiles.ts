@@ -167,6 +167,8 @@ export interface CliOptions {
   httpUrl?: string;
   outDir?: string;
   seed: number;
+  /** `--push-slow MS` / `--push-status CODE`: away group members whose push service is slow or failing. */
+  push?: { delayMs?: number; status?: number };
 }
 
 const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connections] [-R msg/s] [-D seconds]
@@ -183,6 +185,10 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connecti
   --no-baselines skip the raw Kafka/Redis/CQL/WebSocket baselines
   --max-concurrency  execution environments per function in the bench's runtime: N for all, or
                  fn=N,fn=N for some (default: the profile's; the runtime's default is 4)
+  --push-slow MS, --push-status CODE
+                 (issue 15) one away member per group, subscribed to Web Push at a push service emulator that
+                 answers after MS ms and/or with CODE (e.g. 500): measures that a slow or failing push service
+                 does not delay WebSocket deliveries (compare with a run without the flag)
   --target       a runtime that already runs, e.g. npm start's: --target ws://localhost:8080,http://localhost:8081
                  (same as --ws URL --http URL); otherwise the bench starts its own on free ports. Its CPU and
                  RSS are sampled from the process listening on the WebSocket port; no per-function metrics
@@ -207,6 +213,8 @@ export function parseCli(argv: string[]): CliOptions {
       target: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
+      'push-slow': { type: 'string' },
+      'push-status': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -286,7 +294,20 @@ export function parseCli(argv: string[]): CliOptions {
     [ws, http] = parseTarget(values.target);
   }
   if ((ws === undefined) !== (http === undefined)) throw new Error('--ws and --http go together');
+  const pushSlow = num(values['push-slow'], '--push-slow');
+  const pushStatus = num(values['push-status'], '--push-status');
+  if (pushStatus !== undefined && (!Number.isInteger(pushStatus) || pushStatus < 200 || pushStatus > 599))
+    throw new Error(`--push-status must be an HTTP status, got ${pushStatus}`);
+  const push =
+    pushSlow !== undefined || pushStatus !== undefined
+      ? {
+          ...(pushSlow !== undefined ? { delayMs: Math.round(pushSlow) } : {}),
+          ...(pushStatus !== undefined ? { status: pushStatus } : {}),
+        }
+      : undefined;
+  if (push) profile.name = `${profile.name}-push`;
   return {
+    ...(push ? { push } : {}),
     profile,
     ...(ws ? { wsUrl: ws.replace(/\/$/, '') } : {}),
     ...(http ? { httpUrl: http.replace(/\/$/, '') } : {}),
