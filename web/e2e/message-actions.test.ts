@@ -207,6 +207,10 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     await alice.composer().press('Enter');
     await a.uploads().first().waitFor({ state: 'detached', timeout: TIMEOUT });
 
+    // bob scrolled up to the original before: back to the newest
+    await bobPage.getByTestId('message-scroller').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
     const thumb = b.message('The view from the office').getByTestId('attachment-image');
     await thumb.waitFor({ state: 'attached', timeout: TIMEOUT });
     const loaded = () =>
