@@ -31,17 +31,22 @@ export const Attachment = z.object({
 });
 export type Attachment = z.infer<typeof Attachment>;
 
-export const Message = z.object({
-  id: Ulid,
-  conversationId: Id,
-  senderId: Id,
-  clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
-  /** May be empty when the message has attachments. */
-  body: z.string().max(limits.messageBodyMaxChars),
-  sentAt: IsoTime,
-  /** Absent when the message has none. */
-  attachments: z.array(Attachment).max(limits.attachmentsPerMessageMax).optional(),
-});
+export const Message = z
+  .object({
+    id: Ulid,
+    conversationId: Id,
+    senderId: Id,
+    clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
+    /** May be empty when the message has attachments. */
+    body: z.string().max(limits.messageBodyMaxChars),
+    sentAt: IsoTime,
+    /** Absent when the message has none. */
+    attachments: z.array(Attachment).min(1).max(limits.attachmentsPerMessageMax).optional(),
+  })
+  .refine((m) => m.body.length > 0 || (m.attachments?.length ?? 0) > 0, {
+    path: ['body'],
+    message: 'message.body: empty without attachments',
+  });
 export type Message = z.infer<typeof Message>;
 
 /**
