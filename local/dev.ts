@@ -116,6 +116,7 @@ const main = async (): Promise<void> => {
     'CQL',
     `${serviceEnv[ENV.CQL_CONTACT_POINTS]}:${serviceEnv[ENV.CQL_PORT]} (keyspace ${serviceEnv[ENV.CQL_KEYSPACE]})`,
   );
+  line('S3', `${serviceEnv[ENV.S3_ENDPOINT] ?? ''} (bucket ${rt.env[ENV.ATTACHMENTS_BUCKET]})`);
   line('Functions', rt.functions.join(', '));
   if (watchMode) line('Watching', 'functions/src (redeploys on change)');
   if (seed)

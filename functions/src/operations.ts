@@ -12,6 +12,7 @@ export {
   deleteBucket,
   listBuckets,
   listObjects,
+  presign,
   putBucketCors,
   type S3Target,
 } from './adapters/s3.ts';

@@ -5,6 +5,7 @@
  */
 import { limits } from '@chat/functions/contracts';
 import { type FunctionName, functionDefs } from '@chat/functions/routes';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -62,7 +63,9 @@ describe('When the stack is synthesized, the attachments bucket', () => {
     );
     expect(policies).toHaveLength(1);
     const statements = (
-      policies[0]?.[1].Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }
+      (policies[0]?.[1].Properties?.PolicyDocument ?? { Statement: [] }) as {
+        Statement: Record<string, unknown>[];
+      }
     ).Statement;
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -88,7 +91,7 @@ describe('When the stack is synthesized, the attachments bucket', () => {
 
   it('expires uploads left under pending/ after one day, and nothing else', () => {
     const rules = (
-      s.json.Resources[bucketId]?.Properties?.LifecycleConfiguration as {
+      (s.json.Resources[bucketId]?.Properties?.LifecycleConfiguration ?? { Rules: [] }) as {
         Rules: { Prefix?: string; ExpirationInDays?: number; Status: string }[];
       }
     ).Rules;
@@ -149,5 +152,19 @@ describe('When the stack is synthesized, the attachments bucket', () => {
 
   it('leaves no cdk-nag finding unacknowledged (bucket logs, prefix-scoped object grants)', () => {
     expect(s.nag.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual([]);
+  });
+
+  it('is emptied and deleted with the stack only under removeDataOnDestroy, still without nag findings', () => {
+    expect(
+      resourcesOfType(s.json, 'Custom::S3AutoDeleteObjects').map(([, r]) => JSON.stringify(r)),
+    ).not.toContain(bucketId);
+    const d = synthChatStack({ dataRemovalPolicy: RemovalPolicy.DESTROY });
+    const id = d.stack.getLogicalId(d.stack.attachments.bucket.node.defaultChild as never);
+    expect((d.json.Resources[id] as { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
+    const autoDelete = resourcesOfType(d.json, 'Custom::S3AutoDeleteObjects').map(([, r]) =>
+      JSON.stringify(r.Properties?.BucketName),
+    );
+    expect(autoDelete).toContain(JSON.stringify({ Ref: id }));
+    expect(d.nag.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual([]);
   });
 });

@@ -172,6 +172,9 @@ describe('When the default profile is synthesized', () => {
         kafkaProduce: ['KAFKA_BROKERS', 'KAFKA_AUTH', 'KAFKA_TOPIC_MESSAGES', 'KAFKA_TOPIC_DLQ'],
         push: ['WS_MANAGEMENT_ENDPOINT'],
         jwtKeys: ['JWT_KEYS_SECRET_ARN'],
+        attachmentsUpload: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
+        attachmentsAttach: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
+        attachmentsRead: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
       };
       const common = ['NODE_OPTIONS', 'LOG_LEVEL', 'WEB_ORIGIN', 'JWT_ISSUER', 'JWT_AUDIENCE'];
       for (const name of Object.keys(functionDefs) as FunctionName[]) {

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { App, type PolicyValidationPluginReport, type RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatStack } from '../lib/chat-stack.ts';
@@ -16,6 +16,8 @@ export interface SynthOptions {
    * @default false
    */
   readonly bundle?: boolean;
+  /** What `cdk destroy` does with the data (`-c removeDataOnDestroy=true` ⇒ DESTROY); default RETAIN. */
+  readonly dataRemovalPolicy?: RemovalPolicy;
   /** Account and Region of the stack (lookups need them); none ⇒ env-agnostic. */
   readonly env?: { readonly account: string; readonly region: string };
 }
@@ -47,7 +49,11 @@ export function synthChatStack(opts: SynthOptions = {}): Synthesized {
     },
   });
   const config = resolveConfig(app.node);
-  const stack = new ChatStack(app, 'ChatTest', { config, ...(opts.env ? { env: opts.env } : {}) });
+  const stack = new ChatStack(app, 'ChatTest', {
+    config,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.dataRemovalPolicy ? { dataRemovalPolicy: opts.dataRemovalPolicy } : {}),
+  });
   const template = Template.fromStack(stack);
   const nag = new AwsSolutionsChecks(app, { verbose: false }).validateScope(stack);
   return { app, stack, template, json: template.toJSON() as Synthesized['json'], nag };

@@ -6,9 +6,11 @@
  * `npm start` answers on HTTP_PORT (8081), it is the default side (a second default runtime would share its
  * consumer group); otherwise this file starts one.
  */
+import { listObjects, type S3Target } from '@chat/functions/operations';
 import { waitFor } from '@chat/kit/async';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultAddresses } from '../services/index.ts';
 import { connectWs, type WsClient, type WsEvent } from '../testing/ws-client.ts';
 import { DEFAULT_DEPLOYMENT, type LocalRuntime, startLocalRuntime } from './index.ts';
 
@@ -135,12 +137,14 @@ describe('two runtimes on one set of services are two deployments', () => {
     expect(fresh.env.KAFKA_TOPIC_MESSAGES).toBe(`${id}.chat.messages`);
     expect(fresh.env.KAFKA_TOPIC_DLQ).toBe(`${id}.chat.messages.dlq`);
     expect(fresh.env.REDIS_KEY_PREFIX).toBe(`${id}:`);
+    expect(fresh.env.ATTACHMENTS_BUCKET).toBe(`chat-attachments-${id}`);
     expect(fresh.kafkaMappings().map((m) => m.topic)).toEqual([`${id}.chat.messages`]);
     if (byDefault) {
       expect(byDefault.deploymentId).toBe('default');
       expect(byDefault.env.KAFKA_TOPIC_MESSAGES).toBe('chat.messages');
       expect(byDefault.env.KAFKA_TOPIC_DLQ).toBe('chat.messages.dlq');
       expect(byDefault.env.REDIS_KEY_PREFIX).toBe('');
+      expect(byDefault.env.ATTACHMENTS_BUCKET).toBe('chat-attachments');
       // Consumer groups derive from the deployment: never shared between the two.
       const groups = (rt: LocalRuntime) => rt.kafkaMappings().map((m) => m.consumerGroupId);
       expect(groups(fresh)).not.toEqual(groups(byDefault));
@@ -169,8 +173,16 @@ describe('two runtimes on one set of services are two deployments', () => {
     );
   }, 120_000);
 
-  it("stop() deletes a fresh deployment's topics and consumer group", async () => {
+  it("stop() deletes a fresh deployment's topics, consumer group and bucket", async () => {
     const topics = [fresh.env.KAFKA_TOPIC_MESSAGES, fresh.env.KAFKA_TOPIC_DLQ] as string[];
+    const s3 = defaultAddresses();
+    const bucket: S3Target = {
+      endpoint: s3.s3Endpoint,
+      bucket: fresh.env.ATTACHMENTS_BUCKET as string,
+      region: 'us-east-1',
+      credentials: async () => s3.s3Credentials,
+    };
+    expect(await listObjects(bucket, '')).toEqual([]); // it exists (a missing bucket is an error)
     const groups = fresh.kafkaMappings().map((m) => m.consumerGroupId);
     const admin = kafka.admin();
     await admin.connect();
@@ -182,6 +194,7 @@ describe('two runtimes on one set of services are two deployments', () => {
         timeoutMs: 15_000,
         what: `${topics.join(', ')} deleted`,
       });
+      await expect(listObjects(bucket, '')).rejects.toMatchObject({ code: 'NoSuchBucket' });
       const left = (await admin.listGroups()).groups.map((g) => g.groupId);
       expect(left.filter((g) => groups.includes(g))).toEqual([]);
       // The default deployment's topics stay.

@@ -113,7 +113,8 @@ export const s3Driver: Driver = {
     try {
       const res = await listBuckets(a.s3Endpoint, S3_LOCAL_REGION, a.s3Credentials);
       const text = await res.text();
-      if (res.status === 403)
+      // AWS: 403 for a wrong key or signature; versitygw: 404 XAdminUserNotFound for an unknown access key.
+      if (res.status === 403 || text.includes('XAdminUserNotFound') || text.includes('InvalidAccessKeyId'))
         return {
           ok: false,
           misconfigured: true,

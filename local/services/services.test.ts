@@ -1,8 +1,10 @@
 /**
- * The three services are real: a Redis round trip through ioredis, a produce/consume with a consumer group
- * through kafkajs, a CQL write/read through cassandra-driver. The vitest global setup brought them up.
+ * The four services are real: a Redis round trip through ioredis, a produce/consume with a consumer group
+ * through kafkajs, a CQL write/read through cassandra-driver, a presigned PUT/GET on the S3 server (versitygw)
+ * that checks signatures. The vitest global setup brought them up.
  */
 import { randomUUID } from 'node:crypto';
+import { createBucket, deleteBucket, listObjects, presign, type S3Target } from '@chat/functions/operations';
 import cassandra from 'cassandra-driver';
 import { Cluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -15,7 +17,7 @@ const id = randomUUID().replace(/-/g, '').slice(0, 12);
 describe('services manager', () => {
   it('reports every service healthy with a mode and an address', async () => {
     const list = await servicesStatus({ report: memoryReporter() });
-    expect(list.map((s) => s.name)).toEqual(['redis', 'kafka', 'cassandra']);
+    expect(list.map((s) => s.name)).toEqual(['redis', 'kafka', 'cassandra', 's3']);
     for (const s of list) {
       expect(s.healthy, `${s.name}: ${s.detail}`).toBe(true);
       expect(['native', 'docker', 'external']).toContain(s.mode);
@@ -164,5 +166,44 @@ describe('Cassandra (cassandra-driver)', () => {
     } finally {
       await client.shutdown();
     }
+  });
+});
+
+describe('S3 (versitygw, presigned URLs as the functions sign them)', () => {
+  const bucket: S3Target = {
+    endpoint: a.s3Endpoint,
+    bucket: `test-services-${id}`,
+    region: 'us-east-1',
+    credentials: async () => a.s3Credentials,
+  };
+  afterAll(() => deleteBucket(bucket));
+
+  it('stores and serves an object through presigned URLs, and refuses a forged signature', async () => {
+    expect(await createBucket(bucket)).toBe('created');
+    expect(await createBucket(bucket)).toBe('existing');
+    const headers = { 'content-type': 'text/plain', 'content-length': '5' };
+    const put = await presign(bucket, { method: 'PUT', key: 'k/one', expiresSeconds: 60, headers });
+    expect((await fetch(put, { method: 'PUT', headers, body: 'hello' })).status).toBe(200);
+    const get = await presign(bucket, { method: 'GET', key: 'k/one', expiresSeconds: 60 });
+    const res = await fetch(get);
+    expect(await res.text()).toBe('hello');
+    expect(res.headers.get('content-type')).toBe('text/plain');
+    expect((await listObjects(bucket, 'k/')).map((o) => o.key)).toEqual(['k/one']);
+    const forged = get.replace(
+      /X-Amz-Signature=([0-9a-f])/,
+      (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
+    );
+    expect((await fetch(forged)).status).toBe(403);
+    const other = await presign(
+      {
+        ...bucket,
+        credentials: async () => ({ accessKeyId: 'SOMEONEELSE', secretAccessKey: 'x'.repeat(40) }),
+      },
+      { method: 'GET', key: 'k/one', expiresSeconds: 60 },
+    );
+    // AWS answers 403 InvalidAccessKeyId; versitygw 404 XAdminUserNotFound (docs/local-runtime.md). Refused.
+    const refused = await fetch(other);
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).toContain('XAdminUserNotFound');
   });
 });

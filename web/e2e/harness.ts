@@ -111,7 +111,7 @@ export async function startStack(options: { root?: string } = {}): Promise<Stack
   config = {
     httpApi: runtime.httpUrl,
     wsApi: runtime.wsUrl,
-    attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
+    attachmentsOrigin: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
   };
   await warmUp(runtime);
   const browser = await chromium.launch({ executablePath, args: launchArgs });

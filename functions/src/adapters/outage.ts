@@ -28,6 +28,9 @@ const outageNames = new Set([
   'BusyConnectionError',
   // adapters/kafka/producer.ts
   'ProduceTimeoutError',
+  // fetch with AbortSignal.timeout (adapters/s3.ts); S3 answering 5xx (adapters/s3.ts)
+  'TimeoutError',
+  'S3Unavailable',
 ]);
 
 /** cassandra-driver ResponseError codes: unavailable, overloaded, bootstrapping, write/read timeout. */

@@ -113,7 +113,8 @@ export class S3Error extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'S3Error';
+    // 5xx (InternalError, SlowDown, ServiceUnavailable): an outage (adapters/outage.ts), retried by the client.
+    this.name = status >= 500 ? 'S3Unavailable' : 'S3Error';
   }
 }
 

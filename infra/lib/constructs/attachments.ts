@@ -37,6 +37,8 @@ export class Attachments extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // `-c removeDataOnDestroy=true`: emptied first, or CloudFormation could not delete it.
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
       cors: [
         {
           allowedOrigins: [...props.allowedOrigins],
