@@ -10,7 +10,11 @@ import { Emoji, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
 export const MessageSentRecord = z.object({
   type: z.literal('message.sent'),
   v: z.literal(1),
-  message: Message,
+  /** A sent message has a body or attachments (only a deleted message shows `""` without any). */
+  message: Message.refine((m) => m.body.length > 0 || (m.attachments?.length ?? 0) > 0, {
+    path: ['body'],
+    message: 'message.body: empty without attachments',
+  }),
   /** Hop times so far (`received`); optional, so records without it stay valid. */
   trace: MessageTrace.optional(),
 });

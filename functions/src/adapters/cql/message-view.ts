@@ -6,7 +6,7 @@ import { type MessageRow, presentMessage, type ReactionCell } from '#core/change
 import { bucketOf } from '#core/ids.ts';
 import type { ReplyTarget } from '#core/ports.ts';
 import { consistency, read } from './client.ts';
-import { toBigInt } from './read-pointers.ts';
+import { long, toBigInt } from './read-pointers.ts';
 
 /**
  * Messages as they are now (issue 14, docs/adr/0008-message-changes.md): the row's edit and delete times, its
@@ -21,6 +21,22 @@ const quorumRead = { consistency: consistency.write };
 
 /** The `messages` columns of issue 14 that `rowToMessageRow` reads beside the message's own. */
 export const CHANGE_COLUMNS = 'edited_at, deleted_at, reply_to, reply_to_sender';
+
+/**
+ * A reply's reference (issue 14): the original's id and sender on the row, at the row's own write time (its
+ * snippet is resolved when read: message-view.ts). A statement of its own, so the row's insert stays as it is.
+ */
+export function replyStatement(
+  conversationId: string,
+  m: Message,
+  time: bigint,
+): { query: string; params: unknown[] } {
+  return {
+    query:
+      'UPDATE messages USING TIMESTAMP ? SET reply_to = ?, reply_to_sender = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
+    params: [long(time), m.replyTo?.id, m.replyTo?.senderId, conversationId, bucketOf(m.id), m.id],
+  };
+}
 
 const isoOrUndefined = (v: unknown): string | undefined => (v instanceof Date ? v.toISOString() : undefined);
 const textOrUndefined = (v: unknown): string | undefined =>

@@ -10,7 +10,7 @@ import { logger } from '#platform/log.ts';
 import { encodeMessageAttachments, messageRowAttachments } from './attachments.ts';
 import { consistency, read, write } from './client.ts';
 import { encodeLastMessage, membersOf } from './conversations.ts';
-import { CHANGE_COLUMNS, presentPage, rowToMessageRow } from './message-view.ts';
+import { CHANGE_COLUMNS, presentPage, replyStatement, rowToMessageRow } from './message-view.ts';
 import { long, toBigInt, writeReadPointer } from './read-pointers.ts';
 
 /**
@@ -338,22 +338,6 @@ async function attempt(
     stored: [...appliedRows, ...planned].sort((a, b) => a.seq - b.seq),
     duplicates: [...missing, ...plan.duplicates],
     persistedAt,
-  };
-}
-
-/**
- * A reply's reference (issue 14): the original's id and sender on the row, at the row's own write time (its
- * snippet is resolved when read: message-view.ts). A statement of its own, so the row's insert stays as it is.
- */
-function replyStatement(
-  conversationId: string,
-  m: Message,
-  time: bigint,
-): { query: string; params: unknown[] } {
-  return {
-    query:
-      'UPDATE messages USING TIMESTAMP ? SET reply_to = ?, reply_to_sender = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
-    params: [long(time), m.replyTo?.id, m.replyTo?.senderId, conversationId, bucketOf(m.id), m.id],
   };
 }
 
