@@ -85,7 +85,7 @@ const main = async (): Promise<void> => {
       config: {
         ...endpoints,
         vapidPublicKey: vapid.publicKey,
-        ...(s3 ? { attachments: new URL(s3).origin } : {}),
+        ...(s3 ? { attachmentsOrigin: new URL(s3).origin } : {}),
       },
     });
   }

@@ -30,11 +30,23 @@ import { buildCsp } from '@chat/web/csp';
 export interface WebConfig {
   httpApi: string;
   wsApi: string;
-  /** The attachments' S3 endpoint origin (uploads and image thumbnails), when not https (a local S3 server). */
-  attachments?: string;
+  /**
+   * Origin of the attachments bucket (presigned uploads and downloads go straight to it): added to the CSP's
+   * connect-src and img-src (thumbnails), not to /config.json. Default: the origin of S3_ENDPOINT when set (the
+   * local S3 server).
+   */
+  attachmentsOrigin?: string;
   /** (issue 15) The Web Push VAPID public key (base64url); omitted from config.json when unset. */
   vapidPublicKey?: string;
 }
+
+const s3Origin = (): string[] => {
+  try {
+    return process.env.S3_ENDPOINT ? [new URL(process.env.S3_ENDPOINT).origin] : [];
+  } catch {
+    return [];
+  }
+};
 
 export interface WebServerOptions {
   /** 0 = an ephemeral port. */
@@ -173,7 +185,7 @@ function securityHeaders(config: WebConfig | null): Record<string, string> {
     // The one policy CloudFront serves too (@chat/web/csp), with this deployment's API origins.
     'content-security-policy': buildCsp({
       connectSrc: config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:'],
-      attachmentsSrc: config?.attachments ? [config.attachments] : [],
+      attachmentsSrc: config ? (config.attachmentsOrigin ? [config.attachmentsOrigin] : s3Origin()) : [],
     }),
   };
 }
@@ -354,7 +366,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       httpApi: arg.http ?? process.env.HTTP_API_URL ?? 'http://localhost:8081',
       wsApi: arg.ws ?? process.env.WS_API_URL ?? 'ws://localhost:8080',
       // the local S3 server the runtime's functions use (local/runtime/deployment.ts, the same default)
-      attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
+      attachmentsOrigin: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
       // The local VAPID public key (the file the local runtime's functions sign with; made on first use).
       vapidPublicKey: (await ensureLocalVapidKeys()).publicKey,
     },

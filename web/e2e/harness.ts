@@ -125,7 +125,7 @@ export async function startStack(options: { root?: string; webPush?: boolean } =
   config = {
     httpApi: runtime.httpUrl,
     wsApi: runtime.wsUrl,
-    attachments: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
+    attachmentsOrigin: new URL(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000').origin,
     ...(options.webPush ? { vapidPublicKey: await localVapidPublicKey() } : {}),
   };
   await warmUp(runtime);

@@ -28,6 +28,8 @@ let a: Actions;
 let b: Actions;
 const aliceName = uniqueName('alice');
 const bobName = uniqueName('bob');
+/** Bob's console errors (a failing image load says why). */
+const bobConsole: string[] = [];
 
 describe('message actions: react, reply, edit, delete, attach', { timeout: 120_000 }, () => {
   beforeAll(async () => {
@@ -36,6 +38,7 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     bobCtx = await stack.newContext({ dark: true });
     alicePage = await aliceCtx.newPage();
     bobPage = await bobCtx.newPage();
+    bobPage.on('console', (m) => m.type() === 'error' && bobConsole.push(m.text()));
     alice = await new AuthPage(alicePage).signUp(aliceName, PASSWORD, 'Alice');
     bob = await new AuthPage(bobPage).signUp(bobName, PASSWORD, 'Bob');
     a = new Actions(alice);
@@ -204,11 +207,15 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     await alice.composer().press('Enter');
     await a.uploads().first().waitFor({ state: 'detached', timeout: TIMEOUT });
 
+    // bob scrolled up to the original before: back to the newest
+    await bobPage.getByTestId('message-scroller').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
     const thumb = b.message('The view from the office').getByTestId('attachment-image');
-    await thumb.waitFor({ timeout: TIMEOUT });
-    await expect
-      .poll(() => thumb.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth), poll)
-      .toBe(480);
+    await thumb.waitFor({ state: 'attached', timeout: TIMEOUT });
+    const loaded = () =>
+      thumb.locator('img').evaluate((img: HTMLImageElement) => `${img.complete}:${img.naturalWidth}`);
+    await expect.poll(loaded, { ...poll, message: `console: ${bobConsole.join(' | ')}` }).toBe('true:480');
     expect(await thumb.getAttribute('aria-label')).toBe('Open image sunset.png');
     await screenshot(bobPage, 'attachment-image-dark');
     const opened = bobCtx.waitForEvent('page');

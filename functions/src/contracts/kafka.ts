@@ -10,8 +10,11 @@ import { Emoji, Id, IsoTime, Message, MessageTrace, Ulid } from './models.ts';
 export const MessageSentRecord = z.object({
   type: z.literal('message.sent'),
   v: z.literal(1),
-  /** A sent message always has a body (only a deleted message shows `""`). */
-  message: Message.extend({ body: z.string().min(1).max(limits.messageBodyMaxChars) }),
+  /** A sent message has a body or attachments (only a deleted message shows `""` without any). */
+  message: Message.refine((m) => m.body.length > 0 || (m.attachments?.length ?? 0) > 0, {
+    path: ['body'],
+    message: 'message.body: empty without attachments',
+  }),
   /** Hop times so far (`received`); optional, so records without it stay valid. */
   trace: MessageTrace.optional(),
 });

@@ -51,32 +51,37 @@ export const Reaction = z.object({
 });
 export type Reaction = z.infer<typeof Reaction>;
 
-export const Message = z.object({
-  id: Ulid,
-  conversationId: Id,
-  senderId: Id,
-  clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
-  /**
-   * Up to 4,000 characters; `""` when the message was deleted (`deletedAt`), or when it has attachments.
-   */
-  body: z.string().max(limits.messageBodyMaxChars),
-  sentAt: IsoTime,
-  /** The last edit (absent if never edited, and on a deleted message). */
-  editedAt: IsoTime.optional(),
-  /** Deleted: the message keeps its id, sender and place, with `body: ""`, no reactions and no attachments. */
-  deletedAt: IsoTime.optional(),
-  /** The message this one answers (absent when it is no reply). */
-  replyTo: ReplyRef.optional(),
-  /** Reactions, in the order each emoji was first used; absent when there are none. */
-  reactions: z.array(Reaction).max(limits.reactionEmojiPerMessageMax).optional(),
-  /** Absent when the message has none (and on a deleted message). */
-  attachments: z.array(Attachment).max(limits.attachmentsPerMessageMax).optional(),
-  /**
-   * (added, issue 15) Ids of the members `@username`-mentioned in the body, computed by the server when the
-   * message is sent (never taken from a client); absent when nobody is mentioned.
-   */
-  mentions: z.array(Id).max(limits.mentionsMax).optional(),
-});
+export const Message = z
+  .object({
+    id: Ulid,
+    conversationId: Id,
+    senderId: Id,
+    clientMsgId: z.string().min(1).max(limits.clientMsgIdMax),
+    /**
+     * Up to 4,000 characters; `""` when the message was deleted (`deletedAt`), or when it has attachments.
+     */
+    body: z.string().max(limits.messageBodyMaxChars),
+    sentAt: IsoTime,
+    /** The last edit (absent if never edited, and on a deleted message). */
+    editedAt: IsoTime.optional(),
+    /** Deleted: the message keeps its id, sender and place, with `body: ""`, no reactions and no attachments. */
+    deletedAt: IsoTime.optional(),
+    /** The message this one answers (absent when it is no reply). */
+    replyTo: ReplyRef.optional(),
+    /** Reactions, in the order each emoji was first used; absent when there are none. */
+    reactions: z.array(Reaction).max(limits.reactionEmojiPerMessageMax).optional(),
+    /** Absent when the message has none (and on a deleted message). */
+    attachments: z.array(Attachment).min(1).max(limits.attachmentsPerMessageMax).optional(),
+    /**
+     * (added, issue 15) Ids of the members `@username`-mentioned in the body, computed by the server when the
+     * message is sent (never taken from a client); absent when nobody is mentioned.
+     */
+    mentions: z.array(Id).max(limits.mentionsMax).optional(),
+  })
+  .refine((m) => m.body.length > 0 || m.deletedAt !== undefined || (m.attachments?.length ?? 0) > 0, {
+    path: ['body'],
+    message: 'message.body: empty without attachments (and not deleted)',
+  });
 export type Message = z.infer<typeof Message>;
 
 /**

@@ -137,7 +137,8 @@ const ConversationRow = memo(function ConversationRow({
             ) : hasOutgoing && !unread ? (
               'Sending…'
             ) : last ? (
-              `${prefix}${previewText(last.body, 80)}`
+              // a deleted message, or files without text (issue 14)
+              `${prefix}${last.deletedAt ? 'Message deleted' : previewText(last.body, 80) || `📎 ${last.attachments?.[0]?.filename}`}`
             ) : (
               <span className="italic">No messages yet</span>
             )}

@@ -142,7 +142,7 @@ function AttachmentView({ a, mine }: { a: Attachment; mine: boolean }) {
         className="block overflow-hidden rounded-lg focus-visible:outline-2 focus-visible:outline-indigo-400"
       >
         {/* biome-ignore lint/performance/noImgElement: a static export (no image optimizer); presigned URLs */}
-        <img src={a.url} alt={a.filename} className="max-h-60 max-w-full object-contain" loading="lazy" />
+        <img src={a.url} alt={a.filename} className="max-h-60 w-72 max-w-full object-contain" />
       </a>
     );
   const chip = `inline-flex max-w-full items-center gap-2 rounded-lg px-2.5 py-1.5 text-sm ${

@@ -60,6 +60,14 @@ describe('message changes (pure)', () => {
     expect(replaceMessage(next, msg(9))).toBe(next);
   });
 
+  it('an edit without the download URLs keeps the ones held; a delete drops the files', () => {
+    const file = { id: id(7), filename: 'a.png', contentType: 'image/png', size: 3 };
+    const list = [msg(1, { attachments: [{ ...file, url: 'https://s3/a.png?sig' }] })];
+    const edited = replaceMessage(list, msg(1, { body: 'x', editedAt: EDITED, attachments: [file] }));
+    expect(edited[0]?.attachments?.[0]?.url).toBe('https://s3/a.png?sig');
+    expect(replaceMessage(list, msg(1, { body: '', deletedAt: EDITED }))[0]?.attachments).toBeUndefined();
+  });
+
   it('shows my waiting changes over the message, in order; failed ones not', () => {
     const m = msg(1, { senderId: ME.id });
     const shown = withPending(

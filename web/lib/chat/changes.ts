@@ -43,9 +43,13 @@ export function olderState(a: Message, b: Message): boolean {
 }
 
 /** A timeline with `updated` in place of its message (and the snippets of replies to it refreshed). */
-export function replaceMessage(messages: readonly Message[], updated: Message): readonly Message[] {
+export function replaceMessage(messages: readonly Message[], incoming: Message): readonly Message[] {
+  let updated = incoming;
   const current = messages.find((m) => m.id === updated.id);
   if (current && (current === updated || olderState(current, updated))) return messages;
+  // an edit keeps the files; an update that carries them without download URLs keeps the URLs held
+  if (current?.attachments && !updated.deletedAt && !updated.attachments?.every((a) => a.url))
+    updated = { ...updated, attachments: current.attachments };
   let changed = false;
   const snippet = updated.deletedAt ? '' : updated.body.slice(0, SNIPPET_MAX);
   const next = messages.map((m) => {
