@@ -306,6 +306,28 @@ describe('When an upload is asked for', () => {
     expect(right.status).toBe(200);
   });
 
+  it('the bucket admits browser uploads and downloads from the web origin only (CORS preflight)', async () => {
+    const [a, b] = await Promise.all([signup('a'), signup('b')]);
+    const conv = await dmOf(a, b);
+    const g = (await grant(a, conv, { filename: 'a.txt', contentType: 'text/plain', size: 3 })).body as Grant;
+    const webOrigin = (process.env.WEB_ORIGIN || 'http://localhost:3000').split(',')[0] as string;
+    const preflight = (origin: string) =>
+      fetch(g.upload.url, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'PUT',
+          'Access-Control-Request-Headers': 'content-type',
+        },
+      });
+    const ok = await preflight(webOrigin);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(webOrigin);
+    expect(ok.headers.get('access-control-allow-methods')).toContain('PUT');
+    const other = await preflight('https://elsewhere.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('refuses non-members (404), too large files, disallowed types and bad names (400)', async () => {
     const [a, b, c] = await Promise.all([signup('a'), signup('b'), signup('c')]);
     const conv = await dmOf(a, b);

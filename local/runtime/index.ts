@@ -241,7 +241,9 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   });
 
   const bucket = deploymentBucket(deployment, { ...lookupEnv, [ENV.AWS_REGION]: region });
-  const bucketReady = ensureDeploymentBucket(bucket, webOrigins, (line) => log('runtime', line));
+  // The bucket admits the origins the HTTP API admits (an e2e harness passes its web server's in `cors`).
+  const bucketOrigins = opts.cors ? opts.cors.allowOrigins : webOrigins;
+  const bucketReady = ensureDeploymentBucket(bucket, bucketOrigins, (line) => log('runtime', line));
   /** A fresh deployment's topics, derived consumer groups and bucket go with it (best effort, bounded). */
   const forget = async (topicNames: readonly string[], groups: readonly string[]): Promise<void> => {
     await Promise.all([

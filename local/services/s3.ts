@@ -77,7 +77,7 @@ async function ensureVersitygw(ctx: Context): Promise<string> {
     const go = which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
     if (!go)
       throw new Error(
-        'the local S3 server (versitygw) is built with Go, and `go` is not on PATH. Install Go ≥ 1.24 ' +
+        'the local S3 server (versitygw) is built with Go, and `go` is not on PATH. Install Go ≥ 1.25 ' +
           '(https://go.dev/dl/) or set S3_ENDPOINT (with S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY) to an S3 server of yours.',
       );
     const log = path.join(logsDir(ctx), 's3-build.log');
