@@ -107,6 +107,8 @@ const bucket = (url: string, line = 0): string => {
 const byBucket = new Map<string, number>();
 const byProfile = new Map<string, number>();
 const byFn = new Map<string, number>();
+/** Inclusive time per project module (functions/src/…, local/…): every sample with the module on its stack. */
+const inclusiveOurs = new Map<string, number>();
 /** Native/GC self time charged to the nearest JavaScript caller (writev, postMessage, hashing…). */
 const nativeByCaller = new Map<string, number>();
 let total = 0;
@@ -145,6 +147,14 @@ for (const f of files) {
     byBucket.set(b, (byBucket.get(b) ?? 0) + dt);
     const key = `${name} ${b}:${n.callFrame.lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let a: Node | undefined = n; a; a = parent.get(a.id)) {
+      const mod = bucket(a.callFrame.url, a.callFrame.lineNumber);
+      if (/^(functions\/src|local\/|kit\/)/.test(mod) && !seen.has(mod)) {
+        seen.add(mod);
+        inclusiveOurs.set(mod, (inclusiveOurs.get(mod) ?? 0) + dt);
+      }
+    }
     if (!n.callFrame.url) {
       let a = parent.get(n.id);
       while (a && !a.callFrame.url) a = parent.get(a.id);
@@ -166,3 +176,4 @@ print('self time by profile (function)', byProfile);
 print('self time by module', byBucket);
 print('self time by function', byFn);
 print('native/GC self time by nearest JavaScript caller', nativeByCaller);
+print('inclusive time by project module (samples with the module on the stack)', inclusiveOurs);
