@@ -62,8 +62,8 @@ for (const line of out.split('\n')) {
     tid === pid ? 'main thread' : helperTids.has(tid) ? 'start-up threads (V8 platform…)' : 'environments';
   total += 1;
   add(byKind, k);
-  let r = byRole.get(role);
-  if (!r) byRole.set(role, (r = new Map()));
+  const r = byRole.get(role) ?? new Map<string, number>();
+  byRole.set(role, r);
   add(r, k);
   add(bySym, `${sym || '?'} (${dso.replace(/^.*\//, '')})`);
 }
