@@ -33,10 +33,25 @@ it('divides the system processes’ CPU by the messages, splits the runtime by f
     'persistFanout',
     'cassandra',
     'wsSendMessage',
-    'runtime main thread',
+    'runtime outside invocations',
     'kafka',
     'redis',
   ]);
+});
+
+it('splits the runtime outside invocations into its main thread, V8/libuv threads and the environments', () => {
+  const resources = [res('runtime', 6), res('redis', 0.5), res('kafka', 1), res('cassandra', 2.5)];
+  // 6 s of runtime CPU: 5 s in invocations, 0.4 s main thread, 0.2 s V8/libuv threads, 0.4 s the rest.
+  const c = cpuPerMessage(resources, { wsSendMessage: fn(2_000), persistFanout: fn(3_000) }, 2_000, {
+    mainMs: 400,
+    startupThreadsMs: 200,
+  });
+  expect(c?.runtimeOutsideInvocationsMs).toBe(0.5);
+  expect(c?.runtimeMainThreadMs).toBe(0.2);
+  expect(c?.runtimeHelperThreadsMs).toBe(0.1);
+  expect(c?.environmentsOutsideInvocationsMs).toBe(0.2);
+  expect(c?.ranking.find((p) => p.part === 'environments outside invocations')?.ms).toBe(0.2);
+  expect(c?.ranking.some((p) => p.part === 'runtime outside invocations')).toBe(false);
 });
 
 it('has no all-in figure when a process was not sampled, and none at all without messages', () => {

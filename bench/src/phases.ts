@@ -27,6 +27,8 @@ export interface PhaseReport {
   name: string;
   kind: 'load' | 'idle';
   startedAt: string;
+  /** Load phases: the measured window and drain (what the CPU and resource figures cover). */
+  measuredWindow?: { from: string; to: string };
   /** The warm-up before measuring: its messages are accounted too (LOST/DUPLICATED count in the totals). */
   warmup?: {
     sent: number;
@@ -140,6 +142,8 @@ export async function runLoadPhase(
     conns.resetTracking();
   }
   await rt.resetMetrics().catch(() => {});
+  const threads0 = await rt.threadCpu().catch(() => null);
+  const windowFrom = new Date().toISOString();
   const sampler = new ResourceSampler(sampleTargets(rt), 1000).start();
   const c = conns.counters;
   const progress = new Progress({
@@ -158,8 +162,19 @@ export async function runLoadPhase(
   log(`phase ${phase.name}: draining (up to ${phase.drainTimeoutSec} s)`);
   const drain = await conns.drain(phase.drainTimeoutSec * 1000);
   const resources = sampler.stop();
+  const windowTo = new Date().toISOString();
+  // The window the CPU figures cover (cpuprof-top --from/--to takes it to summarize profiles of this window only).
+  log(`phase ${phase.name}: measured window --from ${windowFrom} --to ${windowTo}`);
   const loadAvg = loadSummary(sampler.loadAvg);
   const functions = await rt.metrics().catch(() => null);
+  const threads1 = await rt.threadCpu().catch(() => null);
+  const threads =
+    threads0 && threads1
+      ? {
+          mainMs: threads1.mainMs - threads0.mainMs,
+          startupThreadsMs: threads1.startupThreadsMs - threads0.startupThreadsMs,
+        }
+      : null;
   let history = null;
   if (phase.verifyHistory) {
     log(`phase ${phase.name}: verifying history${phase.checkUnread ? ' and unread counts' : ''}`);
@@ -187,13 +202,14 @@ export async function runLoadPhase(
     name: phase.name,
     kind: 'load',
     startedAt,
+    measuredWindow: { from: windowFrom, to: windowTo },
     ...(warmup ? { warmup } : {}),
     load,
     connectMs: conns.connectMs.summary() as unknown as Record<string, number | null>,
     resources,
     loadAvg,
     functions,
-    cpuPerMessage: cpuPerMessage(resources, functions, load.acked),
+    cpuPerMessage: cpuPerMessage(resources, functions, load.acked, threads),
     warmupFunctions,
   };
 }

@@ -181,6 +181,9 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connecti
   -C, -R, -D     replace the profile's load phases by one phase with C connections, R msg/s for D seconds
   --users        number of users signed up (connections are spread over them round robin)
   --phases       run only these phases of the profile (names as in the report)
+  --idle-ttl-sec reclaim execution environments idle this long (default: the profile's; the runtime's is 600)
+  --warmup-sec   the custom phase's warm-up (default 5 s; longer lets every environment start and the clients'
+                 first heartbeats pass before the measured window, so cold starts do not count in its CPU)
   --soak-sec     the soak's length in seconds (default 600; the phase is then named soak-<rate>x<seconds>)
   --no-baselines skip the raw Kafka/Redis/CQL/WebSocket baselines
   --max-concurrency  execution environments per function in the bench's runtime: N for all, or
@@ -207,6 +210,8 @@ export function parseCli(argv: string[]): CliOptions {
       phases: { type: 'string' },
       'no-baselines': { type: 'boolean', default: false },
       'soak-sec': { type: 'string' },
+      'warmup-sec': { type: 'string' },
+      'idle-ttl-sec': { type: 'string' },
       'max-concurrency': { type: 'string' },
       ws: { type: 'string' },
       http: { type: 'string' },
@@ -246,12 +251,14 @@ export function parseCli(argv: string[]): CliOptions {
       verifyHistory: true,
       checkUnread: true,
       drainTimeoutSec: 60,
-      warmupSec: 5,
+      warmupSec: num(values['warmup-sec'], '--warmup-sec') ?? 5,
     };
     profile.phases = [phase];
     profile.name = `${profile.name}-custom`;
     if (values.users === undefined) profile.users = Math.min(phase.connections, profile.users);
   }
+  const idleTtl = num(values['idle-ttl-sec'], '--idle-ttl-sec');
+  if (idleTtl !== undefined) profile.idleEnvironmentTtlSec = idleTtl;
   const users = num(values.users, '--users');
   if (users !== undefined) profile.users = Math.round(users);
   const groupSize = num(values['group-size'], '--group-size');

@@ -1,8 +1,8 @@
 /**
  * Child process that hosts the local runtime for the bench (started by runtime.ts with the tsx loader).
- * Talks over IPC: `ready` once listening, then answers `metrics`, `resetMetrics`, `kill` and `stop`.
+ * Talks over IPC: `ready` once listening, then answers `metrics`, `resetMetrics`, `threads`, `kill` and `stop`.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { topics } from '@chat/functions/contracts';
 import type { FunctionMetrics } from '@chat/local/runtime';
@@ -22,16 +22,47 @@ export type HostRequest =
   | { id: number; type: 'metrics' }
   | { id: number; type: 'resetMetrics' }
   | { id: number; type: 'kill'; fn: string; target: 'busy' | 'idle' | 'all' }
+  | { id: number; type: 'threads' }
   | { id: number; type: 'stop' };
 
 export type HostReply =
   | { type: 'ready'; wsUrl: string; httpUrl: string; id?: undefined }
   | { type: 'metrics'; id: number; metrics: Record<string, FunctionStats> }
   | { type: 'killed'; id: number; count: number }
+  | { type: 'threads'; id: number; cpu: ThreadCpu | null }
   | { type: 'ok'; id: number }
   | { type: 'error'; id?: number; message: string };
 
 const reply = (m: HostReply) => process.send?.(m);
+
+/**
+ * CPU used so far (ms) by the runtime process's main thread (the API Gateway emulator, the event source poller)
+ * and by the other threads that existed when the runtime became ready: V8's platform threads (the optimizing
+ * JIT compiler, concurrent GC), libuv's and the inspector's. Every thread started later is an execution
+ * environment (environments start on demand, never before the runtime is ready). Linux only (/proc).
+ */
+export interface ThreadCpu {
+  mainMs: number;
+  startupThreadsMs: number;
+}
+
+const threadCpuMs = (tid: string): number => {
+  try {
+    const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0; // the thread has ended
+  }
+};
+let startupTids: string[] = [];
+const threadCpu = (): ThreadCpu | null => {
+  if (startupTids.length === 0) return null;
+  const main = String(process.pid);
+  let startupThreadsMs = 0;
+  for (const tid of startupTids) if (tid !== main) startupThreadsMs += threadCpuMs(tid);
+  return { mainMs: threadCpuMs(main), startupThreadsMs };
+};
 
 /** Drop the raw duration arrays (up to 10,000 numbers per function) before sending over IPC. */
 function compactMetrics(m: Record<string, FunctionMetrics>): Record<string, FunctionStats> {
@@ -77,6 +108,11 @@ async function main(): Promise<void> {
       }),
     ),
   });
+  try {
+    startupTids = readdirSync('/proc/self/task');
+  } catch {
+    startupTids = []; // not Linux: no split of the runtime's CPU by thread
+  }
   reply({ type: 'ready', wsUrl: rt.wsUrl, httpUrl: rt.httpUrl });
   process.on('message', async (req: HostRequest) => {
     try {
@@ -87,6 +123,9 @@ async function main(): Promise<void> {
         case 'resetMetrics':
           rt.resetMetrics();
           reply({ type: 'ok', id: req.id });
+          break;
+        case 'threads':
+          reply({ type: 'threads', id: req.id, cpu: threadCpu() });
           break;
         case 'kill':
           reply({ type: 'killed', id: req.id, count: await rt.killEnvironment(req.fn, req.target) });

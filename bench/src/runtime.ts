@@ -8,7 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoints } from './client.ts';
 import { pidListeningOn } from './procs.ts';
-import type { HostReply, HostRequest, HostStart } from './runtime-host.ts';
+import type { HostReply, HostRequest, HostStart, ThreadCpu } from './runtime-host.ts';
+
+export type { ThreadCpu };
 
 export interface DurationStats {
   count: number;
@@ -40,6 +42,8 @@ export interface RuntimeHandle {
   pid: number | null;
   metrics(): Promise<Record<string, FunctionStats> | null>;
   resetMetrics(): Promise<void>;
+  /** CPU so far of the runtime's main thread and start-up threads (null: an external runtime, or not Linux). */
+  threadCpu(): Promise<ThreadCpu | null>;
   /** Kill execution environments of a function (SIGKILL); returns how many died. */
   killEnvironment(fn: string, target?: 'busy' | 'idle' | 'all'): Promise<number>;
   /** Whether the runtime process is still alive (for the fuzzer's "never crashes"). */
@@ -66,6 +70,7 @@ export function externalRuntime(endpoints: Endpoints): RuntimeHandle {
     pid: local ? pidListeningOn(port) : null,
     metrics: async () => null,
     resetMetrics: async () => {},
+    threadCpu: async () => null,
     killEnvironment: async () => {
       throw new Error('cannot kill environments of a runtime the bench did not start');
     },
@@ -99,7 +104,10 @@ export async function spawnRuntime(
   };
   const child: ChildProcess = fork(path.join(here, 'runtime-host.ts'), [JSON.stringify(start)], {
     // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the runtime (main thread and every worker-thread environment).
+    // BENCH_RUNTIME_NODE_ARGS: extra Node/V8 flags for the runtime process (A/B experiments, e.g. `--no-opt`; V8
+    // flags are process-wide, so they reach every execution environment's isolate too).
     execArgv: [
+      ...(process.env.BENCH_RUNTIME_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
       '--import',
       'tsx',
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
@@ -185,6 +193,10 @@ export async function spawnRuntime(
     },
     async resetMetrics() {
       await request({ type: 'resetMetrics' });
+    },
+    async threadCpu() {
+      const r = await request({ type: 'threads' });
+      return r.type === 'threads' ? r.cpu : null;
     },
     async killEnvironment(fn, target = 'busy') {
       const r = await request({ type: 'kill', fn, target });

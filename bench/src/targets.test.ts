@@ -31,7 +31,10 @@ it('checks issue 13’s targets: latency at 200 msg/s, sustained rate, CPU per m
     allInMs,
     processesMs: {},
     functionsMs: {},
+    runtimeOutsideInvocationsMs: null,
     runtimeMainThreadMs: null,
+    runtimeHelperThreadsMs: null,
+    environmentsOutsideInvocationsMs: null,
     ranking: [{ part: 'persistFanout', ms: 1.2 }],
   });
   const checks = evaluateTargets(

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/src/tools/cpuprof-top.ts <dir> [top=25] [file-name-filter]
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface Profile {
   nodes: Node[];
@@ -22,13 +23,31 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** `only`: keep only profiles whose file name contains this (e.g. persistFanout). */
+/**
+ * `only`: keep only profiles whose file name contains this (e.g. persistFanout). `--from`/`--to` (ISO times or
+ * epoch ms, e.g. the measured window the bench logs): keep only samples taken in that wall-clock window. A
+ * profile's samples are placed on the wall clock from its file's modification time (written when the profile
+ * stopped: the environments' 10 s chunks, the main thread's `--cpu-prof` at exit), to within a second or so.
+ */
 const {
   positionals: [dir, topArg = '25', only],
-} = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
+  values: { from, to },
+} = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: { from: { type: 'string' }, to: { type: 'string' } },
+});
 const top = Number(topArg);
 if (!dir || !Number.isInteger(top) || top <= 0)
-  throw new Error('usage: cpuprof-top <dir> [top=25] [file-name-filter]');
+  throw new Error('usage: cpuprof-top <dir> [top=25] [file-name-filter] [--from T] [--to T]');
+const wallMs = (t: string | undefined, dflt: number): number => {
+  if (t === undefined) return dflt;
+  const n = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
+  if (!Number.isFinite(n)) throw new Error(`not a time: ${t}`);
+  return n;
+};
+const fromMs = wallMs(from, -Infinity);
+const toMs = wallMs(to, Infinity);
 
 /**
  * An unminified esbuild bundle marks each module with a `// path` line: the module a bundle line belongs to is
@@ -88,19 +107,36 @@ const bucket = (url: string, line = 0): string => {
 const byBucket = new Map<string, number>();
 const byProfile = new Map<string, number>();
 const byFn = new Map<string, number>();
+/** Inclusive time per project module (functions/src/…, local/…): every sample with the module on its stack. */
+const inclusiveOurs = new Map<string, number>();
+/** Native/GC self time charged to the nearest JavaScript caller (writev, postMessage, hashing…). */
+const nativeByCaller = new Map<string, number>();
 let total = 0;
 const files = (readdirSync(dir, { recursive: true }) as string[]).filter(
   (f) => f.endsWith('.cpuprofile') && (!only || f.includes(only)),
 );
 for (const f of files) {
-  const p = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Profile;
+  const file = path.join(dir, f);
+  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  if (statSync(file).mtimeMs - (p.endTime - p.startTime) / 1000 > toMs) continue;
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, Node>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  // Wall-clock time of the profile's start (microseconds on V8's clock → ms since the epoch).
+  const wallStart = statSync(file).mtimeMs - (p.endTime - p.startTime) / 1000;
+  let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     const n = nodes.get(p.samples[i] as number);
     const dt = (p.timeDeltas[i] ?? 0) / 1000;
+    t += p.timeDeltas[i] ?? 0;
+    const at = wallStart + (t - p.startTime) / 1000;
+    if (at < fromMs || at > toMs) continue;
     if (!n) continue;
     const name = n.callFrame.functionName || '(anonymous)';
     if (name === '(idle)' || name === '(program)') continue;
+    // An environment's profile restarted from an inspector call: while the thread then waits in its event loop,
+    // V8 charges the samples to that call (`dispatch` under `node:inspector`'s post): idle, not work.
+    if (name === 'dispatch' && parent.get(n.id)?.callFrame.url === 'node:inspector') continue;
     total += dt;
     const b = bucket(n.callFrame.url, n.callFrame.lineNumber);
     const group = path
@@ -111,6 +147,22 @@ for (const f of files) {
     byBucket.set(b, (byBucket.get(b) ?? 0) + dt);
     const key = `${name} ${b}:${n.callFrame.lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let a: Node | undefined = n; a; a = parent.get(a.id)) {
+      const mod = bucket(a.callFrame.url, a.callFrame.lineNumber);
+      if (/^(functions\/src|local\/|kit\/)/.test(mod) && !seen.has(mod)) {
+        seen.add(mod);
+        inclusiveOurs.set(mod, (inclusiveOurs.get(mod) ?? 0) + dt);
+      }
+    }
+    if (!n.callFrame.url) {
+      let a = parent.get(n.id);
+      while (a && !a.callFrame.url) a = parent.get(a.id);
+      const caller = a
+        ? `${name} ← ${a.callFrame.functionName || '(anonymous)'} ${bucket(a.callFrame.url, a.callFrame.lineNumber)}:${a.callFrame.lineNumber + 1}`
+        : `${name} ← (root)`;
+      nativeByCaller.set(caller, (nativeByCaller.get(caller) ?? 0) + dt);
+    }
   }
 }
 const print = (title: string, m: Map<string, number>) => {
@@ -123,3 +175,5 @@ console.log(`${files.length} profiles, ${total.toFixed(0)} ms of non-idle sample
 print('self time by profile (function)', byProfile);
 print('self time by module', byBucket);
 print('self time by function', byFn);
+print('native/GC self time by nearest JavaScript caller', nativeByCaller);
+print('inclusive time by project module (samples with the module on the stack)', inclusiveOurs);
