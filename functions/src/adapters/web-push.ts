@@ -135,7 +135,7 @@ export async function sendWebPush(
       headers: Object.fromEntries(
         Object.entries(details.headers).filter(([k]) => k.toLowerCase() !== 'content-length'),
       ) as Record<string, string>,
-      body: details.body ?? undefined,
+      body: details.body ? new Uint8Array(details.body) : undefined,
       redirect: 'manual',
       signal: AbortSignal.timeout(Math.max(1, Math.floor(options.timeoutMs))),
     });
