@@ -7,10 +7,10 @@
  * a push service emulator in the bench process, told to answer after `delayMs` and/or with `status`. Every
  * group message then makes one notification for the webPush consumer to send into the slow service.
  */
+import { createECDH, randomBytes } from 'node:crypto';
 import type { Conversation } from '@chat/functions/contracts';
 import { mapLimit } from '@chat/kit/async';
 import { type PushServiceEmulator, startPushService } from '@chat/local/runtime';
-import { browserSubscription } from '@chat/local/testing';
 import type { Api } from './client.ts';
 import { log } from './progress.ts';
 import { BENCH_PASSWORD, retrying, type World } from './world.ts';
@@ -46,15 +46,13 @@ export async function addAwayMembers(world: World, api: Api, opts: PushAwayOptio
   await mapLimit(groups, 8, async (g, i) => {
     const username = `b${world.opts.runId}_away${i}`;
     const away = await retrying(() => api.signup(username, BENCH_PASSWORD));
-    const sub = browserSubscription(push.newEndpoint());
-    await retrying(() =>
-      api.call(
-        'POST',
-        '/me/push-subscriptions',
-        { endpoint: sub.endpoint, keys: sub.keys },
-        away.accessToken,
-      ),
-    );
+    // The keys a browser makes (a P-256 key pair, a 16-byte auth secret); the bench never decrypts.
+    const keys = {
+      p256dh: createECDH('prime256v1').generateKeys().toString('base64url'),
+      auth: randomBytes(16).toString('base64url'),
+    };
+    const endpoint = push.newEndpoint();
+    await retrying(() => api.call('POST', '/me/push-subscriptions', { endpoint, keys }, away.accessToken));
     const creator = world.users[g.members[0] as number];
     if (!creator) throw new Error(`group ${g.idx} has no creator`);
     await retrying(() =>
