@@ -174,6 +174,8 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
   it('creates a group with a title and members; ✓✓ waits for everyone, and says who read', async () => {
     const carol = await protocolClient(stack.runtime, carolName, PASSWORD, { displayName: 'Carol' });
     try {
+      // a group takes only people alice shares a conversation with (docs/adr/0012): a DM with carol first
+      await alice.startDm(carolName, 'Carol');
       await alice.createGroup('Weekend trip', [bobName, carolName]);
       await alice.send("Who's in for hiking on Saturday? 🥾");
       await expect.poll(() => alice.delivery('hiking on Saturday'), poll).toBe('sent');

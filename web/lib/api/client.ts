@@ -1,8 +1,10 @@
 import type {
   AuthResponse,
   Conversation,
+  ConversationsResponse as ConversationsPage,
   CreateConversationBody,
   HistoryResponse as HistoryPage,
+  MembersResponse as MembersPage,
   Presence,
   Receipt,
   User,
@@ -183,10 +185,18 @@ export class ApiClient {
     return this.request('POST', '/conversations', { body, schema: (c) => c.Conversation });
   }
 
-  listConversations(): Promise<Conversation[]> {
-    return this.request('GET', '/conversations', { schema: (c) => c.ConversationsResponse }).then(
-      (r) => r.conversations,
-    );
+  /** A page of conversations, most recent activity first; `cursor` is the previous page's `nextCursor`. */
+  listConversations(cursor?: string | null): Promise<ConversationsPage> {
+    const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+    return this.request('GET', `/conversations${q}`, { schema: (c) => c.ConversationsResponse });
+  }
+
+  /** A page of a conversation's members (up to 256: a whole group). */
+  members(id: string, cursor?: string | null): Promise<MembersPage> {
+    const q = `?limit=256${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    return this.request('GET', `/conversations/${encodeURIComponent(id)}/members${q}`, {
+      schema: (c) => c.MembersResponse,
+    });
   }
 
   getConversation(id: string): Promise<Conversation> {

@@ -6,6 +6,7 @@ export type ChatApi = Pick<
   ApiClient,
   | 'listConversations'
   | 'getConversation'
+  | 'members'
   | 'createConversation'
   | 'history'
   | 'markRead'

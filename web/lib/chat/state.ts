@@ -19,6 +19,8 @@ export interface ChatState {
   connection: ConnectionState;
   listStatus: 'loading' | 'ready' | 'error';
   listError: string | null;
+  /** The next page of the conversation list (GET /conversations), or null when all are loaded. */
+  listCursor: string | null;
   conversations: Readonly<Record<string, Conversation>>;
   threads: Readonly<Record<string, Thread>>;
   /** conversationId → userId → that member's read pointer */
@@ -41,10 +43,12 @@ export type ChatAction =
   | { type: 'connection'; connection: ConnectionState }
   | { type: 'open'; id: string | null }
   /** The conversation list from the HTTP API. */
-  | { type: 'conversations/loaded'; list: readonly Conversation[] }
+  | { type: 'conversations/loaded'; list: readonly Conversation[]; nextCursor?: string | null }
   | { type: 'conversations/failed'; error: string }
   /** A conversation learnt from a create, a fetch or an event; one already known is kept. */
   | { type: 'conversation/added'; conversation: Conversation }
+  /** A group's whole member list (a conversation carries only its first members). */
+  | { type: 'members'; conversationId: string; members: User[] }
   | { type: 'thread/patch'; id: string; patch: Partial<Thread> }
   /** Messages from history into the timeline (if it is loaded) and the outbox. */
   | { type: 'messages'; conversationId: string; messages: readonly Message[] }
@@ -80,6 +84,7 @@ export function initialState(me: User, connection: ConnectionState, outbox: Outb
     connection,
     listStatus: 'loading',
     listError: null,
+    listCursor: null,
     conversations: {},
     threads: {},
     receipts: {},
@@ -107,7 +112,11 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'open':
       return action.id === state.activeId ? state : { ...state, activeId: action.id };
     case 'conversations/loaded':
-      return conversationsLoaded(state, action.list);
+      return { ...conversationsLoaded(state, action.list), listCursor: action.nextCursor ?? null };
+    case 'members': {
+      const c = state.conversations[action.conversationId];
+      return c ? upsert(state, { ...c, members: action.members, memberCount: action.members.length }) : state;
+    }
     case 'conversations/failed':
       return state.listStatus === 'ready'
         ? state

@@ -62,7 +62,8 @@ function fakeApi(history: Message[]): ChatApi & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    listConversations: async () => [conversation],
+    listConversations: async () => ({ conversations: [conversation], nextCursor: null }),
+    members: async () => ({ members: conversation.members, nextCursor: null }),
     getConversation: async () => conversation,
     createConversation: async () => conversation,
     history: async (_id, page = {}) => {

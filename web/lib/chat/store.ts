@@ -58,6 +58,8 @@ export class ChatStore {
   private readonly typingOut: TypingController;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private started = false;
+  private paging = false;
+  private readonly membersLoading = new Set<string>();
 
   constructor(private readonly opts: ChatStoreOptions) {
     this.state = initialState(opts.me, opts.realtime.getState(), loadOutbox(opts.storage, opts.me.id));
@@ -127,15 +129,54 @@ export class ChatStore {
 
   // ── conversations and presence ────────────────────────────────────────────────────────────────────────
 
-  async loadConversations(): Promise<void> {
+  /** The first page of conversations (or the page after `cursor`). */
+  async loadConversations(cursor?: string): Promise<void> {
     try {
-      const list = await this.opts.api.listConversations();
-      this.dispatch({ type: 'conversations/loaded', list });
+      const { conversations: list, nextCursor } = await this.opts.api.listConversations(cursor);
+      this.dispatch({ type: 'conversations/loaded', list, nextCursor });
       void this.refreshPresence(list.flatMap((c) => c.members.map((m) => m.id)));
       if (this.state.activeId) this.reading.maybeMarkRead(this.state.activeId);
     } catch (e) {
       this.dispatch({ type: 'conversations/failed', error: describeError(e) });
     }
+  }
+
+  /** The next page of the list (scrolled to its end), if there is one and it is not on its way already. */
+  async loadMoreConversations(): Promise<void> {
+    const cursor = this.state.listCursor;
+    if (!cursor || this.paging) return;
+    this.paging = true;
+    await this.loadConversations(cursor);
+    this.paging = false;
+  }
+
+  /**
+   * A group's whole member list, for its senders' names: a conversation carries only its first members. Loaded
+   * when it is opened (if some are missing) and when a message comes from a sender not in the list (added
+   * since); at most one load per conversation at a time.
+   */
+  private async loadMembers(id: string, senderId?: string): Promise<void> {
+    const c = this.state.conversations[id];
+    if (
+      c?.type !== 'group' ||
+      (senderId ? c.members.some((m) => m.id === senderId) : c.members.length >= c.memberCount) ||
+      this.membersLoading.has(id)
+    )
+      return;
+    this.membersLoading.add(id);
+    try {
+      const members: User[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await this.opts.api.members(id, cursor);
+        members.push(...page.members);
+        cursor = page.nextCursor;
+      } while (cursor);
+      this.dispatch({ type: 'members', conversationId: id, members });
+    } catch {
+      // names fall back until the next open
+    }
+    this.membersLoading.delete(id);
   }
 
   async createDm(peerId: string): Promise<Conversation> {
@@ -184,7 +225,7 @@ export class ChatStore {
     if (this.state.activeId === id) return;
     this.dispatch({ type: 'open', id });
     if (!id) return;
-    void this.ensureConversation(id);
+    void this.ensureConversation(id).then(() => this.loadMembers(id));
     if (!this.state.threads[id] || this.state.threads[id]?.status === 'error') void this.loadLatest(id);
     void this.reading.loadReceipts(id);
     this.reading.maybeMarkRead(id);
@@ -314,6 +355,7 @@ export class ChatStore {
       this.dispatch({ type: 'message/summary', message, seen: this.reading.isSeen(id) });
     }
     const after = this.state.conversations[id];
+    void this.loadMembers(id, message.senderId);
     // nothing new for the list row (a redelivery, an older message), or my own
     if (!after || after === before || message.senderId === this.state.me.id) return;
     if (this.reading.isSeen(id)) this.reading.maybeMarkRead(id);

@@ -1,0 +1,120 @@
+import type { Conversation, User } from '@chat/functions/contracts';
+import { describe, expect, it } from 'vitest';
+import { type ChatApi, type ChatRealtime, ChatStore } from './store.ts';
+import { BOB, conv, id, ME, msg } from './testing/fixtures.ts';
+
+// The conversation list in pages and a group's member list loaded on demand (docs/protocol.md: a
+// `conversation` carries only its first members).
+
+/** A realtime double that never connects: these tests only use the HTTP side and delivered events. */
+function quietRealtime(): ChatRealtime & {
+  deliver: (e: Parameters<Parameters<ChatRealtime['onEvent']>[0]>[0]) => void;
+} {
+  const handlers = new Set<Parameters<ChatRealtime['onEvent']>[0]>();
+  return {
+    start() {},
+    stop() {},
+    reconnectNow() {},
+    send: () => false,
+    isOpen: () => false,
+    getState: () => ({ status: 'waiting', attempt: 0, retryAt: null }),
+    onEvent(fn) {
+      handlers.add(fn);
+      return () => handlers.delete(fn);
+    },
+    onOpen: () => () => undefined,
+    onState: () => () => undefined,
+    deliver: (e) => {
+      for (const h of handlers) h(e);
+    },
+  };
+}
+
+const user = (n: number): User => ({
+  id: `u${String(n).padStart(3, '0')}`,
+  username: `u${n}`,
+  displayName: `User ${n}`,
+});
+const everyone = [ME, ...Array.from({ length: 30 }, (_, i) => user(i))];
+const group: Conversation = conv({
+  id: 'g1',
+  type: 'group',
+  title: 'Big',
+  members: everyone.slice(0, 10),
+  memberCount: everyone.length,
+});
+const dms = Array.from({ length: 5 }, (_, i) =>
+  conv({ id: `c${i}`, members: [ME, user(i)], updatedAt: `2026-01-0${9 - i}T00:00:00.000Z` }),
+);
+
+function api(): ChatApi & { calls: string[] } {
+  const calls: string[] = [];
+  const list = [group, ...dms];
+  return {
+    calls,
+    listConversations: async (cursor) => {
+      calls.push(`list ${cursor ?? ''}`);
+      const start = cursor ? Number(cursor) : 0;
+      const next = start + 4 < list.length ? String(start + 4) : null;
+      return { conversations: list.slice(start, start + 4), nextCursor: next };
+    },
+    members: async (cid, cursor) => {
+      calls.push(`members ${cid} ${cursor ?? ''}`);
+      const start = cursor ? Number(cursor) : 0;
+      return {
+        members: everyone.slice(start, start + 20),
+        nextCursor: start + 20 < everyone.length ? String(start + 20) : null,
+      };
+    },
+    getConversation: async (cid) => list.find((c) => c.id === cid) ?? group,
+    createConversation: async () => group,
+    history: async () => ({ messages: [], nextCursor: null }),
+    markRead: async () => null,
+    receipts: async () => [],
+    presence: async () => [],
+  };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe('ChatStore paging', () => {
+  it('loads the conversation list page by page while a next page exists', async () => {
+    const fake = api();
+    const store = new ChatStore({ me: ME, api: fake, realtime: quietRealtime() });
+    await store.loadConversations();
+    expect(Object.keys(store.getState().conversations)).toHaveLength(4);
+    expect(store.getState().listCursor).toBe('4');
+    await Promise.all([store.loadMoreConversations(), store.loadMoreConversations()]);
+    expect(Object.keys(store.getState().conversations).sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'g1']);
+    expect(store.getState().listCursor).toBeNull();
+    await store.loadMoreConversations();
+    expect(fake.calls).toEqual(['list ', 'list 4']);
+  });
+
+  it("loads a group's whole member list when it is opened, and again for a sender it does not know", async () => {
+    const fake = api();
+    const store = new ChatStore({ me: ME, api: fake, realtime: quietRealtime() });
+    await store.loadConversations();
+    store.open('g1');
+    for (let i = 0; i < 5 && store.getState().conversations.g1?.members.length !== everyone.length; i++)
+      await settle();
+    expect(store.getState().conversations.g1?.members.map((m) => m.id)).toEqual(everyone.map((m) => m.id));
+    expect(fake.calls.filter((c) => c.startsWith('members'))).toEqual(['members g1 ', 'members g1 20']);
+
+    // a DM never needs a member page; a known sender needs none either
+    store.open('c0');
+    const realtime = quietRealtime();
+    const other = new ChatStore({ me: ME, api: fake, realtime });
+    await other.loadConversations();
+    other.start();
+    realtime.deliver({
+      type: 'message',
+      message: msg(7, { conversationId: 'g1', senderId: BOB.id, id: id(7) }),
+    });
+    for (let i = 0; i < 5 && other.getState().conversations.g1?.members.length !== everyone.length; i++)
+      await settle();
+    expect(other.getState().conversations.g1?.memberCount).toBe(everyone.length);
+    other.stop();
+    expect(fake.calls.filter((c) => c === 'members c0 ')).toEqual([]);
+  });
+});
