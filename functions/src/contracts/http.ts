@@ -41,8 +41,8 @@ export const AddMembersBody = z.object({
     .min(1)
     .max(limits.groupMaxMembers - 1),
 });
-/** An opaque paging cursor: pass back the `nextCursor` of the previous page. */
-const Cursor = z.string().min(1).max(200);
+/** An opaque paging cursor: pass back the `nextCursor` of the previous page (empty: the first page). */
+const Cursor = z.string().max(200);
 export const ConversationsQuery = z.object({
   cursor: Cursor.optional(),
   limit: z.coerce
