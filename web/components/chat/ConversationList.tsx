@@ -1,19 +1,15 @@
 'use client';
 
 import type { Conversation } from '@chat/functions/contracts';
-import { memo, useEffect, useRef } from 'react';
+import { lazy, memo, Suspense } from 'react';
 import { AppLink } from '@/components/ui/AppLink.tsx';
-import {
-  useChat,
-  useChatStore,
-  useConversations,
-  useMe,
-  usePresence,
-  useTypingUsers,
-} from '@/hooks/chat.tsx';
+import { useChat, useConversations, useMe, usePresence, useTypingUsers } from '@/hooks/chat.tsx';
 import { formatListTime, previewText } from '@/lib/chat/format.ts';
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
 import { Avatar } from '../ui/Avatar.tsx';
+
+// The end of a list with more pages (`paging.ts`), loaded after the list.
+const MoreConversations = lazy(() => import('./MoreConversations.tsx'));
 
 export function ConversationList({ activeId, filter }: { activeId: string | null; filter: string }) {
   const { list, status, error } = useConversations();
@@ -71,36 +67,11 @@ export function ConversationList({ activeId, filter }: { activeId: string | null
           <ConversationRow conversation={c} active={c.id === activeId} myId={me.id} />
         </li>
       ))}
-      <More />
+      <Suspense>
+        <MoreConversations />
+      </Suspense>
     </ul>
   );
-}
-
-/** The end of a list that has more pages: loads the next one when it scrolls into view (or on click). */
-function More() {
-  const store = useChatStore();
-  const cursor = useChat((s) => s.listCursor);
-  const ref = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!cursor || !el) return;
-    // a new observer per page: it reports at once if the end is still in view
-    const io = new IntersectionObserver((e) => e[0]?.isIntersecting && store.loadMoreConversations());
-    io.observe(el);
-    return () => io.disconnect();
-  }, [cursor, store]);
-  return cursor ? (
-    <li>
-      <button
-        ref={ref}
-        type="button"
-        onClick={() => store.loadMoreConversations()}
-        className="w-full p-2 text-sm text-indigo-700 dark:text-indigo-300"
-      >
-        Load more
-      </button>
-    </li>
-  ) : null;
 }
 
 const ConversationRow = memo(function ConversationRow({

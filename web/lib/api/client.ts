@@ -4,7 +4,6 @@ import type {
   ConversationsResponse as ConversationsPage,
   CreateConversationBody,
   HistoryResponse as HistoryPage,
-  MembersResponse as MembersPage,
   Presence,
   Receipt,
   User,
@@ -187,15 +186,8 @@ export class ApiClient {
 
   /** A page of conversations, most recent activity first; `cursor` is the previous page's `nextCursor`. */
   listConversations(cursor?: string | null): Promise<ConversationsPage> {
-    const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
-    return this.request('GET', `/conversations${q}`, { schema: (c) => c.ConversationsResponse });
-  }
-
-  /** A page of a conversation's members (up to 256: a whole group). */
-  members(id: string, cursor?: string | null): Promise<MembersPage> {
-    const q = `?limit=256${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    return this.request('GET', `/conversations/${encodeURIComponent(id)}/members${q}`, {
-      schema: (c) => c.MembersResponse,
+    return this.request('GET', `/conversations?cursor=${encodeURIComponent(cursor ?? '')}`, {
+      schema: (c) => c.ConversationsResponse,
     });
   }
 

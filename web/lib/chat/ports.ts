@@ -6,7 +6,7 @@ export type ChatApi = Pick<
   ApiClient,
   | 'listConversations'
   | 'getConversation'
-  | 'members'
+  | 'request'
   | 'createConversation'
   | 'history'
   | 'markRead'

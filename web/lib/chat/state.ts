@@ -47,8 +47,6 @@ export type ChatAction =
   | { type: 'conversations/failed'; error: string }
   /** A conversation learnt from a create, a fetch or an event; one already known is kept. */
   | { type: 'conversation/added'; conversation: Conversation }
-  /** A group's whole member list (a conversation carries only its first members). */
-  | { type: 'members'; conversationId: string; members: User[] }
   | { type: 'thread/patch'; id: string; patch: Partial<Thread> }
   /** Messages from history into the timeline (if it is loaded) and the outbox. */
   | { type: 'messages'; conversationId: string; messages: readonly Message[] }
@@ -113,10 +111,6 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return action.id === state.activeId ? state : { ...state, activeId: action.id };
     case 'conversations/loaded':
       return { ...conversationsLoaded(state, action.list), listCursor: action.nextCursor ?? null };
-    case 'members': {
-      const c = state.conversations[action.conversationId];
-      return c ? upsert(state, { ...c, members: action.members, memberCount: action.members.length }) : state;
-    }
     case 'conversations/failed':
       return state.listStatus === 'ready'
         ? state

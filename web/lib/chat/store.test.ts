@@ -63,7 +63,8 @@ function fakeApi(history: Message[]): ChatApi & { calls: string[] } {
   return {
     calls,
     listConversations: async () => ({ conversations: [conversation], nextCursor: null }),
-    members: async () => ({ members: conversation.members, nextCursor: null }),
+    // the member pages (paging.ts): not used by a DM
+    request: (async () => ({ members: conversation.members, nextCursor: null })) as never,
     getConversation: async () => conversation,
     createConversation: async () => conversation,
     history: async (_id, page = {}) => {

@@ -58,8 +58,6 @@ export class ChatStore {
   private readonly typingOut: TypingController;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private started = false;
-  private paging = false;
-  private readonly membersLoading = new Set<string>();
 
   constructor(private readonly opts: ChatStoreOptions) {
     this.state = initialState(opts.me, opts.realtime.getState(), loadOutbox(opts.storage, opts.me.id));
@@ -141,42 +139,9 @@ export class ChatStore {
     }
   }
 
-  /** The next page of the list (scrolled to its end), if there is one and it is not on its way already. */
-  async loadMoreConversations(): Promise<void> {
-    const cursor = this.state.listCursor;
-    if (!cursor || this.paging) return;
-    this.paging = true;
-    await this.loadConversations(cursor);
-    this.paging = false;
-  }
-
-  /**
-   * A group's whole member list, for its senders' names: a conversation carries only its first members. Loaded
-   * when it is opened (if some are missing) and when a message comes from a sender not in the list (added
-   * since); at most one load per conversation at a time.
-   */
-  private async loadMembers(id: string, senderId?: string): Promise<void> {
-    const c = this.state.conversations[id];
-    if (
-      c?.type !== 'group' ||
-      (senderId ? c.members.some((m) => m.id === senderId) : c.members.length >= c.memberCount) ||
-      this.membersLoading.has(id)
-    )
-      return;
-    this.membersLoading.add(id);
-    try {
-      const members: User[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await this.opts.api.members(id, cursor);
-        members.push(...page.members);
-        cursor = page.nextCursor;
-      } while (cursor);
-      this.dispatch({ type: 'members', conversationId: id, members });
-    } catch {
-      // names fall back until the next open
-    }
-    this.membersLoading.delete(id);
+  /** A group's whole member list, for its senders' names (`paging.ts`). */
+  private loadMembers(id: string, senderId?: string): void {
+    void import('./paging.ts').then((p) => p.loadMembers(this.ctx, id, senderId));
   }
 
   async createDm(peerId: string): Promise<Conversation> {
