@@ -186,7 +186,8 @@ export class ApiClient {
 
   /** A page of conversations, most recent activity first; `cursor` is the previous page's `nextCursor`. */
   listConversations(cursor?: string | null): Promise<ConversationsPage> {
-    return this.request('GET', `/conversations?cursor=${encodeURIComponent(cursor ?? '')}`, {
+    // the cursor is base64url: nothing to escape
+    return this.request('GET', `/conversations?cursor=${cursor ?? ''}`, {
       schema: (c) => c.ConversationsResponse,
     });
   }

@@ -4,7 +4,8 @@ import type { ChatStore } from './store.ts';
 
 /**
  * The conversation list's next pages and a group's whole member list: loaded on first use (off the first load
- * of /chat), called by the store. A `conversation` carries only its first members (docs/protocol.md).
+ * of /chat), by the end of the list (`MoreConversations.tsx`) and the timeline (`MessageList.tsx`, through
+ * `store.with`). A `conversation` carries only its first members (docs/protocol.md).
  */
 
 const paging = new WeakSet<ChatStore>();
@@ -55,7 +56,7 @@ export async function loadMembers(ctx: StoreContext, id: string, senderId?: stri
     ctx.dispatch({
       type: 'conversations/loaded',
       list: [{ ...latest, members, memberCount: members.length }],
-      nextCursor: now.listCursor,
+      nextCursor: now.listCursor ?? null,
     });
   } catch {
     // names fall back ("Someone") until the next open

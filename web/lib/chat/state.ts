@@ -19,8 +19,8 @@ export interface ChatState {
   connection: ConnectionState;
   listStatus: 'loading' | 'ready' | 'error';
   listError: string | null;
-  /** The next page of the conversation list (GET /conversations), or null when all are loaded. */
-  listCursor: string | null;
+  /** The next page of the conversation list (GET /conversations); none when all are loaded. */
+  listCursor?: string | null;
   conversations: Readonly<Record<string, Conversation>>;
   threads: Readonly<Record<string, Thread>>;
   /** conversationId → userId → that member's read pointer */
@@ -82,7 +82,6 @@ export function initialState(me: User, connection: ConnectionState, outbox: Outb
     connection,
     listStatus: 'loading',
     listError: null,
-    listCursor: null,
     conversations: {},
     threads: {},
     receipts: {},
@@ -110,7 +109,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'open':
       return action.id === state.activeId ? state : { ...state, activeId: action.id };
     case 'conversations/loaded':
-      return { ...conversationsLoaded(state, action.list), listCursor: action.nextCursor ?? null };
+      return { ...conversationsLoaded(state, action.list), listCursor: action.nextCursor };
     case 'conversations/failed':
       return state.listStatus === 'ready'
         ? state

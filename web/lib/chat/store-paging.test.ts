@@ -1,8 +1,8 @@
 import type { Conversation, User } from '@chat/functions/contracts';
 import { describe, expect, it } from 'vitest';
-import { loadMore } from './paging.ts';
+import { loadMembers, loadMore } from './paging.ts';
 import { type ChatApi, type ChatRealtime, ChatStore } from './store.ts';
-import { BOB, conv, id, ME, msg } from './testing/fixtures.ts';
+import { BOB, conv, ME } from './testing/fixtures.ts';
 
 // The conversation list in pages and a group's member list loaded on demand (docs/protocol.md: a
 // `conversation` carries only its first members).
@@ -96,30 +96,35 @@ describe('ChatStore paging', () => {
     expect(fake.calls).toEqual(['list ', 'list 4']);
   });
 
-  it("loads a group's whole member list when it is opened, and again for a sender it does not know", async () => {
+  it("loads a group's whole member list (all pages), again only for a sender it does not know, never for a DM", async () => {
     const fake = api();
     const store = new ChatStore({ me: ME, api: fake, realtime: quietRealtime() });
     await store.loadConversations();
-    store.open('g1');
-    for (let i = 0; i < 5 && store.getState().conversations.g1?.members.length !== everyone.length; i++)
+    const members = () => fake.calls.filter((c) => c.includes('members'));
+    const load = (cid: string, sender?: string) => store.with((ctx) => loadMembers(ctx, cid, sender));
+    // shown: the first 10 of 31 are known, so every page is loaded (two of 20)
+    void load('g1');
+    void load('g1'); // at most one load at a time
+    for (let i = 0; i < 10 && store.getState().conversations.g1?.members.length !== everyone.length; i++)
       await settle();
     expect(store.getState().conversations.g1?.members.map((m) => m.id)).toEqual(everyone.map((m) => m.id));
-    expect(fake.calls.filter((c) => c.includes('members'))).toEqual(['GET members g1 ', 'GET members g1 20']);
-
-    // a DM never needs a member page; a known sender needs none either
-    store.open('c0');
-    const realtime = quietRealtime();
-    const other = new ChatStore({ me: ME, api: fake, realtime });
-    await other.loadConversations();
-    other.start();
-    realtime.deliver({
-      type: 'message',
-      message: msg(7, { conversationId: 'g1', senderId: BOB.id, id: id(7) }),
-    });
-    for (let i = 0; i < 5 && other.getState().conversations.g1?.members.length !== everyone.length; i++)
-      await settle();
-    expect(other.getState().conversations.g1?.memberCount).toBe(everyone.length);
-    other.stop();
-    expect(fake.calls.filter((c) => c.includes('members c0'))).toEqual([]);
+    expect(store.getState().conversations.g1?.memberCount).toBe(everyone.length);
+    expect(members()).toEqual(['GET members g1 ', 'GET members g1 20']);
+    // complete now, and a known sender: nothing more
+    void load('g1');
+    void load('g1', everyone[5]?.id);
+    // a DM has both members inline
+    void load('c0');
+    for (let i = 0; i < 5; i++) await settle();
+    expect(members()).toHaveLength(2);
+    // a sender not in the list (added since): loaded again
+    void load('g1', BOB.id);
+    for (let i = 0; i < 10 && members().length < 4; i++) await settle();
+    expect(members()).toEqual([
+      'GET members g1 ',
+      'GET members g1 20',
+      'GET members g1 ',
+      'GET members g1 20',
+    ]);
   });
 });

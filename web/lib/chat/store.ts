@@ -139,9 +139,9 @@ export class ChatStore {
     }
   }
 
-  /** A group's whole member list, for its senders' names (`paging.ts`). */
-  private loadMembers(id: string, senderId?: string): void {
-    void import('./paging.ts').then((p) => p.loadMembers(this.ctx, id, senderId));
+  /** Runs `work` with the store's context: for controllers loaded on first use (`paging.ts`). */
+  with<T>(work: (ctx: StoreContext) => T): T {
+    return work(this.ctx);
   }
 
   async createDm(peerId: string): Promise<Conversation> {
@@ -190,7 +190,7 @@ export class ChatStore {
     if (this.state.activeId === id) return;
     this.dispatch({ type: 'open', id });
     if (!id) return;
-    void this.ensureConversation(id).then(() => this.loadMembers(id));
+    void this.ensureConversation(id);
     if (!this.state.threads[id] || this.state.threads[id]?.status === 'error') void this.loadLatest(id);
     void this.reading.loadReceipts(id);
     this.reading.maybeMarkRead(id);
@@ -320,7 +320,6 @@ export class ChatStore {
       this.dispatch({ type: 'message/summary', message, seen: this.reading.isSeen(id) });
     }
     const after = this.state.conversations[id];
-    void this.loadMembers(id, message.senderId);
     // nothing new for the list row (a redelivery, an older message), or my own
     if (!after || after === before || message.senderId === this.state.me.id) return;
     if (this.reading.isSeen(id)) this.reading.maybeMarkRead(id);
