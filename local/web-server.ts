@@ -26,6 +26,7 @@ import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib';
 import { ensureLocalVapidKeys } from '@chat/functions/operations';
 import { repoRoot } from '@chat/kit/paths';
 import { buildCsp } from '@chat/web/csp';
+import { CSP_HASHES_FILE, readCspHashes, writeCspHashes } from '@chat/web/csp-hashes';
 
 export interface WebConfig {
   httpApi: string;
@@ -113,6 +114,8 @@ export function buildWebIfStale(options: { force?: boolean } = {}): number {
     },
   );
   if (r.status !== 0) throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+  // what `npm run build -w web` does after next build: the inline scripts' hashes for the CSP
+  writeCspHashes(path.join(web, 'out'));
   return Date.now() - t0;
 }
 
@@ -176,7 +179,13 @@ function compress(raw: Buffer, encoding: ContentEncoding): Promise<Buffer> {
     : gzipAsync(raw, { level: 9 });
 }
 
-function securityHeaders(config: WebConfig | null): Record<string, string> {
+/** `scheme://host[:port]` of an endpoint URL: the CSP source that admits it (any path). */
+function originOf(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}`;
+}
+
+function securityHeaders(config: WebConfig | null, scriptHashes: readonly string[]): Record<string, string> {
   return {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'strict-origin-when-cross-origin',
@@ -184,7 +193,10 @@ function securityHeaders(config: WebConfig | null): Record<string, string> {
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',
     // The one policy CloudFront serves too (@chat/web/csp), with this deployment's API origins.
     'content-security-policy': buildCsp({
-      connectSrc: config ? [config.httpApi, config.wsApi] : ['http:', 'https:', 'ws:', 'wss:'],
+      connectSrc: config
+        ? [originOf(config.httpApi), originOf(config.wsApi)]
+        : ['http:', 'https:', 'ws:', 'wss:'],
+      scriptHashes,
       attachmentsSrc: config ? (config.attachmentsOrigin ? [config.attachmentsOrigin] : s3Origin()) : [],
     }),
   };
@@ -229,8 +241,19 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const root = options.root ?? defaultWebRoot;
   const host = options.host ?? '127.0.0.1';
   const getConfig = typeof options.config === 'function' ? options.config : () => options.config as WebConfig;
+  // The inline scripts' hashes (csp-hashes.json), read again when the export is rebuilt under a running server.
+  let hashes: { key: number; scriptSrc: readonly string[] } | null = null;
+  const scriptHashes = (): readonly string[] => {
+    const marker = [CSP_HASHES_FILE, 'index.html'].map((f) => path.join(root, f)).find((f) => existsSync(f));
+    const key = marker ? statSync(marker).mtimeMs : 0;
+    if (hashes?.key !== key) hashes = { key, scriptSrc: readCspHashes(root).scriptSrc };
+    return hashes.scriptSrc;
+  };
   const headersFor = () =>
-    securityHeaders(typeof options.config === 'function' ? safeConfig(getConfig) : getConfig());
+    securityHeaders(
+      typeof options.config === 'function' ? safeConfig(getConfig) : getConfig(),
+      scriptHashes(),
+    );
   if (!(await isFile(path.join(root, 'index.html')))) {
     throw new Error(`No static export at ${root}: run \`npm run build -w web\` first.`);
   }

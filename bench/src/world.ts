@@ -118,7 +118,7 @@ export class World {
       }
     }
     const t1 = performance.now();
-    await mapLimit(specs, conc, async (spec, i) => {
+    const create = async (spec: (typeof specs)[number], i: number) => {
       const creator = this.users[spec.creator] as BenchUser;
       const others = spec.members
         .filter((m) => m !== spec.creator)
@@ -132,7 +132,36 @@ export class World {
         ),
       );
       this.conversations[i] = { idx: i, id: conv.id, type: spec.type, members: spec.members };
-    });
+    };
+    const indexed = specs.map((spec, i) => ({ spec, i }));
+    // DMs first: a group takes only people who share a conversation with its creator (docs/adr/0012), so the
+    // creator then opens a DM with each member it has none with yet. Those DMs carry no bench traffic and are
+    // not part of the world.
+    await mapLimit(
+      indexed.filter((x) => x.spec.type === 'dm'),
+      conc,
+      (x) => create(x.spec, x.i),
+    );
+    const paired = new Set(
+      specs.filter((s) => s.type === 'dm').map((s) => [...s.members].sort((a, b) => a - b).join(',')),
+    );
+    const consent = specs
+      .filter((s) => s.type === 'group')
+      .flatMap((s) => s.members.filter((m) => m !== s.creator).map((m) => [s.creator, m] as const))
+      .filter(([a, b]) => !paired.has([a, b].sort((x, y) => x - y).join(',')));
+    await mapLimit(consent, conc, ([a, b]) =>
+      retrying(() =>
+        this.api.createConversation((this.users[a] as BenchUser).accessToken, {
+          type: 'dm',
+          peerId: (this.users[b] as BenchUser).id,
+        }),
+      ),
+    );
+    await mapLimit(
+      indexed.filter((x) => x.spec.type === 'group'),
+      conc,
+      (x) => create(x.spec, x.i),
+    );
     for (const c of this.conversations)
       for (const m of c.members) (this.users[m] as BenchUser).conversations.push(c.idx);
     for (const c of this.conversations) {

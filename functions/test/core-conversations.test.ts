@@ -18,6 +18,7 @@ const conv = (id: string, members: string[], over: Partial<Conversation> = {}): 
   type: 'group',
   title: 't',
   members: members.map(user),
+  memberCount: members.length,
   lastMessage: null,
   unreadCount: 0,
   lastReadId: null,
@@ -40,7 +41,9 @@ function fakePorts(over: Partial<ConversationPorts> = {}) {
       newMemberView: conv(id, ['a', ...ids], { unreadCount: 4 }),
     }),
     getConversation: async () => null,
-    listConversations: async () => [],
+    listConversations: async () => ({ conversations: [], nextCursor: null }),
+    listMembers: async () => ({ members: [], nextCursor: null }),
+    contactIds: async () => ['b', 'c', 'd'],
     isMember: async (_c, u) => u !== 'stranger',
     listMessages: async () => ({ messages: [], nextCursor: null }),
     listReceipts: async () => [],
@@ -92,6 +95,26 @@ describe('core/conversations', () => {
         event: { type: 'conversation', conversation: expect.objectContaining({ unreadCount: 4 }) },
       },
     ]);
+  });
+
+  it('adds to groups only people who share a conversation with the adder; DMs stay open', async () => {
+    const { ports, pushes } = fakePorts();
+    let created = 0;
+    ports.createGroup = async (c, _t, m) => {
+      created += 1;
+      return conv('g1', [c, ...m]);
+    };
+    const refused = createConversation(ports, 'a', { type: 'group', title: 'x', memberIds: ['b', 'z'] });
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining('z') });
+    expect(await codeOf(addMembers(ports, 'a', 'g1', ['c', 'stranger']))).toBe('forbidden');
+    // a non-member learns nothing about contacts: not_found before the consent check
+    expect(await codeOf(addMembers(ports, 'stranger', 'g1', ['z']))).toBe('not_found');
+    expect(created).toBe(0);
+    expect(pushes).toHaveLength(0);
+    // myself in the list is fine; a DM with a stranger is allowed
+    await createConversation(ports, 'a', { type: 'group', title: 'x', memberIds: ['a', 'b'] });
+    expect((await createConversation(ports, 'a', { type: 'dm', peerId: 'z' })).created).toBe(true);
+    expect(created).toBe(1);
   });
 
   it('does not fail the request when the push fails', async () => {

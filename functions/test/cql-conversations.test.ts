@@ -128,8 +128,12 @@ describe('DMs', () => {
     const results = await Promise.all([createDm(x.id, y.id), createDm(y.id, x.id), createDm(x.id, y.id)]);
     expect(new Set(results.map((r) => r.conversation.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    expect((await listConversations(x.id)).map((c) => c.id)).toEqual([results[0]?.conversation.id]);
-    expect((await listConversations(y.id)).map((c) => c.id)).toEqual([results[0]?.conversation.id]);
+    expect((await listConversations(x.id)).conversations.map((c) => c.id)).toEqual([
+      results[0]?.conversation.id,
+    ]);
+    expect((await listConversations(y.id)).conversations.map((c) => c.id)).toEqual([
+      results[0]?.conversation.id,
+    ]);
   });
 
   it('refuses a DM with oneself or with an unknown user', async () => {
@@ -150,6 +154,7 @@ describe('groups', () => {
     expect(g.type).toBe('group');
     expect(g.title).toBe('Team');
     expect(g.members.map((m) => m.id).sort()).toEqual([alice.id, bob.id].sort());
+    expect(g.memberCount).toBe(2);
     expect(await codeOf(createGroup(alice.id, 'x', [bob.id, `ghost-${run}`]))).toBe('validation_failed');
   });
 
@@ -161,7 +166,7 @@ describe('groups', () => {
     expect(res.added).toEqual([carol.id]);
     expect(res.conversation.members.map((m) => m.id).sort()).toEqual([alice.id, bob.id, carol.id].sort());
     expect(await isMember(g.id, carol.id)).toBe(true);
-    expect((await listConversations(carol.id)).map((c) => c.id)).toContain(g.id);
+    expect((await listConversations(carol.id)).conversations.map((c) => c.id)).toContain(g.id);
     const dm = await createDm(alice.id, bob.id);
     expect(await codeOf(addMembers(dm.conversation.id, alice.id, [carol.id]))).toBe('validation_failed');
     expect(await codeOf(addMembers(g.id, alice.id, [`ghost-${run}`]))).toBe('validation_failed');
@@ -189,7 +194,7 @@ describe('activity, unread counts and contacts', () => {
       [3, msgId, encodeLastMessage(message), new Date(Date.now() + 1000), older.id],
     );
     // Act
-    const before = await listConversations(me.id);
+    const { conversations: before } = await listConversations(me.id);
     await write(
       'INSERT INTO read_pointers (conversation_id, user_id, last_read_id, last_read_seq, read_at) VALUES (?, ?, ?, ?, ?)',
       [older.id, me.id, msgId, 2, new Date()],

@@ -242,6 +242,14 @@ describe('When the creator adds a member to a group', () => {
   it('the new member is told over the WebSocket and sees the group with its unread count', async () => {
     const [owner, member, joiner] = await Promise.all([signup('own'), signup('mem'), signup('join')]);
     const cj = await connect(joiner);
+    // consent (docs/adr/0012): the owner already shares a DM with each of them
+    for (const peer of [member, joiner]) {
+      await api('POST', '/conversations', {
+        token: owner.accessToken,
+        body: { type: 'dm', peerId: peer.user.id },
+      });
+    }
+    await cj.next(ofType('conversation')); // the DM
     const g = await api('POST', '/conversations', {
       token: owner.accessToken,
       body: { type: 'group', title: 'Crew', memberIds: [member.user.id] },
@@ -267,6 +275,7 @@ describe('When the creator adds a member to a group', () => {
     expect(seen.members.map((m) => m.id).sort()).toEqual(
       [owner.user.id, member.user.id, joiner.user.id].sort(),
     );
+    expect(seen.memberCount).toBe(3);
     expect(seen.unreadCount).toBe(1);
     expect(seen.lastReadId).toBeNull();
     expect((await conversationOf(joiner, g.body.id)).unreadCount).toBe(1);

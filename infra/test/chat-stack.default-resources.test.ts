@@ -258,14 +258,28 @@ describe('When the default profile is synthesized', () => {
         | { SecurityHeadersConfig?: { ContentSecurityPolicy?: { ContentSecurityPolicy?: unknown } } }
         | undefined;
       const csp = config?.SecurityHeadersConfig?.ContentSecurityPolicy?.ContentSecurityPolicy;
-      const text = joinWithRegion(csp, 'eu-west-1');
+      // connect-src names the WebSocket API's own host: the host part of its URL, cut out by Fn::Select
+      const wsApi = s.stack.getLogicalId(s.stack.realtime.api.node.defaultChild as never);
+      const join = (csp as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      const host = join[1].find((p) => typeof p === 'object' && p !== null && 'Fn::Select' in p);
+      expect(JSON.stringify(host)).toContain(`{"Ref":"${wsApi}"}`);
+      const text = joinWithRegion(
+        {
+          'Fn::Join': [
+            join[0],
+            join[1].map((p) => (p === host ? 'abc123.execute-api.eu-west-1.amazonaws.com' : p)),
+          ],
+        },
+        'eu-west-1',
+      );
       expect(text).toBe(
         buildCsp({
           connectSrc: [
             'https://*.execute-api.eu-west-1.amazonaws.com',
-            'wss://*.execute-api.eu-west-1.amazonaws.com',
+            'wss://abc123.execute-api.eu-west-1.amazonaws.com',
             'https://*.s3.eu-west-1.amazonaws.com',
           ],
+          scriptHashes: s.stack.site.scriptHashes,
         }),
       );
       const site = 'https://d111111abcdef8.cloudfront.net';
@@ -287,6 +301,9 @@ describe('When the default profile is synthesized', () => {
           site,
         ),
       ).toBe(true);
+      expect(cspAllows(text, 'connect-src', 'wss://other.execute-api.eu-west-1.amazonaws.com/', site)).toBe(
+        false,
+      );
     });
 
     it('sends security headers', () => {

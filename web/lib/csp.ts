@@ -16,6 +16,11 @@ export interface CspOptions {
    * `http://127.0.0.1:9000`.
    */
   readonly attachmentsSrc?: readonly string[];
+  /**
+   * `'sha256-…'` sources of the static export's inline scripts (`web/out/csp-hashes.json`, see
+   * `lib/csp-hashes.ts`): the only inline scripts allowed; there is no `'unsafe-inline'` for scripts.
+   */
+  readonly scriptHashes?: readonly string[];
 }
 
 export type CspDirectives = Readonly<Record<string, readonly string[]>>;
@@ -24,8 +29,9 @@ export type CspDirectives = Readonly<Record<string, readonly string[]>>;
 export function cspDirectives(options: CspOptions): CspDirectives {
   return {
     'default-src': ["'self'"],
-    // Next.js static export inlines its bootstrap scripts and styles.
-    'script-src': ["'self'", "'unsafe-inline'"],
+    // Next.js static export inlines a few bootstrap scripts: allowed by their hashes only. Its inline styles
+    // (style attributes) stay allowed: a style cannot run code.
+    'script-src': ["'self'", ...(options.scriptHashes ?? [])],
     'style-src': ["'self'", "'unsafe-inline'"],
     // https: the Markdown renderer's images (https only); data:/blob: the app's own generated images.
     'img-src': ["'self'", 'https:', 'data:', 'blob:', ...(options.attachmentsSrc ?? [])],

@@ -2,11 +2,13 @@ import type { ConversationPorts } from '#core/conversations.ts';
 import { logger } from '#platform/log.ts';
 import {
   addMembers,
+  contactIds,
   createDm,
   createGroup,
   getConversation,
   isMember,
   listConversations,
+  listMembers,
 } from './cql/conversations.ts';
 import { listMessages } from './cql/messages.ts';
 import { listReceipts } from './cql/read-pointers.ts';
@@ -21,6 +23,8 @@ export const conversationPorts: ConversationPorts = {
   addMembers,
   getConversation,
   listConversations,
+  listMembers,
+  contactIds,
   isMember,
   listMessages,
   listReceipts,

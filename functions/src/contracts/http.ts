@@ -41,6 +41,21 @@ export const AddMembersBody = z.object({
     .min(1)
     .max(limits.groupMaxMembers - 1),
 });
+/** An opaque paging cursor: pass back the `nextCursor` of the previous page (empty: the first page). */
+const Cursor = z.string().max(200);
+export const ConversationsQuery = z.object({
+  cursor: Cursor.optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(limits.conversationsPageMax)
+    .default(limits.conversationsPageDefault),
+});
+export const MembersQuery = z.object({
+  cursor: Cursor.optional(),
+  limit: z.coerce.number().int().min(1).max(limits.membersPageMax).default(limits.membersPageDefault),
+});
 export const MarkReadBody = z.object({ messageId: Ulid });
 export const HistoryQuery = z.object({
   before: Ulid.optional(),
@@ -54,6 +69,8 @@ export type SignupBody = z.infer<typeof SignupBody>;
 export type LoginBody = z.infer<typeof LoginBody>;
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
+export type ConversationsQuery = z.infer<typeof ConversationsQuery>;
+export type MembersQuery = z.infer<typeof MembersQuery>;
 
 // ── Response bodies ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -66,7 +83,11 @@ export const AuthResponse = z.object({
 });
 export const TicketResponse = z.object({ ticket: z.string(), expiresAt: IsoTime });
 export const UsersResponse = z.object({ users: z.array(User.extend({ online: z.boolean() })) });
-export const ConversationsResponse = z.object({ conversations: z.array(Conversation) });
+export const ConversationsResponse = z.object({
+  conversations: z.array(Conversation),
+  nextCursor: z.string().nullable(),
+});
+export const MembersResponse = z.object({ members: z.array(User), nextCursor: z.string().nullable() });
 export const HistoryResponse = z.object({ messages: z.array(Message), nextCursor: Ulid.nullable() });
 export const ReceiptsResponse = z.object({ receipts: z.array(Receipt) });
 export const PresenceResponse = z.object({ presence: z.array(Presence) });
@@ -75,6 +96,7 @@ export type AuthResponse = z.infer<typeof AuthResponse>;
 export type TicketResponse = z.infer<typeof TicketResponse>;
 export type UsersResponse = z.infer<typeof UsersResponse>;
 export type ConversationsResponse = z.infer<typeof ConversationsResponse>;
+export type MembersResponse = z.infer<typeof MembersResponse>;
 export type HistoryResponse = z.infer<typeof HistoryResponse>;
 export type ReceiptsResponse = z.infer<typeof ReceiptsResponse>;
 export type PresenceResponse = z.infer<typeof PresenceResponse>;

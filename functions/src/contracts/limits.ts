@@ -15,8 +15,19 @@ export const limits = {
   /** History page size cap. */
   historyPageMax: 100,
   historyPageDefault: 50,
-  /** Group size cap (members, creator included). */
-  groupMaxMembers: 1_000,
+  /**
+   * Group size cap (members, creator included). Every message fans out to every member's connections, so the
+   * cap bounds the push amplification of one send (docs/adr/0012-group-consent-and-paging.md).
+   */
+  groupMaxMembers: 256,
+  /** A `conversation` carries at most this many members inline (all of a DM); the rest are paged. */
+  conversationMembersInline: 10,
+  /** GET /conversations page size (default, cap). */
+  conversationsPageDefault: 50,
+  conversationsPageMax: 100,
+  /** GET /conversations/{id}/members page size (default, cap: one page can hold a whole group). */
+  membersPageDefault: 100,
+  membersPageMax: 256,
   groupTitleMaxChars: 100,
   /** Client frames per second per connection before `rate_limited` errors. */
   wsFramesPerSecond: 20,

@@ -108,7 +108,12 @@ export const Conversation = z.object({
   type: ConversationType,
   /** Group title; for a DM, null (clients show the peer's display name). */
   title: z.string().nullable(),
+  /**
+   * Every member of a DM; for a group the first `limits.conversationMembersInline` in member-list order (the
+   * order of GET /conversations/{id}/members). `memberCount` counts them all.
+   */
   members: z.array(User),
+  memberCount: z.number().int().nonnegative(),
   lastMessage: Message.nullable(),
   unreadCount: z.number().int().nonnegative(),
   lastReadId: Ulid.nullable(),

@@ -195,6 +195,7 @@ export const httpRoutes = [
   { method: 'GET', path: '/conversations', fn: 'httpConversations', auth: true },
   { method: 'GET', path: '/conversations/{id}', fn: 'httpConversations', auth: true },
   { method: 'POST', path: '/conversations/{id}/members', fn: 'httpConversations', auth: true },
+  { method: 'GET', path: '/conversations/{id}/members', fn: 'httpConversations', auth: true },
   { method: 'GET', path: '/conversations/{id}/messages', fn: 'httpConversations', auth: true },
   { method: 'POST', path: '/conversations/{id}/read', fn: 'httpConversations', auth: true },
   { method: 'GET', path: '/conversations/{id}/receipts', fn: 'httpConversations', auth: true },

@@ -1,4 +1,9 @@
-import type { CreateConversationBody, HistoryQuery } from '#contracts/http.ts';
+import type {
+  ConversationsQuery,
+  CreateConversationBody,
+  HistoryQuery,
+  MembersQuery,
+} from '#contracts/http.ts';
 import type { Conversation, Message, Presence, Receipt, User } from '#contracts/models.ts';
 import type { ConversationEvent, ServerEvent } from '#contracts/ws.ts';
 import { ChatError, isChatError } from './errors.ts';
@@ -19,7 +24,18 @@ export interface ConversationPorts {
     memberIds: readonly string[],
   ): Promise<{ conversation: Conversation; added: string[]; newMemberView: Conversation }>;
   getConversation(conversationId: string, forUserId: string): Promise<Conversation | null>;
-  listConversations(userId: string): Promise<Conversation[]>;
+  /** A page of the user's conversations, most recent activity first (`cursor` from the previous page). */
+  listConversations(
+    userId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
+  /** A page of a conversation's members in member-list order (`cursor` from the previous page). */
+  listMembers(
+    conversationId: string,
+    page: { cursor?: string; limit: number },
+  ): Promise<{ members: User[]; nextCursor: string | null }>;
+  /** Everyone who shares at least one conversation with the user (the user excluded). */
+  contactIds(userId: string): Promise<string[]>;
   isMember(conversationId: string, userId: string): Promise<boolean>;
   listMessages(
     conversationId: string,
@@ -56,34 +72,60 @@ async function requireMember(
   if (!(await ports.isMember(conversationId, userId))) throw new ChatError('not_found');
 }
 
+/**
+ * Consent for groups (docs/adr/0012-group-consent-and-paging.md): a user adds to a group only people who
+ * already share a conversation with them (a DM or another group). Anyone can still open a DM with anyone, and
+ * the DM is where two people first meet. Throws `forbidden` naming the first few others.
+ */
+async function requireContacts(
+  ports: ConversationPorts,
+  userId: string,
+  memberIds: readonly string[],
+): Promise<void> {
+  const others = [...new Set(memberIds)].filter((id) => id !== userId);
+  if (others.length === 0) return;
+  const contacts = new Set(await ports.contactIds(userId));
+  const strangers = others.filter((id) => !contacts.has(id));
+  if (strangers.length > 0) {
+    throw new ChatError(
+      'forbidden',
+      `You can only add people you already share a conversation with (start a DM first): ${strangers
+        .slice(0, 5)
+        .join(', ')}`,
+    );
+  }
+}
+
 /** A DM (existing one returned with `created: false`) or a group; new ones are announced to every member. */
 export async function createConversation(
   ports: ConversationPorts,
   userId: string,
   body: CreateConversationBody,
 ): Promise<{ conversation: Conversation; created: boolean }> {
+  if (body.type === 'group') await requireContacts(ports, userId, body.memberIds);
   const result =
     body.type === 'dm'
       ? await ports.createDm(userId, body.peerId)
       : { conversation: await ports.createGroup(userId, body.title, body.memberIds), created: true };
   if (result.created) {
-    // Nothing is read yet in a new conversation, so every member's view is the creator's.
-    await announce(
-      ports,
-      result.conversation.members.map((m) => m.id),
-      result.conversation,
-    );
+    // Nothing is read yet in a new conversation, so every member's view is the creator's. The recipients come
+    // from the request (the conversation carries only the first members inline).
+    const members = body.type === 'dm' ? [userId, body.peerId] : [userId, ...body.memberIds];
+    await announce(ports, [...new Set(members)], result.conversation);
   }
   return result;
 }
 
-/** The group's creator adds members; the added members are told (each with nothing read yet). */
+/** The group's creator adds members (people who share a conversation with them); the added are told. */
 export async function addMembers(
   ports: ConversationPorts,
   userId: string,
   conversationId: string,
   memberIds: readonly string[],
 ): Promise<Conversation> {
+  // Membership first, so a non-member learns nothing about who is a contact of whom.
+  await requireMember(ports, conversationId, userId);
+  await requireContacts(ports, userId, memberIds);
   const { conversation, added, newMemberView } = await ports.addMembers(conversationId, userId, memberIds);
   await announce(ports, added, newMemberView);
   return conversation;
@@ -99,8 +141,26 @@ export async function getConversation(
   return conversation;
 }
 
-export const listConversations = (ports: ConversationPorts, userId: string) =>
-  ports.listConversations(userId);
+/** A page of the user's conversations, most recent activity first. */
+export const listConversations = (ports: ConversationPorts, userId: string, query: ConversationsQuery) =>
+  ports.listConversations(userId, {
+    limit: query.limit,
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+
+/** A page of a conversation's members (members only). */
+export async function members(
+  ports: ConversationPorts,
+  userId: string,
+  conversationId: string,
+  query: MembersQuery,
+): Promise<{ members: User[]; nextCursor: string | null }> {
+  await requireMember(ports, conversationId, userId);
+  return ports.listMembers(conversationId, {
+    limit: query.limit,
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+}
 
 /**
  * A page of history: `before` pages back (newest first), `after` fills forward (oldest first); `nextCursor`

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { buildCsp } from '@chat/web/csp';
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { readCspHashes } from '@chat/web/csp-hashes';
+import { Annotations, Duration, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -26,6 +27,9 @@ export const PLACEHOLDER_HTML = `<!doctype html><html lang="en"><head><meta char
 <body><h1>The web app was not built when this stack was deployed.</h1>
 <p>Run <code>npm run build -w web</code>, then <code>npx cdk deploy</code> again. The APIs are up: see <a href="/config.json">config.json</a>.</p></body></html>`;
 
+/** CloudFront's quota on the Content-Security-Policy value of a response headers policy, in characters. */
+export const CLOUDFRONT_CSP_MAX_CHARS = 1783;
+
 /** Next.js static export without trailing slashes: `/login` is `login.html`, `/` is `index.html`. */
 const REWRITE_FUNCTION = `function handler(event) {
   var request = event.request;
@@ -48,7 +52,11 @@ export class Site extends Construct {
   /** `https://{distribution domain}`: the site's origin for CORS. */
   public readonly origin: string;
   public readonly builtFromPlaceholder: boolean;
+  /** The inline scripts' hashes the CSP allows (web/out/csp-hashes.json, read at synth). */
+  public readonly scriptHashes: readonly string[];
   private readonly content: s3deploy.BucketDeployment;
+  /** `connect-src` besides 'self': the HTTP API's and the WebSocket API's hosts (see `publishConfig`). */
+  private readonly connectSrc: string[];
 
   constructor(scope: Construct, id: string, props: SiteProps) {
     super(scope, id);
@@ -63,15 +71,35 @@ export class Site extends Construct {
     });
 
     const api = `*.execute-api.${region}.amazonaws.com`;
+    // connect-src: the WebSocket API by its exact host once `publishConfig` knows it. The HTTP API stays the
+    // region's API Gateway hosts: naming its id here would close a dependency cycle (the HTTP API's CORS names
+    // this distribution, whose behaviours name this policy). See docs/auth.md.
+    // + the attachments bucket (presigned uploads and downloads go straight to S3, virtual-hosted URLs; a wildcard
+    // because the bucket's CORS names this distribution, which would make a cycle).
+    this.connectSrc = [`https://${api}`, `wss://${api}`, `https://*.s3.${region}.amazonaws.com`];
+    // The export's inline scripts, allowed by hash only (no 'unsafe-inline'): `npm run build -w web` writes
+    // them to web/out/csp-hashes.json; without an export the placeholder page has no script at all.
+    this.scriptHashes = readCspHashes(props.webOutDir).scriptSrc;
+    const longest = buildCsp({
+      connectSrc: [
+        `https://${api}`,
+        `wss://${'x'.repeat(10)}.execute-api.ap-southeast-3.amazonaws.com`,
+        `https://*.s3.${region}.amazonaws.com`,
+      ],
+      scriptHashes: this.scriptHashes,
+    });
+    if (longest.length > CLOUDFRONT_CSP_MAX_CHARS) {
+      throw new Error(
+        `The CSP is ${longest.length} characters (${this.scriptHashes.length} script hashes): CloudFront takes at most ${CLOUDFRONT_CSP_MAX_CHARS}.`,
+      );
+    }
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'chat site security headers',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
           // The one policy of the web app (web/lib/csp.ts), also served by the local web server.
-          // + the attachments bucket (presigned uploads and downloads go straight to S3, virtual-hosted URLs;
-          // a wildcard because the bucket's CORS names this distribution, which would make a cycle).
-          contentSecurityPolicy: buildCsp({
-            connectSrc: [`https://${api}`, `wss://${api}`, `https://*.s3.${region}.amazonaws.com`],
+          contentSecurityPolicy: Lazy.string({
+            produce: () => buildCsp({ connectSrc: this.connectSrc, scriptHashes: this.scriptHashes }),
           }),
           override: true,
         },
@@ -86,7 +114,13 @@ export class Site extends Construct {
           referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
           override: true,
         },
-        xssProtection: { protection: true, modeBlock: true, override: true },
+        // No X-XSS-Protection: deprecated, and its filter could be abused; the CSP is the protection.
+      },
+      customHeadersBehavior: {
+        customHeaders: [
+          // as the local web server sends it
+          { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true },
+        ],
       },
     });
 
@@ -173,8 +207,12 @@ export class Site extends Construct {
     ]);
   }
 
-  /** Writes `/config.json` (the API endpoints) at deploy time, uncached, after the site content. */
+  /**
+   * Writes `/config.json` (the API endpoints) at deploy time, uncached, after the site content; the CSP's
+   * `connect-src` then names the WebSocket API's own host (`wss://{id}.execute-api.{region}.amazonaws.com`).
+   */
   public publishConfig(config: SiteRuntimeConfig): s3deploy.BucketDeployment {
+    this.connectSrc[1] = `wss://${Fn.select(2, Fn.split('/', config.wsApi))}`;
     const deployment = new s3deploy.BucketDeployment(this, 'Config', {
       destinationBucket: this.bucket,
       sources: [s3deploy.Source.jsonData('config.json', config)],

@@ -1,13 +1,16 @@
 'use client';
 
 import type { Conversation } from '@chat/functions/contracts';
-import { memo } from 'react';
+import { lazy, memo, Suspense } from 'react';
 import { AppLink } from '@/components/ui/AppLink.tsx';
 import { useChat, useConversations, useMe, usePresence, useTypingUsers } from '@/hooks/chat.tsx';
 import { formatListTime, previewText } from '@/lib/chat/format.ts';
 import { conversationTitle, peers } from '@/lib/chat/messages.ts';
 import { Avatar } from '../ui/Avatar.tsx';
 import { BellOffIcon } from '../ui/icons.tsx';
+
+// The end of a list with more pages (`paging.ts`), loaded after the list.
+const MoreConversations = lazy(() => import('./MoreConversations.tsx'));
 
 export function ConversationList({ activeId, filter }: { activeId: string | null; filter: string }) {
   const { list, status, error } = useConversations();
@@ -65,6 +68,9 @@ export function ConversationList({ activeId, filter }: { activeId: string | null
           <ConversationRow conversation={c} active={c.id === activeId} myId={me.id} />
         </li>
       ))}
+      <Suspense>
+        <MoreConversations />
+      </Suspense>
     </ul>
   );
 }

@@ -65,7 +65,7 @@ export function ConversationView({ id }: { id: string }) {
   });
   const subtitle =
     conv.type === 'group'
-      ? `${conv.members.length} members · ${conv.members.map(userLabel).join(', ')}`
+      ? `${conv.memberCount} members · ${conv.members.map(userLabel).join(', ')}`
       : presence?.online
         ? 'online'
         : formatLastSeen(presence?.lastSeenAt ?? null);

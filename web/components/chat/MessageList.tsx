@@ -107,6 +107,16 @@ export function MessageList({ conversation }: { conversation: Conversation }) {
     () => new Map(conversation.members.map((m) => [m.id, userLabel(m)])),
     [conversation.members],
   );
+  // a group carries its first members only: the whole list when it is shown, again for a sender not in it
+  const unknownSender = group
+    ? thread?.messages.find((m) => m.senderId !== me.id && !names.has(m.senderId))?.senderId
+    : undefined;
+  useEffect(() => {
+    if (group)
+      void import('@/lib/chat/paging.ts').then((p) =>
+        store.with((ctx) => p.loadMembers(ctx, conversation.id, unknownSender)),
+      );
+  }, [group, store, conversation.id, unknownSender]);
 
   const measure = useCallback(() => {
     const el = ref.current;

@@ -2,8 +2,8 @@
 
 import type { User } from '@chat/functions/contracts';
 import { useRouter } from 'next/navigation';
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
-import { useChatStore, useMe } from '@/hooks/chat.tsx';
+import { type FormEvent, type ReactNode, useEffect, useId, useMemo, useState } from 'react';
+import { useChat, useChatStore, useMe } from '@/hooks/chat.tsx';
 import { describeError } from '@/lib/api/errors.ts';
 import { limits } from '@/lib/limits.ts';
 import { useServices } from '../providers.tsx';
@@ -222,6 +222,13 @@ function GroupForm({ onDone }: { onDone: () => void }) {
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const id = useId();
+  // Groups take only people who already share a conversation with me (docs/adr/0012): the members of the
+  // conversations loaded here. Anyone else is shown, but greyed out, with how to get there (a DM first).
+  const conversations = useChat((s) => s.conversations);
+  const contacts = useMemo(
+    () => new Set(Object.values(conversations).flatMap((c) => c.members.map((m) => m.id))),
+    [conversations],
+  );
   const toggle = (u: Found) =>
     setPicked((p) => (p.some((x) => x.id === u.id) ? p.filter((x) => x.id !== u.id) : [...p, u]));
   async function submit(e: FormEvent) {
@@ -280,6 +287,10 @@ function GroupForm({ onDone }: { onDone: () => void }) {
         </ul>
       )}
       <SearchBox value={query} onChange={setQuery} label="Add members" />
+      <p id={`${id}-consent`} className="text-sm text-gray-600 dark:text-gray-400">
+        You can add people you already have a conversation with. To add someone new, send them a direct
+        message first.
+      </p>
       <div className="min-h-0 flex-1 overflow-y-auto">
         <Results
           query={query}
@@ -288,12 +299,17 @@ function GroupForm({ onDone }: { onDone: () => void }) {
           error={error}
           render={(u) => {
             const on = picked.some((x) => x.id === u.id);
+            const allowed = on || contacts.has(u.id);
             return (
               <li key={u.id}>
-                <label className="flex cursor-pointer items-center gap-3 rounded-lg px-2 py-2 hover:bg-gray-100 dark:hover:bg-gray-800">
+                <label
+                  className={`flex items-center gap-3 rounded-lg px-2 py-2 ${allowed ? 'cursor-pointer hover:bg-gray-100 dark:hover:bg-gray-800' : 'opacity-70'}`}
+                >
                   <input
                     type="checkbox"
                     checked={on}
+                    disabled={!allowed}
+                    aria-describedby={allowed ? undefined : `${id}-consent`}
                     onChange={() => toggle(u)}
                     className="size-4 accent-indigo-600"
                   />
@@ -302,6 +318,7 @@ function GroupForm({ onDone }: { onDone: () => void }) {
                     <span className="block truncate font-medium">{userLabel(u)}</span>
                     <span className="block truncate text-sm text-gray-600 dark:text-gray-400">
                       @{u.username}
+                      {allowed ? '' : ' · no conversation with you yet'}
                     </span>
                   </span>
                 </label>

@@ -1,6 +1,7 @@
 import type {
   AuthResponse,
   Conversation,
+  ConversationsResponse as ConversationsPage,
   CreateConversationBody,
   HistoryResponse as HistoryPage,
   Presence,
@@ -183,10 +184,12 @@ export class ApiClient {
     return this.request('POST', '/conversations', { body, schema: (c) => c.Conversation });
   }
 
-  listConversations(): Promise<Conversation[]> {
-    return this.request('GET', '/conversations', { schema: (c) => c.ConversationsResponse }).then(
-      (r) => r.conversations,
-    );
+  /** A page of conversations, most recent activity first; `cursor` is the previous page's `nextCursor`. */
+  listConversations(cursor?: string | null): Promise<ConversationsPage> {
+    // the cursor is base64url: nothing to escape
+    return this.request('GET', `/conversations?cursor=${cursor ?? ''}`, {
+      schema: (c) => c.ConversationsResponse,
+    });
   }
 
   getConversation(id: string): Promise<Conversation> {

@@ -9,7 +9,7 @@ let loaded: Contracts | null = null;
 let loading: Promise<Contracts> | null = null;
 
 export function loadContracts(): Promise<Contracts> {
-  loading ??= import('@chat/functions/contracts').then(
+  loading ??= import('./contracts.ts').then(
     (m) => {
       loaded = m;
       return m;

@@ -68,7 +68,8 @@ class QuietRealtime implements ChatRealtime {
 async function storeWith(muted: boolean) {
   const realtime = new QuietRealtime();
   const api: ChatApi = {
-    listConversations: async () => [conv({ muted })],
+    listConversations: async () => ({ conversations: [conv({ muted })], nextCursor: null }),
+    request: (async () => ({ members: [], nextCursor: null })) as never,
     getConversation: async () => conv({ muted }),
     createConversation: async () => conv({ muted }),
     history: async () => ({ messages: [], nextCursor: null }),

@@ -6,6 +6,7 @@ export type ChatApi = Pick<
   ApiClient,
   | 'listConversations'
   | 'getConversation'
+  | 'request'
   | 'createConversation'
   | 'history'
   | 'markRead'

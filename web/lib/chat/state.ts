@@ -19,6 +19,8 @@ export interface ChatState {
   connection: ConnectionState;
   listStatus: 'loading' | 'ready' | 'error';
   listError: string | null;
+  /** The next page of the conversation list (GET /conversations); none when all are loaded. */
+  listCursor?: string | null;
   conversations: Readonly<Record<string, Conversation>>;
   threads: Readonly<Record<string, Thread>>;
   /** conversationId → userId → that member's read pointer */
@@ -41,7 +43,7 @@ export type ChatAction =
   | { type: 'connection'; connection: ConnectionState }
   | { type: 'open'; id: string | null }
   /** The conversation list from the HTTP API. */
-  | { type: 'conversations/loaded'; list: readonly Conversation[] }
+  | { type: 'conversations/loaded'; list: readonly Conversation[]; nextCursor?: string | null }
   | { type: 'conversations/failed'; error: string }
   /** A conversation learnt from a create, a fetch or an event; one already known is kept. */
   | { type: 'conversation/added'; conversation: Conversation }
@@ -111,7 +113,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'open':
       return action.id === state.activeId ? state : { ...state, activeId: action.id };
     case 'conversations/loaded':
-      return conversationsLoaded(state, action.list);
+      return { ...conversationsLoaded(state, action.list), listCursor: action.nextCursor };
     case 'conversations/failed':
       return state.listStatus === 'ready'
         ? state

@@ -131,15 +131,21 @@ export class ChatStore {
 
   // ── conversations and presence ────────────────────────────────────────────────────────────────────────
 
-  async loadConversations(): Promise<void> {
+  /** The first page of conversations (or the page after `cursor`). */
+  async loadConversations(cursor?: string): Promise<void> {
     try {
-      const list = await this.opts.api.listConversations();
-      this.dispatch({ type: 'conversations/loaded', list });
+      const { conversations: list, nextCursor } = await this.opts.api.listConversations(cursor);
+      this.dispatch({ type: 'conversations/loaded', list, nextCursor });
       void this.refreshPresence(list.flatMap((c) => c.members.map((m) => m.id)));
       if (this.state.activeId) this.reading.maybeMarkRead(this.state.activeId);
     } catch (e) {
       this.dispatch({ type: 'conversations/failed', error: describeError(e) });
     }
+  }
+
+  /** Runs `work` with the store's context: for controllers loaded on first use (`paging.ts`). */
+  with<T>(work: (ctx: StoreContext) => T): T {
+    return work(this.ctx);
   }
 
   async createDm(peerId: string): Promise<Conversation> {

@@ -213,17 +213,21 @@ async function readPointer(
 }
 
 async function assemble(row: ConversationRow, forUserId: string): Promise<Conversation> {
+  // A group holds at most `limits.groupMaxMembers` members: one partition read counts them; only the first few
+  // are sent inline (a `conversation` stays small whatever the group's size).
   const [ids, pointer, muted] = await Promise.all([
     memberIds(row.id),
     readPointer(row.id, forUserId),
     isMuted(row.id, forUserId),
   ]);
-  const members: User[] = await getUsers(ids);
+  const inline = row.type === 'dm' ? ids : ids.slice(0, limits.conversationMembersInline);
+  const members: User[] = await getUsers(inline);
   return {
     id: row.id,
     type: row.type,
     title: row.title,
     members,
+    memberCount: ids.length,
     lastMessage: row.lastMessage,
     unreadCount: Math.max(0, row.lastSeq - pointer.lastReadSeq),
     lastReadId: pointer.lastReadId,
@@ -248,18 +252,83 @@ export async function getConversation(
   return assemble(row, forUserId);
 }
 
-/** The user's conversations, most recent activity first (ties: newest id first). */
-export async function listConversations(userId: string): Promise<Conversation[]> {
+/** Where a conversation stands in the activity order: `updatedAt` (ISO), then id, both descending. */
+interface ActivityKey {
+  updatedAt: string;
+  id: string;
+}
+
+const before = (a: ActivityKey, b: ActivityKey): boolean =>
+  a.updatedAt !== b.updatedAt ? a.updatedAt > b.updatedAt : a.id > b.id;
+
+/** The opaque cursor of `GET /conversations`: the activity key of the last conversation of the page. */
+export const encodeConversationsCursor = (key: ActivityKey): string =>
+  Buffer.from(`${key.updatedAt}|${key.id}`, 'utf8').toString('base64url');
+
+export function decodeConversationsCursor(cursor: string): ActivityKey {
+  const [updatedAt = '', id = '', ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (rest.length > 0 || !id || Number.isNaN(Date.parse(updatedAt))) {
+    throw new ChatError('validation_failed', 'The cursor is invalid: pass back a nextCursor.');
+  }
+  return { updatedAt, id };
+}
+
+async function activityKey(conversationId: string): Promise<ActivityKey | null> {
+  const rs = await read('SELECT updated_at, created_at FROM conversations WHERE conversation_id = ?', [
+    conversationId,
+  ]);
+  const r = rs.first();
+  return r ? { id: conversationId, updatedAt: iso(r.updated_at ?? r.created_at) } : null;
+}
+
+/**
+ * A page of the user's conversations, most recent activity first (ties: newest id first), after `cursor`.
+ * The activity order lives in `conversations.updated_at`, which the persist function moves on every message,
+ * so it is read for each of the user's conversations (one small read each) and sorted here; only the page is
+ * assembled (members, read pointer). A conversation that moves to the top between two pages is not repeated
+ * further down (its key is now before the cursor): the client has it already, or gets its `message` event.
+ */
+export async function listConversations(
+  userId: string,
+  page: { cursor?: string; limit: number } = { limit: limits.conversationsPageMax },
+): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+  const after = page.cursor ? decodeConversationsCursor(page.cursor) : null;
   const ids = await conversationIdsOf(userId);
-  const rows = await mapLimit(ids, CONCURRENCY, conversationRow);
-  const list = await mapLimit(
+  const keys = (await mapLimit(ids, CONCURRENCY, activityKey))
+    .filter((k): k is ActivityKey => k !== null && (!after || before(after, k)))
+    .sort((a, b) => (before(a, b) ? -1 : 1));
+  const slice = keys.slice(0, page.limit);
+  const rows = await mapLimit(slice, CONCURRENCY, (k) => conversationRow(k.id));
+  const conversations = await mapLimit(
     rows.filter((r): r is ConversationRow => r !== null),
     CONCURRENCY,
     (r) => assemble(r, userId),
   );
-  return list.sort((a, b) =>
-    a.updatedAt !== b.updatedAt ? (a.updatedAt < b.updatedAt ? 1 : -1) : a.id < b.id ? 1 : -1,
+  const last = slice.at(-1);
+  return {
+    conversations,
+    nextCursor: keys.length > page.limit && last ? encodeConversationsCursor(last) : null,
+  };
+}
+
+/** A page of a conversation's members in user id order, after the `cursor` (the last id of a page). */
+export async function listMembers(
+  conversationId: string,
+  page: { cursor?: string; limit: number },
+): Promise<{ members: User[]; nextCursor: string | null }> {
+  const rs = await read(
+    page.cursor
+      ? 'SELECT user_id FROM conversation_members WHERE conversation_id = ? AND user_id > ? LIMIT ?'
+      : 'SELECT user_id FROM conversation_members WHERE conversation_id = ? LIMIT ?',
+    page.cursor ? [conversationId, page.cursor, page.limit + 1] : [conversationId, page.limit + 1],
   );
+  const ids = rs.rows.map((r) => r.user_id as string);
+  const pageIds = ids.slice(0, page.limit);
+  const users = new Map((await getUsers(pageIds)).map((u) => [u.id, u]));
+  return {
+    members: pageIds.flatMap((id) => users.get(id) ?? []),
+    nextCursor: ids.length > page.limit ? (pageIds.at(-1) ?? null) : null,
+  };
 }
 
 // ── Writing ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -1,7 +1,14 @@
 import { attachmentPorts } from '#adapters/attachments.ts';
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
-import { AddMembersBody, CreateConversationBody, HistoryQuery, MarkReadBody } from '#contracts/http.ts';
+import {
+  AddMembersBody,
+  ConversationsQuery,
+  CreateConversationBody,
+  HistoryQuery,
+  MarkReadBody,
+  MembersQuery,
+} from '#contracts/http.ts';
 import * as core from '#core/conversations.ts';
 import { markRead } from '#core/messaging.ts';
 import { created, httpRouter, noContent, ok, route } from '#transport/http.ts';
@@ -18,7 +25,8 @@ export const handler = httpRouter('httpConversations', {
   }),
   'GET /conversations': route({
     auth: true,
-    handle: async ({ userId }) => ok({ conversations: await core.listConversations(ports, userId) }),
+    query: ConversationsQuery,
+    handle: async ({ userId, query }) => ok(await core.listConversations(ports, userId, query)),
   }),
   'GET /conversations/{id}': route({
     auth: true,
@@ -29,6 +37,12 @@ export const handler = httpRouter('httpConversations', {
     body: AddMembersBody,
     handle: async ({ userId, params, body }) =>
       ok(await core.addMembers(ports, userId, params.id ?? '', body.memberIds)),
+  }),
+  'GET /conversations/{id}/members': route({
+    auth: true,
+    query: MembersQuery,
+    handle: async ({ userId, params, query }) =>
+      ok(await core.members(ports, userId, params.id ?? '', query)),
   }),
   'GET /conversations/{id}/messages': route({
     auth: true,

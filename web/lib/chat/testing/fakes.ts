@@ -61,7 +61,9 @@ export function fakeApi(history: Message[]): ChatApi & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    listConversations: async () => [conversation],
+    listConversations: async () => ({ conversations: [conversation], nextCursor: null }),
+    // the member pages (paging.ts): not used by a DM
+    request: (async () => ({ members: conversation.members, nextCursor: null })) as never,
     getConversation: async () => conversation,
     createConversation: async () => conversation,
     history: async (_id, page = {}) => {

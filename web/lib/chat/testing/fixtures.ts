@@ -24,6 +24,7 @@ export const conv = (over: Partial<Conversation> = {}): Conversation => ({
   type: 'dm',
   title: null,
   members: [ME, BOB],
+  memberCount: 2,
   lastMessage: null,
   unreadCount: 0,
   lastReadId: null,
