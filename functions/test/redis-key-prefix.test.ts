@@ -70,7 +70,7 @@ describe('REDIS_KEY_PREFIX', () => {
   });
 
   it('an adapter (one-time tickets) lives under the prefix: another namespace does not see it', async () => {
-    const { ticket } = await issueTicket('user-1');
+    const { ticket } = await issueTicket('user-1', 'session-1');
     await closeRedis();
     process.env[ENV.REDIS_KEY_PREFIX] = `${prefix}other:`;
     expect(await consumeTicket(ticket)).toBeNull();

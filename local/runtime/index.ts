@@ -37,6 +37,7 @@ import {
   type FunctionDefLike,
   type FunctionOverride,
   httpApiCors,
+  LOCAL_RATE_LIMITS,
   type LocalRuntime,
   type LocalRuntimeOptions,
   type RuntimeLimits,
@@ -63,6 +64,7 @@ export {
   type FunctionDefLike,
   type FunctionOverride,
   httpApiCors,
+  LOCAL_RATE_LIMITS,
   type LocalRuntime,
   type LocalRuntimeOptions,
   type LogOption,
@@ -259,7 +261,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   const httpUrl = `http://${host}:${http.port}`;
   const managementEndpoint = `http://${host}:${ws.port}`;
 
-  Object.assign(baseEnv, hostEnv(), {
+  Object.assign(baseEnv, { [ENV.RATE_LIMITS]: LOCAL_RATE_LIMITS }, hostEnv(), {
     [ENV.AWS_REGION]: region,
     AWS_DEFAULT_REGION: region,
     // Dummy credentials: the real SDK signs its requests, the emulator only checks that they are signed.

@@ -11,6 +11,7 @@ export const errorCodes = {
   body_empty: { status: 400, message: 'The message body is empty.' },
   not_member: { status: 404, message: 'No such conversation.' },
   rate_limited: { status: 429, message: 'Too many frames; slow down.' },
+  session_revoked: { status: 401, message: 'This session was signed out; sign in again.' },
   // HTTP errors
   validation_failed: { status: 400, message: 'The request is invalid.' },
   invalid_json_body: { status: 400, message: 'The request body is not valid JSON.' },

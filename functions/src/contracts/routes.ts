@@ -85,7 +85,8 @@ export const functionDefs = {
     description: 'HTTP API: sign-up, login, refresh, logout, WebSocket tickets, me',
     timeoutSeconds: 10,
     memoryMb: 1024,
-    uses: ['redis', 'cql', 'jwtKeys'],
+    // push: a revoked session's sockets are closed (DeleteConnection) by the request that revokes it.
+    uses: ['redis', 'cql', 'jwtKeys', 'push'],
   },
   httpConversations: {
     entry: 'handlers/http/conversations.ts',

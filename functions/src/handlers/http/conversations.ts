@@ -1,3 +1,4 @@
+import { enforce, limitGroupCreation } from '#adapters/auth/rate-limit.ts';
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import { AddMembersBody, CreateConversationBody, HistoryQuery, MarkReadBody } from '#contracts/http.ts';
@@ -11,6 +12,7 @@ export const handler = httpRouter('httpConversations', {
     auth: true,
     body: CreateConversationBody,
     handle: async ({ userId, body }) => {
+      if (body.type === 'group') await limitGroupCreation(userId, body.memberIds.length);
       const res = await core.createConversation(ports, userId, body);
       return res.created ? created(res.conversation) : ok(res.conversation);
     },
@@ -26,8 +28,10 @@ export const handler = httpRouter('httpConversations', {
   'POST /conversations/{id}/members': route({
     auth: true,
     body: AddMembersBody,
-    handle: async ({ userId, params, body }) =>
-      ok(await core.addMembers(ports, userId, params.id ?? '', body.memberIds)),
+    handle: async ({ userId, params, body }) => {
+      await enforce('memberAddsPerUser', userId, body.memberIds.length);
+      return ok(await core.addMembers(ports, userId, params.id ?? '', body.memberIds));
+    },
   }),
   'GET /conversations/{id}/messages': route({
     auth: true,
