@@ -70,7 +70,7 @@ export type RateLimitName = keyof typeof rateLimitDefaults;
  */
 export const loginBackoff = {
   freeFailures: 5,
-  firstDelaySeconds: 1,
+  firstDelaySeconds: 2,
   maxDelaySeconds: 300,
   resetAfterSeconds: 24 * 3600,
 } as const;

@@ -35,7 +35,12 @@ export interface AuthPorts {
   beginLoginAttempt(
     username: string,
     ip: string,
-  ): Promise<{ allowed: boolean; retryAfterSeconds: number; succeeded(): Promise<void> }>;
+  ): Promise<{
+    allowed: boolean;
+    retryAfterSeconds: number;
+    succeeded(): Promise<void>;
+    failed(): Promise<void>;
+  }>;
 }
 
 async function tokensFor(ports: AuthPorts, user: User, session: IssuedRefresh): Promise<AuthResponse> {
@@ -68,7 +73,10 @@ export async function login(ports: AuthPorts, body: LoginBody, ip: string): Prom
   }
   const record = await ports.findByUsername(username);
   const ok = await ports.verifyPassword(body.password, record?.passwordHash ?? null);
-  if (!record || !ok) throw new ChatError('invalid_credentials');
+  if (!record || !ok) {
+    await attempt.failed();
+    throw new ChatError('invalid_credentials');
+  }
   await attempt.succeeded();
   if (ports.needsRehash(record.passwordHash)) {
     await ports.updatePasswordHash(record.id, await ports.hashPassword(body.password));

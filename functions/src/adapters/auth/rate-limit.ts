@@ -66,24 +66,42 @@ export async function limitGroupCreation(userId: string, members: number): Promi
 
 /**
  * KEYS[1] the pair's hash { f: failures, u: epoch ms before which the pair must wait }.
- * ARGV: now (ms), free failures, first delay (ms), max delay (ms), idle reset (ms).
- * Returns the ms still to wait (refused, nothing counted), or 0: admitted, and counted as a failure in advance
- * (so a parallel flood cannot slip past the check; a success deletes the pair).
+ * ARGV: now (ms), free failures, first delay (ms), max delay (ms), idle reset (ms), mode.
+ * mode `begin`: returns the ms still to wait (refused, nothing counted), or 0: admitted, and counted as a
+ * failure in advance (so a parallel flood cannot slip past the check; a success deletes the pair).
+ * mode `failed`: the attempt did fail: its wait starts now (after the password work), not at its beginning.
  */
-const BEGIN_LOGIN = script(`
+const LOGIN_PAIR = script(`
 local now = tonumber(ARGV[1])
 local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
 local u = tonumber(redis.call('HGET', KEYS[1], 'u') or '0')
-if u > now then return u - now end
-f = f + 1
+if ARGV[6] == 'begin' then
+  if u > now then return u - now end
+  f = f + 1
+end
 local free = tonumber(ARGV[2])
 local delay = 0
 if f > free then
   delay = math.min(tonumber(ARGV[3]) * (2 ^ (f - free - 1)), tonumber(ARGV[4]))
 end
-redis.call('HSET', KEYS[1], 'f', f, 'u', now + delay)
+redis.call('HSET', KEYS[1], 'f', f, 'u', math.max(u, now + delay))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 0`);
+
+const pairScript = (key: string, mode: 'begin' | 'failed', now: number) =>
+  runScript(
+    redis(),
+    LOGIN_PAIR,
+    [key],
+    [
+      now,
+      loginBackoff.freeFailures,
+      loginBackoff.firstDelaySeconds * 1000,
+      loginBackoff.maxDelaySeconds * 1000,
+      loginBackoff.resetAfterSeconds * 1000,
+      mode,
+    ],
+  ).then(Number);
 
 export interface LoginAttempt {
   /** False: refused before any password work (answer 429 with `retryAfterSeconds`). */
@@ -91,31 +109,22 @@ export interface LoginAttempt {
   retryAfterSeconds: number;
   /** The password was right: the pair starts over and the IP gets its failure back. */
   succeeded(): Promise<void>;
+  /** The password was wrong: the pair's wait (if any) starts now. */
+  failed(): Promise<void>;
 }
 
 /**
  * Before a login's password check: the client IP's attempt and failure budgets, and the (username, IP) pair's
  * backoff. The first `loginBackoff.freeFailures` failures of a pair are free; after that each failure doubles
- * the wait before the pair's next attempt (1 s, 2 s, 4 s … up to 5 min). Only this pair waits: the same username
- * from another IP is untouched, so nobody can lock a victim out of their account.
+ * the wait before the pair's next attempt (2 s, 4 s, 8 s … up to 5 min), counted from the failed answer. Only
+ * this pair waits: the same username from another IP is untouched, so nobody can lock a victim out.
  */
 export async function beginLogin(username: string, ip: string, now = Date.now()): Promise<LoginAttempt> {
   const pairKey = loginPairKey(username, ip);
   const [attempts, failures, waitMs] = await Promise.all([
     consume('loginPerIp', ip),
     consume('loginFailuresPerIp', ip),
-    runScript(
-      redis(),
-      BEGIN_LOGIN,
-      [pairKey],
-      [
-        now,
-        loginBackoff.freeFailures,
-        loginBackoff.firstDelaySeconds * 1000,
-        loginBackoff.maxDelaySeconds * 1000,
-        loginBackoff.resetAfterSeconds * 1000,
-      ],
-    ).then(Number),
+    pairScript(pairKey, 'begin', now),
   ]);
   const refusals = [
     ...(attempts.allowed ? [] : [attempts.retryAfterSeconds]),
@@ -127,6 +136,9 @@ export async function beginLogin(username: string, ip: string, now = Date.now())
     retryAfterSeconds: Math.max(1, Math.ceil(Math.max(0, ...refusals))),
     succeeded: async () => {
       await Promise.all([redis().del(pairKey), release('loginFailuresPerIp', ip)]);
+    },
+    failed: async () => {
+      await pairScript(pairKey, 'failed', Date.now());
     },
   };
 }
