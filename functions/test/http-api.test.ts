@@ -14,11 +14,11 @@ import type { Message } from '#contracts/models.ts';
 import { BUCKET_MS, bucketOf, newId } from '#core/ids.ts';
 import { config } from '#platform/config.ts';
 import { forgedTokens } from './support/forged-tokens.ts';
-import { type Api, httpApi, inProcessApi } from './support/http-api.ts';
+import { type Api, httpApi } from './support/http-api.ts';
 
 // The HTTP API over real HTTP: the unchanged handlers behind the local API Gateway emulator (ephemeral port),
 // over the real services (Cassandra, Redis). The database is shared and persists: every username carries this
-// run's random suffix. Only the per-IP rate limit test calls the handlers in-process, to choose the source IP.
+// run's random suffix.
 const run = randomBytes(3).toString('hex');
 const uname = (n: string) => `h${run}${n}`;
 const password = 'correct horse battery staple';

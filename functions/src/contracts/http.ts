@@ -65,7 +65,8 @@ export const AuthResponse = z.object({
   expiresAt: IsoTime,
 });
 export const TicketResponse = z.object({ ticket: z.string(), expiresAt: IsoTime });
-export const UsersResponse = z.object({ users: z.array(User.extend({ online: z.boolean() })) });
+/** `online` only for people who share a conversation with the caller (and the caller): none for strangers. */
+export const UsersResponse = z.object({ users: z.array(User.extend({ online: z.boolean().optional() })) });
 export const ConversationsResponse = z.object({ conversations: z.array(Conversation) });
 export const HistoryResponse = z.object({ messages: z.array(Message), nextCursor: Ulid.nullable() });
 export const ReceiptsResponse = z.object({ receipts: z.array(Receipt) });
