@@ -6,7 +6,11 @@
  * the backing services it needs so that CDK grants exactly those and nothing more.
  */
 
-export type BackingService = 'redis' | 'cql' | 'kafkaProduce' | 'push' | 'jwtKeys';
+/**
+ * `jwtSign`: the private JWT key set (signing; the auth function alone). `jwtVerify`: the public key set (JWKS)
+ * every authenticated HTTP function verifies access tokens with.
+ */
+export type BackingService = 'redis' | 'cql' | 'kafkaProduce' | 'push' | 'jwtSign' | 'jwtVerify';
 
 export interface FunctionDef {
   readonly entry: string;
@@ -86,21 +90,21 @@ export const functionDefs = {
     timeoutSeconds: 10,
     memoryMb: 1024,
     // push: a revoked session's sockets are closed (DeleteConnection) by the request that revokes it.
-    uses: ['redis', 'cql', 'jwtKeys', 'push'],
+    uses: ['redis', 'cql', 'jwtSign', 'jwtVerify', 'push'],
   },
   httpConversations: {
     entry: 'handlers/http/conversations.ts',
     description: 'HTTP API: conversations, history, read pointers, receipts',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'push', 'jwtKeys'],
+    uses: ['redis', 'cql', 'push', 'jwtVerify'],
   },
   httpDirectory: {
     entry: 'handlers/http/directory.ts',
     description: 'HTTP API: user directory and presence snapshot',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'jwtKeys'],
+    uses: ['redis', 'cql', 'jwtVerify'],
   },
 } as const satisfies Record<string, FunctionDef>;
 

@@ -61,10 +61,10 @@ export const config = {
   /** AWS: Secrets Manager ARN of the same JSON document. Wins over JWT_KEYS_FILE when set. */
   jwtKeysSecretArn: () => env(ENV.JWT_KEYS_SECRET_ARN, ''),
   /**
-   * Local: the public key set (JWKS, no private keys), written beside the private one. Functions that only
-   * verify tokens read this; only the auth function is given the private document.
+   * Local: the public key set (JWKS, no private keys) every function verifies with; '' = `jwt-public-keys.json`
+   * beside JWT_KEYS_FILE. Written from the private set by `ensureLocalKeys`.
    */
-  jwtPublicKeysFile: () => env(ENV.JWT_PUBLIC_KEYS_FILE, '.local/keys/jwt-public-keys.json'),
+  jwtPublicKeysFile: () => env(ENV.JWT_PUBLIC_KEYS_FILE, ''),
   /** AWS: Secrets Manager ARN of the public key set. Wins over JWT_PUBLIC_KEYS_FILE when set. */
   jwtPublicKeysSecretArn: () => env(ENV.JWT_PUBLIC_KEYS_SECRET_ARN, ''),
   /** A per-person budget: its default (contracts/limits.ts), or its RATE_LIMITS override. */

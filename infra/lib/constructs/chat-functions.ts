@@ -42,14 +42,16 @@ export class ChatFunctions extends Construct {
       cql: props.database.environment,
       kafkaProduce: props.streaming.environment,
       push: { WS_MANAGEMENT_ENDPOINT: props.realtime.callbackUrl },
-      jwtKeys: { JWT_KEYS_SECRET_ARN: props.jwtKeys.secret.secretArn },
+      jwtSign: { JWT_KEYS_SECRET_ARN: props.jwtKeys.secret.secretArn },
+      jwtVerify: { JWT_PUBLIC_KEYS_SECRET_ARN: props.jwtKeys.publicSecret.secretArn },
     };
     const grant: Record<BackingService, (fn: ChatFunction) => void> = {
       redis: () => undefined, // network access: the cache's security group admits the functions' group
       cql: (fn) => props.database.grantReadWrite(fn),
       kafkaProduce: (fn) => props.streaming.grantProduce(fn),
       push: (fn) => props.realtime.grantPush(fn),
-      jwtKeys: (fn) => props.jwtKeys.grantRead(fn),
+      jwtSign: (fn) => props.jwtKeys.grantSign(fn),
+      jwtVerify: (fn) => props.jwtKeys.grantVerify(fn),
     };
 
     const byName = {} as Record<FunctionName, ChatFunction>;
@@ -69,7 +71,9 @@ export class ChatFunctions extends Construct {
         ...(def.uses.includes('cql') && props.database.keyspace ? { inject: [KEYSPACES_AUTH_MODULE] } : {}),
       });
       for (const use of def.uses) grant[use](fn);
-      if (def.uses.includes('jwtKeys')) fn.node.addDependency(props.jwtKeys.resource);
+      if (def.uses.includes('jwtSign') || def.uses.includes('jwtVerify')) {
+        fn.node.addDependency(props.jwtKeys.resource);
+      }
       if (def.uses.includes('kafkaProduce')) fn.node.addDependency(props.streaming.topicsResource);
       byName[name] = fn;
     }
