@@ -39,7 +39,8 @@ beforeAll(async () => {
     wsPort: 0,
     httpPort: 0,
     functions: ['httpAuth'],
-    env: { JWT_KEYS_FILE: resolve(config.jwtKeysFile()) },
+    // The suite hashes at 2^15 (vitest.config.ts); this test is about the real parameters.
+    env: { JWT_KEYS_FILE: resolve(config.jwtKeysFile()), PASSWORD_SCRYPT_LOG2N: '17' },
     kafka: false,
     schedules: false,
     log: (source, line) => logs.push(`[${source}] ${line}`),

@@ -76,6 +76,6 @@ describe('REDIS_KEY_PREFIX', () => {
     expect(await consumeTicket(ticket)).toBeNull();
     await closeRedis();
     process.env[ENV.REDIS_KEY_PREFIX] = prefix;
-    expect(await consumeTicket(ticket)).toEqual({ userId: 'user-1' });
+    expect(await consumeTicket(ticket)).toEqual({ userId: 'user-1', sessionId: 'session-1' });
   });
 });
