@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Conversation, Presence, User } from '#contracts/models.ts';
+import type { Conversation, User } from '#contracts/models.ts';
 import type { ServerEvent } from '#contracts/ws.ts';
 import {
   addMembers,
   type ConversationPorts,
   createConversation,
   hideNonMember,
-  presence,
-  searchUsers,
 } from '#core/conversations.ts';
 import { ChatError } from '#core/errors.ts';
 
@@ -50,9 +48,6 @@ function fakePorts(over: Partial<ConversationPorts> = {}) {
     pushToUsers: async (userIds, event) => {
       pushes.push({ userIds, event });
     },
-    searchByPrefix: async (q) => [user(`${q}1`), user(`${q}2`)],
-    presenceOf: async (ids) =>
-      ids.map((userId): Presence => ({ userId, online: userId.endsWith('1'), lastSeenAt: null })),
     warn: (m) => warnings.push(m),
     ...over,
   };
@@ -133,21 +128,5 @@ describe('core/conversations', () => {
     expect(await codeOf(hideNonMember(Promise.reject(new ChatError('rate_limited'))))).toBe('rate_limited');
     expect(await hideNonMember(Promise.resolve(7))).toBe(7);
     await expect(hideNonMember(Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-  });
-
-  it('parses presence ids (dedupe, blanks) and caps them at 100', async () => {
-    const { ports } = fakePorts();
-    expect((await presence(ports, 'a1, b2,,a1,')).map((p) => p.userId)).toEqual(['a1', 'b2']);
-    expect(await presence(ports, ' , ')).toEqual([]);
-    const many = Array.from({ length: 101 }, (_, i) => `u${i}`).join(',');
-    expect(await codeOf(presence(ports, many))).toBe('validation_failed');
-  });
-
-  it('adds online flags to directory results', async () => {
-    const { ports } = fakePorts();
-    expect((await searchUsers(ports, 'zed')).map((u) => [u.id, u.online])).toEqual([
-      ['zed1', true],
-      ['zed2', false],
-    ]);
   });
 });

@@ -12,6 +12,7 @@ import { connectWs, type WsClient } from '@chat/local/testing';
 import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '#adapters/auth/jwt.ts';
+import { startSession } from '#adapters/auth/refresh-tokens.ts';
 import { closeCql } from '#adapters/cql/client.ts';
 import { getConversation } from '#adapters/cql/conversations.ts';
 import { closeRedis } from '#adapters/redis/client.ts';
@@ -76,7 +77,8 @@ afterAll(async () => {
 const people = async (...names: string[]): Promise<User[]> => users(`m${run}${++userSeq}`, ...names);
 
 async function open(user: User): Promise<WsClient> {
-  const { ticket } = await issueTicket(user.id);
+  const { sessionId } = await startSession(user.id);
+  const { ticket } = await issueTicket(user.id, sessionId);
   const c = await connectWs(`${rt.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
   clients.push(c);
   return c;
@@ -109,7 +111,7 @@ async function send(
 }
 
 async function history(user: User, conversationId: string): Promise<Message[]> {
-  const { accessToken: token } = await signAccessToken(user.id, `s-${run}`);
+  const { accessToken: token } = await signAccessToken(user.id, (await startSession(user.id)).sessionId);
   const res = await fetch(`${rt.httpUrl}/conversations/${conversationId}/messages?limit=50`, {
     headers: { authorization: `Bearer ${token}` },
   });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { waitFor } from '@chat/kit/async';
 import type { KafkaMessage } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startSession } from '#adapters/auth/refresh-tokens.ts';
 import { closeCql, read } from '#adapters/cql/client.ts';
 import { getConversation } from '#adapters/cql/conversations.ts';
 import { presenceOf, touchConnection } from '#adapters/redis/connections.ts';
@@ -52,7 +53,7 @@ describe('$connect and $disconnect', () => {
     expect(await connectHandler(wsEvent('$connect', id, { query: { ticket: 'forged' } }))).toEqual({
       statusCode: 401,
     });
-    const { ticket } = await issueTicket(mallory.id);
+    const { ticket } = await issueTicket(mallory.id, (await startSession(mallory.id)).sessionId);
     expect(await connectHandler(wsEvent('$connect', id, { query: { ticket } }))).toEqual({ statusCode: 200 });
     expect(await presenceOf([mallory.id])).toEqual([expect.objectContaining({ online: true })]);
     expect(await connectHandler(wsEvent('$connect', connectionId(), { query: { ticket } }))).toEqual({

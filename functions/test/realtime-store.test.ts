@@ -53,11 +53,11 @@ describe('fan-out markers', () => {
 
 describe('tickets', () => {
   it('a ticket admits its user once', async () => {
-    const { ticket, expiresAt } = await issueTicket(alice.id);
+    const { ticket, expiresAt } = await issueTicket(alice.id, 'session-1');
     expect(new Date(expiresAt).getTime()).toBeGreaterThan(
       Date.now() + (limits.wsTicketTtlSeconds - 2) * 1000,
     );
-    expect(await consumeTicket(ticket)).toEqual({ userId: alice.id });
+    expect(await consumeTicket(ticket)).toEqual({ userId: alice.id, sessionId: 'session-1' });
     expect(await consumeTicket(ticket)).toBeNull();
   });
 
@@ -65,9 +65,9 @@ describe('tickets', () => {
     expect(await consumeTicket('forged')).toBeNull();
     expect(await consumeTicket(undefined)).toBeNull();
     expect(await consumeTicket('')).toBeNull();
-    const { ticket } = await issueTicket(alice.id);
+    const { ticket } = await issueTicket(alice.id, 'session-1');
     const key = `ws:ticket:${createHash('sha256').update(ticket).digest('base64url')}`;
-    expect(await redis().get(key)).toBe(alice.id);
+    expect(await redis().get(key)).toBe(`${alice.id} session-1`);
     expect(await redis().exists(`ws:ticket:${ticket}`)).toBe(0);
     await redis().pexpire(key, 1);
     await waitFor(async () => (await redis().exists(key)) === 0, { timeoutMs: 2_000, what: 'ticket expiry' });

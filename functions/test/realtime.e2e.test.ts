@@ -13,6 +13,7 @@ import { type LocalRuntime, startLocalRuntime } from '@chat/local/runtime';
 import { connectWs, refusedWith, type WsClient } from '@chat/local/testing';
 import { Kafka, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSession } from '#adapters/auth/refresh-tokens.ts';
 import { closeCql } from '#adapters/cql/client.ts';
 import { getConversation } from '#adapters/cql/conversations.ts';
 import { getMessage, listMessages } from '#adapters/cql/messages.ts';
@@ -95,7 +96,8 @@ afterAll(async () => {
 const people = async (...names: string[]): Promise<User[]> => users(`e${run}${++userSeq}`, ...names);
 
 async function open(user: User): Promise<WsClient> {
-  const { ticket } = await issueTicket(user.id);
+  const { sessionId } = await startSession(user.id);
+  const { ticket } = await issueTicket(user.id, sessionId);
   const c = await connectWs(`${rt.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
   clients.push(c);
   return c;
@@ -238,11 +240,11 @@ describe('When a frame is refused', () => {
     const [a] = (await people('a')) as [User];
     expect(await refusedWith(`${rt.wsUrl}/`)).toBe(401);
     expect(await refusedWith(`${rt.wsUrl}/?ticket=forged`)).toBe(401);
-    const { ticket } = await issueTicket(a.id);
+    const { ticket } = await issueTicket(a.id, (await startSession(a.id)).sessionId);
     const c = await connectWs(`${rt.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
     clients.push(c);
     expect(await refusedWith(`${rt.wsUrl}/?ticket=${encodeURIComponent(ticket)}`)).toBe(401);
-    const expiring = await issueTicket(a.id);
+    const expiring = await issueTicket(a.id, 'no-session');
     const key = `ws:ticket:${createHash('sha256').update(expiring.ticket).digest('base64url')}`;
     await redis().pexpire(key, 1);
     await waitFor(async () => (await redis().exists(key)) === 0, { timeoutMs: 2_000, what: 'ticket expiry' });

@@ -70,12 +70,12 @@ describe('REDIS_KEY_PREFIX', () => {
   });
 
   it('an adapter (one-time tickets) lives under the prefix: another namespace does not see it', async () => {
-    const { ticket } = await issueTicket('user-1');
+    const { ticket } = await issueTicket('user-1', 'session-1');
     await closeRedis();
     process.env[ENV.REDIS_KEY_PREFIX] = `${prefix}other:`;
     expect(await consumeTicket(ticket)).toBeNull();
     await closeRedis();
     process.env[ENV.REDIS_KEY_PREFIX] = prefix;
-    expect(await consumeTicket(ticket)).toEqual({ userId: 'user-1' });
+    expect(await consumeTicket(ticket)).toEqual({ userId: 'user-1', sessionId: 'session-1' });
   });
 });

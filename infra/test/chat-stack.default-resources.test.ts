@@ -14,6 +14,7 @@ import {
   functionLogicalId,
   functionRoleStatements,
   joinWithRegion,
+  resourcesOf,
   resourcesOfType,
 } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
@@ -171,7 +172,8 @@ describe('When the default profile is synthesized', () => {
         cql: ['CQL_CONTACT_POINTS', 'CQL_PORT', 'CQL_KEYSPACE', 'CQL_LOCAL_DC', 'CQL_AUTH', 'CQL_TLS'],
         kafkaProduce: ['KAFKA_BROKERS', 'KAFKA_AUTH', 'KAFKA_TOPIC_MESSAGES', 'KAFKA_TOPIC_DLQ'],
         push: ['WS_MANAGEMENT_ENDPOINT'],
-        jwtKeys: ['JWT_KEYS_SECRET_ARN'],
+        jwtSign: ['JWT_KEYS_SECRET_ARN'],
+        jwtVerify: ['JWT_PUBLIC_KEYS_SECRET_ARN'],
         attachmentsUpload: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
         attachmentsAttach: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
         attachmentsRead: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
@@ -209,13 +211,45 @@ describe('When the default profile is synthesized', () => {
   });
 
   describe('JwtKeys', () => {
-    it('generates the key set with a custom resource into a rotated secret read only by jwtKeys users', () => {
-      s.template.hasResourceProperties('Custom::JwtKeySet', { SecretArn: Match.anyValue(), Alg: 'EdDSA' });
+    it('generates the key set with a custom resource into a rotated secret, and publishes its public half', () => {
+      s.template.hasResourceProperties('Custom::JwtKeySet', {
+        SecretArn: Match.anyValue(),
+        PublicSecretArn: Match.anyValue(),
+        Alg: 'EdDSA',
+      });
       s.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
         RotationRules: { ScheduleExpression: 'rate(30 days)' },
       });
-      expect(hasAction('httpAuth', 'secretsmanager:GetSecretValue')).toBe(true);
-      expect(hasAction('wsPing', 'secretsmanager:GetSecretValue')).toBe(false);
+    });
+
+    it('lets only the signing function read the private key set; verifiers read the public one', () => {
+      const secretId = (description: string) => {
+        const found = resourcesOfType(s.json, 'AWS::SecretsManager::Secret').find(([, r]) =>
+          String(r.Properties?.Description).startsWith(description),
+        );
+        if (!found) throw new Error(`no secret "${description}"`);
+        return found[0];
+      };
+      const privateId = secretId('Chat JWT signing key set');
+      const publicId = secretId('Chat JWT public key set');
+      /** Whether a function's role may read that secret (GetSecretValue on a Resource naming it). */
+      const reads = (name: FunctionName, id: string) =>
+        roleStatements(name).some(
+          (st) =>
+            actionsOf(st).includes('secretsmanager:GetSecretValue') &&
+            resourcesOf(st).some((r) => JSON.stringify(r).includes(`"${id}"`) || r === '*'),
+        );
+      const signers = (Object.keys(functionDefs) as FunctionName[]).filter((n) =>
+        (functionDefs[n].uses as readonly string[]).includes('jwtSign'),
+      );
+      expect(signers).toEqual(['httpAuth']);
+      for (const name of Object.keys(functionDefs) as FunctionName[]) {
+        const uses = functionDefs[name].uses as readonly string[];
+        expect(reads(name, privateId), `${name} reads the private key set`).toBe(name === 'httpAuth');
+        expect(reads(name, publicId), `${name} reads the public key set`).toBe(uses.includes('jwtVerify'));
+      }
+      expect(reads('httpConversations', publicId)).toBe(true);
+      expect(reads('httpDirectory', publicId)).toBe(true);
     });
   });
 

@@ -40,6 +40,7 @@ import {
   type FunctionDefLike,
   type FunctionOverride,
   httpApiCors,
+  LOCAL_RATE_LIMITS,
   type LocalRuntime,
   type LocalRuntimeOptions,
   type RuntimeLimits,
@@ -66,6 +67,7 @@ export {
   type FunctionDefLike,
   type FunctionOverride,
   httpApiCors,
+  LOCAL_RATE_LIMITS,
   type LocalRuntime,
   type LocalRuntimeOptions,
   type LogOption,
@@ -284,7 +286,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
   const httpUrl = `http://${host}:${http.port}`;
   const managementEndpoint = `http://${host}:${ws.port}`;
 
-  Object.assign(baseEnv, hostEnv(), {
+  Object.assign(baseEnv, { [ENV.RATE_LIMITS]: LOCAL_RATE_LIMITS }, hostEnv(), {
     [ENV.AWS_REGION]: region,
     AWS_DEFAULT_REGION: region,
     // Dummy credentials: the real SDK signs its requests, the emulator only checks that they are signed.

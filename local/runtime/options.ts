@@ -37,6 +37,14 @@ export const defaultLimits: RuntimeLimits = {
   initTimeoutMs: 10_000,
 };
 
+/**
+ * The per-IP budgets a local runtime raises (RATE_LIMITS, contracts/limits.ts): every local client is
+ * 127.0.0.1, so the AWS defaults (20 sign-ups per IP per hour…) would stop a test run or a demo. Per-user budgets
+ * stay as on AWS. An explicit RATE_LIMITS (the process environment, or the runtime's `env` option) wins.
+ */
+export const LOCAL_RATE_LIMITS =
+  'signupPerIp=1000000/3600,loginPerIp=1000000/900,loginFailuresPerIp=1000000/900';
+
 /** The HTTP API's CORS configuration, as the CDK HTTP API sets `corsPreflight` (infra/lib/constructs/http-api.ts). */
 export const httpApiCors = (webOrigins: readonly string[]): CorsConfig => ({
   allowOrigins: webOrigins,

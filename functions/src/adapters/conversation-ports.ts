@@ -12,11 +12,9 @@ import {
 } from './cql/conversations.ts';
 import { listMessages } from './cql/messages.ts';
 import { listReceipts } from './cql/read-pointers.ts';
-import { searchByPrefix } from './cql/users.ts';
 import { pushToUsers } from './push.ts';
-import { presenceOf } from './redis/connections.ts';
 
-/** The HTTP conversations/directory core wired to the CQL store, Redis and the management API. */
+/** The HTTP conversations core wired to the CQL store, Redis and the management API. */
 export const conversationPorts: ConversationPorts = {
   createDm,
   createGroup,
@@ -29,7 +27,5 @@ export const conversationPorts: ConversationPorts = {
   listMessages,
   listReceipts,
   pushToUsers: (userIds, event) => pushToUsers(userIds, event),
-  searchByPrefix,
-  presenceOf: (userIds) => presenceOf(userIds),
   warn: (message, attributes) => logger.warn(message, { ...attributes }),
 };

@@ -20,6 +20,7 @@ export const errorCodes = {
     message: 'This message already has the most distinct reactions allowed.',
   },
   rate_limited: { status: 429, message: 'Too many frames; slow down.' },
+  session_revoked: { status: 401, message: 'This session was signed out; sign in again.' },
   // HTTP errors
   validation_failed: { status: 400, message: 'The request is invalid.' },
   invalid_json_body: { status: 400, message: 'The request body is not valid JSON.' },

@@ -82,7 +82,8 @@ export const AuthResponse = z.object({
   expiresAt: IsoTime,
 });
 export const TicketResponse = z.object({ ticket: z.string(), expiresAt: IsoTime });
-export const UsersResponse = z.object({ users: z.array(User.extend({ online: z.boolean() })) });
+/** `online` only for people who share a conversation with the caller (and the caller): none for strangers. */
+export const UsersResponse = z.object({ users: z.array(User.extend({ online: z.boolean().optional() })) });
 export const ConversationsResponse = z.object({
   conversations: z.array(Conversation),
   nextCursor: z.string().nullable(),

@@ -71,3 +71,45 @@ export const limits = {
   /** Web Push: characters of the message body in a notification's snippet (the payload stays under 4 KB). */
   pushSnippetMaxChars: 200,
 } as const;
+
+/**
+ * Per-person budgets (docs/protocol.md, "Limits per person"): `count` per fixed window of `windowSeconds`,
+ * counted in Redis per subject (a user id or a client IP). Over ⇒ HTTP 429 `too_many_requests` with
+ * `Retry-After` (seconds until the window ends). These are the defaults, as deployed on AWS; the `RATE_LIMITS`
+ * environment variable overrides any of them (`name=count/windowSeconds,…`), which the local runtime does for
+ * the per-IP ones (every local client is 127.0.0.1) and the benchmark for what thousands of users need.
+ */
+export const rateLimitDefaults = {
+  /** Sign-ups per client IP (each costs a scrypt hash). */
+  signupPerIp: { count: 20, windowSeconds: 3600 },
+  /** Failed logins per client IP, any usernames (password spraying). */
+  loginFailuresPerIp: { count: 100, windowSeconds: 900 },
+  /** Login attempts per client IP, successful or not (each costs a scrypt hash). */
+  loginPerIp: { count: 300, windowSeconds: 900 },
+  /** WebSocket tickets per user. */
+  wsTicketPerUser: { count: 30, windowSeconds: 60 },
+  /** Groups created per user. */
+  groupCreatePerUser: { count: 30, windowSeconds: 3600 },
+  /** Members added per user (by group creation or POST /conversations/{id}/members, each member counts). */
+  memberAddsPerUser: { count: 500, windowSeconds: 3600 },
+  /** Authenticated HTTP requests per user, any route. */
+  httpPerUser: { count: 600, windowSeconds: 60 },
+} as const satisfies Record<string, { count: number; windowSeconds: number }>;
+
+export type RateLimitName = keyof typeof rateLimitDefaults;
+
+/**
+ * Failed logins per (username, client IP) pair: the first `freeFailures` cost nothing, then each further failure
+ * makes the pair wait before its next attempt, doubling from `firstDelaySeconds` up to `maxDelaySeconds`. A
+ * success clears the pair; a pair left alone for `resetAfterSeconds` starts over. Nobody else is slowed down: the
+ * same username from another IP is a different pair (a stranger cannot lock a victim out).
+ */
+export const loginBackoff = {
+  freeFailures: 5,
+  firstDelaySeconds: 2,
+  maxDelaySeconds: 300,
+  resetAfterSeconds: 24 * 3600,
+} as const;
+
+/** Open WebSocket connections per user; `$connect` beyond it is refused with HTTP 429 (the upgrade fails). */
+export const connectionsPerUserDefault = 10;

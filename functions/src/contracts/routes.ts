@@ -7,6 +7,8 @@
  */
 
 /**
+ * `jwtSign`: the private JWT key set (signing; the auth function alone). `jwtVerify`: the public key set (JWKS)
+ * every authenticated HTTP function verifies access tokens with.
  * `attachmentsUpload`: presigns PUTs under `pending/`; `attachmentsAttach`: reads `pending/`, writes the final
  * key and deletes the pending one; `attachmentsRead`: presigns GETs of final keys (docs/adr/0009-attachments.md).
  */
@@ -15,7 +17,8 @@ export type BackingService =
   | 'cql'
   | 'kafkaProduce'
   | 'push'
-  | 'jwtKeys'
+  | 'jwtSign'
+  | 'jwtVerify'
   | 'attachmentsUpload'
   | 'attachmentsAttach'
   | 'attachmentsRead'
@@ -107,28 +110,29 @@ export const functionDefs = {
     description: 'HTTP API: sign-up, login, refresh, logout, WebSocket tickets, me',
     timeoutSeconds: 10,
     memoryMb: 1024,
-    uses: ['redis', 'cql', 'jwtKeys'],
+    // push: a revoked session's sockets are closed (DeleteConnection) by the request that revokes it.
+    uses: ['redis', 'cql', 'jwtSign', 'jwtVerify', 'push'],
   },
   httpConversations: {
     entry: 'handlers/http/conversations.ts',
     description: 'HTTP API: conversations, history, read pointers, receipts',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'push', 'jwtKeys', 'attachmentsRead'],
+    uses: ['redis', 'cql', 'push', 'jwtVerify', 'attachmentsRead'],
   },
   httpAttachments: {
     entry: 'handlers/http/attachments.ts',
     description: 'HTTP API: attachment uploads (presigned S3 PUTs)',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['cql', 'jwtKeys', 'attachmentsUpload'],
+    uses: ['redis', 'cql', 'jwtVerify', 'attachmentsUpload'],
   },
   httpNotifications: {
     entry: 'handlers/http/notifications.ts',
     description: 'HTTP API: Web Push subscriptions, notification settings, per-conversation mute',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['cql', 'jwtKeys'],
+    uses: ['redis', 'cql', 'jwtVerify'],
   },
   webPush: {
     entry: 'handlers/kafka/web-push.ts',
@@ -142,7 +146,7 @@ export const functionDefs = {
     description: 'HTTP API: user directory and presence snapshot',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: ['redis', 'cql', 'jwtKeys'],
+    uses: ['redis', 'cql', 'jwtVerify'],
   },
 } as const satisfies Record<string, FunctionDef>;
 

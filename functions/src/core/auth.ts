@@ -23,11 +23,24 @@ export interface AuthPorts {
   hashPassword(password: string): Promise<string>;
   /** Constant-time; with `stored = null` does the same work and returns false. */
   verifyPassword(password: string, stored: string | null): Promise<boolean>;
+  /** The stored hash was made with other parameters than today's (rehash it at login). */
+  needsRehash(stored: string): boolean;
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /** Counts a sign-up against the client IP's budget; throws `too_many_requests` when over. */
+  admitSignup(ip: string): Promise<void>;
   signAccessToken(userId: string, sessionId: string): Promise<{ accessToken: string; expiresAt: Date }>;
   startSession(userId: string): Promise<IssuedRefresh>;
   rotateRefreshToken(token: string): Promise<{ userId: string; next: IssuedRefresh }>;
   revokeSession(token: string): Promise<void>;
-  beginLoginAttempt(username: string, ip: string): Promise<{ allowed: boolean; release(): Promise<void> }>;
+  beginLoginAttempt(
+    username: string,
+    ip: string,
+  ): Promise<{
+    allowed: boolean;
+    retryAfterSeconds: number;
+    succeeded(): Promise<void>;
+    failed(): Promise<void>;
+  }>;
 }
 
 async function tokensFor(ports: AuthPorts, user: User, session: IssuedRefresh): Promise<AuthResponse> {
@@ -35,7 +48,8 @@ async function tokensFor(ports: AuthPorts, user: User, session: IssuedRefresh): 
   return { user, accessToken, refreshToken: session.refreshToken, expiresAt: expiresAt.toISOString() };
 }
 
-export async function signup(ports: AuthPorts, body: SignupBody): Promise<AuthResponse> {
+export async function signup(ports: AuthPorts, body: SignupBody, ip: string): Promise<AuthResponse> {
+  await ports.admitSignup(ip);
   const passwordHash = await ports.hashPassword(body.password);
   const user = await ports.createUser({
     username: body.username,
@@ -47,16 +61,26 @@ export async function signup(ports: AuthPorts, body: SignupBody): Promise<AuthRe
 
 /**
  * Unknown user and wrong password give the same `invalid_credentials` after the same scrypt work; attempts are
- * limited per username and per IP (`too_many_requests`), checked before any password work.
+ * limited per IP and slowed down per (username, IP) pair (`too_many_requests` with a retry delay), checked
+ * before any password work. A hash made with older parameters is replaced by one with today's (the password is
+ * at hand only now); a failure to store it does not fail the login.
  */
 export async function login(ports: AuthPorts, body: LoginBody, ip: string): Promise<AuthResponse> {
   const username = body.username.trim().toLowerCase();
   const attempt = await ports.beginLoginAttempt(username, ip);
-  if (!attempt.allowed) throw new ChatError('too_many_requests');
+  if (!attempt.allowed) {
+    throw new ChatError('too_many_requests', undefined, { retryAfterSeconds: attempt.retryAfterSeconds });
+  }
   const record = await ports.findByUsername(username);
   const ok = await ports.verifyPassword(body.password, record?.passwordHash ?? null);
-  if (!record || !ok) throw new ChatError('invalid_credentials');
-  await attempt.release();
+  if (!record || !ok) {
+    await attempt.failed();
+    throw new ChatError('invalid_credentials');
+  }
+  await attempt.succeeded();
+  if (ports.needsRehash(record.passwordHash)) {
+    await ports.updatePasswordHash(record.id, await ports.hashPassword(body.password));
+  }
   const { passwordHash: _hash, ...user } = record;
   return tokensFor(ports, user, await ports.startSession(user.id));
 }

@@ -4,13 +4,13 @@ import type {
   HistoryQuery,
   MembersQuery,
 } from '#contracts/http.ts';
-import type { Conversation, Message, Presence, Receipt, User } from '#contracts/models.ts';
+import type { Conversation, Message, Receipt, User } from '#contracts/models.ts';
 import type { ConversationEvent, ServerEvent } from '#contracts/ws.ts';
 import { ChatError, isChatError } from './errors.ts';
 
 /**
- * Conversations, history, read pointers, receipts, the user directory and presence, as the HTTP API offers
- * them. Pure: it works through the ports below (`adapters/conversation-ports.ts` wires them to the CQL store,
+ * Conversations, history, read pointers and receipts, as the HTTP API offers them (the directory and presence:
+ * directory.ts). Pure: it works through the ports below (`adapters/conversation-ports.ts` wires them to the CQL store,
  * Redis and the management API). A user who is not a member of a conversation gets `not_found` for it, whatever
  * the route: existence is not revealed.
  */
@@ -43,15 +43,8 @@ export interface ConversationPorts {
   ): Promise<{ messages: Message[]; nextCursor: string | null }>;
   listReceipts(conversationId: string): Promise<Receipt[]>;
   pushToUsers(userIds: readonly string[], event: ServerEvent): Promise<unknown>;
-  searchByPrefix(prefix: string, limit: number): Promise<User[]>;
-  presenceOf(userIds: readonly string[]): Promise<Presence[]>;
   warn(message: string, attributes?: Record<string, unknown>): void;
 }
-
-/** Directory answers at most this many users. */
-export const DIRECTORY_LIMIT = 20;
-/** GET /presence answers at most this many ids. */
-export const PRESENCE_MAX_IDS = 100;
 
 /** Tell users' live connections about a conversation; a push failure never fails the request. */
 async function announce(ports: ConversationPorts, userIds: readonly string[], conversation: Conversation) {
@@ -200,33 +193,4 @@ export async function receipts(
 ): Promise<Receipt[]> {
   await requireMember(ports, conversationId, userId);
   return ports.listReceipts(conversationId);
-}
-
-/** Username prefix search with each user's online flag. */
-export async function searchUsers(
-  ports: ConversationPorts,
-  query: string,
-): Promise<(User & { online: boolean })[]> {
-  const users = await ports.searchByPrefix(query, DIRECTORY_LIMIT);
-  if (users.length === 0) return [];
-  const presence = await ports.presenceOf(users.map((u) => u.id));
-  const online = new Map(presence.map((p) => [p.userId, p.online]));
-  return users.map((u) => ({ ...u, online: online.get(u.id) ?? false }));
-}
-
-/** Presence of a comma-separated list of user ids (at most 100, duplicates and blanks ignored). */
-export async function presence(ports: ConversationPorts, userIdsCsv: string): Promise<Presence[]> {
-  const ids = [
-    ...new Set(
-      userIdsCsv
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-  if (ids.length > PRESENCE_MAX_IDS) {
-    throw new ChatError('validation_failed', `At most ${PRESENCE_MAX_IDS} user ids.`);
-  }
-  if (ids.some((id) => id.length > 64)) throw new ChatError('validation_failed', 'A user id is too long.');
-  return ids.length === 0 ? [] : ports.presenceOf(ids);
 }

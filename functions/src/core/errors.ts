@@ -9,10 +9,20 @@ import { errorCodes } from '#contracts/errors.ts';
 export class ChatError extends Error {
   override readonly name = 'ChatError';
   readonly code: ErrorCode;
+  /** With `too_many_requests`: seconds until a retry can succeed (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number | undefined },
+  ) {
     super(message ?? errorCodes[code].message, options);
     this.code = code;
+    this.retryAfterSeconds =
+      options?.retryAfterSeconds === undefined
+        ? undefined
+        : Math.max(1, Math.ceil(options.retryAfterSeconds));
   }
 
   get status(): number {

@@ -5,6 +5,7 @@
  */
 import { ENV, type EnvName } from '#contracts/env.ts';
 import { type TopicId, topics } from '#contracts/kafka.ts';
+import { connectionsPerUserDefault, type RateLimitName, rateLimitDefaults } from '#contracts/limits.ts';
 
 const env = (name: EnvName, fallback: string): string => {
   const v = process.env[name];
@@ -60,6 +61,30 @@ export const config = {
   jwtKeysFile: () => env(ENV.JWT_KEYS_FILE, '.local/keys/jwt-keys.json'),
   /** AWS: Secrets Manager ARN of the same JSON document. Wins over JWT_KEYS_FILE when set. */
   jwtKeysSecretArn: () => env(ENV.JWT_KEYS_SECRET_ARN, ''),
+  /**
+   * Local: the public key set (JWKS, no private keys) every function verifies with; '' = `jwt-public-keys.json`
+   * beside JWT_KEYS_FILE. Written from the private set by `ensureLocalKeys`.
+   */
+  jwtPublicKeysFile: () => env(ENV.JWT_PUBLIC_KEYS_FILE, ''),
+  /** AWS: Secrets Manager ARN of the public key set. Wins over JWT_PUBLIC_KEYS_FILE when set. */
+  jwtPublicKeysSecretArn: () => env(ENV.JWT_PUBLIC_KEYS_SECRET_ARN, ''),
+  /** A per-person budget: its default (contracts/limits.ts), or its RATE_LIMITS override. */
+  rateLimit: (name: RateLimitName): { count: number; windowSeconds: number } =>
+    rateLimitOverrides()[name] ?? rateLimitDefaults[name],
+  /** Open WebSocket connections per user (RATE_LIMITS `connectionsPerUser=N`). */
+  connectionsPerUser: (): number => rateLimitOverrides().connectionsPerUser ?? connectionsPerUserDefault,
+  /**
+   * log2 of scrypt's N for NEW password hashes: 17 (OWASP) unless PASSWORD_SCRYPT_LOG2N says otherwise. Only the
+   * benchmark lowers it (thousands of sign-ups on a laptop); CDK never sets it, and a lower-cost hash is
+   * rehashed at the next login wherever the default applies.
+   */
+  scryptLog2N: (): number => {
+    const n = Number(env(ENV.PASSWORD_SCRYPT_LOG2N, '17'));
+    if (!Number.isInteger(n) || n < 10 || n > 20) {
+      throw new Error(`${ENV.PASSWORD_SCRYPT_LOG2N} must be an integer from 10 to 20`);
+    }
+    return n;
+  },
   accessTokenTtlSeconds: () => Number(env(ENV.ACCESS_TOKEN_TTL_SECONDS, '900')),
   refreshTokenTtlSeconds: () => Number(env(ENV.REFRESH_TOKEN_TTL_SECONDS, String(30 * 24 * 3600))),
   /** Allowed browser origin(s) for CORS, comma-separated. */
@@ -92,3 +117,35 @@ export const config = {
   attachmentsSweepPending: () => env(ENV.ATTACHMENTS_SWEEP_PENDING, 'false') === 'true',
   logLevel: () => env(ENV.LOG_LEVEL, 'INFO'),
 };
+
+type Overrides = Partial<Record<RateLimitName, { count: number; windowSeconds: number }>> & {
+  connectionsPerUser?: number;
+};
+let parsedOverrides: { raw: string; value: Overrides } | undefined;
+
+/**
+ * RATE_LIMITS: `name=count/windowSeconds` pairs, comma-separated (`connectionsPerUser=N` has no window), e.g.
+ * `signupPerIp=100000/60,connectionsPerUser=50`. An unknown name or a malformed value fails loudly.
+ */
+function rateLimitOverrides(): Overrides {
+  const raw = env(ENV.RATE_LIMITS, '');
+  if (parsedOverrides?.raw === raw) return parsedOverrides.value;
+  const value: Overrides = {};
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Za-z]+)=(\d+)(?:\/(\d+))?$/.exec(part);
+    const name = m?.[1];
+    if (!m || !name) throw new Error(`${ENV.RATE_LIMITS}: cannot read "${part}"`);
+    if (name === 'connectionsPerUser' && m[3] === undefined) {
+      value.connectionsPerUser = Number(m[2]);
+    } else if (name in rateLimitDefaults && m[3] !== undefined && Number(m[3]) > 0) {
+      value[name as RateLimitName] = { count: Number(m[2]), windowSeconds: Number(m[3]) };
+    } else {
+      throw new Error(`${ENV.RATE_LIMITS}: unknown limit or missing window in "${part}"`);
+    }
+  }
+  parsedOverrides = { raw, value };
+  return value;
+}

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { type AccessClaims, verifyAccessToken } from '#adapters/auth/jwt.ts';
+import { enforce } from '#adapters/auth/rate-limit.ts';
+import { requireActiveSession } from '#adapters/auth/sessions.ts';
 import { isOutage } from '#adapters/outage.ts';
 import { type ErrorCode, errorCodes } from '#contracts/errors.ts';
 import { limits } from '#contracts/limits.ts';
@@ -15,7 +17,9 @@ import { logger } from '#platform/log.ts';
  *
  * 1. body size (over `limits.httpBodyMaxBytes` ⇒ 413 `payload_too_large`);
  * 2. auth, when the route table says so: `Authorization: Bearer <JWT>` checked by THE verification function
- *    (`verifyAccessToken`) ⇒ 401 `unauthorized`;
+ *    (`verifyAccessToken`) ⇒ 401 `unauthorized`; then, at once, its session still active (adapters/auth/sessions.ts,
+ *    cached ≤ 30 s) ⇒ 401, and the caller's request budget (`httpPerUser`, every authenticated route, whatever
+ *    function serves it) ⇒ 429 `too_many_requests` with `Retry-After`;
  * 3. JSON body (⇒ 400 `invalid_json_body`), then the zod schemas of body and query string
  *    (⇒ 400 `validation_failed`, with `error.details: [{ path, message }]`);
  * 4. the route's handler; a `ChatError` becomes `{ error: { code, message } }` with its status, a backing
@@ -87,10 +91,19 @@ const json = (status: number, body: unknown): HttpResponse => ({
   body: JSON.stringify(body),
 });
 
-export const errorResponse = (code: ErrorCode, message?: string, details?: unknown): HttpResponse =>
-  json(errorCodes[code].status, {
+export const errorResponse = (
+  code: ErrorCode,
+  message?: string,
+  details?: unknown,
+  retryAfterSeconds?: number,
+): HttpResponse => {
+  const res = json(errorCodes[code].status, {
     error: { code, message: message ?? errorCodes[code].message, ...(details ? { details } : {}) },
   });
+  if (retryAfterSeconds !== undefined)
+    res.headers = { ...res.headers, 'retry-after': String(retryAfterSeconds) };
+  return res;
+};
 
 function toResponse(result: HttpResult): HttpResponse {
   if (result.status === 204 || result.body === undefined) return { statusCode: result.status, headers: {} };
@@ -135,6 +148,7 @@ async function run(spec: AnyRoute, event: HttpEvent): Promise<HttpResponse> {
     if (!token) throw new ChatError('unauthorized');
     auth = await verifyAccessToken(token);
     logger.appendKeys({ userId: auth.userId });
+    await Promise.all([requireActiveSession(auth.sessionId), enforce('httpPerUser', auth.userId)]);
   }
 
   let body: unknown;
@@ -199,7 +213,7 @@ export function httpRouter<F extends FunctionName>(
     } catch (e) {
       if (isChatError(e)) {
         if (e.status >= 500) logger.error('request failed', { code: e.code, error: e });
-        return errorResponse(e.code, e.message, (e as { details?: unknown }).details);
+        return errorResponse(e.code, e.message, (e as { details?: unknown }).details, e.retryAfterSeconds);
       }
       if (isOutage(e)) {
         logger.error('backing service unavailable', { error: e as Error });

@@ -7,6 +7,7 @@
 import { waitFor } from '@chat/kit/async';
 import { Kafka, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { startSession } from '#adapters/auth/refresh-tokens.ts';
 import { closeCql } from '#adapters/cql/client.ts';
 import { closeProducer } from '#adapters/kafka/producer.ts';
 import { closeRedis } from '#adapters/redis/client.ts';
@@ -139,7 +140,8 @@ export const frame = (r: WsResult) => (r.body ? JSON.parse(r.body) : undefined);
 /** Connects a user through `$connect` with a fresh ticket; returns the connection id. */
 export async function connectAs(user: User): Promise<string> {
   const id = connectionId();
-  const { ticket } = await issueTicket(user.id);
+  const { sessionId } = await startSession(user.id);
+  const { ticket } = await issueTicket(user.id, sessionId);
   const res = await connectHandler(wsEvent('$connect', id, { query: { ticket } }));
   expect(res.statusCode).toBe(200);
   return id;

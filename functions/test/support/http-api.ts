@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type FunctionName, httpRouteKey, httpRoutes } from '#contracts/routes.ts';
 
@@ -54,6 +55,41 @@ export function httpApi(baseUrl: string): Api {
     }
     return { status: res.status, headers: Object.fromEntries(res.headers), body: parsed };
   };
+}
+
+/**
+ * Real HTTP like `httpApi`, from a chosen loopback source address (`127.0.0.2`, `127.0.0.3`, … all reach the
+ * runtime on 127.0.0.1 on Linux): the API Gateway emulator takes `sourceIp` from the socket, as API Gateway
+ * does, so tests can be several clients on several IPs.
+ */
+export function httpApiFrom(baseUrl: string, localAddress: string): Api {
+  return (method, path, options = {}) =>
+    new Promise((resolve, reject) => {
+      const body = requestBody(options);
+      const req = request(
+        `${baseUrl}${path}`,
+        { method, headers: requestHeaders(options), localAddress, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = text === '' ? null : JSON.parse(text);
+            } catch {
+              // not JSON: leave the text
+            }
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
+            resolve({ status: res.statusCode ?? 0, headers, body: parsed });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
 }
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -47,7 +47,8 @@ export class ChatFunctions extends Construct {
       cql: props.database.environment,
       kafkaProduce: props.streaming.environment,
       push: { WS_MANAGEMENT_ENDPOINT: props.realtime.callbackUrl },
-      jwtKeys: { JWT_KEYS_SECRET_ARN: props.jwtKeys.secret.secretArn },
+      jwtSign: { JWT_KEYS_SECRET_ARN: props.jwtKeys.secret.secretArn },
+      jwtVerify: { JWT_PUBLIC_KEYS_SECRET_ARN: props.jwtKeys.publicSecret.secretArn },
       attachmentsUpload: props.attachments.environment,
       attachmentsAttach: props.attachments.environment,
       attachmentsRead: props.attachments.environment,
@@ -61,7 +62,8 @@ export class ChatFunctions extends Construct {
       cql: (fn) => props.database.grantReadWrite(fn),
       kafkaProduce: (fn) => props.streaming.grantProduce(fn),
       push: (fn) => props.realtime.grantPush(fn),
-      jwtKeys: (fn) => props.jwtKeys.grantRead(fn),
+      jwtSign: (fn) => props.jwtKeys.grantSign(fn),
+      jwtVerify: (fn) => props.jwtKeys.grantVerify(fn),
       attachmentsUpload: (fn) => props.attachments.grantUpload(fn),
       attachmentsAttach: (fn) => props.attachments.grantAttach(fn),
       attachmentsRead: (fn) => props.attachments.grantRead(fn),
@@ -86,7 +88,9 @@ export class ChatFunctions extends Construct {
         ...(def.uses.includes('cql') && props.database.keyspace ? { inject: [KEYSPACES_AUTH_MODULE] } : {}),
       });
       for (const use of def.uses) grant[use](fn);
-      if (def.uses.includes('jwtKeys')) fn.node.addDependency(props.jwtKeys.resource);
+      if (def.uses.includes('jwtSign') || def.uses.includes('jwtVerify')) {
+        fn.node.addDependency(props.jwtKeys.resource);
+      }
       if (def.uses.includes('webPush')) fn.node.addDependency(props.webPush.keys.resource);
       if (def.uses.includes('kafkaProduce')) fn.node.addDependency(props.streaming.topicsResource);
       byName[name] = fn;

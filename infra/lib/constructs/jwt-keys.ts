@@ -18,12 +18,17 @@ export interface JwtKeysProps {
 /**
  * The JWT signing key set, generated at deploy time into Secrets Manager (generateSecretString cannot make an
  * Ed25519 key): a custom resource writes `{ activeKid, keys: [{ kid, alg, privateJwk, publicJwk, createdAt }] }`
- * with `jose`, and the same function rotates the set on a schedule (Secrets Manager rotation). Functions with
- * `jwtKeys` in their `uses` read it (JWT_KEYS_SECRET_ARN); they reload it every few minutes and on an unknown
+ * with `jose`, and the same function rotates the set on a schedule (Secrets Manager rotation). Only functions
+ * with `jwtSign` in their `uses` (the auth function) may read it (JWT_KEYS_SECRET_ARN). The same function also
+ * writes the PUBLIC key set (a JWKS, no private key) into a second secret, before a new key ever signs; functions
+ * with `jwtVerify` read that one (JWT_PUBLIC_KEYS_SECRET_ARN). Readers reload every few minutes and on an unknown
  * `kid`, so a rotation needs no redeploy.
  */
 export class JwtKeys extends Construct {
+  /** The private key set: readable by the signer only. */
   public readonly secret: secretsmanager.Secret;
+  /** The public key set (JWKS): readable by every verifier. */
+  public readonly publicSecret: secretsmanager.Secret;
   /** Depend on this so that no reader starts before the first key set exists. */
   public readonly resource: CustomResource;
 
@@ -40,6 +45,24 @@ export class JwtKeys extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.publicSecret = new secretsmanager.Secret(this, 'PublicSecret', {
+      description:
+        'Chat JWT public key set (JWKS, no private key). Written by the JwtKeys function, never by hand.',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ keys: [] }),
+        generateStringKey: 'placeholder',
+      },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    acknowledge(this.publicSecret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Public data (a JWKS), rewritten by the rotation of the private key set it is derived from; nothing to rotate on its own.',
+      },
+    ]);
+
     const fn = new ChatFunction(this, 'Fn', {
       entry: 'handlers/custom-resource/jwt-keys.ts',
       description:
@@ -47,10 +70,13 @@ export class JwtKeys extends Construct {
       timeout: Duration.seconds(30),
       memorySize: 256,
       stubMissingEntry: props.stubMissingEntries ?? false,
+      // The rotation publishes the new public key set before the new key signs.
+      environment: { JWT_PUBLIC_KEYS_SECRET_ARN: this.publicSecret.secretArn },
     });
-    // Writes its own secret only.
+    // Writes its own secrets only.
     this.secret.grantRead(fn);
     this.secret.grantWrite(fn);
+    this.publicSecret.grantWrite(fn);
 
     this.secret.addRotationSchedule('Rotation', {
       rotationLambda: fn,
@@ -62,7 +88,11 @@ export class JwtKeys extends Construct {
     this.resource = new CustomResource(this, 'KeySet', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::JwtKeySet',
-      properties: { SecretArn: this.secret.secretArn, Alg: props.alg ?? 'EdDSA' },
+      properties: {
+        SecretArn: this.secret.secretArn,
+        PublicSecretArn: this.publicSecret.secretArn,
+        Alg: props.alg ?? 'EdDSA',
+      },
     });
 
     acknowledge(provider, [
@@ -80,7 +110,13 @@ export class JwtKeys extends Construct {
     ]);
   }
 
-  public grantRead(grantee: iam.IGrantable): void {
+  /** Read the private key set (sign tokens). */
+  public grantSign(grantee: iam.IGrantable): void {
     this.secret.grantRead(grantee);
+  }
+
+  /** Read the public key set (verify tokens). */
+  public grantVerify(grantee: iam.IGrantable): void {
+    this.publicSecret.grantRead(grantee);
   }
 }

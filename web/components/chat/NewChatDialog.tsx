@@ -11,7 +11,7 @@ import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { Dialog } from '../ui/Dialog.tsx';
 import { CloseIcon, SearchIcon } from '../ui/icons.tsx';
 
-type Found = User & { online: boolean };
+type Found = User & { online?: boolean };
 
 /** Prefix search on usernames, debounced, cancelled when the query changes. */
 function useUserSearch(query: string): { users: Found[]; loading: boolean; error: string | null } {

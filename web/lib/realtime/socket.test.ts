@@ -191,6 +191,28 @@ describe('RealtimeClient', () => {
     expect(events).toEqual([{ type: 'pong' }]);
   });
 
+  it('on session_revoked asks for a ticket at once; its refusal signs the client out', async () => {
+    let revoked = false;
+    make(async () => {
+      if (revoked) throw new ChatError('signed_out', 'Your session ended.');
+      return `t${++tickets}`;
+    });
+    const events: unknown[] = [];
+    client.onEvent((e) => events.push(e));
+    client.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const s = sockets[0] as FakeSocket;
+    s.open();
+    revoked = true; // the API refuses tickets (and the refresh) of a revoked session
+    s.receive({ type: 'error', code: 'session_revoked', message: 'This session was signed out.' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.getState().status).toBe('signed_out');
+    expect(s.closed).toBe(1000);
+    expect(events).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sockets).toHaveLength(1);
+  });
+
   it('stops trying when the session is gone', async () => {
     make(async () => {
       throw new ChatError('signed_out', 'gone');

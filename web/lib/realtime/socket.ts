@@ -236,7 +236,10 @@ export class RealtimeClient {
       }
       const parsed = contracts.ServerEvent.safeParse(raw);
       if (!parsed.success) return;
-      for (const l of this.eventListeners) l(parsed.data);
+      const e = parsed.data;
+      // Logout elsewhere or a stolen refresh token: ask for a ticket now; its refusal signs the tab out.
+      if (e.type === 'error' && e.code === 'session_revoked') return this.reconnect();
+      for (const l of this.eventListeners) l(e);
     };
     socket.onerror = () => {
       // a close event always follows
@@ -252,6 +255,11 @@ export class RealtimeClient {
       }
       this.scheduleRetry();
     };
+  }
+
+  private reconnect(): void {
+    this.dropSocket(1000, '');
+    void this.connect();
   }
 
   private scheduleRetry(): void {

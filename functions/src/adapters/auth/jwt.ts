@@ -3,13 +3,14 @@ import { decodeProtectedHeader, type JWTHeaderParameters, jwtVerify, SignJWT } f
 import { ChatError } from '#core/errors.ts';
 import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';
-import { loadKeySet, reloadKeySetAfterMiss, SigningAlgs } from './keys.ts';
+import { loadKeySet, loadVerifyKeys, reloadKeySetAfterMiss, SigningAlgs } from './keys.ts';
 
 /**
  * Access tokens: short-lived JWTs signed with the active key of the key set (EdDSA/Ed25519 by default).
  * Header `{ alg, kid, typ: "at+jwt" }`; claims `iss`, `aud`, `sub` (user id), `iat`, `nbf`, `exp`, `jti`,
  * `sid` (the refresh-token family, i.e. the sign-in session).
  *
+ * Signing needs the private key set (the auth function only); verifying needs only the public one (keys.ts).
  * `verifyAccessToken` is THE verification function: every authenticated HTTP route goes through it (transport/http.ts).
  */
 
@@ -60,12 +61,9 @@ export async function verifyAccessToken(token: string): Promise<AccessClaims> {
   }
   const kid = header.kid;
   if (typeof kid !== 'string') throw unauthorized('no kid');
-  let set = await loadKeySet();
-  let entry = set.verifyKeys.get(kid);
-  if (!entry && (await reloadKeySetAfterMiss())) {
-    set = await loadKeySet();
-    entry = set.verifyKeys.get(kid);
-  }
+  // The public key set: the private one is the signer's alone (keys.ts).
+  let entry = (await loadVerifyKeys()).get(kid);
+  if (!entry && (await reloadKeySetAfterMiss())) entry = (await loadVerifyKeys()).get(kid);
   if (!entry || !(SigningAlgs as readonly string[]).includes(entry.alg)) throw unauthorized('unknown kid');
   try {
     const { payload } = await jwtVerify(token, entry.key, {

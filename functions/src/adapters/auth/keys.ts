@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -23,6 +23,11 @@ import { readSecretString } from '../secrets.ts';
  * Tokens are signed with the active key and carry its `kid`; a token verifies against the key of the set with
  * that `kid`, so after a rotation (new key made active, old keys kept until the tokens they signed expired)
  * every token in flight stays valid. See docs/auth.md.
+ *
+ * Only the function that signs (httpAuth) reads that document. Every function verifies with the PUBLIC key set,
+ * a JWKS derived from it (`{ keys: [publicJwk…] }`, no private half): a second secret on AWS
+ * (JWT_PUBLIC_KEYS_SECRET_ARN, written by the key set's custom resource and rotation before a new key signs),
+ * a second file locally (JWT_PUBLIC_KEYS_FILE, beside the private one, written by `ensureLocalKeys`).
  */
 
 export const SigningAlgs = ['EdDSA', 'ES256'] as const;
@@ -45,6 +50,16 @@ export const KeySetDocument = z
     message: 'kids must be unique',
   });
 export type KeyRecord = z.infer<typeof KeyRecord>;
+/** The public key set: a JWKS whose keys name their `kid` and `alg`. */
+export const PublicKeySetDocument = z.object({
+  keys: z.array(z.looseObject({ kid: z.string().min(1).max(128), alg: z.enum(SigningAlgs) })).min(1),
+});
+export type PublicKeySetDocument = z.infer<typeof PublicKeySetDocument>;
+
+/** The public half of a key set document (what verifiers may read). */
+export const publicKeySet = (doc: KeySetDocument): PublicKeySetDocument => ({
+  keys: doc.keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg })),
+});
 export type KeySetDocument = z.infer<typeof KeySetDocument>;
 
 /** A key set ready to use: the signing key and every verification key by `kid`. */
@@ -89,14 +104,33 @@ export function rotateKeySet(doc: KeySetDocument, next: KeyRecord, keep = 3): Ke
 // ── Loading ───────────────────────────────────────────────────────────────────────────────────────────────
 
 const keysFile = (file?: string) => resolve(file ?? config.jwtKeysFile());
+/** JWT_PUBLIC_KEYS_FILE, else `jwt-public-keys.json` beside the private file. */
+const publicKeysFile = (privateFile: string) =>
+  resolve(config.jwtPublicKeysFile() || join(dirname(privateFile), 'jwt-public-keys.json'));
 
 /**
- * Make sure the local key file exists (generate a key set into it, mode 0600, if not). Safe to call from
- * several processes at once: the file appears atomically, complete, exactly once. The dev orchestrator calls
- * this on start; `loadKeySet` also calls it lazily, so tests need nothing.
+ * Make sure the local key files exist: the private set (generated, mode 0600, if missing) and the public set
+ * derived from it (rewritten when it does not match). Safe to call from several processes at once: each file
+ * appears atomically, complete. The dev orchestrator calls this on start; the loaders also call it lazily, so
+ * tests need nothing.
  */
-export async function ensureLocalKeys(file?: string): Promise<{ file: string; created: boolean }> {
-  const path = keysFile(file);
+export async function ensureLocalKeys(
+  file?: string,
+): Promise<{ file: string; publicFile: string; created: boolean }> {
+  const result = await ensurePrivateFile(keysFile(file));
+  const doc = KeySetDocument.parse(JSON.parse(await readFile(result.file, 'utf8')));
+  const publicFile = publicKeysFile(result.file);
+  const text = `${JSON.stringify(publicKeySet(doc), null, 2)}\n`;
+  const current = await readFile(publicFile, 'utf8').catch(() => '');
+  if (current !== text) {
+    const tmp = `${publicFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, publicFile);
+  }
+  return { ...result, publicFile };
+}
+
+async function ensurePrivateFile(path: string): Promise<{ file: string; created: boolean }> {
   try {
     await readFile(path);
     return { file: path, created: false };
@@ -151,19 +185,71 @@ const REFRESH_MS = 5 * 60 * 1000;
 const MISS_RELOAD_MS = 30 * 1000;
 
 let cached: { set: Promise<LoadedKeySet>; at: number } | undefined;
+let cachedVerify: { keys: Promise<VerifyKeys>; at: number } | undefined;
 let lastMissReload = 0;
 
-/** The key set of this execution environment: loaded on first use, reloaded every few minutes. */
+export type VerifyKeys = ReadonlyMap<string, { alg: SigningAlg; key: CryptoKey }>;
+
+const cachedOnce = <T>(load: () => Promise<T>, forget: (p: Promise<T>) => void): Promise<T> => {
+  const p = load();
+  p.catch(() => forget(p)); // do not cache a failure
+  return p;
+};
+
+/** The signing key set (private; the auth function only): loaded on first use, reloaded every few minutes. */
 export function loadKeySet(): Promise<LoadedKeySet> {
   const now = Date.now();
   if (!cached || now - cached.at > REFRESH_MS) {
-    const set = readDocument().then(importKeySet);
+    const set = cachedOnce(
+      () => readDocument().then(importKeySet),
+      (p) => {
+        if (cached?.set === p) cached = undefined;
+      },
+    );
     cached = { set, at: now };
-    set.catch(() => {
-      if (cached?.set === set) cached = undefined; // do not cache a failure
-    });
   }
   return cached.set;
+}
+
+/** The public key set, read on AWS from JWT_PUBLIC_KEYS_SECRET_ARN, locally from the public file. */
+async function readPublicDocument(): Promise<PublicKeySetDocument> {
+  const arn = config.jwtPublicKeysSecretArn();
+  let raw: string;
+  if (arn) {
+    raw = await readSecretString(arn);
+  } else {
+    // Locally only the public file, unless it does not exist yet (first start: made from the private set).
+    raw = await readFile(publicKeysFile(keysFile()), 'utf8').catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+      return readFile((await ensureLocalKeys()).publicFile, 'utf8');
+    });
+  }
+  const parsed = PublicKeySetDocument.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`invalid JWT public key set: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+export async function importPublicKeySet(doc: PublicKeySetDocument): Promise<VerifyKeys> {
+  const keys = new Map<string, { alg: SigningAlg; key: CryptoKey }>();
+  for (const jwk of doc.keys) {
+    keys.set(jwk.kid, { alg: jwk.alg, key: (await importJWK(jwk as JWK, jwk.alg)) as CryptoKey });
+  }
+  return keys;
+}
+
+/** The verification keys by `kid` (every function): loaded on first use, reloaded every few minutes. */
+export function loadVerifyKeys(): Promise<VerifyKeys> {
+  const now = Date.now();
+  if (!cachedVerify || now - cachedVerify.at > REFRESH_MS) {
+    const keys = cachedOnce(
+      () => readPublicDocument().then(importPublicKeySet),
+      (p) => {
+        if (cachedVerify?.keys === p) cachedVerify = undefined;
+      },
+    );
+    cachedVerify = { keys, at: now };
+  }
+  return cachedVerify.keys;
 }
 
 /** Reload after an unknown `kid` (a key rotated in elsewhere), rate limited. True if a reload happened. */
@@ -172,12 +258,16 @@ export async function reloadKeySetAfterMiss(): Promise<boolean> {
   if (now - lastMissReload < MISS_RELOAD_MS) return false;
   lastMissReload = now;
   cached = undefined;
-  await loadKeySet();
+  cachedVerify = undefined;
+  // Locally nothing publishes a rotated key set but this: re-derive the public file from the private one.
+  if (!config.jwtPublicKeysSecretArn() && !config.jwtKeysSecretArn()) await ensureLocalKeys();
+  await loadVerifyKeys();
   return true;
 }
 
-/** Forget the cached key set (tests; after writing a new document). */
+/** Forget the cached key sets (tests; after writing a new document). */
 export function resetKeySetCache(): void {
   cached = undefined;
+  cachedVerify = undefined;
   lastMissReload = 0;
 }

@@ -1,4 +1,5 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { config } from '#platform/config.ts';
 
 /**
  * Password hashing with scrypt (node:crypto): a slow, memory-hard, salted hash. The stored string carries its
@@ -6,10 +7,12 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:c
  *
  *     scrypt$<N>$<r>$<p>$<salt, base64url>$<hash, base64url>
  *
- * N = 2^15, r = 8, p = 1 (32 MiB, tens of milliseconds) follows the OWASP password storage cheat sheet.
+ * N = 2^17, r = 8, p = 1 (128 MiB, ~100+ ms of CPU) follows the OWASP password storage cheat sheet. A login
+ * whose stored hash has other parameters (older ones: N = 2^15 before issue 16) stores a new hash with today's
+ * (`needsRehash`, core/auth.ts). PASSWORD_SCRYPT_LOG2N lowers N for the local benchmark only (config.ts).
  */
 
-const PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
+const params = () => ({ N: 2 ** config.scryptLog2N(), r: 8, p: 1 });
 const KEY_LEN = 32;
 const SALT_LEN = 16;
 /** Refuse stored parameters beyond these (a tampered hash must not make us allocate gigabytes). */
@@ -25,7 +28,8 @@ function derive(
   p: number,
   len: number,
 ): Promise<Buffer> {
-  const opts: ScryptOptions = { N, r, p, maxmem: 128 * N * r * 2 + 1024 * 1024 };
+  // scrypt needs 128·N·r bytes (plus 128·r·p); Node refuses more than `maxmem` (default 32 MiB).
+  const opts: ScryptOptions = { N, r, p, maxmem: 128 * N * r + 128 * r * p + 1024 * 1024 };
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFKC'), salt, len, opts, (err, key) => (err ? reject(err) : resolve(key)));
   });
@@ -33,7 +37,7 @@ function derive(
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(SALT_LEN);
-  const { N, r, p } = PARAMS;
+  const { N, r, p } = params();
   const key = await derive(password, salt, N, r, p, KEY_LEN);
   return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
@@ -72,11 +76,16 @@ function parse(stored: string): Parsed | null {
  * Compared against when the user does not exist: the current parameters with a random salt and key (no
  * password hashes to it), so the work equals a real check and costs nothing to make.
  */
-const dummy: Parsed = {
-  ...PARAMS,
-  salt: randomBytes(SALT_LEN),
-  key: randomBytes(KEY_LEN),
-};
+const dummy = (): Parsed => ({ ...params(), salt: DUMMY_SALT, key: DUMMY_KEY });
+const DUMMY_SALT = randomBytes(SALT_LEN);
+const DUMMY_KEY = randomBytes(KEY_LEN);
+
+/** The stored hash was made with other parameters than today's (or is unreadable): rehash it at login. */
+export function needsRehash(stored: string): boolean {
+  const parsed = parse(stored);
+  const now = params();
+  return !parsed || parsed.N !== now.N || parsed.r !== now.r || parsed.p !== now.p;
+}
 
 /**
  * Compare a password with a stored hash in constant time. With `stored = null` (no such user) the same scrypt
@@ -84,7 +93,7 @@ const dummy: Parsed = {
  */
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
   const target = stored === null ? null : parse(stored);
-  const effective = target ?? dummy;
+  const effective = target ?? dummy();
   const key = await derive(
     password,
     effective.salt,

@@ -4,6 +4,8 @@ import { ChatError } from '#core/errors.ts';
 import { newId } from '#core/ids.ts';
 import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';
+import { closeSessionSockets } from '../session-sockets.ts';
+import { forgetSession } from './sessions.ts';
 
 /**
  * Refresh tokens: 256 random bits, base64url, opaque to clients. Only their SHA-256 is stored
@@ -48,8 +50,17 @@ export async function startSession(userId: string, now: Date = new Date()): Prom
   return issueInFamily(userId, sessionId, now);
 }
 
-async function revokeFamily(sessionId: string): Promise<void> {
+/**
+ * Ends a session: marked revoked (refresh refused; its access tokens refused within the session check's cache
+ * bound, sessions.ts), and its open sockets told and closed (session-sockets.ts). A failure to reach the sockets
+ * is logged: the revocation itself stands, and the sockets' owner is refused at its next ticket.
+ */
+async function revokeFamily(sessionId: string, userId: string): Promise<void> {
   await write('UPDATE token_families SET revoked = ? WHERE family_id = ?', [true, sessionId]);
+  forgetSession(sessionId);
+  await closeSessionSockets(userId, sessionId).catch((error: unknown) =>
+    logger.warn('session revoked, but its sockets could not be closed', { sessionId, error }),
+  );
 }
 
 /**
@@ -74,7 +85,7 @@ export async function rotateRefreshToken(
   const family = (await read('SELECT revoked FROM token_families WHERE family_id = ?', [sessionId])).first();
   if (!family || family.revoked === true) throw invalid('session revoked');
   if (row.used_at) {
-    await revokeFamily(sessionId);
+    await revokeFamily(sessionId, userId);
     logger.warn('refresh token reused: session revoked', { userId, sessionId });
     throw invalid('reused');
   }
@@ -85,7 +96,7 @@ export async function rotateRefreshToken(
     tokenHash,
   ]);
   if (!claim.applied) {
-    await revokeFamily(sessionId);
+    await revokeFamily(sessionId, userId);
     logger.warn('refresh token used twice concurrently: session revoked', { userId, sessionId });
     throw invalid('reused');
   }
@@ -95,13 +106,7 @@ export async function rotateRefreshToken(
 /** Logout: revoke the session the token belongs to. Unknown tokens are ignored (logout is idempotent). */
 export async function revokeSession(token: string): Promise<void> {
   const row = (
-    await read('SELECT family_id FROM refresh_tokens WHERE token_hash = ?', [hashToken(token)])
+    await read('SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = ?', [hashToken(token)])
   ).first();
-  if (row?.family_id) await revokeFamily(row.family_id);
-}
-
-/** Whether a session is still live (not revoked). */
-export async function isSessionActive(sessionId: string): Promise<boolean> {
-  const family = (await read('SELECT revoked FROM token_families WHERE family_id = ?', [sessionId])).first();
-  return !!family && family.revoked !== true;
+  if (row?.family_id && row.user_id) await revokeFamily(row.family_id, row.user_id);
 }

@@ -99,6 +99,11 @@ export async function findByUsername(username: string): Promise<UserRecord | nul
   return { ...toUser(row), passwordHash: row.password_hash };
 }
 
+/** Replaces a user's password hash (the transparent rehash at login). */
+export async function updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
+  await write('UPDATE users SET password_hash = ? WHERE user_id = ?', [passwordHash, userId]);
+}
+
 /**
  * Users whose username starts with `prefix` (case-insensitive), in username order, at most `limit`. A prefix
  * that no username can start with returns nothing.

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { limits } from '#contracts/limits.ts';
 import type { Presence } from '#contracts/models.ts';
 import type { ConnectionRef, RemovedConnection } from '#core/ports.ts';
 import { redis } from './client.ts';
 import { connKey, connRateKey, EXPIRY_KEY, frameKeys, seenKey, userConnsKey } from './keys.ts';
+import { runScript, script } from './script.ts';
 
 /**
  * The connection registry and presence, in Redis.
@@ -85,6 +85,60 @@ export async function addConnection(
   return { firstConnection: live === 1 };
 }
 
+/**
+ * Claims one of the user's connection slots before `$connect` admits a socket (the cap, `connectionsPerUser`):
+ * one script on the user's set drops lapsed entries, counts the live ones and, below the cap, adds this one
+ * (as `addConnection` then does again: ZADD is idempotent). So concurrent connects cannot overshoot the cap.
+ * Then the connection's hash records the session it belongs to (revoking the session closes it).
+ * false: the user is at the cap; nothing was written.
+ */
+export async function reserveConnection(
+  connectionId: string,
+  userId: string,
+  sessionId: string | null,
+  cap: number,
+  now: number = Date.now(),
+): Promise<boolean> {
+  const r = redis();
+  const admitted = await runScript(
+    r,
+    RESERVE,
+    [userConnsKey(userId)],
+    [now, cap, now + ttlMs, connectionId, ttlMs + graceMs],
+  );
+  if (Number(admitted) !== 1) return false;
+  if (sessionId) {
+    const key = connKey(connectionId);
+    await r
+      .multi()
+      .hset(key, 'sessionId', sessionId)
+      .pexpire(key, ttlMs + graceMs)
+      .exec();
+  }
+  return true;
+}
+
+/** KEYS[1] the user's set; ARGV: now, cap, expiry, connectionId, TTL (ms). 1 admitted (added), 0 at the cap. */
+const RESERVE = script(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`);
+
+/** The user's live connections that belong to one sign-in session (their hash names it). */
+export async function connectionsOfSession(
+  userId: string,
+  sessionId: string,
+  now: number = Date.now(),
+): Promise<string[]> {
+  const r = redis();
+  const ids = await r.zrangebyscore(userConnsKey(userId), `(${now}`, '+inf');
+  const sessions = await Promise.all(ids.map((id) => r.hget(connKey(id), 'sessionId')));
+  return ids.filter((_, i) => sessions[i] === sessionId);
+}
+
 /** What the FRAME script says about one frame of a connection. */
 export interface FrameAdmission {
   readonly userId: string;
@@ -154,31 +208,6 @@ export async function touchConnection(
   const admitted = await admitFrame(connectionId, now, { refreshEveryMs: 0, count: false });
   if (!admitted) return null;
   return (await refreshPresence(connectionId, admitted.userId, now)) ? admitted.userId : null;
-}
-
-interface Script {
-  readonly source: string;
-  readonly sha: string;
-}
-
-const script = (source: string): Script => ({
-  source,
-  sha: createHash('sha1').update(source).digest('hex'),
-});
-
-/** Runs a script by its SHA (EVALSHA), loading it (EVAL) only when Redis does not know it yet. */
-async function runScript(
-  r: ReturnType<typeof redis>,
-  s: Script,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await r.evalsha(s.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
-    return r.eval(s.source, keys.length, ...keys, ...args);
-  }
 }
 
 /**

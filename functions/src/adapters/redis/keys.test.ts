@@ -96,16 +96,8 @@ const operations: Record<keyof typeof keys, (id: string, other: string) => Recor
       keys.pushedKey(v, 'm'),
     ],
   }),
-  loginKeys: (name, ip) => ({
-    'beginLoginAttempt: MULTI SET NX+INCR on the username budget': [
-      keys.loginKeys(name, ip).user,
-      keys.loginKeys(name.toUpperCase(), `${ip}9`).user,
-    ],
-    'beginLoginAttempt: MULTI SET NX+INCR on the IP budget': [
-      keys.loginKeys(name, ip).ip,
-      keys.loginKeys(`${name}x`, ip).ip,
-    ],
-  }),
+  rateKey: () => ({}),
+  loginPairKey: () => ({}),
 };
 
 describe('Redis keys and hash slots', () => {
@@ -140,16 +132,15 @@ describe('Redis keys and hash slots', () => {
     const slots = new Set(
       Array.from({ length: 50 }, (_, i) => [
         slotOf(keys.userConnsKey(`user-${i}`)),
-        slotOf(keys.loginKeys(`user-${i}`, `10.0.0.${i}`).user),
-        slotOf(keys.loginKeys(`user-${i}`, `10.0.0.${i}`).ip),
+        slotOf(keys.rateKey('httpPerUser', `user-${i}`)),
+        slotOf(keys.loginPairKey(`user-${i}`, `10.0.0.${i}`)),
         slotOf(keys.pushedKey(`conv-${i}`, 'm')),
       ]).flat(),
     );
     expect(slots.size).toBeGreaterThan(150);
-    // The username budget and the IP budget are two slots: never one transaction (CROSSSLOT on AWS).
-    expect(slotOf(keys.loginKeys('alice', '127.0.0.1').user)).not.toBe(
-      slotOf(keys.loginKeys('alice', '127.0.0.1').ip),
-    );
+    // A username's pairs from two IPs are two budgets in two slots (never one transaction).
+    expect(keys.loginPairKey('alice', '10.0.0.1')).not.toBe(keys.loginPairKey('Alice', '10.0.0.2'));
+    expect(keys.loginPairKey('alice', '10.0.0.1')).toBe(keys.loginPairKey('Alice', '10.0.0.1'));
   });
 
   it('no Redis key is built outside keys.ts', () => {

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
  * | `{<userId>}`        | `ws:user:{u}:conns`, `ws:user:{u}:seen`                     | MULTI on conns, Lua refresh, presence of one user |
  * | `{<conversationId>}`| `ws:pushed:{v}:<messageId>`, `ws:cmid:{v}:<sender>:<cmid>`  | MGET and pipeline of markers |
  * | `{<userId>}`        | `wp:sent:{u}:<messageId>:<endpointId>` (issue 15)           | MGET of one user's devices  |
- * | `{<sha of subject>}`| `rl:login:u:{…}`, `rl:login:ip:{…}`                         | one MULTI per subject (never both in one) |
+ * | `{<sha of subject>}`| `rl:<limit>:{…}`, `rl:login:pair:{…}`                       | one single-key script per budget (never two in one) |
  * | none (one key)      | `ws:expiry`, `ws:ticket:<sha>`                              | single-key commands only    |
  *
  * Nothing spans two tags in one command: work over many users (connectionsOf, presenceOf) is one command per
@@ -58,11 +58,14 @@ export const webPushSentKey = (userId: string, messageId: string, endpointId: st
 export const clientMsgKey = (conversationId: string, senderId: string, clientMsgId: string) =>
   `ws:cmid:{${conversationId}}:${senderId}:${clientMsgId}`;
 /**
- * Login attempt budgets, per username (lower-cased) and per client IP. Each subject is its own hash tag (a
- * digest: no username or IP in clear in Redis), so each budget is a single-slot transaction and the two are
- * never in one command.
+ * A per-person budget (contracts/limits.ts `rateLimitDefaults`): one counter per limit and subject (user id or
+ * client IP). The subject is a digest (no IP in clear in Redis) and the key's own hash tag, so the counter is
+ * one key in one slot: a single-key script (INCRBY + PEXPIRE), never combined with another key.
  */
-export const loginKeys = (username: string, ip: string) => ({
-  user: `rl:login:u:{${sha(username.toLowerCase(), 22)}}`,
-  ip: `rl:login:ip:{${sha(ip, 22)}}`,
-});
+export const rateKey = (limit: string, subject: string) => `rl:${limit}:{${sha(subject, 22)}}`;
+/**
+ * Failed logins of one (username, client IP) pair: a hash { failures, until } with the pair's growing delay.
+ * One key, its own tag: single-key scripts only.
+ */
+export const loginPairKey = (username: string, ip: string) =>
+  `rl:login:pair:{${sha(`${username.toLowerCase()}\n${ip}`, 22)}}`;

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeySetDocument } from '#adapters/auth/keys.ts';
+import { KeySetDocument, PublicKeySetDocument } from '#adapters/auth/keys.ts';
 import { handler } from './jwt-keys.ts';
 
 /** An in-memory Secrets Manager secret with versions and stages (pure unit test of the deploy-time logic). */
@@ -61,6 +61,7 @@ class FakeSecret {
 }
 
 const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:JwtKeys-AbCdEf';
+const publicSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:JwtPublicKeys-GhIjKl';
 const cfnEvent = (
   RequestType: 'Create' | 'Update' | 'Delete',
   extra: Record<string, unknown> = {},
@@ -73,19 +74,40 @@ const cfnEvent = (
     RequestId: 'r',
     LogicalResourceId: 'KeySet',
     ResourceType: 'Custom::JwtKeySet',
-    ResourceProperties: { ServiceToken: 'x', SecretArn: secretArn, Alg: 'EdDSA' },
+    ResourceProperties: {
+      ServiceToken: 'x',
+      SecretArn: secretArn,
+      PublicSecretArn: publicSecretArn,
+      Alg: 'EdDSA',
+    },
     ...extra,
   }) as unknown as CloudFormationCustomResourceEvent;
 
 let secret: FakeSecret;
+let publicSecret: FakeSecret;
 beforeEach(() => {
   secret = new FakeSecret();
-  vi.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation(((command: unknown) =>
-    Promise.resolve().then(() => secret.send(command))) as never);
+  publicSecret = new FakeSecret();
+  process.env.JWT_PUBLIC_KEYS_SECRET_ARN = publicSecretArn;
+  vi.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation(((command: {
+    input: { SecretId?: string };
+  }) =>
+    Promise.resolve().then(() =>
+      (command.input.SecretId === publicSecretArn ? publicSecret : secret).send(command),
+    )) as never);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  delete process.env.JWT_PUBLIC_KEYS_SECRET_ARN;
+});
 
 const current = () => KeySetDocument.parse(JSON.parse(secret.stageOf('AWSCURRENT')?.value ?? '{}'));
+/** The public secret's current JWKS: every key's public half, and nothing private. */
+const published = () => {
+  const raw = publicSecret.stageOf('AWSCURRENT')?.value ?? '{}';
+  expect(raw).not.toMatch(/"d"\s*:/); // no private key material (the `d` of an OKP/EC JWK)
+  return PublicKeySetDocument.parse(JSON.parse(raw));
+};
 
 describe('When the JwtKeySet custom resource is created', () => {
   it('replaces the placeholder with an EdDSA key set', async () => {
@@ -96,6 +118,15 @@ describe('When the JwtKeySet custom resource is created', () => {
     expect(doc.keys[0]?.alg).toBe('EdDSA');
     expect(doc.keys[0]?.privateJwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
     expect(out).toEqual({ PhysicalResourceId: secretArn, Data: { ActiveKid: doc.activeKid } });
+    expect(published().keys).toEqual([{ ...doc.keys[0]?.publicJwk, kid: doc.activeKid, alg: 'EdDSA' }]);
+  });
+
+  it('publishes the public key set of an existing stack on update (the public secret came later)', async () => {
+    secret.put(JSON.stringify({ keys: [] }));
+    await handler(cfnEvent('Create'));
+    publicSecret = new FakeSecret();
+    await handler(cfnEvent('Update', { PhysicalResourceId: secretArn }));
+    expect(published().keys.map((k) => k.kid)).toEqual([current().activeKid]);
   });
 
   it('keeps a valid key set already in the secret', async () => {
@@ -106,7 +137,7 @@ describe('When the JwtKeySet custom resource is created', () => {
     expect(current().activeKid).toBe(before);
   });
 
-  it('changes nothing on update of the same secret or on delete', async () => {
+  it('keeps the private key set on update and changes nothing on delete', async () => {
     secret.put(JSON.stringify({ keys: [] }));
     await handler(cfnEvent('Create'));
     const versions = secret.versions.size;
@@ -136,6 +167,20 @@ describe('When Secrets Manager rotates the key set', () => {
     expect(doc.activeKid).not.toBe(old.activeKid);
     expect(doc.keys.map((k) => k.kid)).toEqual([doc.activeKid, old.activeKid]);
     expect(doc.keys[1]?.privateJwk).toBeUndefined();
+    expect(published().keys.map((k) => k.kid)).toEqual([doc.activeKid, old.activeKid]);
+  });
+
+  it('publishes the new public key before the new key becomes current (createSecret)', async () => {
+    secret.put(JSON.stringify({ keys: [] }));
+    await handler(cfnEvent('Create'));
+    const old = current();
+    const token = randomUUID();
+    secret.put('', token, ['AWSPENDING']);
+    await handler({ SecretId: secretArn, ClientRequestToken: token, Step: 'createSecret' });
+    expect(current().activeKid).toBe(old.activeKid);
+    const kids = published().keys.map((k) => k.kid);
+    expect(kids).toHaveLength(2);
+    expect(kids).toContain(old.activeKid);
   });
 
   it('keeps at most three keys, so three rotations retire a leaked key', async () => {

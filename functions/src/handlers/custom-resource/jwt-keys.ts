@@ -1,11 +1,14 @@
 /**
  * The JWT signing key set in Secrets Manager, for CDK:
- * - as the custom resource `Custom::JwtKeySet` (CDK Provider onEvent): on Create (or when pointed at another
- *   secret) writes a fresh key set unless the secret already holds a valid one (a retained secret keeps its
- *   keys, so tokens in flight stay valid); Update otherwise and Delete change nothing;
+ * - as the custom resource `Custom::JwtKeySet` (CDK Provider onEvent): on Create and Update writes a fresh key
+ *   set unless the secret already holds a valid one (a retained secret keeps its keys, so tokens in flight
+ *   stay valid), then publishes its public half (a JWKS) into the public secret (`PublicSecretArn`); Delete
+ *   changes nothing;
  * - as the secret's rotation function (Secrets Manager's four steps): createSecret puts the rotated set
- *   (new active key, previous keys kept for verification) as AWSPENDING, testSecret checks it, finishSecret
- *   makes it AWSCURRENT. setSecret has nothing to do (no external system holds the key).
+ *   (new active key, previous keys kept for verification) as AWSPENDING and publishes its public half (every
+ *   verifier knows the new key before it signs anything), testSecret checks it, finishSecret makes it
+ *   AWSCURRENT. setSecret has nothing to do (no external system holds the key).
+ * Verifiers never read the private secret: see adapters/auth/keys.ts.
  * The document shape is the one adapters/auth/keys.ts reads: `{ activeKid, keys: [{ kid, alg, privateJwk,
  * publicJwk, createdAt }] }`.
  */
@@ -23,6 +26,7 @@ import {
   generateKeySet,
   importKeySet,
   KeySetDocument,
+  publicKeySet,
   rotateKeySet,
 } from '#adapters/auth/keys.ts';
 import { config } from '#platform/config.ts';
@@ -62,22 +66,32 @@ async function readKeySet(
   }
 }
 
+/** Writes the public half of a key set (a JWKS: no private key) as the public secret's current value. */
+async function publish(publicSecretArn: string, doc: KeySetDocument): Promise<void> {
+  if (!publicSecretArn) throw new Error('no public key set secret to publish to');
+  await sm().send(
+    new PutSecretValueCommand({ SecretId: publicSecretArn, SecretString: JSON.stringify(publicKeySet(doc)) }),
+  );
+  logger.info('JWT public key set published', { kids: doc.keys.map((k) => k.kid) });
+}
+
 async function onCustomResource(event: CloudFormationCustomResourceEvent): Promise<ProviderResult> {
   const secretArn = String(event.ResourceProperties.SecretArn ?? '');
-  if (!secretArn) throw new Error('Custom::JwtKeySet needs the SecretArn property');
+  const publicSecretArn = String(event.ResourceProperties.PublicSecretArn ?? '');
+  if (!secretArn || !publicSecretArn) {
+    throw new Error('Custom::JwtKeySet needs the SecretArn and PublicSecretArn properties');
+  }
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-  if (event.RequestType === 'Update' && event.PhysicalResourceId === secretArn) {
-    return { PhysicalResourceId: secretArn };
+  let doc = await readKeySet(secretArn, { VersionStage: 'AWSCURRENT' });
+  if (doc) {
+    logger.info('JWT key set already present, kept', { activeKid: doc.activeKid });
+  } else {
+    const alg = event.ResourceProperties.Alg === 'ES256' ? 'ES256' : 'EdDSA';
+    doc = await generateKeySet(alg);
+    await sm().send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify(doc) }));
+    logger.info('JWT key set generated', { activeKid: doc.activeKid, alg });
   }
-  const existing = await readKeySet(secretArn, { VersionStage: 'AWSCURRENT' });
-  if (existing) {
-    logger.info('JWT key set already present, kept', { activeKid: existing.activeKid });
-    return { PhysicalResourceId: secretArn, Data: { ActiveKid: existing.activeKid } };
-  }
-  const alg = event.ResourceProperties.Alg === 'ES256' ? 'ES256' : 'EdDSA';
-  const doc = await generateKeySet(alg);
-  await sm().send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify(doc) }));
-  logger.info('JWT key set generated', { activeKid: doc.activeKid, alg });
+  await publish(publicSecretArn, doc);
   return { PhysicalResourceId: secretArn, Data: { ActiveKid: doc.activeKid } };
 }
 
@@ -94,7 +108,8 @@ async function onRotation(event: RotationEvent): Promise<void> {
 
   switch (Step) {
     case 'createSecret': {
-      if (await readKeySet(SecretId, { VersionId: token, VersionStage: 'AWSPENDING' })) return;
+      const already = await readKeySet(SecretId, { VersionId: token, VersionStage: 'AWSPENDING' });
+      if (already) return publish(config.jwtPublicKeysSecretArn(), already);
       const current = await readKeySet(SecretId, { VersionStage: 'AWSCURRENT' });
       const next = await generateKeyRecord(current?.keys.find((k) => k.kid === current.activeKid)?.alg);
       const doc = current ? rotateKeySet(current, next) : { activeKid: next.kid, keys: [next] };
@@ -107,6 +122,9 @@ async function onRotation(event: RotationEvent): Promise<void> {
         }),
       );
       logger.info('JWT key set rotation: pending version written', { activeKid: doc.activeKid });
+      // The pending set holds the new key and the ones still in use: verifiers learn the new key now, before
+      // finishSecret lets it sign.
+      await publish(config.jwtPublicKeysSecretArn(), doc);
       return;
     }
     case 'setSecret':

@@ -1,4 +1,6 @@
 import { authPorts } from '#adapters/auth/ports.ts';
+import { enforce } from '#adapters/auth/rate-limit.ts';
+import { requireActiveSession } from '#adapters/auth/sessions.ts';
 import { getUser } from '#adapters/cql/users.ts';
 import { issueTicket } from '#adapters/redis/tickets.ts';
 import { LoginBody, LogoutBody, RefreshBody, SignupBody } from '#contracts/http.ts';
@@ -11,7 +13,7 @@ export const handler = httpRouter('httpAuth', {
   'POST /auth/signup': route({
     auth: false,
     body: SignupBody,
-    handle: async ({ body }) => created(await signup(authPorts, body)),
+    handle: async ({ body, sourceIp }) => created(await signup(authPorts, body, sourceIp)),
   }),
   'POST /auth/login': route({
     auth: false,
@@ -33,7 +35,12 @@ export const handler = httpRouter('httpAuth', {
   }),
   'POST /auth/ws-ticket': route({
     auth: true,
-    handle: async ({ userId }) => ok(await issueTicket(userId)),
+    // The session checked at the source (not the ≤ 30 s cache): a socket must not outlive its logout.
+    handle: async ({ userId, auth }) => {
+      await enforce('wsTicketPerUser', userId);
+      await requireActiveSession(auth.sessionId, { fresh: true });
+      return ok(await issueTicket(userId, auth.sessionId));
+    },
   }),
   'GET /me': route({
     auth: true,

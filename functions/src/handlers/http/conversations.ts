@@ -1,4 +1,5 @@
 import { attachmentPorts } from '#adapters/attachments.ts';
+import { enforce, limitGroupCreation } from '#adapters/auth/rate-limit.ts';
 import { conversationPorts as ports } from '#adapters/conversation-ports.ts';
 import { realtimePorts } from '#adapters/realtime.ts';
 import {
@@ -19,6 +20,7 @@ export const handler = httpRouter('httpConversations', {
     auth: true,
     body: CreateConversationBody,
     handle: async ({ userId, body }) => {
+      if (body.type === 'group') await limitGroupCreation(userId, body.memberIds.length);
       const res = await core.createConversation(ports, userId, body);
       return res.created ? created(res.conversation) : ok(res.conversation);
     },
@@ -35,8 +37,10 @@ export const handler = httpRouter('httpConversations', {
   'POST /conversations/{id}/members': route({
     auth: true,
     body: AddMembersBody,
-    handle: async ({ userId, params, body }) =>
-      ok(await core.addMembers(ports, userId, params.id ?? '', body.memberIds)),
+    handle: async ({ userId, params, body }) => {
+      await enforce('memberAddsPerUser', userId, body.memberIds.length);
+      return ok(await core.addMembers(ports, userId, params.id ?? '', body.memberIds));
+    },
   }),
   'GET /conversations/{id}/members': route({
     auth: true,
