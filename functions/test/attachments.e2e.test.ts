@@ -175,6 +175,23 @@ describe('When A uploads files and sends them to B', () => {
       expect(i.headers.get('content-disposition')).toMatch(/^inline; /);
     }
 
+    // An edit keeps the files: the live `messageUpdated` carries them with working URLs; a delete drops them.
+    ca.send({
+      action: 'editMessage',
+      conversationId: conv,
+      messageId: ack.messageId,
+      body: 'the files',
+      clientMsgId: 'e1',
+    });
+    const updated = (
+      await cb.next(
+        (e) => e.type === 'messageUpdated' && (e.message as Message | undefined)?.body === 'the files',
+      )
+    ).message as Message;
+    expect(updated.attachments?.map((x) => x.id)).toEqual([g1.attachmentId, g2.attachmentId]);
+    const again = await fetch(String(updated.attachments?.[1]?.url));
+    expect(Buffer.from(await again.arrayBuffer()).equals(png)).toBe(true);
+
     // Moved out of pending/, rows attached to the message.
     const rows = await attachmentRecords([g1.attachmentId, g2.attachmentId]);
     expect([...rows.values()].map((r) => [r.state, r.messageId])).toEqual([

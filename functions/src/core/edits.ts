@@ -242,7 +242,12 @@ export async function applyAndFanOutChanges(
     const toPush = [...result.redelivered.filter((c) => !pushed.has(c.changeId)), ...result.effective];
     alreadyPushed += result.redelivered.length - (toPush.length - result.effective.length);
     if (toPush.length === 0) return;
-    const events = changeEvents(toPush, result.messages);
+    // An edited message keeps its attachments: their download URLs are signed for this push, as for `message`.
+    const messages =
+      ports.attachments && [...result.messages.values()].some((m) => (m.attachments?.length ?? 0) > 0)
+        ? new Map((await ports.attachments.withUrls([...result.messages.values()])).map((m) => [m.id, m]))
+        : result.messages;
+    const events = changeEvents(toPush, messages);
     const push = await bounded.pushToUsers(result.members, events);
     delivered += push.delivered;
     failed += push.failed;

@@ -80,7 +80,7 @@ async function readRows(
   const out = new Map<string, { row: MessageRow; rowTime: bigint }>();
   await mapLimit(byBucket(ids), CONCURRENCY, async ([bucket, part]) => {
     const rs = await read(
-      `SELECT message_id, sender_id, client_msg_id, body, sent_at, ${CHANGE_COLUMNS}, WRITETIME(seq) AS row_time FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id IN ?`,
+      `SELECT message_id, sender_id, client_msg_id, body, sent_at, attachments, mentions, ${CHANGE_COLUMNS}, WRITETIME(seq) AS row_time FROM messages WHERE conversation_id = ? AND bucket = ? AND message_id IN ?`,
       [conversationId, bucket, part],
       quorumRead,
     );
