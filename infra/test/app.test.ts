@@ -29,8 +29,8 @@ describe('When the app is synthesized on a fresh machine', () => {
         .map((fn) => s.stack.getLogicalId(fn.node.defaultChild as CfnResource)),
     );
     const functions = resourcesOfType(s.json, 'AWS::Lambda::Function').filter(([id]) => ours.has(id));
-    // Route-table functions plus the two custom-resource functions (topics, JWT keys).
-    expect(functions.length).toBe(Object.keys(functionDefs).length + 2);
+    // Route-table functions plus the three custom-resource functions (topics, JWT keys, VAPID keys).
+    expect(functions.length).toBe(Object.keys(functionDefs).length + 3);
     for (const [id, fn] of functions) {
       const key = (fn.Properties?.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
       const dir = path.join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`);

@@ -170,15 +170,29 @@ describe('When the default profile is synthesized', () => {
       const byUse: Record<string, string[]> = {
         redis: ['REDIS_URL'],
         cql: ['CQL_CONTACT_POINTS', 'CQL_PORT', 'CQL_KEYSPACE', 'CQL_LOCAL_DC', 'CQL_AUTH', 'CQL_TLS'],
-        kafkaProduce: ['KAFKA_BROKERS', 'KAFKA_AUTH', 'KAFKA_TOPIC_MESSAGES', 'KAFKA_TOPIC_DLQ'],
+        kafkaProduce: [
+          'KAFKA_BROKERS',
+          'KAFKA_AUTH',
+          'KAFKA_TOPIC_MESSAGES',
+          'KAFKA_TOPIC_DLQ',
+          'KAFKA_TOPIC_NOTIFICATIONS',
+        ],
         push: ['WS_MANAGEMENT_ENDPOINT'],
         jwtSign: ['JWT_KEYS_SECRET_ARN'],
         jwtVerify: ['JWT_PUBLIC_KEYS_SECRET_ARN'],
         attachmentsUpload: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
         attachmentsAttach: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
         attachmentsRead: ['ATTACHMENTS_BUCKET', 'S3_ENDPOINT'],
+        webPush: ['VAPID_KEYS_SECRET_ARN', 'VAPID_SUBJECT'],
       };
-      const common = ['NODE_OPTIONS', 'LOG_LEVEL', 'WEB_ORIGIN', 'JWT_ISSUER', 'JWT_AUDIENCE'];
+      const common = [
+        'NODE_OPTIONS',
+        'LOG_LEVEL',
+        'WEB_ORIGIN',
+        'JWT_ISSUER',
+        'JWT_AUDIENCE',
+        'PUSH_ENDPOINT_HOSTS',
+      ];
       for (const name of Object.keys(functionDefs) as FunctionName[]) {
         const vars = envOf(name);
         const expected = [...common, ...functionDefs[name].uses.flatMap((u) => byUse[u] ?? [])];

@@ -7,7 +7,11 @@ import { config } from '#platform/config.ts';
 import { ensureTopics, topicSpecs } from './admin.ts';
 
 const id = randomUUID().replace(/-/g, '').slice(0, 10);
-const names = { messages: `test.${id}.messages`, deadLetter: `test.${id}.dlq` };
+const names = {
+  messages: `test.${id}.messages`,
+  deadLetter: `test.${id}.dlq`,
+  notifications: `test.${id}.notifications`,
+};
 const admin = new Kafka({
   clientId: `admin-test-${id}`,
   brokers: config.kafkaBrokers(),
@@ -17,7 +21,9 @@ const admin = new Kafka({
 beforeAll(() => admin.connect());
 afterAll(async () => {
   await admin
-    .deleteTopics({ topics: [...Object.values(names), `test.${id}.grow`, `test.${id}.grow-dlq`] })
+    .deleteTopics({
+      topics: [...Object.values(names), `test.${id}.grow`, `test.${id}.grow-dlq`, `test.${id}.grow-n`],
+    })
     .catch(() => {});
   await admin.disconnect();
 });
@@ -43,6 +49,7 @@ describe('ensureTopics', () => {
     expect(partitions).toEqual({
       [names.messages]: topics.messages.partitions,
       [names.deadLetter]: topics.deadLetter.partitions,
+      [names.notifications]: topics.notifications.partitions,
     });
     expect(topics.messages.partitions).toBe(12);
     const configs = await admin.describeConfigs({
@@ -61,10 +68,14 @@ describe('ensureTopics', () => {
   });
 
   it('grows a topic created with too few partitions, never shrinks', async () => {
-    const grow = { messages: `test.${id}.grow`, deadLetter: `test.${id}.grow-dlq` };
+    const grow = {
+      messages: `test.${id}.grow`,
+      deadLetter: `test.${id}.grow-dlq`,
+      notifications: `test.${id}.grow-n`,
+    };
     await admin.createTopics({ topics: [{ topic: grow.messages, numPartitions: 3 }], waitForLeaders: true });
     const r = await ensureTopics(admin, { names: grow });
-    expect(r.created).toEqual([grow.deadLetter]);
+    expect(r.created.sort()).toEqual([grow.deadLetter, grow.notifications].sort());
     expect(r.grown).toEqual([grow.messages]);
     const meta = await admin.fetchTopicMetadata({ topics: [grow.messages] });
     expect(meta.topics[0]?.partitions.length).toBe(12);
