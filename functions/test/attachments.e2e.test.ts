@@ -49,6 +49,7 @@ beforeAll(async () => {
       'wsDisconnect',
       'wsDefault',
       'wsSendMessage',
+      'wsChangeMessage',
       'persistFanout',
     ],
     kafka: { retryBaseMs: 250, retryMaxMs: 1_000 },

@@ -144,6 +144,8 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
   it('highlights mentions of me, not of others, not in code', async () => {
     const carol = await protocolClient(stack.runtime, carolName, PASSWORD, { displayName: 'Carol' });
     try {
+      // a group takes only people alice shares a conversation with (docs/adr/0012): a DM with carol first
+      await alice.startDm(carolName, 'Carol');
       await alice.createGroup('Mentions', [bobName, carolName]);
       await alice.send(
         `Hey @${bobName}, can you review this? The handle is \`@${bobName}\`. cc @${carolName}`,

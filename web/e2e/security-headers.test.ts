@@ -66,6 +66,8 @@ describe('the web server sends a strict CSP, and the app runs under it', () => {
       "'self'",
       origin(stack.runtime.httpUrl),
       origin(stack.runtime.wsUrl),
+      // the attachments bucket: uploads PUT straight to the local S3 server (the harness's S3_ENDPOINT default)
+      origin(process.env.S3_ENDPOINT || 'http://127.0.0.1:9000'),
     ]);
     expect(csp['object-src']).toEqual(["'none'"]);
     expect(csp['frame-ancestors']).toEqual(["'none'"]);

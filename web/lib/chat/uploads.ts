@@ -90,7 +90,7 @@ export async function addFiles(
   conversationId: string,
   files: readonly File[],
 ): Promise<void> {
-  const { allowedAttachmentTypes, limits } = await import('@chat/functions/contracts');
+  const { allowedAttachmentTypes, limits } = await import('../api/contracts.ts');
   const room = limits.attachmentsPerMessageMax - (getUi().uploads[conversationId]?.length ?? 0);
   const added = files.slice(0, Math.max(0, room)).map((file) => {
     const error = refusal(file, allowedAttachmentTypes, limits.attachmentMaxBytes);
