@@ -62,6 +62,8 @@ describe("CloudFront's CSP for the static export", () => {
       "'self'",
       'https://*.execute-api.eu-west-1.amazonaws.com',
       'wss://w9x8y7.execute-api.eu-west-1.amazonaws.com',
+      // the attachments bucket (presigned uploads and downloads; a wildcard: the bucket's CORS names the site)
+      'https://*.s3.eu-west-1.amazonaws.com',
     ]);
     expect(csp.length).toBeLessThanOrEqual(CLOUDFRONT_CSP_MAX_CHARS);
   });
