@@ -219,6 +219,8 @@ describe('Web Push to members who are away', () => {
   it('mute: a muted conversation pushes only mentions, lists muted and still counts unread', async () => {
     const [alice, bob, carol] = await Promise.all([signup('alice'), signup('bob'), signup('carol')]);
     const subB = await subscribe(bob);
+    // a group takes only people alice shares a conversation with (docs/adr/0012): DMs first
+    await Promise.all([bob, carol].map((p) => open(alice, { type: 'dm', peerId: p.user.id })));
     const group = await open(alice, {
       type: 'group',
       title: 'Launch',
@@ -265,6 +267,8 @@ describe('Web Push to members who are away', () => {
       signup('carol'),
       signup('dave'),
     ]);
+    // a group takes only people alice shares a conversation with (docs/adr/0012): DMs first
+    await Promise.all([bob, carol].map((p) => open(alice, { type: 'dm', peerId: p.user.id })));
     const group = await open(alice, {
       type: 'group',
       title: 'Mentions',
