@@ -3,27 +3,13 @@
  * client, the local runtime and the real services. One file, one stack, the scenarios in order.
  */
 
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { repoRoot } from '@chat/kit/paths';
 import { seedDemo } from '@chat/local/seed';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_KB, measure } from '../scripts/bundle-size.ts';
+import { axeViolations, screenshot } from './checks.ts';
 import { protocolClient, type Stack, startStack, uniqueName } from './harness.ts';
 import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
-
-const require = createRequire(import.meta.url);
-const axeSource: string = require('axe-core').source;
-/**
- * Screenshots go to the ignored `.local/screenshots/` (CHAT_LOCAL_DIR) on every run, and to the tracked
- * `docs/screenshots/` (the README's pictures) only with UPDATE_SCREENSHOTS=1, so a run leaves `git status` clean.
- */
-const shots =
-  process.env.UPDATE_SCREENSHOTS === '1'
-    ? path.join(repoRoot, 'docs', 'screenshots')
-    : path.join(process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local'), 'screenshots');
 
 const PASSWORD = 'correct horse battery';
 const poll = { timeout: TIMEOUT, interval: 100 };
@@ -39,65 +25,6 @@ const aliceName = uniqueName('alice');
 const bobName = uniqueName('bob');
 const carolName = uniqueName('carol');
 const dialogs: string[] = [];
-
-async function axeViolations(page: Page): Promise<string[]> {
-  // over CDP, like DevTools: the page's CSP admits no inline script but the export's own (by hash)
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Runtime.evaluate', { expression: axeSource });
-  await cdp.detach();
-  const results = (await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page at run time
-    const axe = (window as any).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
-  })) as {
-    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>;
-  };
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
-    );
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(shots, { recursive: true });
-  // no blinking caret, no half-finished transition in the picture
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  // and no hover highlight where the pointer happened to stop
-  await page.mouse.move((page.viewportSize()?.width ?? 1) - 1, 1);
-  // then the page at rest: fonts and images loaded, no finite animation or transition running (the hover and
-  // focus ones just started; endless ones such as the typing dots are part of the picture), and the layout
-  // the same over two frames (nothing still scrolling or growing)
-  await page.waitForFunction(
-    () => {
-      const layout = () =>
-        Array.from(document.querySelectorAll('body *'), (el) => {
-          const r = el.getBoundingClientRect();
-          return `${r.x},${r.y},${r.width},${r.height}`;
-        }).join(';');
-      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-      const before = layout();
-      return frame()
-        .then(frame)
-        .then(
-          () =>
-            document.fonts.status === 'loaded' &&
-            Array.from(document.images).every((img) => img.complete) &&
-            !document
-              .getAnimations()
-              .some(
-                (a) =>
-                  a.playState === 'running' &&
-                  Number.isFinite(Number(a.effect?.getComputedTiming().endTime ?? Number.POSITIVE_INFINITY)),
-              ) &&
-            layout() === before,
-        );
-    },
-    undefined,
-    { timeout: TIMEOUT, polling: 50 },
-  );
-  await page.screenshot({ path: path.join(shots, `${name}.png`) });
-}
 
 describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 /**
- * Checks shared by browser scenarios: axe (serious and critical violations) and screenshots of a page at rest.
- * The same as chat.test.ts's, for the scenario files that came after it.
+ * Checks shared by every browser scenario file: axe (serious and critical violations) and screenshots of a page at
+ * rest.
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
