@@ -87,7 +87,7 @@ export interface ServiceStatus {
   readonly logFile: string;
 }
 
-export function defaultAddresses(stateDir: string = defaultStateDir()): Addresses {
+export function defaultAddresses(): Addresses {
   const brokers = config.kafkaBrokers();
   const brokerPort = Number(brokers[0]?.split(':').pop() ?? 9092);
   return {
@@ -100,7 +100,7 @@ export function defaultAddresses(stateDir: string = defaultStateDir()): Addresse
     cqlKeyspace: config.cqlKeyspace(),
     cqlLocalDc: config.cqlLocalDc(),
     s3Endpoint: config.s3Endpoint(),
-    s3Credentials: s3Credentials(stateDir),
+    s3Credentials: s3Credentials(),
   };
 }
 
@@ -125,7 +125,7 @@ function makeContext(opts: ManagerOptions): Context {
   return {
     stateDir,
     cacheDir: path.resolve(opts.cacheDir ?? defaultCacheDir()),
-    addresses: { ...defaultAddresses(stateDir), ...opts.addresses },
+    addresses: { ...defaultAddresses(), ...opts.addresses },
     report: opts.report ?? consoleReporter(),
     kafkaHeap: opts.kafkaHeap ?? (process.env.KAFKA_HEAP || '1g'),
     cassandraHeap: opts.cassandraHeap ?? (process.env.CASSANDRA_HEAP || '1g'),

@@ -7,14 +7,16 @@
  * module proxy into the shared download cache (`~/.cache/chat-local/versitygw-<version>/`), once per machine (a
  * few minutes); fresh clones reuse it. Needs `go` on PATH the first time only.
  *
- * Root credentials: generated on first use into `<state>/conf/s3/credentials.json` (never in the repo), given to
- * the server through its environment and to the functions as S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY.
+ * Root credentials: generated on first use into the shared cache (`~/.cache/chat-local/conf/s3/credentials.json`,
+ * mode 0600, never in the repo), given to the server through its environment and to the functions as
+ * S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY. Per machine user, not per clone: every clone reuses the one server on
+ * :9000 (as it reuses Redis, Kafka and Cassandra), so every clone must sign with that server's keys.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { listBuckets } from '@chat/functions/operations';
-import { defaultStateDir, ensureDir, runLogged, spawnDetached, which, withLock } from './support.ts';
+import { defaultCacheDir, ensureDir, runLogged, spawnDetached, which, withLock } from './support.ts';
 import {
   type Addresses,
   type Context,
@@ -37,13 +39,13 @@ export interface S3Credentials {
 
 /**
  * The local S3 server's root credentials: S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY when set (an S3 server of your
- * own), else the ones generated once into the state folder.
+ * own), else the ones generated once into the shared cache folder (one set per machine user, for all clones).
  */
-export function s3Credentials(stateDir: string = defaultStateDir()): S3Credentials {
+export function s3Credentials(cacheDir: string = defaultCacheDir()): S3Credentials {
   const id = process.env.S3_ACCESS_KEY_ID;
   const secret = process.env.S3_SECRET_ACCESS_KEY;
   if (id && secret) return { accessKeyId: id, secretAccessKey: secret };
-  const file = path.join(stateDir, 'conf', 's3', 'credentials.json');
+  const file = path.join(cacheDir, 'conf', 's3', 'credentials.json');
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as S3Credentials;
     if (c.accessKeyId && c.secretAccessKey) return c;
