@@ -251,7 +251,6 @@ export class WebSocketApi {
   }
 
   // ---------------------------------------------------------------- $connect and the upgrade
-
   #refuse(
     socket: Socket,
     status: number,

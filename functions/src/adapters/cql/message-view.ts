@@ -221,3 +221,18 @@ export async function reactionEmojis(conversationId: string, messageId: string):
   const cells = await readReactions(conversationId, [messageId], { quorum: true });
   return [...new Set((cells.get(messageId) ?? []).filter((c) => c.active).map((c) => c.emoji))];
 }
+
+/** `messages.mentions` (issue 15): the mentioned user ids as a JSON array; absent when nobody is mentioned. */
+export const encodeMentions = (ids: readonly string[]): string => JSON.stringify(ids);
+
+export function decodeMentions(raw: unknown): { mentions?: string[] } {
+  if (typeof raw !== 'string' || raw === '') return {};
+  try {
+    const ids: unknown = JSON.parse(raw);
+    if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string'))
+      return { mentions: ids };
+  } catch {
+    // fall through: an unreadable value is shown as no mentions
+  }
+  return {};
+}

@@ -10,7 +10,14 @@ import { logger } from '#platform/log.ts';
 import { encodeMessageAttachments, messageRowAttachments } from './attachments.ts';
 import { consistency, read, write } from './client.ts';
 import { encodeLastMessage, membersOf } from './conversations.ts';
-import { CHANGE_COLUMNS, presentPage, replyStatement, rowToMessageRow } from './message-view.ts';
+import {
+  CHANGE_COLUMNS,
+  decodeMentions,
+  encodeMentions,
+  presentPage,
+  replyStatement,
+  rowToMessageRow,
+} from './message-view.ts';
 import { long, toBigInt, writeReadPointer } from './read-pointers.ts';
 
 /**
@@ -56,21 +63,6 @@ export function rowToMessage(r: cassandra.types.Row, conversationId: string): Me
     ...(attachments ? { attachments } : {}),
     ...decodeMentions(r.mentions),
   };
-}
-
-/** `messages.mentions` (issue 15): the mentioned user ids as a JSON array; absent when nobody is mentioned. */
-const encodeMentions = (ids: readonly string[]): string => JSON.stringify(ids);
-
-function decodeMentions(raw: unknown): { mentions?: string[] } {
-  if (typeof raw !== 'string' || raw === '') return {};
-  try {
-    const ids: unknown = JSON.parse(raw);
-    if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string'))
-      return { mentions: ids };
-  } catch {
-    // fall through: an unreadable value is shown as no mentions
-  }
-  return {};
 }
 
 /** Stored seq and write time (µs, the seq clock's T for rows persist wrote) of message ids, by id. */
