@@ -121,7 +121,7 @@ const main = async (): Promise<void> => {
   line('Redis', `${serviceEnv[ENV.REDIS_URL] ?? ''}${prefix ? ` (key prefix ${prefix})` : ''}`);
   line(
     'Kafka',
-    `${serviceEnv[ENV.KAFKA_BROKERS] ?? ''} (topics ${rt.env[ENV.KAFKA_TOPIC_MESSAGES]}, ${rt.env[ENV.KAFKA_TOPIC_DLQ]})`,
+    `${serviceEnv[ENV.KAFKA_BROKERS] ?? ''} (topics ${rt.env[ENV.KAFKA_TOPIC_MESSAGES]}, ${rt.env[ENV.KAFKA_TOPIC_NOTIFICATIONS]}, ${rt.env[ENV.KAFKA_TOPIC_DLQ]})`,
   );
   line(
     'CQL',
