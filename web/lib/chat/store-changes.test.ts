@@ -1,10 +1,10 @@
 import type { ClientFrame, Message } from '@chat/functions/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { memoryStorage } from '../api/session.ts';
+import type { memoryStorage } from '../api/session.ts';
 import { deleteItem, editItem, reactItem, sendChange, sendExtras } from './changes.ts';
 import { loadOutbox } from './sending.ts';
-import { ChatStore } from './store.ts';
-import { FakeRealtime, fakeApi } from './testing/fakes.ts';
+import type { ChatStore } from './store.ts';
+import { type FakeRealtime, startedStore } from './testing/fakes.ts';
 import { BOB, id, ME, msg } from './testing/fixtures.ts';
 
 const EDITED = '2026-01-01T01:00:00.000Z';
@@ -14,24 +14,12 @@ describe('ChatStore: changes to messages', () => {
   let rt: FakeRealtime;
   let store: ChatStore;
   let history: Message[];
-  let n: number;
   let storage: ReturnType<typeof memoryStorage>;
 
   beforeEach(() => {
     vi.useFakeTimers();
-    rt = new FakeRealtime();
     history = [msg(1, { senderId: ME.id }), msg(2)];
-    n = 0;
-    storage = memoryStorage();
-    store = new ChatStore({
-      me: ME,
-      api: fakeApi(history),
-      realtime: rt,
-      storage,
-      newId: () => `local-${++n}`,
-      isVisible: () => true,
-    });
-    store.start();
+    ({ store, rt, storage } = startedStore(history));
   });
   afterEach(() => {
     store.stop();

@@ -1,32 +1,20 @@
 import type { Message } from '@chat/functions/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { memoryStorage } from '../api/session.ts';
+import type { memoryStorage } from '../api/session.ts';
 import { ChatStore } from './store.ts';
-import { FakeRealtime, fakeApi } from './testing/fakes.ts';
+import { FakeRealtime, fakeApi, startedStore } from './testing/fakes.ts';
 import { BOB, id, ME, msg } from './testing/fixtures.ts';
 
 describe('ChatStore', () => {
   let rt: FakeRealtime;
   let store: ChatStore;
   let history: Message[];
-  let n: number;
   let storage: ReturnType<typeof memoryStorage>;
 
   beforeEach(() => {
     vi.useFakeTimers();
-    rt = new FakeRealtime();
     history = [msg(1), msg(2)];
-    n = 0;
-    storage = memoryStorage();
-    store = new ChatStore({
-      me: ME,
-      api: fakeApi(history),
-      realtime: rt,
-      storage,
-      newId: () => `local-${++n}`,
-      isVisible: () => true,
-    });
-    store.start();
+    ({ store, rt, storage } = startedStore(history));
   });
   afterEach(() => {
     store.stop();

@@ -1,8 +1,10 @@
 /** Test doubles of the store's ports (unit tests only): a realtime client and an HTTP API over an array. */
 import type { ClientFrame, Conversation, Message, ServerEvent } from '@chat/functions/contracts';
+import { memoryStorage } from '../../api/session.ts';
 import type { ConnectionState, OpenInfo } from '../../realtime/socket.ts';
 import type { ChatApi, ChatRealtime } from '../ports.ts';
-import { conv } from './fixtures.ts';
+import { ChatStore } from '../store.ts';
+import { conv, ME } from './fixtures.ts';
 
 const conversation: Conversation = conv();
 
@@ -86,4 +88,28 @@ export function fakeApi(history: Message[]): ChatApi & { calls: string[] } {
     receipts: async () => [],
     presence: async () => [],
   };
+}
+
+/**
+ * A started store over the doubles (me = ME, always visible, local ids `local-1`, `local-2`…), with its realtime
+ * double and its storage (to build a "reloaded" store on the same storage). Stop it after the test.
+ */
+export function startedStore(history: Message[]): {
+  store: ChatStore;
+  rt: FakeRealtime;
+  storage: ReturnType<typeof memoryStorage>;
+} {
+  const rt = new FakeRealtime();
+  const storage = memoryStorage();
+  let n = 0;
+  const store = new ChatStore({
+    me: ME,
+    api: fakeApi(history),
+    realtime: rt,
+    storage,
+    newId: () => `local-${++n}`,
+    isVisible: () => true,
+  });
+  store.start();
+  return { store, rt, storage };
 }
