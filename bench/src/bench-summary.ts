@@ -1,5 +1,6 @@
 /** The human summary of a bench report, printed after a run (the JSON document holds the same figures). */
 import type { BenchReport } from './bench.ts';
+import { formatStoreWork } from './census.ts';
 import { fmt, table } from './report.ts';
 
 export function humanSummary(r: BenchReport): string {
@@ -114,6 +115,7 @@ export function humanSummary(r: BenchReport): string {
           c.ranking.map((x) => `${x.part} ${fmt(x.ms, 2)}`).join(' + '),
       );
     }
+    if (p.storeWork) lines.push(`store work per message: ${formatStoreWork(p.storeWork)}`);
     if (p.loadAvg)
       lines.push(
         `machine load average during the phase: mean ${p.loadAvg.mean}, max ${p.loadAvg.max} (2 cores)`,

@@ -5,6 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { defaultAddresses } from '@chat/local/services';
+import { type StoreWorkPerMessage, storeWorkPerMessage, takeCensus } from './census.ts';
 import { Connections } from './connections.ts';
 import { type CpuPerMessage, cpuPerMessage } from './cpu-budget.ts';
 import { verifyHistory } from './history-check.ts';
@@ -59,6 +60,8 @@ export interface PhaseReport {
   functions: Record<string, FunctionStats> | null;
   /** Load phases: CPU per acked message of the system under test, by process and function (cpu-budget.ts). */
   cpuPerMessage?: CpuPerMessage | null;
+  /** Load phases: CQL operations and Redis commands per acked message, counted by the stores (census.ts). */
+  storeWork?: StoreWorkPerMessage | null;
   /** The runtime's metrics at the end of the warm-up: cold starts and init durations are here. */
   warmupFunctions?: Record<string, FunctionStats> | null;
 }
@@ -143,6 +146,7 @@ export async function runLoadPhase(
   }
   await rt.resetMetrics().catch(() => {});
   const threads0 = await rt.threadCpu().catch(() => null);
+  const census0 = await takeCensus(defaultAddresses());
   const windowFrom = new Date().toISOString();
   const sampler = new ResourceSampler(sampleTargets(rt), 1000).start();
   const c = conns.counters;
@@ -168,6 +172,7 @@ export async function runLoadPhase(
   const loadAvg = loadSummary(sampler.loadAvg);
   const functions = await rt.metrics().catch(() => null);
   const threads1 = await rt.threadCpu().catch(() => null);
+  const census1 = census0 ? await takeCensus(defaultAddresses()) : null;
   const threads =
     threads0 && threads1
       ? {
@@ -210,6 +215,7 @@ export async function runLoadPhase(
     loadAvg,
     functions,
     cpuPerMessage: cpuPerMessage(resources, functions, load.acked, threads),
+    storeWork: census0 && census1 ? storeWorkPerMessage(census0, census1, load.acked) : null,
     warmupFunctions,
   };
 }
