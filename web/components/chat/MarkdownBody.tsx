@@ -44,11 +44,22 @@ function textOf(node: ReactNode): string {
   return '';
 }
 
+/** The highlighting worker (lib/highlight-worker.ts), or null where there are no workers. */
+function startHighlightWorker(): Worker | null {
+  if (typeof Worker === 'undefined') return null;
+  try {
+    return new Worker(new URL('../../lib/highlight-worker.ts', import.meta.url), { type: 'module' });
+  } catch {
+    return null;
+  }
+}
+
 type Plugins = NonNullable<ComponentProps<typeof ReactMarkdown>['rehypePlugins']>;
 
 /**
- * The code highlighter: nothing until a code block is rendered, then the highlighter core and that block's
- * language (lib/highlight.ts); the blocks rendered before render again with it.
+ * The code highlighter: nothing until a code block is rendered, then the highlighting worker, which loads the
+ * highlighter core and that block's language (lib/highlight.ts); each block renders again with its highlighted
+ * tree.
  */
 const highlighter = {
   plugins: null as Plugins | null,
@@ -60,7 +71,7 @@ const highlighter = {
       [rehypeLazyHighlight, { lowlight }],
     ];
     for (const l of highlighter.listeners) l();
-  }),
+  }, startHighlightWorker),
   subscribe(fn: () => void): () => void {
     highlighter.listeners.add(fn);
     return () => highlighter.listeners.delete(fn);
