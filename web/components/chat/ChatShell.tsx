@@ -6,6 +6,7 @@ import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { PenIcon, SearchIcon } from '../ui/icons.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { ConversationList } from './ConversationList.tsx';
+import { preloadMarkdown } from './Markdown.tsx';
 import { UserMenu } from './UserMenu.tsx';
 
 /**
@@ -22,10 +23,11 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
 }
 const ConversationView = lazy(() => preloadConversationView().then((m) => ({ default: m.ConversationView })));
 
-// in the browser the chunk is requested as soon as this module runs, not after hydration and sign-in. The
-// Markdown renderer is not: it loads with the first message body (Markdown.tsx), after the first history page,
-// so that its download and evaluation do not delay that page (bodies show as plain text until it is in).
-if (typeof window !== 'undefined') preloadConversationView().catch(() => undefined);
+// in the browser the chunks are requested as soon as this module runs, not after hydration and sign-in
+if (typeof window !== 'undefined') {
+  preloadConversationView().catch(() => undefined);
+  preloadMarkdown().catch(() => undefined);
+}
 
 /** The new-conversation dialog is a chunk of its own, loaded the first time it opens. */
 const NewChatDialog = lazy(() => import('./NewChatDialog.tsx').then((m) => ({ default: m.NewChatDialog })));

@@ -4,8 +4,8 @@ import { lazy, memo, Suspense } from 'react';
 
 /**
  * The Markdown pipeline (react-markdown, GFM, sanitizing; about 35 KB gzip) is a chunk of its own, off the
- * first load of the page: the first body rendered loads it (after the first history page, so that it does not
- * delay that page: its download and evaluation did, on a phone); until then a body shows as its plain text.
+ * first load of the page: `preloadMarkdown()` starts it as soon as the chat mounts, so it is usually in before
+ * the first history page; until then a body shows as its plain text.
  */
 let loading: Promise<typeof import('./MarkdownBody.tsx')> | null = null;
 export function preloadMarkdown(): Promise<typeof import('./MarkdownBody.tsx')> {
