@@ -6,7 +6,7 @@ import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { PenIcon, SearchIcon } from '../ui/icons.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { ConversationList } from './ConversationList.tsx';
-import { preloadMarkdown } from './Markdown.tsx';
+import { preloadMarkdown } from './markdown-chunk.ts';
 import { UserMenu } from './UserMenu.tsx';
 
 /**
