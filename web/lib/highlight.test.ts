@@ -2,7 +2,15 @@ import type { Element, Root } from 'hast';
 import typescript from 'highlight.js/lib/languages/typescript';
 import { createLowlight } from 'lowlight';
 import { describe, expect, it } from 'vitest';
-import { codeLanguage, grammarName, rehypeLazyHighlight } from './highlight.ts';
+import {
+  codeLanguage,
+  createHighlighterLoader,
+  grammarName,
+  type HighlightReply,
+  type HighlightRequest,
+  type HighlightSource,
+  rehypeLazyHighlight,
+} from './highlight.ts';
 
 const block = (className: string[], text: string): { tree: Root; code: Element } => {
   const code: Element = {
@@ -58,5 +66,52 @@ describe('lazy code highlighting', () => {
     expect(grammarName('html')).toBe('xml');
     expect(grammarName('python')).toBe('python');
     expect(grammarName('brainfuck')).toBeNull();
+  });
+});
+
+describe('highlighting in a worker', () => {
+  const lowlight = createLowlight();
+  lowlight.register('typescript', typescript);
+
+  /** A stand-in for the worker: answers each request from a lowlight, asynchronously, like highlight-worker.ts. */
+  function fakeWorker() {
+    const requests: HighlightRequest[] = [];
+    const worker = {
+      onmessage: null as ((e: { data: HighlightReply }) => void) | null,
+      onerror: null as (() => void) | null,
+      postMessage(req: HighlightRequest) {
+        requests.push(req);
+        setTimeout(() =>
+          worker.onmessage?.({
+            data: { id: req.id, children: lowlight.highlight(req.name, req.value).children as Element[] },
+          }),
+        );
+      },
+      terminate() {},
+    };
+    return { worker, requests };
+  }
+
+  it('leaves a block plain until the worker answers, then highlights it; each block is asked once', async () => {
+    const { worker, requests } = fakeWorker();
+    const sources: HighlightSource[] = [];
+    const loader = createHighlighterLoader(
+      (s) => sources.push(s),
+      () => worker as unknown as Worker,
+    );
+    loader.want('ts');
+    expect(sources).toHaveLength(1);
+    const source = sources[0] as HighlightSource;
+    const first = block(['language-ts'], 'export const n: number = 1;');
+    rehypeLazyHighlight({ lowlight: source })(first.tree);
+    expect(first.code.properties.className).toEqual(['language-ts']);
+    rehypeLazyHighlight({ lowlight: source })(block(['language-ts'], 'export const n: number = 1;').tree);
+    expect(requests).toEqual([{ id: 0, name: 'typescript', value: 'export const n: number = 1;' }]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sources).toHaveLength(2);
+    const again = block(['language-ts'], 'export const n: number = 1;');
+    rehypeLazyHighlight({ lowlight: source })(again.tree);
+    expect(again.code.properties.className).toEqual(['hljs', 'language-ts']);
+    expect(spans(again.code)).toContain('hljs-keyword');
   });
 });

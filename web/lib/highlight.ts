@@ -160,11 +160,20 @@ function textOf(node: ElementContent | Element): string {
   return '';
 }
 
+/** What the rehype plugin highlights with: a lowlight, or the worker's results (`createHighlighterLoader`). */
+export interface HighlightSource {
+  /** Whether blocks in this grammar can be highlighted (false: plain until its grammar is loaded). */
+  registered(name: string): boolean;
+  /** The highlighted children of `value`, or null while they are not ready (the block stays plain). */
+  highlight(name: string, value: string): { children: RootContent[] } | null;
+}
+
 /**
- * The rehype plugin over a lowlight with the languages loaded so far: highlights `pre > code` blocks whose
- * language is registered, like rehype-highlight (which this replaces) with `detect: false`.
+ * The rehype plugin over a lowlight with the languages loaded so far (or the worker's results): highlights
+ * `pre > code` blocks whose language is registered, like rehype-highlight (which this replaces) with
+ * `detect: false`.
  */
-export function rehypeLazyHighlight(options: { lowlight: Lowlight }) {
+export function rehypeLazyHighlight(options: { lowlight: HighlightSource }) {
   const { lowlight } = options;
   return (tree: Root): void => {
     const walk = (node: Root | Element): void => {
@@ -174,52 +183,138 @@ export function rehypeLazyHighlight(options: { lowlight: Lowlight }) {
         else walk(child);
       }
     };
+    const mark = (code: Element): void => {
+      const classes = Array.isArray(code.properties.className) ? code.properties.className : [];
+      code.properties.className = classes.includes('hljs') ? classes : ['hljs', ...classes];
+    };
     const highlight = (code: Element): void => {
       const lang = codeLanguage(code);
       if (!lang) return;
       const name = grammarName(lang);
-      if (name && !lowlight.registered(name)) return; // not loaded yet: plain until it is
-      const classes = Array.isArray(code.properties.className) ? code.properties.className : [];
-      code.properties.className = classes.includes('hljs') ? classes : ['hljs', ...classes];
-      if (!name) return; // a language highlight.js's common set does not know: plain, as before
+      // a language highlight.js's common set does not know: plain, as before
+      if (!name) {
+        mark(code);
+        return;
+      }
+      if (!lowlight.registered(name)) return; // not loaded yet: plain until it is
       const result = lowlight.highlight(name, textOf(code));
+      if (!result) return; // not highlighted yet: plain until it is
+      mark(code);
       if (result.children.length > 0) code.children = result.children as ElementContent[];
     };
     walk(tree);
   };
 }
 
-/** Loads lowlight and the grammars one at a time as blocks ask for them; `onChange` after each. */
-export function createHighlighterLoader(onChange: (lowlight: Lowlight) => void) {
-  let core: Promise<Lowlight> | null = null;
+/** Registers a grammar and the ones it embeds, loading each (a chunk of its own) the first time. */
+export async function registerGrammar(lowlight: Lowlight, name: string): Promise<void> {
+  const names = [name, ...(embeds[name] ?? [])].filter((n) => !lowlight.registered(n));
+  const loaded = await Promise.all(
+    names.map((n) => (grammars[n] as () => Promise<{ default: LanguageFn }>)()),
+  );
+  // embedded languages are looked up when highlighting, so the order does not matter
+  names.forEach((n, i) => {
+    if (!lowlight.registered(n)) lowlight.register(n, (loaded[i] as { default: LanguageFn }).default);
+  });
+}
+
+/** A request to the highlighting worker (`highlight-worker.ts`) and its answer (null: it failed). */
+export interface HighlightRequest {
+  id: number;
+  name: string;
+  value: string;
+}
+export interface HighlightReply {
+  id: number;
+  children: ElementContent[] | null;
+}
+
+/**
+ * The highlighting of the blocks rendered so far, off the main thread: a grammar's first use compiles it
+ * (≈ 100 ms of a busy phone's main thread for TypeScript), so lowlight and the grammars run in a worker, which
+ * answers each block's highlighted tree; the block stays plain until then and `onChange` is called after each
+ * answer. Where there is no worker (`worker` returns null, or it fails) lowlight and the grammars load in the
+ * page, as before.
+ */
+export function createHighlighterLoader(
+  onChange: (source: HighlightSource) => void,
+  worker: () => Worker | null = () => null,
+) {
+  const results = new Map<string, RootContent[]>();
+  const asked = new Set<string>();
+  const pending = new Map<number, string>();
   const requested = new Set<string>();
+  let nextId = 0;
+  let w: Worker | null | undefined;
+  let inPage: Lowlight | null = null;
+  let core: Promise<Lowlight> | null = null;
+
   const loadCore = (): Promise<Lowlight> => {
     core ??= import('./highlight-core.ts').then((m) => m.createLowlight());
     return core;
   };
-  const want = (language: string): void => {
-    const name = grammarName(language);
-    if (!name) {
-      // an unknown language still gets the `hljs` class, as before: the core is enough
-      if (!requested.has('')) {
-        requested.add('');
-        loadCore().then(onChange, () => requested.delete(''));
+  /** Falls back to highlighting in the page: the languages asked for so far are asked for again. */
+  const fallBack = (): void => {
+    w?.terminate();
+    w = null;
+    asked.clear();
+    pending.clear();
+    const names = [...requested];
+    requested.clear();
+    for (const name of names) want(name);
+  };
+  const ensureWorker = (): Worker | null => {
+    if (w !== undefined) return w;
+    w = worker();
+    if (!w) return null;
+    w.onmessage = (e: MessageEvent<HighlightReply>) => {
+      const key = pending.get(e.data.id);
+      if (key === undefined) return;
+      pending.delete(e.data.id);
+      if (!e.data.children) {
+        asked.delete(key); // plain; the block's next render asks again
+        return;
       }
-      return;
-    }
+      results.set(key, e.data.children);
+      onChange(source);
+    };
+    w.onerror = fallBack;
+    return w;
+  };
+  const source: HighlightSource = {
+    registered: (name) => (inPage ? inPage.registered(name) : w !== null),
+    highlight(name, value) {
+      if (inPage) return inPage.highlight(name, value);
+      const key = `${name}\u0000${value}`;
+      const done = results.get(key);
+      if (done) return { children: done };
+      const target = ensureWorker();
+      if (target && !asked.has(key)) {
+        asked.add(key);
+        const id = nextId++;
+        pending.set(id, key);
+        target.postMessage({ id, name, value } satisfies HighlightRequest);
+      }
+      return null;
+    },
+  };
+
+  function want(language: string): void {
+    const name = grammarName(language) ?? '';
     if (requested.has(name)) return;
     requested.add(name);
-    const names = [name, ...(embeds[name] ?? [])];
-    Promise.all([loadCore(), ...names.map((n) => (grammars[n] as () => Promise<{ default: LanguageFn }>)())])
-      .then(([lowlight, ...loaded]) => {
-        // embedded languages are looked up when highlighting, so the order does not matter
-        names.forEach((n, i) => {
-          const grammar = loaded[i] as { default: LanguageFn };
-          if (!lowlight.registered(n)) lowlight.register(n, grammar.default);
-        });
-        onChange(lowlight);
+    if (!inPage && ensureWorker()) {
+      // the worker loads the grammar with the block's first request (the plugin asks when it renders)
+      onChange(source);
+      return;
+    }
+    // in the page: an unknown language still gets the `hljs` class, as before: the core is enough
+    Promise.all([loadCore(), name ? loadCore().then((l) => registerGrammar(l, name)) : null])
+      .then(([lowlight]) => {
+        inPage = lowlight;
+        onChange(source);
       })
       .catch(() => requested.delete(name)); // plain code; the next block asks again
-  };
+  }
   return { want };
 }

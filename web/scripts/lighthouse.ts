@@ -13,6 +13,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '@chat/kit/paths';
@@ -119,6 +120,8 @@ async function main(): Promise<void> {
         cls: metric('cumulative-layout-shift'),
         speedIndexMs: metric('speed-index'),
         interactiveMs: metric('interactive'),
+        // the machine's 1-minute load average when the run ended: on a shared machine, read every figure with it
+        loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       };
       results.push(summary);
       console.log(JSON.stringify(summary));

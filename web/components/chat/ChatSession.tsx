@@ -3,11 +3,21 @@
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useEffect, useState } from 'react';
 import { ChatStoreProvider, useChat, useUnreadTotal } from '@/hooks/chat.tsx';
+import { loadContracts } from '@/lib/api/schemas.ts';
 import type { Session } from '@/lib/api/session.ts';
 import { ChatStore } from '@/lib/chat/store.ts';
 import { loadConfig } from '@/lib/config.ts';
 import { RealtimeClient } from '@/lib/realtime/socket.ts';
 import { useServices } from '../providers.tsx';
+
+// In the browser the endpoints (/config.json) and the wire schemas (a chunk of their own) are requested as soon
+// as this module runs, while React hydrates, rather than with the store's first requests after hydration: the
+// first page of history then waits for one round trip less. Both are memoized; a failure is forgotten and the
+// store's own requests try again.
+if (typeof window !== 'undefined') {
+  loadConfig().catch(() => undefined);
+  loadContracts().catch(() => undefined);
+}
 
 /** One ChatStore (and one realtime connection) per signed-in user, for as long as the chat is shown. */
 export function ChatSession({ session, children }: { session: Session; children: ReactNode }) {

@@ -6,7 +6,7 @@ import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { PenIcon, SearchIcon } from '../ui/icons.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { ConversationList } from './ConversationList.tsx';
-import { preloadMarkdown } from './Markdown.tsx';
+import { preloadMarkdown } from './markdown-chunk.ts';
 import { UserMenu } from './UserMenu.tsx';
 
 /**
@@ -15,10 +15,19 @@ import { UserMenu } from './UserMenu.tsx';
  */
 let viewLoading: Promise<typeof import('./ConversationView.tsx')> | null = null;
 function preloadConversationView(): Promise<typeof import('./ConversationView.tsx')> {
-  viewLoading ??= import('./ConversationView.tsx').catch((e: unknown) => {
-    viewLoading = null;
-    throw e;
-  });
+  // with the Markdown renderer (or its failure): bodies rendered as plain text first and as Markdown a moment
+  // later changed the bubbles' heights under the reader's eyes (a layout shift) whenever the first history page
+  // came in before the renderer
+  viewLoading ??= Promise.all([
+    import('./ConversationView.tsx'),
+    preloadMarkdown().catch(() => undefined),
+  ]).then(
+    ([view]) => view,
+    (e: unknown) => {
+      viewLoading = null;
+      throw e;
+    },
+  );
   return viewLoading;
 }
 const ConversationView = lazy(() => preloadConversationView().then((m) => ({ default: m.ConversationView })));

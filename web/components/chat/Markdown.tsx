@@ -1,21 +1,13 @@
 'use client';
 
-import { lazy, memo, Suspense } from 'react';
+import { lazy, memo, Suspense, useState } from 'react';
+import { loadedMarkdown, preloadMarkdown } from './markdown-chunk.ts';
 
 /**
  * The Markdown pipeline (react-markdown, GFM, sanitizing; about 35 KB gzip) is a chunk of its own, off the
- * first load of the page: `preloadMarkdown()` starts it as soon as the chat mounts, so it is usually in before
- * the first history page; until then a body shows as its plain text.
+ * first load of the page (markdown-chunk.ts); a body rendered before it is in (or when it failed to load) shows
+ * as its plain text until it is.
  */
-let loading: Promise<typeof import('./MarkdownBody.tsx')> | null = null;
-export function preloadMarkdown(): Promise<typeof import('./MarkdownBody.tsx')> {
-  loading ??= import('./MarkdownBody.tsx').catch((e: unknown) => {
-    loading = null;
-    throw e;
-  });
-  return loading;
-}
-
 const MarkdownBody = lazy(preloadMarkdown);
 
 /** A message body: GFM Markdown, sanitized, code highlighted, `@mention` of me marked (see MarkdownBody). */
@@ -28,6 +20,15 @@ export const Markdown = memo(function Markdown({
   mine: boolean;
   mention?: string | null;
 }) {
+  // decided once per body, so that a body never remounts when the chunk arrives
+  const [Body] = useState(loadedMarkdown);
+  if (Body) {
+    return (
+      <div className={`md ${mine ? 'md-mine' : ''}`}>
+        <Body body={body} mention={mention} />
+      </div>
+    );
+  }
   return (
     <div className={`md ${mine ? 'md-mine' : ''}`}>
       <Suspense fallback={<p className="whitespace-pre-wrap break-words">{body}</p>}>

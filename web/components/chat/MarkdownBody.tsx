@@ -3,9 +3,9 @@
 import {
   type ComponentProps,
   isValidElement,
+  type ReactElement,
   type ReactNode,
   useEffect,
-  useMemo,
   useState,
   useSyncExternalStore,
 } from 'react';
@@ -44,11 +44,22 @@ function textOf(node: ReactNode): string {
   return '';
 }
 
+/** The highlighting worker (lib/highlight-worker.ts), or null where there are no workers. */
+function startHighlightWorker(): Worker | null {
+  if (typeof Worker === 'undefined') return null;
+  try {
+    return new Worker(new URL('../../lib/highlight-worker.ts', import.meta.url), { type: 'module' });
+  } catch {
+    return null;
+  }
+}
+
 type Plugins = NonNullable<ComponentProps<typeof ReactMarkdown>['rehypePlugins']>;
 
 /**
- * The code highlighter: nothing until a code block is rendered, then the highlighter core and that block's
- * language (lib/highlight.ts); the blocks rendered before render again with it.
+ * The code highlighter: nothing until a code block is rendered, then the highlighting worker, which loads the
+ * highlighter core and that block's language (lib/highlight.ts); each block renders again with its highlighted
+ * tree.
  */
 const highlighter = {
   plugins: null as Plugins | null,
@@ -60,7 +71,7 @@ const highlighter = {
       [rehypeLazyHighlight, { lowlight }],
     ];
     for (const l of highlighter.listeners) l();
-  }),
+  }, startHighlightWorker),
   subscribe(fn: () => void): () => void {
     highlighter.listeners.add(fn);
     return () => highlighter.listeners.delete(fn);
@@ -124,6 +135,42 @@ const CODE = /```|~~~/;
 const noSubscription = () => () => undefined;
 
 /**
+ * The rendered bodies, most recently used last: parsing a body (react-markdown builds its unified processor, GFM
+ * included, then parses and transforms) is the costly part of a bubble, and a body is rendered again with the
+ * same text and plugins many times (each bubble's mount, the render React throws away when a sibling suspends,
+ * a conversation opened again). Keyed on the text and the mention; an entry holds for the plugins it was made
+ * with (the highlighter's arrive as a new array each time a grammar comes in).
+ */
+const rendered = new Map<string, { base: Plugins; element: ReactElement }>();
+const RENDERED_MAX = 500;
+
+function renderBody(body: string, mention: string | null | undefined, base: Plugins): ReactElement {
+  const key = `${mention ?? ''}\n${body}`;
+  const hit = rendered.get(key);
+  rendered.delete(key);
+  if (hit?.base === base) {
+    rendered.set(key, hit);
+    return hit.element;
+  }
+  // after sanitizing: the mark is the plugin's own element
+  const plugins: Plugins = mention ? [...base, [rehypeMentions, { username: mention }]] : base;
+  // react-markdown's component is a plain function of its props (no hooks): its element tree can be kept
+  const element = ReactMarkdown({
+    remarkPlugins,
+    rehypePlugins: plugins,
+    components,
+    urlTransform: safeUrl,
+    children: body,
+  });
+  rendered.set(key, { base, element });
+  if (rendered.size > RENDERED_MAX) {
+    const oldest = rendered.keys().next().value;
+    if (oldest !== undefined) rendered.delete(oldest);
+  }
+  return element;
+}
+
+/**
  * A message body: GFM Markdown, sanitized (no raw HTML, safe URLs only), links in a new tab without an opener
  * or referrer, code highlighted, `@mention` (my username, when the message mentions me) marked. The default
  * export of a chunk loaded by `Markdown.tsx`.
@@ -136,20 +183,5 @@ export default function MarkdownBody({ body, mention }: { body: string; mention?
     () => (hasCode ? highlighter.plugins : null),
     () => null,
   );
-  const base = highlighted ?? plainPlugins;
-  // after sanitizing: the mark is the plugin's own element
-  const plugins = useMemo<Plugins>(
-    () => (mention ? [...base, [rehypeMentions, { username: mention }]] : base),
-    [base, mention],
-  );
-  return (
-    <ReactMarkdown
-      remarkPlugins={remarkPlugins}
-      rehypePlugins={plugins}
-      components={components}
-      urlTransform={safeUrl}
-    >
-      {body}
-    </ReactMarkdown>
-  );
+  return renderBody(body, mention, highlighted ?? plainPlugins);
 }

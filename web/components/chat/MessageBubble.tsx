@@ -78,17 +78,46 @@ function Ticks({ delivery, readBy, group }: { delivery: Delivery; readBy: User[]
   }
 }
 
+interface BubbleProps {
+  row: Row;
+  firstOfGroup: boolean;
+  senderName: string | null;
+  group: boolean;
+}
+
+/**
+ * The timeline builds its rows again on every change to the conversation, its thread, its receipts or the
+ * outbox (a new object for every row): a bubble renders again only when what it shows changed. `readBy` (a new
+ * array each time, of the conversation's member objects) is compared item by item, every other field of the
+ * row by identity.
+ */
+function sameRow(a: Row, b: Row): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a) as Array<keyof Row>;
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (k === 'readBy') {
+      if (a.readBy.length !== b.readBy.length || a.readBy.some((u, i) => u !== b.readBy[i])) return false;
+    } else if (a[k] !== b[k]) return false;
+  }
+  return true;
+}
+
+function sameBubble(a: BubbleProps, b: BubbleProps): boolean {
+  return (
+    a.firstOfGroup === b.firstOfGroup &&
+    a.senderName === b.senderName &&
+    a.group === b.group &&
+    sameRow(a.row, b.row)
+  );
+}
+
 export const MessageBubble = memo(function MessageBubble({
   row,
   firstOfGroup,
   senderName,
   group,
-}: {
-  row: Row;
-  firstOfGroup: boolean;
-  senderName: string | null;
-  group: boolean;
-}) {
+}: BubbleProps) {
   const store = useChatStore();
   const { mine, id, message: m } = row;
   const menu = useUi((s) => s.menu === id && id !== null);
@@ -206,4 +235,4 @@ export const MessageBubble = memo(function MessageBubble({
       )}
     </li>
   );
-});
+}, sameBubble);
