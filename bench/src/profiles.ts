@@ -187,7 +187,7 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connecti
   --soak-sec     the soak's length in seconds (default 600; the phase is then named soak-<rate>x<seconds>)
   --no-baselines skip the raw Kafka/Redis/CQL/WebSocket baselines
   --max-concurrency  execution environments per function in the bench's runtime: N for all, or
-                 fn=N,fn=N for some (default: the profile's; the runtime's default is 4)
+                 fn=N,fn=N for some (default: the profile's; the runtime's is one per core, 2 to 4)
   --push-slow MS, --push-status CODE
                  (issue 15) one away member per group, subscribed to Web Push at a push service emulator that
                  answers after MS ms and/or with CODE (e.g. 500): measures that a slow or failing push service

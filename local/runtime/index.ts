@@ -8,6 +8,7 @@
  */
 
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { type TopicId, topics } from '@chat/functions/contracts';
 import { ENV } from '@chat/functions/env';
@@ -49,6 +50,16 @@ import { type ApiSurface, rateExpression } from './parity.ts';
 import { Scheduler } from './schedule.ts';
 import { routeSelectionExpression } from './websocket/events.ts';
 import { WebSocketApi } from './websocket/server.ts';
+
+/**
+ * Environments per function when the options name none: one per core, at least 2 and at most 4. Every
+ * environment is an isolate of its own in this one process, with its own JIT and GC work; on the 2-core
+ * reference machine 2 per function carried 178–182 msg/s at 9.6–9.8 ms of CPU per message where 4 carried
+ * 147–174 msg/s at 10.3–12.3 ms (docs/benchmarks.md, issue 13 third pass). At least 2, so that one partition's
+ * batch or one slow invocation never holds up a function's other work.
+ */
+export const defaultMaxConcurrency = (cores: number = availableParallelism()): number =>
+  Math.min(4, Math.max(2, cores));
 
 export { DEFAULT_DEPLOYMENT, type DeploymentNames, deploymentNames } from './deployment.ts';
 export type { CorsConfig } from './http/server.ts';
@@ -164,7 +175,7 @@ export const startLocalRuntime = async (opts: LocalRuntimeOptions = {}): Promise
     const maxConcurrency =
       ov.maxConcurrency ??
       (typeof opts.maxConcurrency === 'number' ? opts.maxConcurrency : opts.maxConcurrency?.[name]) ??
-      4;
+      defaultMaxConcurrency();
     return {
       name,
       entry,

@@ -99,7 +99,7 @@ export interface LocalRuntimeOptions {
   readonly esm?: boolean;
   /** Execution environments as worker threads (default) or child processes. */
   readonly isolation?: Isolation;
-  /** Environments per function at most (default 4), or per function name. */
+  /** Environments per function at most (default: one per core, 2 to 4: `defaultMaxConcurrency`), or per function name. */
   readonly maxConcurrency?: number | Readonly<Record<string, number>>;
   /** An idle environment is reclaimed after this many ms (default 10 min; 0 = never). */
   readonly idleEnvironmentTtlMs?: number;
