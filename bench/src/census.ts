@@ -8,6 +8,7 @@
  * the services are shared, so run it on a machine where nothing else uses them). A batch of statements counts
  * once per table it writes (Cassandra counts mutations per table, not requests).
  */
+import type { Addresses } from '@chat/local/services';
 import cassandra from 'cassandra-driver';
 import { Redis } from 'ioredis';
 
@@ -29,13 +30,11 @@ export interface StoreWorkPerMessage {
   readonly redisByCommand: Readonly<Record<string, number>>;
 }
 
-export interface CensusTarget {
-  readonly redisUrl: string;
-  readonly cqlContactPoints: readonly string[];
-  readonly cqlPort: number;
-  readonly cqlLocalDc: string;
-  readonly cqlKeyspace: string;
-}
+/** The stores' addresses (the local services manager's, like the raw baselines'). */
+export type CensusTarget = Pick<
+  Addresses,
+  'redisUrl' | 'cqlContactPoints' | 'cqlPort' | 'cqlLocalDc' | 'cqlKeyspace'
+>;
 
 const OPS = [
   ['reads', 'coordinator_read_latency'],
@@ -74,14 +73,9 @@ export function parseCommandStats(info: string): Record<string, number> {
 }
 
 async function redisCounts(t: CensusTarget): Promise<Record<string, number>> {
-  const url = new URL(t.redisUrl);
-  // One node answers for the whole (one-node) cluster; a standalone connection is enough for INFO.
-  const redis = new Redis({
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-  });
+  // One node answers for the whole (one-node) cluster: a standalone connection is enough for INFO.
+  const redis = new Redis(t.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
   try {
     await redis.connect();
     return parseCommandStats(await redis.info('commandstats'));
