@@ -30,6 +30,29 @@ export function resourceFinding(scope: IConstruct, arn: string): string {
   return `Resource::${flattenCfnReference(Stack.of(scope).resolve(arn))}`;
 }
 
+/**
+ * The findings of a CDK custom resource `Provider` (its framework function): the AWS-managed basic execution
+ * role, the right to invoke every version of its own `onEvent` function, and the runtime aws-cdk-lib chooses.
+ */
+export function acknowledgeProviderFramework(
+  provider: IConstruct,
+  onEvent: { readonly functionArn: string },
+): void {
+  acknowledge(provider, [
+    {
+      id: 'AwsSolutions-IAM4',
+      reason: 'CDK custom resource provider framework function: AWS-managed basic execution role.',
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+    },
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'CDK provider framework: may invoke every version of its own onEvent function (ARN:*).',
+      appliesTo: [resourceFinding(provider, `${onEvent.functionArn}:*`)],
+    },
+    { id: 'AwsSolutions-L1', reason: 'The provider framework runtime is chosen by aws-cdk-lib.' },
+  ]);
+}
+
 const CDK_DEPLOYMENT_SINGLETON = /^Custom::CDKBucketDeployment/;
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 const BASIC_ROLE = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';

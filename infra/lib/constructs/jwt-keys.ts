@@ -3,7 +3,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge, resourceFinding } from '../nag.ts';
+import { acknowledge, acknowledgeProviderFramework } from '../nag.ts';
 import { ChatFunction } from './chat-function.ts';
 
 export interface JwtKeysProps {
@@ -95,19 +95,7 @@ export class JwtKeys extends Construct {
       },
     });
 
-    acknowledge(provider, [
-      {
-        id: 'AwsSolutions-IAM4',
-        reason: 'CDK custom resource provider framework function: AWS-managed basic execution role.',
-        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      },
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'CDK provider framework: may invoke every version of its own onEvent function (ARN:*).',
-        appliesTo: [resourceFinding(this, `${fn.functionArn}:*`)],
-      },
-      { id: 'AwsSolutions-L1', reason: 'The provider framework runtime is chosen by aws-cdk-lib.' },
-    ]);
+    acknowledgeProviderFramework(provider, fn);
   }
 
   /** Read the private key set (sign tokens). */

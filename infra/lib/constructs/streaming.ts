@@ -7,7 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { StreamingConfig } from '../config.ts';
-import { acknowledge, resourceFinding } from '../nag.ts';
+import { acknowledgeProviderFramework } from '../nag.ts';
 import { ChatFunction } from './chat-function.ts';
 import { secretFromArn } from './database.ts';
 
@@ -140,19 +140,7 @@ export class Streaming extends Construct {
       },
     });
     if (this.cluster) this.topicsResource.node.addDependency(this.cluster);
-    acknowledge(provider, [
-      {
-        id: 'AwsSolutions-IAM4',
-        reason: 'CDK custom resource provider framework function: AWS-managed basic execution role.',
-        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      },
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'CDK provider framework: may invoke every version of its own onEvent function (ARN:*).',
-        appliesTo: [resourceFinding(this, `${onEvent.functionArn}:*`)],
-      },
-      { id: 'AwsSolutions-L1', reason: 'The provider framework runtime is chosen by aws-cdk-lib.' },
-    ]);
+    acknowledgeProviderFramework(provider, onEvent);
   }
 
   /** ARN of a topic (or consumer group) of the MSK cluster: `arn:…:topic/<cluster name>/<cluster uuid>/<name>`. */
