@@ -281,7 +281,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (values['no-baselines']) profile.baselines = null;
   const mcRaw = values['max-concurrency'];
   if (mcRaw?.includes('=')) {
-    // fn=n,fn=n: per function (the others keep the runtime's default of 4)
+    // fn=n,fn=n: per function (the others keep the runtime's default, defaultMaxConcurrency)
     const perFn: Record<string, number> = {};
     for (const part of mcRaw.split(',')) {
       const [fn, n] = part.split('=');

@@ -267,7 +267,8 @@ describe('conversations', () => {
     const sent: Message[] = [];
     for (let i = 0; i < 12; i++) {
       const at = now - (11 - i) * 1000 - (2 - Math.floor(i / 4)) * BUCKET_MS;
-      sent.push(msg(id, i % 2 === 0 ? carol.user.id : bob.user.id, at, i));
+      // All carol's: persist moves a sender's own read pointer to their last message, so bob has read nothing.
+      sent.push(msg(id, carol.user.id, at, i));
     }
     await persistMessages(id, sent);
     const ids = sent.map((m) => m.id);
@@ -321,13 +322,17 @@ describe('conversations', () => {
     expect(after.body.unreadCount).toBe(3);
     expect(after.body.lastReadId).toBe(ids[8]);
     const carolView = await api('GET', `/conversations/${id}`, { token: carol.accessToken });
-    expect(carolView.body.unreadCount).toBe(12);
+    expect(carolView.body.unreadCount).toBe(0);
 
     const receipts = await api('GET', `/conversations/${id}/receipts`, { token: carol.accessToken });
     expect(receipts.status).toBe(200);
-    expect(receipts.body.receipts).toEqual([
-      { userId: bob.user.id, lastReadId: ids[8], readAt: expect.any(String) },
-    ]);
+    const byUser = (a: { userId: string }, b: { userId: string }) => a.userId.localeCompare(b.userId);
+    expect([...receipts.body.receipts].sort(byUser)).toEqual(
+      [
+        { userId: bob.user.id, lastReadId: ids[8], readAt: expect.any(String) },
+        { userId: carol.user.id, lastReadId: ids[11], readAt: expect.any(String) },
+      ].sort(byUser),
+    );
     const unknownMsg = await api('POST', `/conversations/${id}/read`, {
       token: bob.accessToken,
       body: { messageId: newId() },

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql, cql, read } from '#adapters/cql/client.ts';
 import { addMembers } from '#adapters/cql/conversations.ts';
 import { checkKeyspacesCompatibility } from '#adapters/cql/keyspaces-check.ts';
-import { persistMessages as persistRows, raiseSenderPointers } from '#adapters/cql/messages.ts';
+import { persistMessages } from '#adapters/cql/messages.ts';
 import { advanceReadPointer, getReadPointer } from '#adapters/cql/read-pointers.ts';
 import { clientTimestampTables } from '#adapters/cql/schema.ts';
 import { closeRedis } from '#adapters/redis/client.ts';
@@ -30,13 +30,6 @@ afterAll(async () => {
   await Promise.all([closeCql(), closeRedis()]);
 });
 
-/** What persistFanout does before pushing: the rows and state, then the senders' read pointers. */
-async function persistMessages(conversationId: string, records: readonly InboundMessage[]) {
-  const result = await persistRows(conversationId, records);
-  await raiseSenderPointers(conversationId, result.stored);
-  return result;
-}
-
 let clientN = 0;
 const record = (conversationId: string, sender: User, offset: number, partition = 0): InboundMessage => {
   const at = Date.now();
@@ -52,27 +45,43 @@ const record = (conversationId: string, sender: User, offset: number, partition 
 };
 
 type Execute = (query: string, params?: unknown, options?: unknown) => Promise<unknown>;
+type Batch = (queries: { query: string }[], options?: unknown) => Promise<unknown>;
 
 /**
- * Runs `fn` with every `execute` observed (statements recorded); `around` may replace a statement's execution
- * (fail it, delay it) by returning a promise, or return undefined to let it run.
+ * Runs `fn` with every `execute` and `batch` observed (statements recorded one by one; `requests` has each
+ * request's CQL, a batch as `BEGIN UNLOGGED BATCH …`); `around` may replace a statement's execution (fail it,
+ * delay it) by returning a promise, or return undefined to let it run; for a batch it sees each statement,
+ * and the first it replaces replaces the whole request (a batch fails or succeeds as one request).
  */
 async function observed<T>(
   fn: () => Promise<T>,
   around: (query: string, run: () => Promise<unknown>) => Promise<unknown> | undefined = () => undefined,
-): Promise<{ result: T; statements: string[] }> {
-  const client = cql() as unknown as { execute: Execute };
-  const original = client.execute;
+): Promise<{ result: T; statements: string[]; requests: string[] }> {
+  const client = cql() as unknown as { execute: Execute; batch: Batch };
+  const original = { execute: client.execute, batch: client.batch };
   const statements: string[] = [];
+  const requests: string[] = [];
   client.execute = (query, params, options) => {
     statements.push(query);
-    const go = () => original.call(client, query, params, options);
+    requests.push(query);
+    const go = () => original.execute.call(client, query, params, options);
     return around(query, go) ?? go();
   };
+  client.batch = (queries, options) => {
+    statements.push(...queries.map((q) => q.query));
+    requests.push(`BEGIN UNLOGGED BATCH ${queries.map((q) => `${q.query};`).join(' ')} APPLY BATCH`);
+    const go = () => original.batch.call(client, queries, options);
+    for (const q of queries) {
+      const replaced = around(q.query, go);
+      if (replaced) return replaced;
+    }
+    return go();
+  };
   try {
-    return { result: await fn(), statements };
+    return { result: await fn(), statements, requests };
   } finally {
-    client.execute = original;
+    client.execute = original.execute;
+    client.batch = original.batch;
   }
 }
 
@@ -325,6 +334,9 @@ describe('Keyspaces', () => {
     expect(seen.statements.some((q) => q.includes('USING TIMESTAMP'))).toBe(true);
     expect(seen.statements.some((q) => / IF /.test(q))).toBe(false);
     expect(checkKeyspacesCompatibility(seen.statements, { clientTimestampTables })).toEqual([]);
+    // The requests as sent: the rows and the state with the pointers go in unlogged batches.
+    expect(seen.requests.some((q) => q.startsWith('BEGIN UNLOGGED BATCH'))).toBe(true);
+    expect(checkKeyspacesCompatibility(seen.requests, { clientTimestampTables })).toEqual([]);
     expect(checkKeyspacesCompatibility(seen.statements).map((v) => v.rule)).toContain(
       'client-timestamps-not-enabled',
     );

@@ -1,9 +1,10 @@
 /**
- * CQL statements per persisted message (issue 13): a counting wrapper around the driver's execute/batch,
- * over the real Cassandra, for a warm environment's batch of one message and of ten messages from two senders
- * (no connection online: the count is the store's). A count, never a time. Before issue 13 (LWTs on last_seq
- * and read pointers, pre-reads of messages and the member list): 9 statements for a batch of 1 (2 of them
- * LWTs), 38 for a batch of 10.
+ * CQL statements and requests per persisted message (issue 13): a counting wrapper around the driver's
+ * execute/batch, over the real Cassandra, for a warm environment's batch of one message and of ten messages
+ * from two senders (no connection online: the count is the store's). A count, never a time. Before issue 13
+ * (LWTs on last_seq and read pointers, pre-reads of messages and the member list): 9 statements for a batch of
+ * 1 (2 of them LWTs), 38 for a batch of 10, one request each; since the writes go in unlogged batches, 4
+ * requests for a batch of 1 and 5 for a batch of 10.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCql, cql } from '#adapters/cql/client.ts';
@@ -40,27 +41,34 @@ const msg = (conversationId: string, sender: User, n: number): InboundMessage =>
   return { message, partition: 0, offset: n, producedAt: at };
 };
 
-async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+async function counted<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; statements: string[]; requests: string[][] }> {
   const client = cql();
   const statements: string[] = [];
+  const requests: string[][] = [];
   const execute = client.execute.bind(client);
   const batch = client.batch.bind(client);
   const e = client as unknown as Record<string, unknown>;
   e.execute = (q: string, ...rest: unknown[]) => {
     statements.push(q);
+    requests.push([q]);
     return (execute as (...a: unknown[]) => unknown)(q, ...rest);
   };
   e.batch = (qs: { query: string }[], ...rest: unknown[]) => {
     for (const q of qs) statements.push(q.query);
+    requests.push(qs.map((q) => q.query));
     return (batch as (...a: unknown[]) => unknown)(qs, ...rest);
   };
   try {
-    return { result: await fn(), statements };
+    return { result: await fn(), statements, requests };
   } finally {
     e.execute = execute;
     e.batch = batch;
   }
 }
+
+const table = (q: string): string => /(?:FROM|INTO|UPDATE) (\w+)/.exec(q)?.[1] ?? q;
 
 describe('CQL statements per message', () => {
   it('counts a warm batch of 1 message and of 10 messages (2 senders)', async () => {
@@ -89,5 +97,20 @@ describe('CQL statements per message', () => {
     // batch of 10 (2 senders): state read, 2 client_messages reads (one per sender), 10 + 10 rows, state
     // write, 2 pointers.
     expect(ten.statements).toHaveLength(26);
+    console.log(
+      `requests: batch of 1 → ${one.requests.length}; batch of 10 → ${ten.requests.length}`,
+      ten.requests.map((r) => r.map(table).join('+')),
+    );
+    // Requests: the reads one each; the rows in one unlogged batch; the state and the senders' pointers in one
+    // more, after the rows (ADR 0006: the state follows every row of its batch).
+    expect(one.requests.map((r) => r.map(table))).toEqual([
+      ['conversations'],
+      ['client_messages'],
+      ['messages', 'client_messages'],
+      ['conversations', 'read_pointers'],
+    ]);
+    expect(ten.requests).toHaveLength(5);
+    expect(ten.requests.at(-2)?.length).toBe(20);
+    expect(ten.requests.at(-1)?.map(table)).toEqual(['conversations', 'read_pointers', 'read_pointers']);
   });
 });

@@ -5,7 +5,7 @@ import { attachmentPorts } from './attachments.ts';
 import { contactIds, isMember, memberIds } from './cql/conversations.ts';
 import { applyChanges } from './cql/message-changes.ts';
 import { messageTarget, reactionEmojis } from './cql/message-view.ts';
-import { messageSeq, persistMessages, raiseSenderPointers } from './cql/messages.ts';
+import { messageSeq, persistMessages } from './cql/messages.ts';
 import { advanceReadPointer } from './cql/read-pointers.ts';
 import { publishMessage, publishNotifications } from './kafka/producer.ts';
 import { memberNames } from './member-names.ts';
@@ -49,7 +49,6 @@ export const realtimePorts: RealtimePorts = {
   notifyOffline: (records) => publishNotifications(records),
   persistMessages,
   messageSeq,
-  raiseSenderPointers,
   advanceReadPointer,
   messageTarget,
   reactionEmojis,

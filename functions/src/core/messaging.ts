@@ -251,7 +251,6 @@ export async function persistAndFanOut(
       });
     }
     if (result.stored.length === 0) return;
-    await ports.raiseSenderPointers(conversationId, result.stored);
     // Only a row stored by an earlier attempt can have been pushed (pushes follow the store), so a batch seen
     // for the first time asks Redis nothing.
     const redelivered = result.stored.filter((s) => !s.isNew).map((s) => s.message.id);

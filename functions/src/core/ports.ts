@@ -192,7 +192,8 @@ export interface RealtimePorts {
 
   // The message store.
   /**
-   * Persists one conversation's messages of a batch idempotently (seqs, dedupe, the conversation's state);
+   * Persists one conversation's messages of a batch idempotently (seqs, dedupe, the conversation's state) and
+   * moves each sender's read pointer (forward only) to their last one (a sender has read their own messages);
    * returns the members for the fan-out.
    */
   readonly persistMessages: (
@@ -212,8 +213,6 @@ export interface RealtimePorts {
     conversationId: string,
     changes: readonly InboundChange[],
   ) => Promise<ChangesResult>;
-  /** A sender has read their own messages: each sender's pointer moves (forward only) to their last one. */
-  readonly raiseSenderPointers: (conversationId: string, stored: readonly StoredMessage[]) => Promise<void>;
   /** Moves a read pointer forward (by seq) only; returns the pointer as it now stands. */
   readonly advanceReadPointer: (
     conversationId: string,

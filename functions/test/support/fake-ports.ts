@@ -183,18 +183,9 @@ export class FakeWorld {
           );
         }
         this.lastSeq.set(conversationId, plan.lastSeq);
-        return {
-          stored: plan.rows,
-          duplicates: plan.duplicates,
-          members: [...(this.members.get(conversationId) ?? [])],
-          persistedAt: this.now,
-        };
-      },
-      messageSeq: async (_c, id) => this.rows.get(id)?.seq ?? null,
-      raiseSenderPointers: async (c, stored) => {
-        this.checkStore();
-        for (const r of stored) {
-          const key = `${c}|${r.message.senderId}`;
+        // The senders' own read pointers, as the store writes them with the state.
+        for (const r of plan.rows) {
+          const key = `${conversationId}|${r.message.senderId}`;
           const current = this.pointers.get(key);
           if (!current || current.lastReadSeq < r.seq)
             this.pointers.set(key, {
@@ -203,7 +194,14 @@ export class FakeWorld {
               readAt: r.message.sentAt,
             });
         }
+        return {
+          stored: plan.rows,
+          duplicates: plan.duplicates,
+          members: [...(this.members.get(conversationId) ?? [])],
+          persistedAt: this.now,
+        };
       },
+      messageSeq: async (_c, id) => this.rows.get(id)?.seq ?? null,
       messageTarget: async (_c, id) => {
         this.checkStore();
         const row = this.rows.get(id);

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SecretPlainTextAuthProvider } from './client.ts';
+import {
+  batchGroups,
+  SecretPlainTextAuthProvider,
+  UNLOGGED_BATCH_MAX_BYTES,
+  UNLOGGED_BATCH_MAX_STATEMENTS,
+} from './client.ts';
+import { checkKeyspacesCompatibility, KEYSPACES_MAX_UNLOGGED_BATCH } from './keyspaces-check.ts';
 
 describe('When CQL_AUTH=password without a secret ARN', () => {
   const saved = { ...process.env };
@@ -18,5 +24,47 @@ describe('When CQL_AUTH=password without a secret ARN', () => {
       ),
     );
     expect(token?.toString('utf8')).toBe('\u0000scylla\u0000pässword');
+  });
+});
+
+describe('batchGroups (unlogged batches of writes)', () => {
+  const insert = (i: number, body = 'x') => ({
+    query:
+      'INSERT INTO chat.client_messages (conversation_id, sender_id, client_msg_id, message_id) VALUES (?, ?, ?, ?)',
+    params: ['c', 's', `m${i}`, body],
+  });
+
+  it("keeps within Amazon Keyspaces' 30 statements per unlogged batch, in order", () => {
+    expect(UNLOGGED_BATCH_MAX_STATEMENTS).toBe(KEYSPACES_MAX_UNLOGGED_BATCH);
+    const statements = Array.from({ length: 65 }, (_, i) => insert(i));
+    const groups = batchGroups(statements);
+    expect(groups.map((g) => g.length)).toEqual([30, 30, 5]);
+    expect(groups.flat()).toEqual(statements);
+    // Each group as the CQL text of a batch passes the Keyspaces check (31 statements would not).
+    const asBatch = (g: { query: string }[]) =>
+      `BEGIN UNLOGGED BATCH ${g.map((s) => `${s.query};`).join(' ')} APPLY BATCH`;
+    expect(checkKeyspacesCompatibility(groups.map(asBatch))).toEqual([]);
+    expect(checkKeyspacesCompatibility([asBatch(statements.slice(0, 31))]).map((v) => v.rule)).toEqual([
+      'batch-too-large',
+    ]);
+  });
+
+  it("splits by bound bytes (under Cassandra's batch_size_fail_threshold), a big statement alone", () => {
+    const body = 'é'.repeat(3_000); // 6,000 bytes of UTF-8
+    const groups = batchGroups([
+      insert(0, body),
+      insert(1, body),
+      insert(2, body),
+      insert(3, 'é'.repeat(9_000)),
+    ]);
+    expect(groups.map((g) => g.length)).toEqual([2, 1, 1]);
+    for (const g of groups.filter((x) => x.length > 1)) {
+      const bytes = g.flatMap((s) => s.params).reduce((n, v) => n + Buffer.byteLength(String(v)), 0);
+      expect(bytes).toBeLessThanOrEqual(UNLOGGED_BATCH_MAX_BYTES);
+    }
+  });
+
+  it('makes no group of nothing', () => {
+    expect(batchGroups([])).toEqual([]);
   });
 });

@@ -105,6 +105,70 @@ export function cql(): cassandra.Client {
 export const write = (query: string, params: unknown[]) =>
   cql().execute(query, params, { prepare: true, consistency: consistency.write });
 
+/** A write statement with its bound values. */
+export interface Statement {
+  readonly query: string;
+  readonly params: unknown[];
+}
+
+/** Amazon Keyspaces' limit on statements per unlogged batch (KEYSPACES_MAX_UNLOGGED_BATCH in keyspaces-check.ts). */
+export const UNLOGGED_BATCH_MAX_STATEMENTS = 30;
+/**
+ * Bound bytes per batch: Cassandra refuses a batch above `batch_size_fail_threshold` (50 KiB by default; ScyllaDB
+ * 1 MiB) and logs one above `batch_size_warn_threshold` (5 KiB). A third of the failing size leaves room for the
+ * mutations' own overhead; a statement bigger than this goes alone.
+ */
+export const UNLOGGED_BATCH_MAX_BYTES = 16 * 1024;
+
+/** Bytes a bound value adds to a request (an estimate: strings as UTF-8, everything else 8–16). */
+const valueBytes = (v: unknown): number =>
+  typeof v === 'string' ? Buffer.byteLength(v) : Buffer.isBuffer(v) ? v.length : v == null ? 0 : 16;
+
+/**
+ * Groups statements into as few requests as the limits allow, in order: at most
+ * `UNLOGGED_BATCH_MAX_STATEMENTS` statements and `UNLOGGED_BATCH_MAX_BYTES` of bound values per group (pure).
+ */
+export function batchGroups<T extends Statement>(statements: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const s of statements) {
+    const size = s.params.reduce<number>((n, v) => n + valueBytes(v), 0);
+    if (
+      group.length > 0 &&
+      (group.length >= UNLOGGED_BATCH_MAX_STATEMENTS || bytes + size > UNLOGGED_BATCH_MAX_BYTES)
+    ) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(s);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/**
+ * Writes statements at LOCAL_QUORUM in as few requests as possible: unlogged batches (one request, no batch
+ * log, no atomicity: each statement applies on its own, exactly as the same statements sent one by one) within
+ * `batchGroups`' limits, the groups in parallel; a group of one is a plain statement. For independent,
+ * idempotent writes only (order between them is not kept).
+ */
+export async function writeAll(statements: readonly Statement[]): Promise<void> {
+  await Promise.all(
+    batchGroups(statements).map((g) =>
+      g.length === 1 && g[0]
+        ? write(g[0].query, g[0].params)
+        : cql().batch(g as Statement[] as { query: string; params: unknown[] }[], {
+            prepare: true,
+            logged: false,
+            consistency: consistency.write,
+          }),
+    ),
+  );
+}
+
 /** Run a read at LOCAL_ONE. */
 export const read = (query: string, params: unknown[], opts: cassandra.QueryOptions = {}) =>
   cql().execute(query, params, { prepare: true, consistency: consistency.read, ...opts });

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mapLimit } from '@chat/kit/async';
 import type cassandra from 'cassandra-driver';
-import { consistency, cql, cqlTypes, lwt, read, write } from '#adapters/cql/client.ts';
+import { consistency, cqlTypes, lwt, read, write, writeAll } from '#adapters/cql/client.ts';
 import { isMuted } from '#adapters/cql/notifications.ts';
 import { getUsers } from '#adapters/cql/users.ts';
 import { limits } from '#contracts/limits.ts';
 import { type Conversation, type ConversationType, Message, type User } from '#contracts/models.ts';
-import { chunk } from '#core/batch.ts';
 import { ChatError } from '#core/errors.ts';
 import { dmPairKey, newId } from '#core/ids.ts';
 import { logger } from '#platform/log.ts';
@@ -39,8 +38,6 @@ export interface AddMembersResult {
   newMemberView: Conversation;
 }
 
-/** Several unlogged single-partition statements per batch; Keyspaces allows at most 30. */
-const BATCH_MAX = 30;
 const CONCURRENCY = 16;
 
 /** `conversations.last_message` holds the protocol `message` as JSON (written by the persist function). */
@@ -65,12 +62,6 @@ const toNumber = (v: unknown): number => {
 };
 
 const iso = (d: unknown): string => (d instanceof Date ? d : new Date(0)).toISOString();
-
-async function batchWrite(queries: { query: string; params: unknown[] }[]): Promise<void> {
-  await mapLimit(chunk(queries, BATCH_MAX), 4, (part) =>
-    cql().batch(part, { prepare: true, logged: false, consistency: consistency.write }),
-  );
-}
 
 /** Every row of a query, following the driver's paging (a partition may hold more than one page). */
 async function readAll(
@@ -347,7 +338,7 @@ async function insertConversation(input: {
 }
 
 async function insertMembers(conversationId: string, userIds: readonly string[], now: Date): Promise<void> {
-  await batchWrite(
+  await writeAll(
     userIds.map((userId) => ({
       query: 'INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)',
       params: [conversationId, userId, now],

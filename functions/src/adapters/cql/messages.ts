@@ -8,7 +8,7 @@ import { clientKey, planPersist, seqClock, toInbound } from '#core/persist.ts';
 import type { InboundMessage, PersistResult, StoredMessage } from '#core/ports.ts';
 import { logger } from '#platform/log.ts';
 import { encodeMessageAttachments, messageRowAttachments } from './attachments.ts';
-import { consistency, read, write } from './client.ts';
+import { consistency, read, type Statement, writeAll } from './client.ts';
 import { encodeLastMessage, membersOf } from './conversations.ts';
 import {
   CHANGE_COLUMNS,
@@ -18,7 +18,7 @@ import {
   replyStatement,
   rowToMessageRow,
 } from './message-view.ts';
-import { long, toBigInt, writeReadPointer } from './read-pointers.ts';
+import { long, readPointerStatement, toBigInt } from './read-pointers.ts';
 
 /**
  * Messages in the CQL store: the idempotent persist of a Kafka batch and history paging.
@@ -162,7 +162,11 @@ async function conversationState(conversationId: string): Promise<ConversationSt
  *    position, a conversation last written before it existed, another partition) the stored rows are read.
  * 2. The rows (`messages` with the seq clock's timestamp, `client_messages`, new `conversation_buckets`), then
  *    the state `USING TIMESTAMP T(last_seq)`: a max-register, so a stale writer can never move it back.
- * 3. Each sender's read pointer past their own last message, also a max-register (read-pointers.ts).
+ * 3. With the state, each sender's read pointer past their own last message, also a max-register
+ *    (read-pointers.ts): a sender has read their own messages.
+ * Requests: the rows go in unlogged batches (`writeAll`: one request for a small batch), the state and the
+ * pointers in one more; an unlogged batch is not atomic, its statements apply as if sent one by one, so the
+ * argument of ADR 0006 holds unchanged (the state still follows every row of the batch).
  * Members come from the warm environment's cache while `members_version` is unchanged.
  * Throws when the store fails: the caller lets the whole Kafka batch be retried.
  */
@@ -329,11 +333,13 @@ async function attempt(
       params: [conversationId, bucket],
     });
   }
-  await mapLimit(writes, CONCURRENCY, (w) => write(w.query, w.params));
+  await writeAll(writes);
   const persistedAt = Date.now();
   if (knownBuckets.size + newBuckets.length > KNOWN_BUCKETS_MAX) knownBuckets.clear();
   for (const b of newBuckets) knownBuckets.add(`${conversationId}:${b}`);
 
+  const rows = [...appliedRows, ...planned].sort((a, b) => a.seq - b.seq);
+  const after: Statement[] = [];
   if (!state) {
     // The send path checks membership, so this is a bug or a deleted conversation: keep the rows (nobody can
     // read them without membership) and do not create a half conversation row.
@@ -343,33 +349,33 @@ async function attempt(
     const top = positioned.length === records.length ? positioned.at(-1) : undefined;
     const samePartition = top !== undefined && positioned.every((r) => r.partition === top.partition);
     const offset = samePartition ? Math.max(...positioned.map((r) => r.offset as number)) : null;
-    await writeState(conversationId, clock(plan.lastSeq), plan.lastSeq, plan.lastMessage, {
-      partition: samePartition ? (top?.partition ?? null) : null,
-      offset,
-    });
+    after.push(
+      stateStatement(conversationId, clock(plan.lastSeq), plan.lastSeq, plan.lastMessage, {
+        partition: samePartition ? (top?.partition ?? null) : null,
+        offset,
+      }),
+    );
   }
+  after.push(...senderPointerStatements(conversationId, rows));
+  await writeAll(after);
 
-  return {
-    stored: [...appliedRows, ...planned].sort((a, b) => a.seq - b.seq),
-    duplicates: [...missing, ...plan.duplicates],
-    persistedAt,
-  };
+  return { stored: rows, duplicates: [...missing, ...plan.duplicates], persistedAt };
 }
 
 /** The conversation's state, written after its rows, as a max-register on the seq clock. */
-async function writeState(
+function stateStatement(
   conversationId: string,
   time: bigint,
   lastSeq: number,
   lastMessage: Message,
   hwm: { partition: number | null; offset: number | null },
-): Promise<void> {
+): Statement {
   const positioned = hwm.partition !== null && hwm.offset !== null;
-  await write(
-    positioned
+  return {
+    query: positioned
       ? 'UPDATE conversations USING TIMESTAMP ? SET last_seq = ?, last_message_id = ?, last_message = ?, updated_at = ?, last_partition = ?, last_offset = ? WHERE conversation_id = ?'
       : 'UPDATE conversations USING TIMESTAMP ? SET last_seq = ?, last_message_id = ?, last_message = ?, updated_at = ? WHERE conversation_id = ?',
-    [
+    params: [
       long(time),
       lastSeq,
       lastMessage.id,
@@ -378,30 +384,28 @@ async function writeState(
       ...(positioned ? [hwm.partition, hwm.offset] : []),
       conversationId,
     ],
-  );
+  };
 }
 
 /**
  * A sender has read their own messages: each sender's pointer moves (max-register, at the row's seq-clock
- * time) to their last one. Rows without a known write time (none from `persistMessages`) are skipped.
+ * time) to their last one. Rows without a known write time are skipped.
  */
-export async function raiseSenderPointers(
-  conversationId: string,
-  rows: readonly StoredMessage[],
-): Promise<void> {
+function senderPointerStatements(conversationId: string, rows: readonly StoredMessage[]): Statement[] {
   const last = new Map<string, StoredMessage>();
   for (const s of rows) {
     const prev = last.get(s.message.senderId);
     if (!prev || s.seq > prev.seq) last.set(s.message.senderId, s);
   }
-  await mapLimit([...last.values()], CONCURRENCY, async (s) => {
-    if (s.writeTime === undefined || s.writeTime <= 0n) return;
-    await writeReadPointer(conversationId, s.message.senderId, s.writeTime, {
-      lastReadId: s.message.id,
-      lastReadSeq: s.seq,
-      readAt: s.message.sentAt,
-    });
-  });
+  return [...last.values()]
+    .filter((s) => s.writeTime !== undefined && s.writeTime > 0n)
+    .map((s) =>
+      readPointerStatement(conversationId, s.message.senderId, s.writeTime ?? 0n, {
+        lastReadId: s.message.id,
+        lastReadSeq: s.seq,
+        readAt: s.message.sentAt,
+      }),
+    );
 }
 
 /** The seq of a stored message, or null when it is not (yet) stored. */

@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import type { Receipt } from '#contracts/models.ts';
 import { bucketOf } from '#core/ids.ts';
 import type { ReadPointer } from '#core/ports.ts';
-import { consistency, read, write } from './client.ts';
+import { consistency, read, type Statement, write } from './client.ts';
 
 /**
  * Read pointers: per (conversation, member) the last message read and its seq. They only move forward (by
@@ -30,16 +30,25 @@ export const toBigInt = (v: unknown): bigint => (v === null || v === undefined ?
 export const long = (v: bigint): cassandra.types.Long => cassandra.types.Long.fromString(v.toString());
 
 /** The pointer's max-register write at `time` (µs). The only statement that writes a read pointer. */
+export const readPointerStatement = (
+  conversationId: string,
+  userId: string,
+  time: bigint,
+  to: ReadPointer,
+): Statement => ({
+  query:
+    'UPDATE read_pointers USING TIMESTAMP ? SET last_read_id = ?, last_read_seq = ?, read_at = ? WHERE conversation_id = ? AND user_id = ?',
+  params: [long(time), to.lastReadId, to.lastReadSeq, new Date(to.readAt), conversationId, userId],
+});
+
 export async function writeReadPointer(
   conversationId: string,
   userId: string,
   time: bigint,
   to: ReadPointer,
 ): Promise<void> {
-  await write(
-    'UPDATE read_pointers USING TIMESTAMP ? SET last_read_id = ?, last_read_seq = ?, read_at = ? WHERE conversation_id = ? AND user_id = ?',
-    [long(time), to.lastReadId, to.lastReadSeq, new Date(to.readAt), conversationId, userId],
-  );
+  const s = readPointerStatement(conversationId, userId, time, to);
+  await write(s.query, s.params);
 }
 
 async function pointerRow(conversationId: string, userId: string) {
