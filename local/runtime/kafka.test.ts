@@ -353,3 +353,31 @@ describe('When one partition is busy', () => {
     }
   });
 });
+
+describe('When a partition waits for an environment', () => {
+  // AWS's poller builds a batch from what the partition has when it invokes. The emulator used to cut the batch
+  // before waiting for an environment, so records that arrived during the wait went in a later invocation (and
+  // waited for another turn): at 200 msg/s with 2 environments for 12 partitions, most of the latency.
+  it('puts the records that arrived during the wait in the batch it was waiting for', async () => {
+    const topic = await newTopic(2);
+    const { rt, events } = await startWith({ topic }, 200, 1);
+    try {
+      await send(topic, [{ id: 'busy', sleepMs: 6_000 }], { partition: 0 });
+      await waitFor(() => events.some((e) => idsOf(e).includes('busy')), {
+        timeoutMs: 60_000,
+        what: 'the busy batch to start',
+      });
+      // Partition 1 gets a record and queues for the only environment; two more arrive while it waits.
+      await send(topic, [{ id: 'a' }], { partition: 1 });
+      await new Promise((r) => setTimeout(r, 1_500));
+      await send(topic, [{ id: 'b' }, { id: 'c' }], { partition: 1 });
+      await waitFor(() => events.some((e) => idsOf(e).includes('c')), {
+        timeoutMs: 30_000,
+        what: 'the waiting partition to be invoked',
+      });
+      expect(events.map(idsOf)).toEqual([['busy'], ['a', 'b', 'c']]);
+    } finally {
+      await rt.stop();
+    }
+  });
+});

@@ -7,8 +7,9 @@
  *   partition and goes on fetching, so a record on an idle partition is invoked at once even while another
  *   partition's batch is still running or retrying; each partition in order, one batch at a time; partitions
  *   in parallel up to the function's concurrency (environments are shared first come, first served);
- * - records that arrive while a partition's batch runs wait in that partition's queue and go in its next
- *   batch (up to `batchSize`); a queue past `maxQueuedPerPartition` pauses fetching for that partition;
+ * - records that arrive while a partition's batch runs, or while it waits for an environment, wait in that
+ *   partition's queue; a batch is cut when the partition gets its turn (up to `batchSize`), so they go in the
+ *   invocation it was waiting for; a queue past `maxQueuedPerPartition` pauses fetching for that partition;
  * - any function error retries the whole batch with exponential backoff while the partition waits; offsets are
  *   committed only after success (at-least-once: a crash redelivers); a revoked partition's queue is dropped
  *   (its new owner starts from the committed offset);
@@ -241,10 +242,9 @@ class Mapping {
     w.running = true;
     try {
       while (w.queue.length > 0 && this.#live(w)) {
-        const messages = this.#nextBatch(w);
-        const delivered = await this.#deliver(w, messages);
-        if (!delivered) return;
-        w.queue.splice(0, messages.length);
+        const delivered = await this.#deliver(w);
+        if (delivered === null) return;
+        w.queue.splice(0, delivered);
         if (w.paused && w.queue.length < this.cfg.batchSize && this.#live(w)) {
           w.paused = false;
           this.consumer?.resume([{ topic: w.topic, partitions: [w.partition] }]);
@@ -287,19 +287,39 @@ class Mapping {
     }
   }
 
-  /** Invokes until success (or retries exhausted), then commits; false when the partition was lost or stopped. */
-  async #deliver(w: PartitionWorker, messages: KafkaMessage[]): Promise<boolean> {
+  /**
+   * Delivers the head of the partition's queue: invokes until success (or retries exhausted), then commits.
+   * The batch is cut when the partition gets its turn, not before: records that arrived while it waited for an
+   * environment go in this batch (up to `batchSize`), as AWS's poller builds a batch from what the partition
+   * has when it invokes. A retry invokes the same records again. Returns how many records were delivered, or
+   * null when the partition was lost or stopped.
+   */
+  async #deliver(w: PartitionWorker): Promise<number | null> {
     const { topic, partition } = w;
-    const records = messages.map((m) => toEsmRecord(topic, partition, m));
-    const event = {
-      eventSource: 'SelfManagedKafka',
-      bootstrapServers: this.esm.bootstrapServers,
-      records: { [`${topic}-${partition}`]: records },
+    let batch:
+      | { records: EsmKafkaRecord[]; event: { records: Record<string, EsmKafkaRecord[]> } }
+      | undefined;
+    const cut = () => {
+      const records = this.#nextBatch(w).map((m) => toEsmRecord(topic, partition, m));
+      const event = {
+        eventSource: 'SelfManagedKafka',
+        bootstrapServers: this.esm.bootstrapServers,
+        records: { [`${topic}-${partition}`]: records },
+      };
+      return { records, event };
     };
     const maxRetries = this.cfg.maximumRetryAttempts ?? -1;
     let attempt = 0;
     for (;;) {
-      const res = await this.#withTurn(() => this.esm.lambda.invoke(this.cfg.fn, event));
+      const res = await this.#withTurn(async () => {
+        if (!batch) {
+          if (!this.#live(w) || w.queue.length === 0) return null;
+          batch = cut();
+        }
+        return this.esm.lambda.invoke(this.cfg.fn, batch.event);
+      });
+      if (res === null || !batch) return null;
+      const { records, event } = batch;
       this.invocations += 1;
       if (res.ok) {
         this.last = 'OK';
@@ -313,7 +333,7 @@ class Mapping {
       this.esm.log(
         `${topic}-${partition} offsets ${first}..${last}: ${res.error.errorType}: ${res.error.errorMessage} (attempt ${attempt})`,
       );
-      if (!this.#live(w)) return false;
+      if (!this.#live(w)) return null;
       if (maxRetries >= 0 && attempt > maxRetries) {
         if (this.cfg.onFailureTopic)
           await this.#sendToDestination(event, records, attempt, res.error.errorType);
@@ -321,8 +341,9 @@ class Mapping {
       }
       const wait = Math.min(this.esm.retryMaxMs, this.esm.retryBaseMs * 2 ** (attempt - 1));
       await delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
-      if (!this.#live(w)) return false;
+      if (!this.#live(w)) return null;
     }
+    const { records } = batch;
     const lastRecord = records[records.length - 1];
     if (lastRecord) {
       // A refused commit (the partition moved in a rebalance) only means the batch is delivered again.
@@ -331,7 +352,7 @@ class Mapping {
         .catch((err: Error) => this.esm.log(`${topic}-${partition}: commit refused: ${err.message}`));
       this.recordsDelivered += records.length;
     }
-    return true;
+    return records.length;
   }
 
   async #sendToDestination(
