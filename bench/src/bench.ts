@@ -16,6 +16,7 @@ import { addAwayMembers, type PushAway, type PushAwayReport } from './push-away.
 import { fmt, gitCommit, type MachineInfo, machineInfo, type TargetCheck, writeResult } from './report.ts';
 import { externalRuntime, spawnRuntime } from './runtime.ts';
 import { ensureBackingServices } from './services.ts';
+import { type ServicesWarmup, warmServices } from './services-warmup.ts';
 import { evaluateTargets } from './targets.ts';
 import { World } from './world.ts';
 
@@ -28,6 +29,10 @@ export interface BenchReport {
   commit: string | null;
   machine: MachineInfo;
   config: Profile;
+  /** The JVM services' ages and the warm-up driven before measuring (services-warmup.ts). */
+  services: ServicesWarmup;
+  /** BENCH_RUNTIME_NODE_ARGS: extra Node/V8 flags of the bench's runtime (A/B experiments), '' when none. */
+  runtimeNodeArgs: string;
   runtime: 'spawned' | 'external';
   /** The runtime's endpoints (an external one's are what `--target` named). */
   endpoints?: { wsUrl: string; httpUrl: string };
@@ -73,6 +78,8 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
   const startedAt = new Date().toISOString();
   const external = Boolean(opts.wsUrl && opts.httpUrl);
   if (!external) await ensureBackingServices();
+  // Before anything is measured (baselines included); against an external runtime too (same services).
+  const services = await warmServices(opts.servicesWarmupSec);
   const baselines = profile.baselines ? await runBaselines(profile.baselines) : [];
   const iso = external ? null : await isolate(runId);
   const rt = external
@@ -136,6 +143,8 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
     commit: gitCommit(),
     machine: machineInfo(),
     config: profile,
+    services,
+    runtimeNodeArgs: process.env.BENCH_RUNTIME_NODE_ARGS ?? '',
     runtime: external ? 'external' : 'spawned',
     endpoints: { wsUrl: rt.endpoints.wsUrl, httpUrl: rt.endpoints.httpUrl },
     setup,

@@ -169,6 +169,8 @@ export interface CliOptions {
   seed: number;
   /** `--push-slow MS` / `--push-status CODE`: away group members whose push service is slow or failing. */
   push?: { delayMs?: number; status?: number };
+  /** `--services-warmup SEC`: seconds of load on Kafka and Cassandra before measuring (default: 60 when one started < 15 min ago). */
+  servicesWarmupSec?: number;
 }
 
 const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connections] [-R msg/s] [-D seconds]
@@ -192,6 +194,10 @@ const USAGE = `usage: npm run bench -- [--profile smoke|full|rates] [-C connecti
                  (issue 15) one away member per group, subscribed to Web Push at a push service emulator that
                  answers after MS ms and/or with CODE (e.g. 500): measures that a slow or failing push service
                  does not delay WebSocket deliveries (compare with a run without the flag)
+  --services-warmup SEC
+                 seconds of Kafka and Cassandra load (the raw baselines' loops) before anything is measured;
+                 default 60 when either JVM started less than 15 min ago (their JIT is still warming: a first
+                 run after \`npm run services -- up\` measured half the throughput), else 0; 0 skips it
   --target       a runtime that already runs, e.g. npm start's: --target ws://localhost:8080,http://localhost:8081
                  (same as --ws URL --http URL); otherwise the bench starts its own on free ports. Its CPU and
                  RSS are sampled from the process listening on the WebSocket port; no per-function metrics
@@ -220,6 +226,7 @@ export function parseCli(argv: string[]): CliOptions {
       seed: { type: 'string' },
       'push-slow': { type: 'string' },
       'push-status': { type: 'string' },
+      'services-warmup': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -313,8 +320,13 @@ export function parseCli(argv: string[]): CliOptions {
         }
       : undefined;
   if (push) profile.name = `${profile.name}-push`;
+  const rawWarmup = values['services-warmup'];
+  const servicesWarmup = rawWarmup === undefined ? undefined : Number(rawWarmup);
+  if (servicesWarmup !== undefined && !(Number.isFinite(servicesWarmup) && servicesWarmup >= 0))
+    throw new Error(`--services-warmup must be a number of seconds ≥ 0, got ${rawWarmup}`);
   return {
     ...(push ? { push } : {}),
+    ...(servicesWarmup !== undefined ? { servicesWarmupSec: Math.round(servicesWarmup) } : {}),
     profile,
     ...(ws ? { wsUrl: ws.replace(/\/$/, '') } : {}),
     ...(http ? { httpUrl: http.replace(/\/$/, '') } : {}),
