@@ -41,4 +41,23 @@ describe('store census', () => {
     );
     expect(storeWorkPerMessage(before, after, 0)).toBeNull();
   });
+
+  it('counts CQL requests per connection: a new one from zero, a closed one not at all', () => {
+    const before = {
+      cql: {},
+      cqlRequests: { '127.0.0.1:1000': 50, '127.0.0.1:1001': 7, '127.0.0.1:1002': 30 },
+      redis: {},
+    };
+    const after = {
+      cql: { 'writes:messages': 100 },
+      cqlRequests: { '127.0.0.1:1000': 250, '127.0.0.1:1001': 7, '127.0.0.1:1003': 100 },
+      redis: {},
+    };
+    const w = storeWorkPerMessage(before, after, 100);
+    expect(w?.cqlRequests).toBe(3);
+    expect(w && formatStoreWork(w)).toBe(
+      'CQL 0 reads + 1 writes in 3 requests (messages 0r/1w) · Redis 0 commands ()',
+    );
+    expect(storeWorkPerMessage({ cql: {}, redis: {} }, after, 100)?.cqlRequests).toBeUndefined();
+  });
 });

@@ -6,7 +6,10 @@
  * Unlike CPU and latency these are counts, not times: they do not move with the machine's load, so a change
  * in them between two runs is a change in the code (or another client of the same services during the window:
  * the services are shared, so run it on a machine where nothing else uses them). A batch of statements counts
- * once per table it writes (Cassandra counts mutations per table, not requests).
+ * once per table it writes (Cassandra counts mutations per table, not requests); requests are counted apart,
+ * from each client connection's `request_count` (`system_views.clients`): the difference per connection, so
+ * a connection opened during the window counts from zero, and one closed during it is missed (an environment
+ * reclaimed mid-window; rare while the load runs). The census's own connection is left out.
  */
 import type { Addresses } from '@chat/local/services';
 import cassandra from 'cassandra-driver';
@@ -15,6 +18,8 @@ import { Redis } from 'ioredis';
 export interface CensusSnapshot {
   /** `reads:<table>` / `writes:<table>` → coordinator operations so far. */
   readonly cql: Readonly<Record<string, number>>;
+  /** `address:port` of each client connection → its requests so far (absent in older snapshots). */
+  readonly cqlRequests?: Readonly<Record<string, number>>;
   /** command → calls so far. */
   readonly redis: Readonly<Record<string, number>>;
 }
@@ -23,6 +28,8 @@ export interface StoreWorkPerMessage {
   readonly acked: number;
   readonly cqlReads: number;
   readonly cqlWrites: number;
+  /** CQL requests (a batch is one) per message; absent when the snapshots have none. */
+  readonly cqlRequests?: number;
   /** Per table: reads and writes per message (tables with none left out). */
   readonly cqlByTable: Readonly<Record<string, { reads: number; writes: number }>>;
   readonly redisCommands: number;
@@ -41,22 +48,37 @@ const OPS = [
   ['writes', 'coordinator_write_latency'],
 ] as const;
 
-async function cqlCounts(t: CensusTarget): Promise<Record<string, number>> {
+/** The census's own driver name in Cassandra's client list (STARTUP's APPLICATION_NAME), so it is left out. */
+const CENSUS_APPLICATION = 'chat-bench-census';
+
+async function cqlCounts(
+  t: CensusTarget,
+): Promise<{ cql: Record<string, number>; cqlRequests: Record<string, number> }> {
   const client = new cassandra.Client({
     contactPoints: [...t.cqlContactPoints],
     protocolOptions: { port: t.cqlPort },
     localDataCenter: t.cqlLocalDc,
+    applicationName: CENSUS_APPLICATION,
   });
   try {
-    const out: Record<string, number> = {};
+    const cql: Record<string, number> = {};
     for (const [kind, view] of OPS) {
       const rs = await client.execute(
         `SELECT table_name, count FROM system_views.${view} WHERE keyspace_name = ?`,
         [t.cqlKeyspace],
       );
-      for (const row of rs.rows) out[`${kind}:${row.table_name}`] = Number(row.count);
+      for (const row of rs.rows) cql[`${kind}:${row.table_name}`] = Number(row.count);
     }
-    return out;
+    const cqlRequests: Record<string, number> = {};
+    const clients = await client.execute(
+      'SELECT address, port, client_options, request_count FROM system_views.clients',
+    );
+    for (const row of clients.rows) {
+      const options = (row.client_options ?? {}) as Record<string, string>;
+      if (options.APPLICATION_NAME === CENSUS_APPLICATION) continue;
+      cqlRequests[`${String(row.address)}:${row.port}`] = Number(row.request_count);
+    }
+    return { cql, cqlRequests };
   } finally {
     await client.shutdown();
   }
@@ -88,7 +110,7 @@ async function redisCounts(t: CensusTarget): Promise<Record<string, number>> {
 export async function takeCensus(t: CensusTarget): Promise<CensusSnapshot | null> {
   try {
     const [cql, redis] = await Promise.all([cqlCounts(t), redisCounts(t)]);
-    return { cql, redis };
+    return { ...cql, redis };
   } catch {
     return null;
   }
@@ -116,6 +138,12 @@ export function storeWorkPerMessage(
     if (kind === 'reads') reads += d;
     else writes += d;
   }
+  let requests: number | undefined;
+  if (before.cqlRequests && after.cqlRequests) {
+    requests = 0;
+    for (const [conn, n] of Object.entries(after.cqlRequests))
+      requests += Math.max(0, n - (before.cqlRequests[conn] ?? 0));
+  }
   const redisDiff: [string, number][] = [];
   let commands = 0;
   for (const [cmd, n] of Object.entries(after.redis)) {
@@ -129,6 +157,7 @@ export function storeWorkPerMessage(
     acked,
     cqlReads: round(reads / acked),
     cqlWrites: round(writes / acked),
+    ...(requests !== undefined ? { cqlRequests: round(requests / acked) } : {}),
     cqlByTable: Object.fromEntries(
       Object.entries(byTable)
         .sort((a, b) => b[1].reads + b[1].writes - (a[1].reads + a[1].writes))
@@ -149,8 +178,9 @@ export function formatStoreWork(w: StoreWorkPerMessage): string {
     .slice(0, 6)
     .map(([t, v]) => `${t} ${v.reads}r/${v.writes}w`)
     .join(', ');
+  const requests = w.cqlRequests !== undefined ? ` in ${w.cqlRequests} requests` : '';
   return (
-    `CQL ${w.cqlReads} reads + ${w.cqlWrites} writes (${tables}) · ` +
+    `CQL ${w.cqlReads} reads + ${w.cqlWrites} writes${requests} (${tables}) · ` +
     `Redis ${w.redisCommands} commands (${top})`
   );
 }
