@@ -41,9 +41,9 @@ export function ChatSession({ session, children }: { session: Session; children:
       storage: typeof localStorage === 'undefined' ? undefined : localStorage,
       // in-tab notifications: a chunk loaded with the first one (lib/notifications.ts)
       notifier: {
-        notify: (n) =>
+        notify: (conv, message) =>
           void import('@/lib/notifications.ts').then(
-            (m) => m.showNotification(n, open, userId),
+            (m) => m.showNotification(conv, message, open, userId),
             () => 0,
           ),
       },

@@ -8,9 +8,7 @@ import type {
 import { describeError } from '../api/errors.ts';
 import type { KeyValueStorage } from '../api/session.ts';
 import type { OpenInfo } from '../realtime/socket.ts';
-import { previewText } from './format.ts';
 import { HistoryController } from './history.ts';
-import { conversationTitle } from './messages.ts';
 import type { Outgoing } from './outbox.ts';
 import type { ChatApi, ChatRealtime, Notifier, StoreContext } from './ports.ts';
 import { ReadController } from './reading.ts';
@@ -360,13 +358,7 @@ export class ChatStore {
     if (!this.opts.notifier) return;
     // a muted conversation notifies only of mentions of me (as Web Push does); its unread still counts
     if (conv.muted && !message.mentions?.includes(this.state.me.id)) return;
-    const sender = conv.members.find((m) => m.id === message.senderId);
-    const title =
-      conv.type === 'group'
-        ? conversationTitle(conv, this.state.me.id)
-        : (sender?.displayName ?? 'New message');
-    const prefix = conv.type === 'group' && sender ? `${sender.displayName}: ` : '';
-    this.opts.notifier.notify({ title, body: `${prefix}${previewText(message.body)}`, tag: conv.id });
+    this.opts.notifier.notify(conv, message);
   }
 
   /** Once a second: expire typing indicators, resend or fail sends that got no ack. */
