@@ -18,8 +18,9 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
   // with the Markdown renderer (or its failure): bodies rendered as plain text first and as Markdown a moment
   // later changed the bubbles' heights under the reader's eyes (a layout shift) whenever the first history page
   // came in before the renderer
+  // (and with the message extras: an attachment's chips arriving after the history grew its bubble)
   viewLoading ??= Promise.all([
-    import('./ConversationView.tsx'),
+    import('./ConversationView.tsx').then((m) => m.extrasReady().then(() => m)),
     preloadMarkdown().catch(() => undefined),
   ]).then(
     ([view]) => view,
