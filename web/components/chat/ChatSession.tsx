@@ -14,9 +14,15 @@ import { useServices } from '../providers.tsx';
 // as this module runs, while React hydrates, rather than with the store's first requests after hydration: the
 // first page of history then waits for one round trip less. Both are memoized; a failure is forgotten and the
 // store's own requests try again.
+//
+// The local cache of what the chat showed last (lib/chat/cache.ts, a chunk of its own) is requested then too:
+// it is usually in by the time the store starts, and the last conversation paints without waiting for the network.
+let cacheChunk: Promise<typeof import('@/lib/chat/cache.ts')> | null = null;
 if (typeof window !== 'undefined') {
   loadConfig().catch(() => undefined);
   loadContracts().catch(() => undefined);
+  cacheChunk = import('@/lib/chat/cache.ts');
+  cacheChunk.catch(() => undefined);
 }
 
 /** One ChatStore (and one realtime connection) per signed-in user, for as long as the chat is shown. */
@@ -49,6 +55,8 @@ export function ChatSession({ session, children }: { session: Session; children:
       },
       isVisible: () => document.visibilityState === 'visible',
     });
+    // this user's cache, restored into the store and kept from now on (lib/chat/cache.ts)
+    const cache = cacheChunk?.then((m) => m.attachCache(s, localStorage, api.sessions));
     const stopRefresh = api.startBackgroundRefresh();
     const onVisible = () => s.visibilityChanged();
     document.addEventListener('visibilitychange', onVisible);
@@ -62,6 +70,10 @@ export function ChatSession({ session, children }: { session: Session; children:
         () => 0,
       );
       document.removeEventListener('visibilitychange', onVisible);
+      cache?.then(
+        (detach) => detach(),
+        () => 0,
+      );
       stopRefresh();
       s.stop();
     };

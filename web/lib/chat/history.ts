@@ -31,10 +31,12 @@ export class HistoryController {
   loadLatest(id: string): Promise<void> {
     return this.once(`latest:${id}`, async () => {
       const { dispatch, api } = this.ctx;
-      dispatch({ type: 'thread/patch', id, patch: { status: 'loading', error: null } });
+      // a timeline restored from the cache stays as it is (no "Loading…") until the page replaces it
+      if (!this.ctx.getState().threads[id]?.cachedIds)
+        dispatch({ type: 'thread/patch', id, patch: { status: 'loading', error: null } });
       try {
         const page = await api.history(id, { limit: this.pageSize });
-        dispatch({ type: 'messages', conversationId: id, messages: page.messages });
+        dispatch({ type: 'messages', conversationId: id, messages: page.messages, latest: true });
         dispatch({
           type: 'thread/patch',
           id,

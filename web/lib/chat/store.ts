@@ -192,13 +192,18 @@ export class ChatStore {
 
   // ── the open conversation ─────────────────────────────────────────────────────────────────────────────
 
-  /** Shows a conversation: loads its newest page and receipts the first time, and marks it read. */
+  /**
+   * Shows a conversation: loads its newest page (the first time, or to replace a cached one) and its receipts,
+   * and marks it read.
+   */
   open(id: string | null): void {
     if (this.state.activeId === id) return;
     this.dispatch({ type: 'open', id });
     if (!id) return;
     void this.ensureConversation(id);
-    if (!this.state.threads[id] || this.state.threads[id]?.status === 'error') void this.loadLatest(id);
+    const t = this.state.threads[id];
+    // a timeline restored from the cache (cache.ts) shows at once and is loaded all the same
+    if (!t || t.status === 'error' || t.cachedIds) void this.loadLatest(id);
     void this.reading.loadReceipts(id);
     this.reading.maybeMarkRead(id);
   }
