@@ -50,13 +50,17 @@ export async function loadMembers(ctx: StoreContext, id: string, senderId?: stri
       members.push(...page.members);
       cursor = page.nextCursor;
     } while (cursor);
-    // a conversation as loaded from the server: the list keeps its place and any newer last message
-    const now = ctx.getState();
-    const latest = now.conversations[id] ?? c;
+    // only the members change: the row keeps its place and any newer last message, and the rest of the list
+    // stays as it is (a `conversations/loaded` would also end a list restored from the cache, cache.ts)
     ctx.dispatch({
-      type: 'conversations/loaded',
-      list: [{ ...latest, members, memberCount: members.length }],
-      nextCursor: now.listCursor ?? null,
+      type: 'change',
+      apply: (s) => ({
+        ...s,
+        conversations: {
+          ...s.conversations,
+          [id]: { ...(s.conversations[id] ?? c), members, memberCount: members.length },
+        },
+      }),
     });
   } catch {
     // names fall back ("Someone") until the next open
