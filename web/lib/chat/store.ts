@@ -222,9 +222,9 @@ export class ChatStore {
     return this.history.loadLatest(id);
   }
 
-  /** The next older page (scrolling up). */
+  /** The next older page (scrolling up; `paging.ts`, loaded on first use). */
   loadOlder(id: string): Promise<void> {
-    return this.history.loadOlder(id);
+    return import('./paging.ts').then((m) => m.loadOlder(this.ctx, id, this.opts.pageSize ?? 50));
   }
 
   /** Everything after `from` (default: the newest message held), e.g. what was missed while away. */
