@@ -173,6 +173,9 @@ describe('the local cache of the chat', () => {
     });
     expect(bodies(s)).toEqual(['message 1', 'message 2', 'edited', 'message 5', 'message 6']);
     expect(s.threads.c1?.cachedIds).toBeUndefined();
+    // what the server sent back unchanged keeps the cached object (its bubble is not rendered again)
+    expect(s.threads.c1?.messages[0]).toBe(cache.thread?.messages[0]);
+    expect(s.threads.c1?.messages[2]).not.toBe(cache.thread?.messages[2]);
     // from now on pages merge as always
     s = reduce(s, { type: 'messages', conversationId: 'c1', messages: [msg(3)], latest: true });
     expect(bodies(s)).toEqual(['message 1', 'message 2', 'edited', 'message 5', 'message 6']);

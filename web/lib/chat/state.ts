@@ -238,7 +238,11 @@ function receiveMessages(
   const cached = latest && thread?.cachedIds;
   if (messages.length === 0 && !cached) return state;
   if (thread) {
-    const kept = cached ? thread.messages.filter((m) => !cached.has(m.id)) : thread.messages;
+    // a cached message the server sends back unchanged keeps its object (its bubble is not rendered again)
+    const fresh = cached && new Map(messages.map((m) => [m.id, JSON.stringify(m)]));
+    const kept = fresh
+      ? thread.messages.filter((m) => !cached.has(m.id) || fresh.get(m.id) === JSON.stringify(m))
+      : thread.messages;
     const merged = mergeMessages(kept, messages);
     if (merged !== thread.messages)
       next = {
