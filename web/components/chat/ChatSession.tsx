@@ -16,7 +16,8 @@ import { useServices } from '../providers.tsx';
 // store's own requests try again.
 //
 // The local cache of what the chat showed last (lib/chat/cache.ts, a chunk of its own) is requested then too:
-// it is usually in by the time the store starts, and the last conversation paints without waiting for the network.
+// it is in before the conversation pane's chunks, and the last conversation paints without waiting for the
+// network (restored into the store whenever it comes, where the server has not answered yet).
 let cacheChunk: Promise<typeof import('@/lib/chat/cache.ts')> | null = null;
 if (typeof window !== 'undefined') {
   loadConfig().catch(() => undefined);
