@@ -31,6 +31,7 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
   );
   return viewLoading;
 }
+
 /**
  * The pane once its chunk is in (or null), shown without `React.lazy` and Suspense: a Suspense fallback ("Loading
  * messages…") once committed holds back the content that replaces it for React's fallback throttle (300 ms), which
@@ -38,11 +39,20 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
  * idle.
  */
 function usePane(): typeof import('./ConversationView.tsx')['ConversationView'] | null {
-  const [view, setView] = useState<typeof import('./ConversationView.tsx') | Error | null>(null);
+  const [view, setView] = useState<Pick<typeof import('./ConversationView.tsx'), 'ConversationView'> | null>(
+    null,
+  );
   useEffect(() => {
-    preloadConversationView().then(setView, setView);
+    preloadConversationView().then(setView, (e: unknown) =>
+      // a pane that throws when it renders: the error boundary, as with React.lazy, and only with a conversation open
+      setView({
+        // biome-ignore lint/correctness/noComponentHookFactories: made once, when the chunk failed; it only throws
+        ConversationView: () => {
+          throw e;
+        },
+      }),
+    );
   }, []);
-  if (view instanceof Error) throw view;
   return view?.ConversationView ?? null;
 }
 
