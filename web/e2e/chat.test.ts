@@ -353,6 +353,67 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     }
   });
 
+  it('paints the last conversation from this browser’s cache on a reload, then the server’s; sign-out clears it', async () => {
+    const accounts = [
+      { username: uniqueName('cache_a'), password: PASSWORD, displayName: 'Cara Lopez' },
+      { username: uniqueName('cache_b'), password: PASSWORD, displayName: 'Dan Weber' },
+    ] as const;
+    await seedDemo({ httpApi: stack.runtime.httpUrl, wsApi: stack.runtime.wsUrl, accounts });
+    const ctx = await stack.newContext({ phone: true });
+    try {
+      const chat = await new AuthPage(await ctx.newPage()).signIn(accounts[0].username, PASSWORD);
+      const { page } = chat;
+      await chat.open('Dan Weber');
+      await chat.message('Open a second window').waitFor({ timeout: TIMEOUT });
+      const cacheKeys = () =>
+        page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('chat.cache.v1.')));
+      const cached = () =>
+        page.evaluate(() => {
+          const k = Object.keys(localStorage).find((key) => key.startsWith('chat.cache.v1.'));
+          return k ? (localStorage.getItem(k) ?? '') : '';
+        });
+      // written a moment after the timeline showed
+      await expect.poll(cached, poll).toContain('Open a second window');
+      expect(await cacheKeys()).toHaveLength(1);
+      // the cache now says something the server does not: whatever shows it came from the cache
+      await page.evaluate(() => {
+        const k = Object.keys(localStorage).find((key) => key.startsWith('chat.cache.v1.')) as string;
+        const text = (localStorage.getItem(k) ?? '').replace(
+          /Open a second window[^"]*/g,
+          'Shown from the cache',
+        );
+        localStorage.setItem(k, text);
+      });
+
+      // the history page is held back until the cached timeline has been seen
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      await page.route(/\/messages\?/, async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.reload();
+      await chat.message('Shown from the cache').waitFor({ timeout: TIMEOUT });
+      expect(await chat.message('Open a second window').count()).toBe(0);
+      expect(await chat.messages().count()).toBe(3);
+      release();
+      // the server's page replaces it: its text, every message once
+      await chat.message('Open a second window').waitFor({ timeout: TIMEOUT });
+      expect(await chat.message('Shown from the cache').count()).toBe(0);
+      expect(await chat.messages().count()).toBe(3);
+      await page.unroute(/\/messages\?/);
+      await expect.poll(cached, poll).toContain('Open a second window');
+
+      // sign out: no cache is left in this browser
+      await chat.signOut();
+      expect(await cacheKeys()).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('refreshes a rejected access token once, retries, and keeps the rotated refresh token', async () => {
     const KEY = 'chat.session.v1';
     const before = await alicePage.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}'), KEY);

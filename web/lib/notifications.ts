@@ -1,4 +1,6 @@
-import type { Notifier } from './chat/store.ts';
+import type { Conversation, Message } from '@chat/functions/contracts';
+import { previewText } from './chat/format.ts';
+import { conversationTitle } from './chat/messages.ts';
 import { hideContentKey } from './push/support.ts';
 import { HIDDEN_TITLE, ICON_URL } from './push/sw-logic.ts';
 
@@ -24,12 +26,15 @@ export async function requestNotificationPermission(): Promise<NotificationPermi
  * when the user hides message content (the setting the pushes follow, remembered by lib/push/client.ts).
  */
 export function showNotification(
-  { title, body, tag }: Parameters<Notifier['notify']>[0],
+  conv: Conversation,
+  message: Message,
   openConversation: (id: string) => void,
   userId: string,
 ): void {
   if (document.visibilityState !== 'hidden') return;
   if (notificationPermission() !== 'granted') return;
+  const { title, body } = notificationText(conv, message, userId);
+  const tag = conv.id;
   const hide = localStorage.getItem(hideContentKey(userId)) === '1';
   try {
     const n = new Notification(hide ? HIDDEN_TITLE : title, {
@@ -45,4 +50,17 @@ export function showNotification(
   } catch {
     // some platforms only allow notifications from a service worker
   }
+}
+
+/** A group's title and "Sender: text", or a DM's sender and text. */
+export function notificationText(
+  conv: Conversation,
+  message: Message,
+  myId: string,
+): { title: string; body: string } {
+  const sender = conv.members.find((m) => m.id === message.senderId);
+  const title =
+    conv.type === 'group' ? conversationTitle(conv, myId) : (sender?.displayName ?? 'New message');
+  const prefix = conv.type === 'group' && sender ? `${sender.displayName}: ` : '';
+  return { title, body: `${prefix}${previewText(message.body)}` };
 }

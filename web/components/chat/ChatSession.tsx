@@ -14,9 +14,16 @@ import { useServices } from '../providers.tsx';
 // as this module runs, while React hydrates, rather than with the store's first requests after hydration: the
 // first page of history then waits for one round trip less. Both are memoized; a failure is forgotten and the
 // store's own requests try again.
+//
+// The local cache of what the chat showed last (lib/chat/cache.ts, a chunk of its own) is requested then too:
+// it is in before the conversation pane's chunks, and the last conversation paints without waiting for the
+// network (restored into the store whenever it comes, where the server has not answered yet).
+let cacheChunk: Promise<typeof import('@/lib/chat/cache.ts')> | null = null;
 if (typeof window !== 'undefined') {
   loadConfig().catch(() => undefined);
   loadContracts().catch(() => undefined);
+  cacheChunk = import('@/lib/chat/cache.ts');
+  cacheChunk.catch(() => undefined);
 }
 
 /** One ChatStore (and one realtime connection) per signed-in user, for as long as the chat is shown. */
@@ -41,14 +48,16 @@ export function ChatSession({ session, children }: { session: Session; children:
       storage: typeof localStorage === 'undefined' ? undefined : localStorage,
       // in-tab notifications: a chunk loaded with the first one (lib/notifications.ts)
       notifier: {
-        notify: (n) =>
+        notify: (conv, message) =>
           void import('@/lib/notifications.ts').then(
-            (m) => m.showNotification(n, open, userId),
+            (m) => m.showNotification(conv, message, open, userId),
             () => 0,
           ),
       },
       isVisible: () => document.visibilityState === 'visible',
     });
+    // this user's cache, restored into the store and kept from now on (lib/chat/cache.ts)
+    const cache = cacheChunk?.then((m) => m.attachCache(s, localStorage, api.sessions));
     const stopRefresh = api.startBackgroundRefresh();
     const onVisible = () => s.visibilityChanged();
     document.addEventListener('visibilitychange', onVisible);
@@ -62,6 +71,10 @@ export function ChatSession({ session, children }: { session: Session; children:
         () => 0,
       );
       document.removeEventListener('visibilitychange', onVisible);
+      cache?.then(
+        (detach) => detach(),
+        () => 0,
+      );
       stopRefresh();
       s.stop();
     };

@@ -18,8 +18,9 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
   // with the Markdown renderer (or its failure): bodies rendered as plain text first and as Markdown a moment
   // later changed the bubbles' heights under the reader's eyes (a layout shift) whenever the first history page
   // came in before the renderer
+  // (and with the message extras: an attachment's chips arriving after the history grew its bubble)
   viewLoading ??= Promise.all([
-    import('./ConversationView.tsx'),
+    import('./ConversationView.tsx').then((m) => m.extrasReady().then(() => m)),
     preloadMarkdown().catch(() => undefined),
   ]).then(
     ([view]) => view,
@@ -30,13 +31,34 @@ function preloadConversationView(): Promise<typeof import('./ConversationView.ts
   );
   return viewLoading;
 }
-const ConversationView = lazy(() => preloadConversationView().then((m) => ({ default: m.ConversationView })));
 
-// in the browser the chunks are requested as soon as this module runs, not after hydration and sign-in
-if (typeof window !== 'undefined') {
-  preloadConversationView().catch(() => undefined);
-  preloadMarkdown().catch(() => undefined);
+/**
+ * The pane once its chunk is in (or null), shown without `React.lazy` and Suspense: a Suspense fallback ("Loading
+ * messages…") once committed holds back the content that replaces it for React's fallback throttle (300 ms), which
+ * kept a timeline restored from the cache (or a history page already in) off the screen while the main thread was
+ * idle.
+ */
+function usePane(): typeof import('./ConversationView.tsx')['ConversationView'] | null {
+  const [view, setView] = useState<Pick<typeof import('./ConversationView.tsx'), 'ConversationView'> | null>(
+    null,
+  );
+  useEffect(() => {
+    preloadConversationView().then(setView, (e: unknown) =>
+      // a pane that throws when it renders: the error boundary, as with React.lazy, and only with a conversation open
+      setView({
+        // biome-ignore lint/correctness/noComponentHookFactories: made once, when the chunk failed; it only throws
+        ConversationView: () => {
+          throw e;
+        },
+      }),
+    );
+  }, []);
+  return view?.ConversationView ?? null;
 }
+
+// in the browser the chunks (the pane's, the Markdown renderer's) are requested as soon as this module runs, not
+// after hydration and sign-in
+if (typeof window !== 'undefined') preloadConversationView().catch(() => undefined);
 
 /** The new-conversation dialog is a chunk of its own, loaded the first time it opens. */
 const NewChatDialog = lazy(() => import('./NewChatDialog.tsx').then((m) => ({ default: m.NewChatDialog })));
@@ -50,6 +72,7 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
   const me = useMe();
   const [filter, setFilter] = useState('');
   const [composing, setComposing] = useState(false);
+  const Pane = usePane();
   // mounted from the first opening on, then kept (as before) so that closing works as it always did
   const [dialogLoaded, setDialogLoaded] = useState(false);
   useEffect(() => {
@@ -106,15 +129,13 @@ export function ChatShell({ activeId }: { activeId: string | null }) {
         className={`${activeId ? 'flex' : 'hidden md:flex'} min-w-0 flex-1 flex-col bg-gray-50 dark:bg-gray-900/40`}
       >
         {activeId ? (
-          <Suspense
-            fallback={
-              <p role="status" className="m-auto text-xs text-gray-600 dark:text-gray-400">
-                Loading messages…
-              </p>
-            }
-          >
-            <ConversationView key={activeId} id={activeId} />
-          </Suspense>
+          Pane ? (
+            <Pane key={activeId} id={activeId} />
+          ) : (
+            <p role="status" className="m-auto text-xs text-gray-600 dark:text-gray-400">
+              Loading messages…
+            </p>
+          )
         ) : (
           <div className="m-auto max-w-sm p-8 text-center">
             <p className="text-lg font-semibold">Pick a conversation</p>

@@ -8,9 +8,15 @@ import { formatLastSeen } from '@/lib/chat/timeline.ts';
 import { Avatar, userLabel } from '../ui/Avatar.tsx';
 import { BackIcon, UsersIcon } from '../ui/view-icons.tsx';
 import { Composer } from './Composer.tsx';
+import { preloadExtras } from './lazy.tsx';
 import { MessageList } from './MessageList.tsx';
 import { MuteButton } from './MuteButton.tsx';
 import { PushPrompt } from './PushPrompt.tsx';
+
+/** For ChatShell: the pane shows once the message extras' chunk is in (or failed), as with the Markdown renderer's. */
+export function extrasReady(): Promise<unknown> {
+  return preloadExtras().catch(() => undefined);
+}
 
 function typingText(names: string[]): string {
   if (names.length === 1) return `${names[0]} is typing…`;

@@ -7,8 +7,9 @@ const GAP_PAGE = limits.historyPageMax;
 const GAP_MAX_PAGES = 20;
 
 /**
- * Timelines from the HTTP API: the newest page, older pages while scrolling up, and after a reconnect the
- * gap since the connection was lost. One request of a kind per conversation at a time.
+ * Timelines from the HTTP API: the newest page, and after a reconnect the gap since the connection was lost
+ * (older pages while scrolling up: `paging.ts`, loaded on first use). One request of a kind per conversation at
+ * a time.
  */
 export class HistoryController {
   private readonly inflight = new Map<string, Promise<void>>();
@@ -31,10 +32,12 @@ export class HistoryController {
   loadLatest(id: string): Promise<void> {
     return this.once(`latest:${id}`, async () => {
       const { dispatch, api } = this.ctx;
-      dispatch({ type: 'thread/patch', id, patch: { status: 'loading', error: null } });
+      // a timeline restored from the cache stays as it is (no "Loading…") until the page replaces it
+      if (!this.ctx.getState().threads[id]?.cachedIds)
+        dispatch({ type: 'thread/patch', id, patch: { status: 'loading', error: null } });
       try {
         const page = await api.history(id, { limit: this.pageSize });
-        dispatch({ type: 'messages', conversationId: id, messages: page.messages });
+        dispatch({ type: 'messages', conversationId: id, messages: page.messages, latest: true });
         dispatch({
           type: 'thread/patch',
           id,
@@ -43,28 +46,6 @@ export class HistoryController {
         this.onNewer(id);
       } catch (e) {
         dispatch({ type: 'thread/patch', id, patch: { status: 'error', error: describeError(e) } });
-      }
-    });
-  }
-
-  /** The next older page (scrolling up). */
-  loadOlder(id: string): Promise<void> {
-    const t = this.ctx.getState().threads[id];
-    if (t?.status !== 'ready' || !t.hasMore || t.loadingOlder) return Promise.resolve();
-    return this.once(`older:${id}`, async () => {
-      const { dispatch, api } = this.ctx;
-      dispatch({ type: 'thread/patch', id, patch: { loadingOlder: true } });
-      try {
-        const before = t.cursor ?? t.messages[0]?.id;
-        const page = await api.history(id, { before, limit: this.pageSize });
-        dispatch({ type: 'messages', conversationId: id, messages: page.messages });
-        dispatch({
-          type: 'thread/patch',
-          id,
-          patch: { loadingOlder: false, cursor: page.nextCursor, hasMore: page.nextCursor !== null },
-        });
-      } catch (e) {
-        dispatch({ type: 'thread/patch', id, patch: { loadingOlder: false, error: describeError(e) } });
       }
     });
   }

@@ -82,7 +82,7 @@ async function storeWith(muted: boolean) {
     me: ME,
     api,
     realtime,
-    notifier: { notify: (n) => shown.push(n.body) },
+    notifier: { notify: (_conv, m) => shown.push(m.body) },
     isVisible: () => false,
   });
   store.start();

@@ -1,11 +1,13 @@
 import type { MembersResponse, User } from '@chat/functions/contracts';
+import { describeError } from '../api/errors.ts';
 import type { StoreContext } from './ports.ts';
 import type { ChatStore } from './store.ts';
 
 /**
- * The conversation list's next pages and a group's whole member list: loaded on first use (off the first load
- * of /chat), by the end of the list (`MoreConversations.tsx`) and the timeline (`MessageList.tsx`, through
- * `store.with`). A `conversation` carries only its first members (docs/protocol.md).
+ * The conversation list's next pages, a timeline's older pages and a group's whole member list: loaded on first
+ * use (off the first load of /chat), by the end of the list (`MoreConversations.tsx`), `store.loadOlder` and the
+ * timeline (`MessageList.tsx`, through `store.with`). A `conversation` carries only its first members
+ * (docs/protocol.md).
  */
 
 const paging = new WeakSet<ChatStore>();
@@ -50,16 +52,43 @@ export async function loadMembers(ctx: StoreContext, id: string, senderId?: stri
       members.push(...page.members);
       cursor = page.nextCursor;
     } while (cursor);
-    // a conversation as loaded from the server: the list keeps its place and any newer last message
-    const now = ctx.getState();
-    const latest = now.conversations[id] ?? c;
+    // only the members change: the row keeps its place and any newer last message, and the rest of the list
+    // stays as it is (a `conversations/loaded` would also end a list restored from the cache, cache.ts)
     ctx.dispatch({
-      type: 'conversations/loaded',
-      list: [{ ...latest, members, memberCount: members.length }],
-      nextCursor: now.listCursor ?? null,
+      type: 'change',
+      apply: (s) => ({
+        ...s,
+        conversations: {
+          ...s.conversations,
+          [id]: { ...(s.conversations[id] ?? c), members, memberCount: members.length },
+        },
+      }),
     });
   } catch {
     // names fall back ("Someone") until the next open
   }
   busy.delete(id);
+}
+
+/**
+ * A timeline's next older page (scrolling up): only when its newest page is in, there is more, and no older page
+ * is on its way already (`loadingOlder`, set before the request).
+ */
+export async function loadOlder(ctx: StoreContext, id: string, pageSize: number): Promise<void> {
+  const t = ctx.getState().threads[id];
+  if (t?.status !== 'ready' || !t.hasMore || t.loadingOlder) return;
+  const { dispatch, api } = ctx;
+  dispatch({ type: 'thread/patch', id, patch: { loadingOlder: true } });
+  try {
+    const before = t.cursor ?? t.messages[0]?.id;
+    const page = await api.history(id, { before, limit: pageSize });
+    dispatch({ type: 'messages', conversationId: id, messages: page.messages });
+    dispatch({
+      type: 'thread/patch',
+      id,
+      patch: { loadingOlder: false, cursor: page.nextCursor, hasMore: page.nextCursor !== null },
+    });
+  } catch (e) {
+    dispatch({ type: 'thread/patch', id, patch: { loadingOlder: false, error: describeError(e) } });
+  }
 }

@@ -1,3 +1,4 @@
+import type { Conversation, Message } from '@chat/functions/contracts';
 import type { ApiClient } from '../api/client.ts';
 import type { RealtimeClient } from '../realtime/socket.ts';
 import type { ChatAction, ChatState } from './state.ts';
@@ -19,8 +20,11 @@ export type ChatRealtime = Pick<
 >;
 
 export interface Notifier {
-  /** Shows a system notification if the page is hidden and the user allowed it; `tag` is the conversation. */
-  notify(input: { title: string; body: string; tag: string }): void;
+  /**
+   * Shows a system notification of `message` if the page is hidden and the user allowed it (its title and text
+   * are composed where it is shown: lib/notifications.ts, a chunk of its own).
+   */
+  notify(conv: Conversation, message: Message): void;
 }
 
 /** What the controllers share: the state, the one way to change it, and the outside world. */

@@ -12,6 +12,11 @@ export interface Thread {
   hasMore: boolean;
   loadingOlder: boolean;
   error: string | null;
+  /**
+   * The ids of the messages restored from this browser's cache (cache.ts) and not yet confirmed by the
+   * server: its newest page replaces them.
+   */
+  cachedIds?: ReadonlySet<string>;
 }
 
 export interface ChatState {
@@ -30,6 +35,8 @@ export interface ChatState {
   typing: Readonly<Record<string, Readonly<Record<string, number>>>>;
   outbox: Outbox;
   activeId: string | null;
+  /** The conversations restored from this browser's cache (cache.ts) until the server's list replaces them. */
+  cachedIds?: ReadonlySet<string>;
 }
 
 /** How long someone shows as typing after their last `start`, unless a stop or a message ends it first. */
@@ -50,8 +57,11 @@ export type ChatAction =
   /** I muted or unmuted a conversation (optimistically, or as the server confirmed it). */
   | { type: 'conversation/muted'; id: string; muted: boolean }
   | { type: 'thread/patch'; id: string; patch: Partial<Thread> }
-  /** Messages from history into the timeline (if it is loaded) and the outbox. */
-  | { type: 'messages'; conversationId: string; messages: readonly Message[] }
+  /**
+   * Messages from history into the timeline (if it is loaded) and the outbox; `latest`: the newest page, which
+   * replaces the messages restored from the cache.
+   */
+  | { type: 'messages'; conversationId: string; messages: readonly Message[]; latest?: boolean }
   /**
    * A live message: ends its sender's typing, counts as the sender's read receipt for what came before, goes
    * into the timeline and the outbox, and updates the list row (unread unless `seen`).
@@ -129,7 +139,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return { ...state, threads: { ...state.threads, [action.id]: { ...prev, ...action.patch } } };
     }
     case 'messages':
-      return receiveMessages(state, action.conversationId, action.messages);
+      return receiveMessages(state, action.conversationId, action.messages, action.latest);
     case 'message/live':
       return liveMessage(state, action.message, action.seen);
     case 'message/summary':
@@ -207,19 +217,41 @@ function conversationsLoaded(state: ChatState, list: readonly Conversation[]): C
         ? { ...c, lastMessage: known.lastMessage, updatedAt: known.updatedAt }
         : c;
   }
-  for (const [id, c] of Object.entries(state.conversations)) conversations[id] ??= c;
-  return { ...state, conversations, listStatus: 'ready', listError: null };
+  // the ones only the cache knew (left, or further down the list) go, except the one on screen
+  for (const [id, c] of Object.entries(state.conversations))
+    if (!state.cachedIds?.has(id) || id === state.activeId) conversations[id] ??= c;
+  return { ...state, conversations, listStatus: 'ready', listError: null, cachedIds: undefined };
 }
 
-/** Into the timeline (when loaded) and out of the outbox (my messages, by clientMsgId). */
-function receiveMessages(state: ChatState, id: string, messages: readonly Message[]): ChatState {
-  if (messages.length === 0) return state;
+/**
+ * Into the timeline (when loaded) and out of the outbox (my messages, by clientMsgId). The newest page
+ * (`latest`) replaces the messages the cache restored; what came live meanwhile stays.
+ */
+function receiveMessages(
+  state: ChatState,
+  id: string,
+  messages: readonly Message[],
+  latest?: boolean,
+): ChatState {
   let next = state;
   const thread = state.threads[id];
+  const cached = latest && thread?.cachedIds;
+  if (messages.length === 0 && !cached) return state;
   if (thread) {
-    const merged = mergeMessages(thread.messages, messages);
+    // a cached message the server sends back unchanged keeps its object (its bubble is not rendered again)
+    const fresh = cached && new Map(messages.map((m) => [m.id, JSON.stringify(m)]));
+    const kept = fresh
+      ? thread.messages.filter((m) => !cached.has(m.id) || fresh.get(m.id) === JSON.stringify(m))
+      : thread.messages;
+    const merged = mergeMessages(kept, messages);
     if (merged !== thread.messages)
-      next = { ...next, threads: { ...next.threads, [id]: { ...thread, messages: merged } } };
+      next = {
+        ...next,
+        threads: {
+          ...next.threads,
+          [id]: { ...thread, messages: merged, cachedIds: cached ? undefined : thread.cachedIds },
+        },
+      };
   }
   return withOutbox(next, outboxOps.settle(next.outbox, messages, next.me.id));
 }

@@ -8,9 +8,7 @@ import type {
 import { describeError } from '../api/errors.ts';
 import type { KeyValueStorage } from '../api/session.ts';
 import type { OpenInfo } from '../realtime/socket.ts';
-import { previewText } from './format.ts';
 import { HistoryController } from './history.ts';
-import { conversationTitle } from './messages.ts';
 import type { Outgoing } from './outbox.ts';
 import type { ChatApi, ChatRealtime, Notifier, StoreContext } from './ports.ts';
 import { ReadController } from './reading.ts';
@@ -194,13 +192,18 @@ export class ChatStore {
 
   // ── the open conversation ─────────────────────────────────────────────────────────────────────────────
 
-  /** Shows a conversation: loads its newest page and receipts the first time, and marks it read. */
+  /**
+   * Shows a conversation: loads its newest page (the first time, or to replace a cached one) and its receipts,
+   * and marks it read.
+   */
   open(id: string | null): void {
     if (this.state.activeId === id) return;
     this.dispatch({ type: 'open', id });
     if (!id) return;
     void this.ensureConversation(id);
-    if (!this.state.threads[id] || this.state.threads[id]?.status === 'error') void this.loadLatest(id);
+    const t = this.state.threads[id];
+    // a timeline restored from the cache (cache.ts) shows at once and is loaded all the same
+    if (!t || t.status === 'error' || t.cachedIds) void this.loadLatest(id);
     void this.reading.loadReceipts(id);
     this.reading.maybeMarkRead(id);
   }
@@ -219,9 +222,9 @@ export class ChatStore {
     return this.history.loadLatest(id);
   }
 
-  /** The next older page (scrolling up). */
+  /** The next older page (scrolling up; `paging.ts`, loaded on first use). */
   loadOlder(id: string): Promise<void> {
-    return this.history.loadOlder(id);
+    return import('./paging.ts').then((m) => m.loadOlder(this.ctx, id, this.opts.pageSize ?? 50));
   }
 
   /** Everything after `from` (default: the newest message held), e.g. what was missed while away. */
@@ -360,13 +363,7 @@ export class ChatStore {
     if (!this.opts.notifier) return;
     // a muted conversation notifies only of mentions of me (as Web Push does); its unread still counts
     if (conv.muted && !message.mentions?.includes(this.state.me.id)) return;
-    const sender = conv.members.find((m) => m.id === message.senderId);
-    const title =
-      conv.type === 'group'
-        ? conversationTitle(conv, this.state.me.id)
-        : (sender?.displayName ?? 'New message');
-    const prefix = conv.type === 'group' && sender ? `${sender.displayName}: ` : '';
-    this.opts.notifier.notify({ title, body: `${prefix}${previewText(message.body)}`, tag: conv.id });
+    this.opts.notifier.notify(conv, message);
   }
 
   /** Once a second: expire typing indicators, resend or fail sends that got no ack. */
