@@ -259,18 +259,23 @@ class Mapping {
     }
   }
 
-  /** The head of the queue that fits one invocation: at most `batchSize` records and 6 MB of payload. */
-  #nextBatch(w: PartitionWorker): KafkaMessage[] {
+  /** The head of the queue that fits one invocation, as event records: at most `batchSize` and 6 MB of payload. */
+  #nextBatch(w: PartitionWorker): EsmKafkaRecord[] {
     const overhead = 200 + this.esm.bootstrapServers.length + w.topic.length;
     let bytes = overhead;
-    let n = 0;
+    const records: EsmKafkaRecord[] = [];
     for (const m of w.queue) {
-      const size = Buffer.byteLength(JSON.stringify(toEsmRecord(w.topic, w.partition, m))) + 1;
-      if (n > 0 && (n >= this.cfg.batchSize || bytes + size > LAMBDA_PAYLOAD_MAX_BYTES)) break;
+      const record = toEsmRecord(w.topic, w.partition, m);
+      const size = Buffer.byteLength(JSON.stringify(record)) + 1;
+      if (
+        records.length > 0 &&
+        (records.length >= this.cfg.batchSize || bytes + size > LAMBDA_PAYLOAD_MAX_BYTES)
+      )
+        break;
       bytes += size;
-      n += 1;
+      records.push(record);
     }
-    return w.queue.slice(0, n);
+    return records;
   }
 
   /** At most `concurrency` partitions invoke at once; the others wait their turn, first come first served. */
@@ -300,7 +305,7 @@ class Mapping {
       | { records: EsmKafkaRecord[]; event: { records: Record<string, EsmKafkaRecord[]> } }
       | undefined;
     const cut = () => {
-      const records = this.#nextBatch(w).map((m) => toEsmRecord(topic, partition, m));
+      const records = this.#nextBatch(w);
       const event = {
         eventSource: 'SelfManagedKafka',
         bootstrapServers: this.esm.bootstrapServers,
