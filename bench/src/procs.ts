@@ -15,6 +15,8 @@ export interface ProcStat {
   /** User + system CPU time, seconds. */
   cpuSeconds: number;
   rssBytes: number;
+  /** When the process started, seconds after boot (`starttime`). */
+  startSeconds: number;
 }
 
 /** Parse one /proc/<pid>/stat line (exported for tests). `comm` may hold spaces and parentheses. */
@@ -31,8 +33,16 @@ export function parseStat(line: string, pageSize = 4096): Omit<ProcStat, 'pid'> 
   const ppid = Number(rest[1]);
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
+  const startTicks = Number(rest[19]);
   const rssPages = Number(rest[21]);
-  return { pid, ppid, comm, cpuSeconds: (utime + stime) / CLOCK_TICKS, rssBytes: rssPages * pageSize };
+  return {
+    pid,
+    ppid,
+    comm,
+    cpuSeconds: (utime + stime) / CLOCK_TICKS,
+    rssBytes: rssPages * pageSize,
+    startSeconds: startTicks / CLOCK_TICKS,
+  };
 }
 
 export function readStat(pid: number): ProcStat | null {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { parseStat } from './procs.ts';
 import { parseCli } from './profiles.ts';
 import {
   DEFAULT_WARMUP_SEC,
   listenerAgeSeconds,
-  startSecondsAfterBoot,
   warmupSeconds,
   YOUNG_SERVICE_SEC,
 } from './services-warmup.ts';
@@ -12,9 +12,9 @@ import {
 it('reads a process start time from /proc/<pid>/stat (a comm with spaces and parentheses too)', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   fields[19] = '123456'; // field 22, starttime, in clock ticks
-  expect(startSecondsAfterBoot(`4242 (java (x) y) ${fields.join(' ')}`)).toBe(1234.56);
+  expect(parseStat(`4242 (java (x) y) ${fields.join(' ')}`).startSeconds).toBe(1234.56);
   // This very process started after boot and before now.
-  const own = startSecondsAfterBoot(readFileSync('/proc/self/stat', 'utf8'));
+  const own = parseStat(readFileSync('/proc/self/stat', 'utf8')).startSeconds;
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   expect(own).toBeGreaterThan(0);
   expect(own).toBeLessThanOrEqual(uptime);

@@ -10,33 +10,22 @@
 import { readFileSync } from 'node:fs';
 import { defaultAddresses } from '@chat/local/services';
 import { cqlInserts, kafkaRoundTrip } from './baselines/raw.ts';
-import { pidListeningOn } from './procs.ts';
+import { pidListeningOn, readStat } from './procs.ts';
 import { log } from './progress.ts';
-
-/** Kernel clock ticks per second (USER_HZ). */
-const CLOCK_TICKS = 100;
 
 /** A service younger than this gets the warm-up by default. */
 export const YOUNG_SERVICE_SEC = 15 * 60;
 /** The default warm-up of young services. */
 export const DEFAULT_WARMUP_SEC = 60;
 
-/** The process's start time after boot, in seconds, from a /proc/<pid>/stat line (field 22, `starttime`). */
-export function startSecondsAfterBoot(statLine: string): number {
-  const rest = statLine
-    .slice(statLine.lastIndexOf(')') + 2)
-    .trim()
-    .split(/\s+/);
-  return Number(rest[19]) / CLOCK_TICKS;
-}
-
 /** How long the process listening on `port` has been running, in seconds; null when none (or not Linux). */
 export function listenerAgeSeconds(port: number): number | null {
   const pid = pidListeningOn(port);
-  if (pid === null) return null;
+  const stat = pid === null ? null : readStat(pid);
+  if (!stat) return null;
   try {
     const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-    return Math.max(0, uptime - startSecondsAfterBoot(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+    return Math.max(0, uptime - stat.startSeconds);
   } catch {
     return null;
   }
