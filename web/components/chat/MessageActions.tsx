@@ -1,6 +1,7 @@
 'use client';
 
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { useChatStore } from '@/hooks/chat.tsx';
 import { deleteItem, editItem, reactItem, sendChange } from '@/lib/chat/changes.ts';
 import { setUi } from '@/lib/chat/ui.ts';
@@ -226,9 +227,11 @@ export function MessageEditor({ row }: { row: Row }) {
     el.setSelectionRange(el.value.length, el.value.length);
   }, []);
 
+  // the message's actions button is back once the editor is gone: render that now and move the focus in the
+  // same event, so nothing (a screen reader, a test) sees the focus drop to the page in between
   const done = () => {
-    setUi(() => ({ editing: null }));
-    requestAnimationFrame(() => trigger(id)?.focus());
+    flushSync(() => setUi(() => ({ editing: null })));
+    trigger(id)?.focus();
   };
   const ok = text.trim().length > 0 && text.length <= limits.messageBodyMaxChars;
   const save = () => {
