@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   batchGroups,
   SecretPlainTextAuthProvider,
+  statementBytes,
   UNLOGGED_BATCH_MAX_BYTES,
+  UNLOGGED_BATCH_MAX_PARTITIONS,
   UNLOGGED_BATCH_MAX_STATEMENTS,
 } from './client.ts';
 import { checkKeyspacesCompatibility, KEYSPACES_MAX_UNLOGGED_BATCH } from './keyspaces-check.ts';
@@ -36,7 +38,8 @@ describe('batchGroups (unlogged batches of writes)', () => {
 
   it("keeps within Amazon Keyspaces' 30 statements per unlogged batch, in order", () => {
     expect(UNLOGGED_BATCH_MAX_STATEMENTS).toBe(KEYSPACES_MAX_UNLOGGED_BATCH);
-    const statements = Array.from({ length: 65 }, (_, i) => insert(i));
+    // one partition (as a conversation's members are), so only the statement limit applies
+    const statements = Array.from({ length: 65 }, (_, i) => ({ ...insert(i), partition: 'p' }));
     const groups = batchGroups(statements);
     expect(groups.map((g) => g.length)).toEqual([30, 30, 5]);
     expect(groups.flat()).toEqual(statements);
@@ -49,19 +52,30 @@ describe('batchGroups (unlogged batches of writes)', () => {
     ]);
   });
 
-  it("splits by bound bytes (under Cassandra's batch_size_fail_threshold), a big statement alone", () => {
-    const body = 'é'.repeat(3_000); // 6,000 bytes of UTF-8
+  it("splits by bytes (under Cassandra's batch_size_warn_threshold), a big statement alone", () => {
+    const body = 'é'.repeat(900); // 1,800 bytes of UTF-8
     const groups = batchGroups([
       insert(0, body),
       insert(1, body),
       insert(2, body),
-      insert(3, 'é'.repeat(9_000)),
+      insert(3, 'é'.repeat(3_000)),
     ]);
     expect(groups.map((g) => g.length)).toEqual([2, 1, 1]);
     for (const g of groups.filter((x) => x.length > 1)) {
-      const bytes = g.flatMap((s) => s.params).reduce((n, v) => n + Buffer.byteLength(String(v)), 0);
+      const bytes = g.reduce((n, s) => n + statementBytes(s), 0);
       expect(bytes).toBeLessThanOrEqual(UNLOGGED_BATCH_MAX_BYTES);
     }
+  });
+
+  it('keeps within 10 partitions per batch (Cassandra warns above), statements of one partition counted once', () => {
+    const statements = [
+      ...Array.from({ length: 12 }, (_, i) => insert(i)),
+      { ...insert(12), partition: 'a' },
+      { ...insert(13), partition: 'a' },
+      { ...insert(14), partition: 'b' },
+    ];
+    expect(UNLOGGED_BATCH_MAX_PARTITIONS).toBe(10);
+    expect(batchGroups(statements).map((g) => g.length)).toEqual([10, 5]);
   });
 
   it('makes no group of nothing', () => {

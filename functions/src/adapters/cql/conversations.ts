@@ -342,6 +342,7 @@ async function insertMembers(conversationId: string, userIds: readonly string[],
     userIds.map((userId) => ({
       query: 'INSERT INTO conversation_members (conversation_id, user_id, joined_at) VALUES (?, ?, ?)',
       params: [conversationId, userId, now],
+      partition: `conversation_members:${conversationId}`,
     })),
   );
 }

@@ -5,7 +5,7 @@ import { chunk } from '#core/batch.ts';
 import { type MessageRow, presentMessage, type ReactionCell } from '#core/changes.ts';
 import { bucketOf } from '#core/ids.ts';
 import type { ReplyTarget } from '#core/ports.ts';
-import { consistency, read } from './client.ts';
+import { consistency, read, type Statement } from './client.ts';
 import { long, toBigInt } from './read-pointers.ts';
 
 /**
@@ -26,15 +26,12 @@ export const CHANGE_COLUMNS = 'edited_at, deleted_at, reply_to, reply_to_sender'
  * A reply's reference (issue 14): the original's id and sender on the row, at the row's own write time (its
  * snippet is resolved when read: message-view.ts). A statement of its own, so the row's insert stays as it is.
  */
-export function replyStatement(
-  conversationId: string,
-  m: Message,
-  time: bigint,
-): { query: string; params: unknown[] } {
+export function replyStatement(conversationId: string, m: Message, time: bigint): Statement {
   return {
     query:
       'UPDATE messages USING TIMESTAMP ? SET reply_to = ?, reply_to_sender = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?',
     params: [long(time), m.replyTo?.id, m.replyTo?.senderId, conversationId, bucketOf(m.id), m.id],
+    partition: `messages:${conversationId}:${bucketOf(m.id)}`,
   };
 }
 

@@ -285,7 +285,7 @@ async function attempt(
   const firstNew = pending.find((r) => plan.rows.some((row) => row.isNew && row.message.id === r.message.id));
   const clock = seqClock({ lastSeq, lastSeqTime: state?.lastSeqTime ?? 0n }, firstNew, floor);
 
-  const writes: { query: string; params: unknown[] }[] = [];
+  const writes: Statement[] = [];
   const buckets = new Set<number>();
   const planned: StoredMessage[] = [];
   for (const row of plan.rows) {
@@ -317,6 +317,7 @@ async function attempt(
           ...(withMentions ? [encodeMentions(m.mentions ?? [])] : []),
           long(clock(seq)),
         ],
+        partition: `messages:${conversationId}:${bucket}`,
       });
       if (m.replyTo) writes.push(replyStatement(conversationId, m, clock(seq)));
     }
@@ -331,9 +332,10 @@ async function attempt(
     writes.push({
       query: 'INSERT INTO conversation_buckets (conversation_id, bucket) VALUES (?, ?)',
       params: [conversationId, bucket],
+      partition: `conversation_buckets:${conversationId}`,
     });
   }
-  await writeAll(writes);
+  const warnings = await writeAll(writes);
   const persistedAt = Date.now();
   if (knownBuckets.size + newBuckets.length > KNOWN_BUCKETS_MAX) knownBuckets.clear();
   for (const b of newBuckets) knownBuckets.add(`${conversationId}:${b}`);
@@ -357,7 +359,9 @@ async function attempt(
     );
   }
   after.push(...senderPointerStatements(conversationId, rows));
-  await writeAll(after);
+  warnings.push(...(await writeAll(after)));
+  // none expected (batchGroups keeps under Cassandra's batch size warning): said once per batch if there are
+  if (warnings.length > 0) logger.warn('persist: the database warned', { conversationId, warnings });
 
   return { stored: rows, duplicates: [...missing, ...plan.duplicates], persistedAt };
 }
@@ -384,6 +388,7 @@ function stateStatement(
       ...(positioned ? [hwm.partition, hwm.offset] : []),
       conversationId,
     ],
+    partition: `conversations:${conversationId}`,
   };
 }
 

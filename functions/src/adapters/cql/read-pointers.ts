@@ -39,6 +39,7 @@ export const readPointerStatement = (
   query:
     'UPDATE read_pointers USING TIMESTAMP ? SET last_read_id = ?, last_read_seq = ?, read_at = ? WHERE conversation_id = ? AND user_id = ?',
   params: [long(time), to.lastReadId, to.lastReadSeq, new Date(to.readAt), conversationId, userId],
+  partition: `read_pointers:${conversationId}`,
 });
 
 export async function writeReadPointer(
