@@ -9,6 +9,7 @@ import {
   type ChatCache,
   cacheKey,
   type ListableStorage,
+  presignedUrlExpiry,
   readCache,
   restore,
   type SessionSource,
@@ -140,6 +141,36 @@ describe('the local cache of the chat', () => {
     const answered = seen([msg(5)]);
     expect(bodies(restore(cache)(answered))).toEqual(['message 5']);
     expect(restore(cache)(answered).conversations).toBe(answered.conversations);
+  });
+
+  it('restores attachment links that still work, and drops the expired ones (presigned, minutes long)', () => {
+    const link = (date: string, expires: number) =>
+      `http://127.0.0.1:9000/chat-attachments/a?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${date}&X-Amz-Expires=${expires}&X-Amz-Signature=00`;
+    const file = (n: number, url: string) => ({
+      id: id(100 + n),
+      filename: `f${n}.png`,
+      contentType: 'image/png',
+      size: 10,
+      url,
+    });
+    const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+    expect(presignedUrlExpiry(link('20261130T113000Z', 3600))).toBe(now + 30 * 60_000);
+    expect(presignedUrlExpiry('https://example.com/a.png')).toBeNull();
+    const cache = snapshot(
+      seen([
+        msg(1, {
+          attachments: [file(1, link('20261130T113000Z', 3600)), file(2, link('20261130T100000Z', 3600))],
+        }),
+        msg(2, { attachments: [file(3, link('20261130T115830Z', 120))] }), // 30 s left: too close
+        msg(3),
+      ]),
+      'c1',
+    );
+    const urls = restore(
+      cache,
+      now,
+    )(start()).threads.c1?.messages.map((m) => m.attachments?.map((a) => a.url));
+    expect(urls).toEqual([[link('20261130T113000Z', 3600), ''], [''], undefined]);
   });
 
   it('gives way to the server: its newest page replaces the cached messages, live ones stay, none twice', () => {

@@ -113,11 +113,49 @@ export function clearCaches(storage: ListableStorage, keep?: string): void {
 }
 
 /**
+ * When a presigned URL stops working (ms since the epoch), from its `X-Amz-Date` and `X-Amz-Expires`; null for a
+ * URL that carries neither.
+ */
+export function presignedUrlExpiry(url: string): number | null {
+  try {
+    const q = new URL(url).searchParams;
+    const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+    const seconds = Number(q.get('X-Amz-Expires') ?? Number.NaN);
+    if (!d || !Number.isFinite(seconds)) return null;
+    const [, y, mo, day, h, mi, sec] = d.map(Number) as number[];
+    return Date.UTC(y ?? 0, (mo ?? 1) - 1, day, h, mi, sec) + seconds * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** A cached attachment link lasts this much longer at least, or it is dropped until the server's page comes. */
+const URL_MARGIN_MS = 60_000;
+
+/**
+ * The cached messages without the attachment links that expired (presigned, minutes long): a file shows as a
+ * chip without a link, and no request is made for an image the storage would refuse, until the server's page
+ * brings fresh links.
+ */
+function withLiveLinks(messages: Message[], now: number): Message[] {
+  const live = (url: string | undefined) => {
+    const expiry = url ? presignedUrlExpiry(url) : null;
+    return expiry === null || expiry > now + URL_MARGIN_MS;
+  };
+  return messages.map((m) =>
+    m.attachments?.some((a) => !live(a.url))
+      ? { ...m, attachments: m.attachments.map((a) => (live(a.url) ? a : { ...a, url: '' })) }
+      : m,
+  );
+}
+
+/**
  * Puts a cache into the state where the server has not answered yet: the conversation list (shown as loaded)
- * and the cached timeline, shown as it was (with its read pointers). Both are marked (`cachedIds`), so that the
+ * and the cached timeline, shown as it was (with its read pointers; attachment links that expired dropped,
+ * `withLiveLinks`). Both are marked (`cachedIds`), so that the
  * server's list and newest page replace them rather than merge with them. A no-op for another user's cache.
  */
-export function restore(cache: ChatCache): (s: ChatState) => ChatState {
+export function restore(cache: ChatCache, now: number = Date.now()): (s: ChatState) => ChatState {
   return (s) => {
     if (cache.userId !== s.me.id) return s;
     let next = s;
@@ -146,7 +184,7 @@ export function restore(cache: ChatCache): (s: ChatState) => ChatState {
         threads: {
           ...next.threads,
           [t.id]: {
-            messages: t.messages,
+            messages: withLiveLinks(t.messages, now),
             // a request already on its way keeps its "loading" (it replaces these)
             status: known ? 'loading' : 'ready',
             cursor: t.cursor,
