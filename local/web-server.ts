@@ -25,6 +25,7 @@ import { parseArgs, promisify } from 'node:util';
 import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib';
 import { ensureLocalVapidKeys } from '@chat/functions/operations';
 import { repoRoot } from '@chat/kit/paths';
+import { cacheControlFor } from '@chat/web/cache-control';
 import { buildCsp } from '@chat/web/csp';
 import { CSP_HASHES_FILE, readCspHashes, writeCspHashes } from '@chat/web/csp-hashes';
 
@@ -283,7 +284,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const send = async (req: IncomingMessage, res: ServerResponse, file: string, status: number) => {
     const ext = path.extname(file);
     const info = await stat(file);
-    const immutable = req.url?.startsWith('/_next/static/');
     const type = TYPES[ext] ?? 'application/octet-stream';
     const compressible = isCompressible(type);
     const encoding =
@@ -297,7 +297,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'content-length': body ? body.length : info.size,
       ...(encoding ? { 'content-encoding': encoding } : {}),
       ...(compressible ? { vary: 'Accept-Encoding' } : {}),
-      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'cache-control': cacheControlFor(req.url ?? '/'),
     });
     if (req.method === 'HEAD') {
       res.end();

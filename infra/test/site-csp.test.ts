@@ -1,6 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import {
+  cacheControlFor,
+  HASHED_ASSETS_CACHE_CONTROL,
+  HASHED_ASSETS_PREFIX,
+  PAGES_CACHE_CONTROL,
+} from '@chat/web/cache-control';
 import { parseCsp } from '@chat/web/csp';
 import { scriptHash, writeCspHashes } from '@chat/web/csp-hashes';
 import { App, Stack } from 'aws-cdk-lib';
@@ -99,5 +105,39 @@ describe("CloudFront's CSP for the static export", () => {
     expect(
       parseCsp(none.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy)['script-src'],
     ).toEqual(["'self'"]);
+  });
+});
+
+describe('browser caching of the site, as the local web server does it (web/lib/cache-control.ts)', () => {
+  it('hashed files a year and immutable, never pruned; the rest revalidated, pruned, deployed after them', () => {
+    const dir = exportWith({
+      'index.html': '<script src="/_next/static/chunks/a.js"></script>',
+      '_next/static/chunks/a.js': 'console.log(1)',
+      'sw.js': 'self.addEventListener("push", () => {})',
+    });
+    const stack = new Stack(new App(), 'SiteCache', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    new Site(stack, 'Site', { webOutDir: dir });
+    const deployments = Object.entries(
+      Template.fromStack(stack).findResources('Custom::CDKBucketDeployment'),
+    ).map(([id, r]) => ({ id, deps: [r.DependsOn ?? []].flat() as string[], p: r.Properties ?? {} }));
+    const hashed = deployments.find((d) => d.p.Include);
+    const content = deployments.find((d) => d.p.Prune === true);
+    expect(hashed?.p).toMatchObject({
+      Include: [`${HASHED_ASSETS_PREFIX}*`],
+      Exclude: ['*'],
+      Prune: false,
+      SystemMetadata: { 'cache-control': HASHED_ASSETS_CACHE_CONTROL },
+    });
+    expect(content?.p).toMatchObject({
+      Exclude: ['config.json', `${HASHED_ASSETS_PREFIX}*`],
+      SystemMetadata: { 'cache-control': PAGES_CACHE_CONTROL },
+    });
+    expect(content?.deps.some((d) => d.startsWith(hashed?.id ?? '?'))).toBe(true);
+    // the same answers the local web server gives
+    expect(cacheControlFor('/_next/static/chunks/a.js')).toBe(HASHED_ASSETS_CACHE_CONTROL);
+    for (const p of ['/', '/chat?c=1', '/sw.js', '/manifest.webmanifest'])
+      expect(cacheControlFor(p)).toBe(PAGES_CACHE_CONTROL);
   });
 });

@@ -1,4 +1,9 @@
 import { existsSync } from 'node:fs';
+import {
+  HASHED_ASSETS_CACHE_CONTROL,
+  HASHED_ASSETS_PREFIX,
+  PAGES_CACHE_CONTROL,
+} from '@chat/web/cache-control';
 import { buildCsp } from '@chat/web/csp';
 import { readCspHashes } from '@chat/web/csp-hashes';
 import { Annotations, Duration, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -164,6 +169,22 @@ export class Site extends Construct {
         `${props.webOutDir} does not exist: deploying a placeholder page. Run \`npm run build -w web\` first.`,
       );
     }
+    // Browser caching as the local web server does it (web/lib/cache-control.ts). The content-hashed files go
+    // first, never pruned: a tab opened before a deploy still loads the chunks its page names (old ones stay in
+    // the bucket, a few hundred KB per deploy). Then the pages and the rest, revalidated on every load, pruned of
+    // what the export no longer has (`exclude` keeps the hashed files and config.json out of the prune).
+    const hashed = `${HASHED_ASSETS_PREFIX}*`;
+    const assets = this.builtFromPlaceholder
+      ? null
+      : new s3deploy.BucketDeployment(this, 'HashedAssets', {
+          destinationBucket: this.bucket,
+          sources: [s3deploy.Source.asset(props.webOutDir)],
+          exclude: ['*'],
+          include: [hashed],
+          prune: false,
+          cacheControl: [s3deploy.CacheControl.fromString(HASHED_ASSETS_CACHE_CONTROL)],
+          memoryLimit: 512,
+        });
     this.content = new s3deploy.BucketDeployment(this, 'Content', {
       destinationBucket: this.bucket,
       sources: this.builtFromPlaceholder
@@ -172,12 +193,14 @@ export class Site extends Construct {
             s3deploy.Source.data('404.html', PLACEHOLDER_HTML),
           ]
         : [s3deploy.Source.asset(props.webOutDir)],
-      exclude: ['config.json'],
+      exclude: ['config.json', hashed],
       prune: true,
+      cacheControl: [s3deploy.CacheControl.fromString(PAGES_CACHE_CONTROL)],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 512,
     });
+    if (assets) this.content.node.addDependency(assets);
 
     acknowledge(this.bucket, [
       {
