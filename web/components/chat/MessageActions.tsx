@@ -1,7 +1,6 @@
 'use client';
 
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
-import { flushSync } from 'react-dom';
 import { useChatStore } from '@/hooks/chat.tsx';
 import { deleteItem, editItem, reactItem, sendChange } from '@/lib/chat/changes.ts';
 import { setUi } from '@/lib/chat/ui.ts';
@@ -227,11 +226,11 @@ export function MessageEditor({ row }: { row: Row }) {
     el.setSelectionRange(el.value.length, el.value.length);
   }, []);
 
-  // the message's actions button is back once the editor is gone: render that now and move the focus in the
-  // same event, so nothing (a screen reader, a test) sees the focus drop to the page in between
+  // the message's actions button stays on screen while the editor is open: the focus moves to it first, then
+  // the editor closes, so nothing (a screen reader, a test) sees the focus drop to the page in between
   const done = () => {
-    flushSync(() => setUi(() => ({ editing: null })));
     trigger(id)?.focus();
+    setUi(() => ({ editing: null }));
   };
   const ok = text.trim().length > 0 && text.length <= limits.messageBodyMaxChars;
   const save = () => {
