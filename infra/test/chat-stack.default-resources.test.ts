@@ -16,6 +16,7 @@ import {
   joinWithRegion,
   resourcesOf,
   resourcesOfType,
+  siteDeployments,
 } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
 
@@ -368,15 +369,11 @@ describe('When the default profile is synthesized', () => {
     });
 
     it('writes config.json with the two API endpoints at deploy time, without pruning the site', () => {
-      const deployments = resourcesOfType(s.json, 'Custom::CDKBucketDeployment').map(
-        ([, r]) => r.Properties ?? {},
-      );
       // (the hashed files' deployment, when web/out exists, is the other one without pruning: site-csp.test.ts)
-      const config = deployments.find((d) => d.Prune === false && !d.Include);
+      const { config, content } = siteDeployments(s.json);
       const markers = JSON.stringify(config?.SourceMarkers);
       expect(markers).toContain(s.stack.getLogicalId(s.stack.http.api.node.defaultChild as never));
       expect(markers).toContain(s.stack.getLogicalId(s.stack.realtime.api.node.defaultChild as never));
-      const content = deployments.find((d) => d.Prune === true);
       expect(content?.Exclude).toEqual(['config.json', '_next/static/*']);
     });
   });

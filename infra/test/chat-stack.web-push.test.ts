@@ -15,7 +15,7 @@ import {
   functionLogicalId,
   functionRoleStatements,
   resourcesOf,
-  resourcesOfType,
+  siteDeployments,
 } from './helpers.ts';
 import { type Synthesized, synthChatStack } from './synth.ts';
 
@@ -37,9 +37,7 @@ describe('Web Push in the stack', () => {
   it('generates the VAPID key pair at deploy (custom resource over its secret) and publishes the public key', () => {
     s.template.hasResourceProperties('Custom::VapidKeys', { SecretArn: { Ref: vapidSecretId() } });
     const resourceId = s.stack.getLogicalId(s.stack.vapidKeys.resource.node.defaultChild as never);
-    const config = resourcesOfType(s.json, 'Custom::CDKBucketDeployment')
-      .map(([, r]) => r.Properties ?? {})
-      .find((d) => d.Prune === false);
+    const { config } = siteDeployments(s.json);
     // config.json's content is rendered at deploy time from markers; the VAPID resource's PublicKey is one.
     const markers = JSON.stringify(config?.SourceMarkers);
     expect(markers).toContain(resourceId);

@@ -9,6 +9,23 @@ export function resourcesOfType(json: Synthesized['json'], type: string): [strin
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type) as [string, CfnResource][];
 }
 
+/**
+ * The site's BucketDeployments' properties: `config` writes config.json (no prune, rendered from markers),
+ * `content` the pages (pruned), `hashed` the content-hashed files (no prune; only when web/out exists).
+ */
+export function siteDeployments(
+  json: Synthesized['json'],
+): Record<'config' | 'content' | 'hashed', Record<string, unknown> | undefined> {
+  const all = resourcesOfType(json, 'Custom::CDKBucketDeployment').map(
+    ([, r]) => (r.Properties ?? {}) as Record<string, unknown>,
+  );
+  return {
+    config: all.find((d) => d.Prune === false && !d.Include),
+    content: all.find((d) => d.Prune === true),
+    hashed: all.find((d) => d.Prune === false && d.Include),
+  };
+}
+
 export interface PolicyStatementJson {
   Effect: string;
   Action: string | string[];

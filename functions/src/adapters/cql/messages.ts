@@ -360,7 +360,7 @@ async function attempt(
   }
   after.push(...senderPointerStatements(conversationId, rows));
   warnings.push(...(await writeAll(after)));
-  // none expected (batchGroups keeps under Cassandra's batch size warning): said once per batch if there are
+  // none expected (batchGroups keeps under Cassandra's batch warnings); if the server does warn, it is said here
   if (warnings.length > 0) logger.warn('persist: the database warned', { conversationId, warnings });
 
   return { stored: rows, duplicates: [...missing, ...plan.duplicates], persistedAt };
