@@ -299,6 +299,8 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
       expect(await mine.getAttribute('data-changing')).toBe('true');
       expect(await bob.message('See you at 13:00').count()).toBe(0);
       expect(await bob.message('See you at 12:45').count()).toBe(1);
+      // the list's preview says "Sending…" for a message on its way, never for a change of an older one
+      expect(await alice.preview('Bob').textContent()).not.toBe('Sending…');
     } finally {
       await aliceCtx.setOffline(false);
     }

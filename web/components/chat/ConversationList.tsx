@@ -88,7 +88,7 @@ const ConversationRow = memo(function ConversationRow({
   const peer = c.type === 'dm' ? peers(c, myId)[0] : undefined;
   const presence = usePresence(peer?.id);
   const typing = useTypingUsers(c.id);
-  const hasOutgoing = useChat((s) => s.outbox.some((o) => o.conversationId === c.id));
+  const hasOutgoing = useChat((s) => s.outbox.some((o) => o.conversationId === c.id && !o.kind));
   const last = c.lastMessage;
   const lastSender = last ? c.members.find((m) => m.id === last.senderId) : undefined;
   const prefix = !last
