@@ -371,10 +371,10 @@ describe('When the default profile is synthesized', () => {
     it('writes config.json with the two API endpoints at deploy time, without pruning the site', () => {
       // (the hashed files' deployment, when web/out exists, is the other one without pruning: site-csp.test.ts)
       const { config, content } = siteDeployments(s.json);
-      const markers = JSON.stringify(config?.SourceMarkers);
+      const markers = JSON.stringify(config?.props.SourceMarkers);
       expect(markers).toContain(s.stack.getLogicalId(s.stack.http.api.node.defaultChild as never));
       expect(markers).toContain(s.stack.getLogicalId(s.stack.realtime.api.node.defaultChild as never));
-      expect(content?.Exclude).toEqual(['config.json', '_next/static/*']);
+      expect(content?.props.Exclude).toEqual(['config.json', '_next/static/*']);
     });
   });
 

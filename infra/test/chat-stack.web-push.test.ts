@@ -39,7 +39,7 @@ describe('Web Push in the stack', () => {
     const resourceId = s.stack.getLogicalId(s.stack.vapidKeys.resource.node.defaultChild as never);
     const { config } = siteDeployments(s.json);
     // config.json's content is rendered at deploy time from markers; the VAPID resource's PublicKey is one.
-    const markers = JSON.stringify(config?.SourceMarkers);
+    const markers = JSON.stringify(config?.props.SourceMarkers);
     expect(markers).toContain(resourceId);
     expect(markers).toContain('PublicKey');
   });

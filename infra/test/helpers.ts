@@ -9,20 +9,31 @@ export function resourcesOfType(json: Synthesized['json'], type: string): [strin
   return Object.entries(json.Resources).filter(([, r]) => r.Type === type) as [string, CfnResource][];
 }
 
+/** One of the site's BucketDeployments: its logical id, what it depends on, its properties. */
+export interface SiteDeployment {
+  id: string;
+  dependsOn: string[];
+  props: Record<string, unknown>;
+}
+
 /**
- * The site's BucketDeployments' properties: `config` writes config.json (no prune, rendered from markers),
- * `content` the pages (pruned), `hashed` the content-hashed files (no prune; only when web/out exists).
+ * The site's BucketDeployments: `config` writes config.json (no prune, rendered from markers), `content` the
+ * pages (pruned), `hashed` the content-hashed files (no prune; only when the web export exists).
  */
 export function siteDeployments(
   json: Synthesized['json'],
-): Record<'config' | 'content' | 'hashed', Record<string, unknown> | undefined> {
+): Record<'config' | 'content' | 'hashed', SiteDeployment | undefined> {
   const all = resourcesOfType(json, 'Custom::CDKBucketDeployment').map(
-    ([, r]) => (r.Properties ?? {}) as Record<string, unknown>,
+    ([id, r]): SiteDeployment => ({
+      id,
+      dependsOn: [r.DependsOn ?? []].flat() as string[],
+      props: r.Properties ?? {},
+    }),
   );
   return {
-    config: all.find((d) => d.Prune === false && !d.Include),
-    content: all.find((d) => d.Prune === true),
-    hashed: all.find((d) => d.Prune === false && d.Include),
+    config: all.find((d) => d.props.Prune === false && !d.props.Include),
+    content: all.find((d) => d.props.Prune === true),
+    hashed: all.find((d) => d.props.Prune === false && d.props.Include),
   };
 }
 

@@ -13,6 +13,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLOUDFRONT_CSP_MAX_CHARS, Site } from '../lib/constructs/site.ts';
+import { siteDeployments } from './helpers.ts';
+import type { Synthesized } from './synth.ts';
 
 // The site's response headers policy from a small static export: the CSP allows exactly the export's inline
 // scripts (their hashes, from csp-hashes.json), connects to the WebSocket API's own host, and no deprecated
@@ -119,22 +121,18 @@ describe('browser caching of the site, as the local web server does it (web/lib/
       env: { account: '123456789012', region: 'eu-west-1' },
     });
     new Site(stack, 'Site', { webOutDir: dir });
-    const deployments = Object.entries(
-      Template.fromStack(stack).findResources('Custom::CDKBucketDeployment'),
-    ).map(([id, r]) => ({ id, deps: [r.DependsOn ?? []].flat() as string[], p: r.Properties ?? {} }));
-    const hashed = deployments.find((d) => d.p.Include);
-    const content = deployments.find((d) => d.p.Prune === true);
-    expect(hashed?.p).toMatchObject({
+    const { hashed, content } = siteDeployments(Template.fromStack(stack).toJSON() as Synthesized['json']);
+    expect(hashed?.props).toMatchObject({
       Include: [`${HASHED_ASSETS_PREFIX}*`],
       Exclude: ['*'],
       Prune: false,
       SystemMetadata: { 'cache-control': HASHED_ASSETS_CACHE_CONTROL },
     });
-    expect(content?.p).toMatchObject({
+    expect(content?.props).toMatchObject({
       Exclude: ['config.json', `${HASHED_ASSETS_PREFIX}*`],
       SystemMetadata: { 'cache-control': PAGES_CACHE_CONTROL },
     });
-    expect(content?.deps.some((d) => d.startsWith(hashed?.id ?? '?'))).toBe(true);
+    expect(content?.dependsOn.some((d) => d.startsWith(hashed?.id ?? '?'))).toBe(true);
     // the same answers the local web server gives
     expect(cacheControlFor('/_next/static/chunks/a.js')).toBe(HASHED_ASSETS_CACHE_CONTROL);
     for (const p of ['/', '/chat?c=1', '/sw.js', '/manifest.webmanifest'])
