@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { defaultAddresses } from '@chat/local/services';
 import cassandra from 'cassandra-driver';
 import { pidListeningOn, readStat } from '../procs.ts';
 
@@ -25,7 +26,8 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 
-const CQL_PORT = Number(process.env.CQL_PORT ?? 9042);
+// the local services' addresses, as the bench's (CQL_CONTACT_POINTS, CQL_PORT, … override them)
+const addresses = defaultAddresses();
 const cpuMs = (pid: number): number => {
   const stat = readStat(pid);
   if (!stat) throw new Error(`process ${pid} is gone`);
@@ -33,9 +35,9 @@ const cpuMs = (pid: number): number => {
 };
 
 const client = new cassandra.Client({
-  contactPoints: [`127.0.0.1:${CQL_PORT}`],
-  localDataCenter: 'datacenter1',
-  keyspace: 'chat',
+  contactPoints: addresses.cqlContactPoints.map((h) => `${h}:${addresses.cqlPort}`),
+  localDataCenter: addresses.cqlLocalDc,
+  keyspace: addresses.cqlKeyspace,
 });
 const { localQuorum, localOne } = cassandra.types.consistencies;
 const conv = `01M8N0CQLCPU${randomUUID().slice(0, 14).toUpperCase()}`;
@@ -106,8 +108,8 @@ async function load(sec: number): Promise<number> {
 
 async function main(): Promise<void> {
   await client.connect();
-  const pid = pidListeningOn(CQL_PORT);
-  if (pid === null) throw new Error(`nothing listens on ${CQL_PORT}`);
+  const pid = pidListeningOn(addresses.cqlPort);
+  if (pid === null) throw new Error(`nothing listens on ${addresses.cqlPort}`);
   await load(warmup);
   const before = cpuMs(pid);
   const t0 = performance.now();
