@@ -152,8 +152,8 @@ function withLiveLinks(messages: Message[], now: number): Message[] {
 /**
  * Puts a cache into the state where the server has not answered yet: the conversation list (shown as loaded)
  * and the cached timeline, shown as it was (with its read pointers; attachment links that expired dropped,
- * `withLiveLinks`). Both are marked (`cachedIds`), so that the
- * server's list and newest page replace them rather than merge with them. A no-op for another user's cache.
+ * `withLiveLinks`). Both are marked (`cachedIds`), so that the server's list and newest page replace them rather
+ * than merge with them. A no-op for another user's cache.
  */
 export function restore(cache: ChatCache, now: number = Date.now()): (s: ChatState) => ChatState {
   return (s) => {
