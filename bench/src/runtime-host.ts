@@ -4,8 +4,8 @@
  */
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { topics } from '@chat/functions/contracts';
 import type { FunctionMetrics } from '@chat/local/runtime';
+import { benchRuntimeEnv } from './host-env.ts';
 import type { FunctionStats } from './runtime.ts';
 
 export interface HostStart {
@@ -82,28 +82,6 @@ function compactMetrics(m: Record<string, FunctionMetrics>): Record<string, Func
   return out;
 }
 
-/**
- * What the benchmark raises (README, configuration): thousands of users signing up from one IP, up to 10,000
- * connections over 1,000 users, and scrypt at N = 2^15 instead of 2^17 for the sign-ups (the benchmark measures
- * messages, not password hashing; a bench user who ever logged in elsewhere would be rehashed at 2^17). A local
- * override only: CDK never sets these. The process environment wins.
- */
-const BENCH_ENV = {
-  RATE_LIMITS:
-    process.env.RATE_LIMITS ??
-    [
-      'signupPerIp=1000000/60',
-      'loginPerIp=1000000/60',
-      'loginFailuresPerIp=1000000/60',
-      'wsTicketPerUser=1000000/60',
-      'groupCreatePerUser=1000000/60',
-      'memberAddsPerUser=1000000/60',
-      'httpPerUser=1000000/60',
-      'connectionsPerUser=100000',
-    ].join(','),
-  PASSWORD_SCRYPT_LOG2N: process.env.PASSWORD_SCRYPT_LOG2N ?? '15',
-};
-
 async function main(): Promise<void> {
   const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
   const start = JSON.parse(positionals[0] ?? '{}') as HostStart;
@@ -121,17 +99,8 @@ async function main(): Promise<void> {
     // Profiling (BENCH_CPU_PROF): readable function names in the environments' profiles.
     ...(process.env.LOCAL_LAMBDA_CPU_PROF ? { minify: false } : {}),
     log: logFile ? (source, line) => logFile.write(`${source}\t${line}\n`) : 'silent',
-    // The run's own topics (bench/src/isolation.ts): a fresh deployment takes no names from the process
-    // environment, so they are handed over explicitly; the chaos run produces and reads on them directly.
-    env: {
-      ...Object.fromEntries(
-        [topics.messages.envVar, topics.deadLetter.envVar].flatMap((name) => {
-          const value = process.env[name];
-          return value ? [[name, value]] : [];
-        }),
-      ),
-      ...BENCH_ENV,
-    },
+    // The services' credentials and the run's own topics (the chaos run produces and reads on them directly).
+    env: benchRuntimeEnv(),
   });
   try {
     startupTids = readdirSync('/proc/self/task');
