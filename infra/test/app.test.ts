@@ -38,6 +38,18 @@ describe('When the app is synthesized on a fresh machine', () => {
       const files = readdirSync(dir);
       expect(files, id).toContain('index.mjs');
       expect(files, id).toContain('index.mjs.map');
+      // The bundling hook left only our code's mappings (@chat/kit/source-maps), as the local runtime does.
+      const { sources } = JSON.parse(readFileSync(path.join(dir, 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      expect(
+        sources.filter((s) => s.includes('node_modules')),
+        id,
+      ).toEqual([]);
+      expect(
+        sources.some((s) => s.includes('functions/src/')),
+        id,
+      ).toBe(true);
     }
   });
 

@@ -48,6 +48,7 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
         custom: { entry: fixture('counter.ts'), env: { CUSTOM: 'per-function' } },
         small: { entry: fixture('counter.ts'), memoryMb: 64, timeoutSeconds: 20 },
         names: fixture('error-names.ts'),
+        stacks: fixture('stacks.ts'),
         callback: fixture('callback.ts'),
         broken: fixture('init-throws.ts'),
       },
@@ -65,6 +66,18 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
       { name: 'OperationTimedOutError', outage: true },
       { name: 'BusyConnectionError', outage: true },
     ]);
+  });
+
+  it('maps stack frames into our sources only; a library frame keeps its bundle position', async () => {
+    const r = await rt.invoke('stacks', {});
+    if (!r.ok) throw new Error(r.error.errorMessage);
+    const { ours, library } = r.result as { ours: string; library: string };
+    const frame = (stack: string) => stack.split('\n').find((l) => l.trim().startsWith('at ')) ?? '';
+    expect(frame(ours)).toMatch(/test-fixtures[\\/]stacks\.ts:8:\d+\)?$/);
+    // The first-party map (@chat/kit/source-maps): no mapping into node_modules, the bundle's own position.
+    expect(library).toContain('Invalid string representation of Uuid');
+    expect(frame(library)).not.toContain('node_modules');
+    expect(frame(library)).toMatch(/index\.mjs:\d+:\d+\)?$/);
   });
 
   it('counts the CPU time its environments spend inside invocations (per function metrics)', async () => {

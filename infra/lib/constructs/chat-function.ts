@@ -11,6 +11,9 @@ import type { Construct } from 'constructs';
 import { repoRoot } from '../config.ts';
 import { acknowledge } from '../nag.ts';
 
+/** Rewrites a bundle's source map to our code's mappings (@chat/kit/source-maps). */
+const sourceMapsCli = path.join(repoRoot, 'kit', 'src', 'source-maps-cli.ts');
+
 /** functions/src: route table entries are relative to it. */
 export const functionsSrc = path.join(repoRoot, 'functions', 'src');
 const stubEntry = path.join(repoRoot, 'infra', 'test', 'fixtures', 'missing-entry-handler.ts');
@@ -124,6 +127,15 @@ export class ChatFunction extends NodejsFunction {
         banner: fb.banner,
         ...(props.inject?.length ? { inject: props.inject.map((m) => path.join(functionsSrc, m)) } : {}),
         logLevel: LogLevel.ERROR,
+        // Only our code's mappings in the map (@chat/kit/source-maps says why; the local runtime's bundler does
+        // the same). The hook runs in the repository root, where `tsx` resolves.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `"${process.execPath}" --import tsx "${sourceMapsCli}" "${path.join(outputDir, 'index.mjs.map')}"`,
+          ],
+        },
       },
     });
     this.functionLogGroup = logGroup;

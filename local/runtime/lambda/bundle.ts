@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { functionBundleOptions as fb } from '@chat/kit/bundling';
+import { firstPartySourceMapText } from '@chat/kit/source-maps';
 import { type BuildOptions, type BuildResult, build as esbuild, stop as stopEsbuild } from 'esbuild';
 
 export type BundleFormat = 'esm' | 'cjs';
@@ -95,7 +96,12 @@ export const bundleFunctions = async (
   const files = [...(result.outputFiles ?? [])].sort(
     (a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map')),
   );
-  for (const f of files) await atomicWrite(f.path, f.contents);
+  // Only our code's mappings, as the CDK bundling hook leaves them (@chat/kit/source-maps says why).
+  for (const f of files)
+    await atomicWrite(
+      f.path,
+      f.path.endsWith('.map') ? Buffer.from(firstPartySourceMapText(f.text)) : f.contents,
+    );
   requests.forEach((r, i) => {
     const ep = entryPoints[i];
     if (ep) out.set(r.name, join(opts.outRoot, `${ep.out}${ext}`));
