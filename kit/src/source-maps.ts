@@ -133,11 +133,8 @@ export function firstPartySourceMap(
   map: RawSourceMap,
   keep: (source: string) => boolean = isFirstPartySource,
 ): RawSourceMap {
-  const sourceIndex = new Map<number, number>();
-  const nameIndex = new Map<number, number>();
-  const sources: string[] = [];
-  const sourcesContent: (string | null)[] = [];
-  const names: string[] = [];
+  const sources = renumbering();
+  const names = renumbering();
   const kept = map.sources.map((s) => keep(s));
   const lines = decodeMappings(map.mappings).map((segments) => {
     const out: Segment[] = [];
@@ -149,25 +146,8 @@ export function firstPartySourceMap(
         continue;
       }
       unmapped = false;
-      const src = s[1] ?? 0;
-      let si = sourceIndex.get(src);
-      if (si === undefined) {
-        si = sources.length;
-        sourceIndex.set(src, si);
-        sources.push(map.sources[src] ?? '');
-        sourcesContent.push(map.sourcesContent?.[src] ?? null);
-      }
-      const seg: Segment = [s[0] ?? 0, si, s[2] ?? 0, s[3] ?? 0];
-      if (s.length >= 5) {
-        const n = s[4] ?? 0;
-        let ni = nameIndex.get(n);
-        if (ni === undefined) {
-          ni = names.length;
-          nameIndex.set(n, ni);
-          names.push(map.names[n] ?? '');
-        }
-        seg.push(ni);
-      }
+      const seg: Segment = [s[0] ?? 0, sources.index(s[1] ?? 0), s[2] ?? 0, s[3] ?? 0];
+      if (s.length >= 5) seg.push(names.index(s[4] ?? 0));
       out.push(seg);
     }
     return out;
@@ -175,10 +155,30 @@ export function firstPartySourceMap(
   const { sourcesContent: _content, ...rest } = map;
   return {
     ...rest,
-    sources,
-    names,
+    sources: sources.kept.map((i) => map.sources[i] ?? ''),
+    names: names.kept.map((i) => map.names[i] ?? ''),
     mappings: encodeMappings(lines),
-    ...(map.sourcesContent ? { sourcesContent } : {}),
+    ...(map.sourcesContent
+      ? { sourcesContent: sources.kept.map((i) => map.sourcesContent?.[i] ?? null) }
+      : {}),
+  };
+}
+
+/** New indices, in order of first use, for the old indices still used; `kept` lists the old ones. */
+function renumbering(): { index: (old: number) => number; kept: number[] } {
+  const byOld = new Map<number, number>();
+  const kept: number[] = [];
+  return {
+    kept,
+    index(old) {
+      let i = byOld.get(old);
+      if (i === undefined) {
+        i = kept.length;
+        byOld.set(old, i);
+        kept.push(old);
+      }
+      return i;
+    },
   };
 }
 
