@@ -6,15 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { decode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  decodeMappings,
-  encodeMappings,
-  firstPartySourceMap,
-  isFirstPartySource,
-  type RawSourceMap,
-} from './source-maps.ts';
+import { firstPartySourceMap, isFirstPartySource, type RawSourceMap } from './source-maps.ts';
 
 let dir: string;
 let full: RawSourceMap;
@@ -54,17 +49,11 @@ afterAll(() => {
 
 /** Every generated position a segment of the map starts at. */
 const positions = (map: RawSourceMap): Array<[number, number]> =>
-  decodeMappings(map.mappings).flatMap((segments, line) =>
-    segments.map((s): [number, number] => [line, s[0] ?? 0]),
-  );
+  decode(map.mappings).flatMap((segments, line) => segments.map((s): [number, number] => [line, s[0] ?? 0]));
 
 describe('A bundle’s source map', () => {
-  it('decodes and encodes back to the same mappings', () => {
-    expect(full.sources.some((s) => s.includes('node_modules'))).toBe(true);
-    expect(encodeMappings(decodeMappings(full.mappings))).toBe(full.mappings);
-  });
-
   it('keeps, made first-party, every mapping into our sources and nothing into node_modules', () => {
+    expect(full.sources.some((s) => s.includes('node_modules'))).toBe(true);
     const slim = firstPartySourceMap(full);
     expect(slim.sources.length).toBeGreaterThan(0);
     expect(slim.sources.every(isFirstPartySource)).toBe(true);
@@ -101,7 +90,7 @@ describe('A bundle’s source map', () => {
     expect(slim.sourcesContent).toEqual(slim.sources.map((s) => `// ${s}`));
     expect(slim.names.length).toBeLessThanOrEqual(full.names.length);
     const used = new Set(
-      decodeMappings(slim.mappings).flatMap((l) => l.flatMap((s) => (s.length >= 5 ? [s[4]] : []))),
+      decode(slim.mappings).flatMap((l) => l.flatMap((s) => (s.length >= 5 ? [s[4]] : []))),
     );
     expect(used.size).toBe(slim.names.length);
   });

@@ -11,8 +11,7 @@
  * what a stack trace needs to say where our code called it.
  */
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_VALUE = new Map([...B64].map((c, i) => [c, i]));
+import { decode, encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
 
 /** A source map (version 3) as esbuild writes it; other fields are kept as they are. */
 export interface RawSourceMap {
@@ -22,103 +21,6 @@ export interface RawSourceMap {
   mappings: string;
   sourcesContent?: (string | null)[];
   [field: string]: unknown;
-}
-
-/** One segment with absolute values: `[column]` (unmapped) or `[column, source, line, column, name?]`. */
-type Segment = number[];
-
-const decodeSegment = (text: string): number[] => {
-  const out: number[] = [];
-  let value = 0;
-  let shift = 0;
-  for (const ch of text) {
-    const digit = B64_VALUE.get(ch);
-    if (digit === undefined) throw new Error(`source map: invalid mapping character ${JSON.stringify(ch)}`);
-    value += (digit & 31) << shift;
-    if (digit & 32) shift += 5;
-    else {
-      out.push(value & 1 ? -(value >>> 1) : value >>> 1);
-      value = 0;
-      shift = 0;
-    }
-  }
-  return out;
-};
-
-const encodeValue = (n: number): string => {
-  let v = n < 0 ? (-n << 1) | 1 : n << 1;
-  let s = '';
-  do {
-    let digit = v & 31;
-    v >>>= 5;
-    if (v > 0) digit |= 32;
-    s += B64[digit];
-  } while (v > 0);
-  return s;
-};
-
-/** The mappings as lines of segments with absolute values. */
-export function decodeMappings(mappings: string): Segment[][] {
-  const lines: Segment[][] = [];
-  let source = 0;
-  let line = 0;
-  let column = 0;
-  let name = 0;
-  for (const text of mappings.split(';')) {
-    const segments: Segment[] = [];
-    let generated = 0;
-    for (const seg of text.split(',')) {
-      if (seg === '') continue;
-      const f = decodeSegment(seg);
-      generated += f[0] ?? 0;
-      if (f.length < 4) {
-        segments.push([generated]);
-        continue;
-      }
-      source += f[1] ?? 0;
-      line += f[2] ?? 0;
-      column += f[3] ?? 0;
-      if (f.length >= 5) {
-        name += f[4] ?? 0;
-        segments.push([generated, source, line, column, name]);
-      } else segments.push([generated, source, line, column]);
-    }
-    lines.push(segments);
-  }
-  return lines;
-}
-
-/** The inverse of `decodeMappings`. */
-export function encodeMappings(lines: readonly (readonly Segment[])[]): string {
-  let source = 0;
-  let line = 0;
-  let column = 0;
-  let name = 0;
-  return lines
-    .map((segments) => {
-      let generated = 0;
-      return segments
-        .map((s) => {
-          let out = encodeValue((s[0] ?? 0) - generated);
-          generated = s[0] ?? 0;
-          if (s.length >= 4) {
-            out +=
-              encodeValue((s[1] ?? 0) - source) +
-              encodeValue((s[2] ?? 0) - line) +
-              encodeValue((s[3] ?? 0) - column);
-            source = s[1] ?? 0;
-            line = s[2] ?? 0;
-            column = s[3] ?? 0;
-          }
-          if (s.length >= 5) {
-            out += encodeValue((s[4] ?? 0) - name);
-            name = s[4] ?? 0;
-          }
-          return out;
-        })
-        .join(',');
-    })
-    .join(';');
 }
 
 /** A source this repository wrote (not a dependency's). */
@@ -136,19 +38,21 @@ export function firstPartySourceMap(
   const sources = renumbering();
   const names = renumbering();
   const kept = map.sources.map((s) => keep(s));
-  const lines = decodeMappings(map.mappings).map((segments) => {
-    const out: Segment[] = [];
+  const lines = decode(map.mappings).map((segments) => {
+    const out: SourceMapSegment[] = [];
     let unmapped = false;
     for (const s of segments) {
-      if (s.length < 4 || !kept[s[1] ?? 0]) {
-        if (!unmapped) out.push([s[0] ?? 0]);
+      if (s.length === 1 || !kept[s[1]]) {
+        if (!unmapped) out.push([s[0]]);
         unmapped = true;
         continue;
       }
       unmapped = false;
-      const seg: Segment = [s[0] ?? 0, sources.index(s[1] ?? 0), s[2] ?? 0, s[3] ?? 0];
-      if (s.length >= 5) seg.push(names.index(s[4] ?? 0));
-      out.push(seg);
+      out.push(
+        s.length === 5
+          ? [s[0], sources.index(s[1]), s[2], s[3], names.index(s[4])]
+          : [s[0], sources.index(s[1]), s[2], s[3]],
+      );
     }
     return out;
   });
@@ -157,7 +61,7 @@ export function firstPartySourceMap(
     ...rest,
     sources: sources.kept.map((i) => map.sources[i] ?? ''),
     names: names.kept.map((i) => map.names[i] ?? ''),
-    mappings: encodeMappings(lines),
+    mappings: encode(lines),
     ...(map.sourcesContent
       ? { sourcesContent: sources.kept.map((i) => map.sourcesContent?.[i] ?? null) }
       : {}),
