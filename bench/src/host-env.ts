@@ -11,7 +11,7 @@ import { serviceEnv } from '@chat/local/services';
  * messages, not password hashing; a bench user who ever logged in elsewhere would be rehashed at 2^17). A local
  * override only: CDK never sets these. The process environment wins.
  */
-export const BENCH_ENV = {
+const BENCH_ENV = {
   RATE_LIMITS:
     process.env.RATE_LIMITS ??
     [
