@@ -10,6 +10,7 @@ import { Api } from './client.ts';
 import { isolate } from './isolation.ts';
 import type { LoadResult } from './load-summary.ts';
 import { type PhaseReport, runIdlePhase, runLoadPhase } from './phases.ts';
+import { mallocEnvOf } from './procs.ts';
 import type { CliOptions, Profile } from './profiles.ts';
 import { log } from './progress.ts';
 import { addAwayMembers, type PushAway, type PushAwayReport } from './push-away.ts';
@@ -33,6 +34,11 @@ export interface BenchReport {
   services: ServicesWarmup;
   /** BENCH_RUNTIME_NODE_ARGS: extra Node/V8 flags of the bench's runtime (A/B experiments), '' when none. */
   runtimeNodeArgs: string;
+  /**
+   * The runtime process's glibc malloc settings as it started (procs.ts `mallocEnvOf`; an external runtime's when
+   * it runs on this host), null when unknown: the idle RSS depends on them (local/runtime/malloc.ts).
+   */
+  runtimeMallocEnv: Record<string, string> | null;
   runtime: 'spawned' | 'external';
   /** The runtime's endpoints (an external one's are what `--target` named). */
   endpoints?: { wsUrl: string; httpUrl: string };
@@ -93,6 +99,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
           ? { idleEnvironmentTtlMs: profile.idleEnvironmentTtlSec * 1000 }
           : {}),
       });
+  const runtimeMallocEnv = rt.pid ? mallocEnvOf(rt.pid) : null;
   const phases: PhaseReport[] = [];
   let setup = { users: 0, conversations: 0, seconds: 0 };
   let away: PushAway | undefined;
@@ -145,6 +152,7 @@ export async function runBench(opts: RunBenchOptions): Promise<{ report: BenchRe
     config: profile,
     services,
     runtimeNodeArgs: process.env.BENCH_RUNTIME_NODE_ARGS ?? '',
+    runtimeMallocEnv,
     runtime: external ? 'external' : 'spawned',
     endpoints: { wsUrl: rt.endpoints.wsUrl, httpUrl: rt.endpoints.httpUrl },
     setup,

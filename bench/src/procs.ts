@@ -53,6 +53,22 @@ export function readStat(pid: number): ProcStat | null {
   }
 }
 
+/**
+ * The glibc malloc settings a process started with (`MALLOC_*` and `GLIBC_TUNABLES` of /proc/<pid>/environ,
+ * which is the environment at exec: what glibc read); null when it cannot be read (not Linux, gone, not ours).
+ */
+export function mallocEnvOf(pid: number): Record<string, string> | null {
+  try {
+    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const)
+      .filter(([k]) => k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES');
+    return Object.fromEntries(entries);
+  } catch {
+    return null;
+  }
+}
+
 function allPids(): number[] {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))

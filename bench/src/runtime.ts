@@ -6,6 +6,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME_MALLOC_ENV } from '@chat/local/runtime';
 import type { Endpoints } from './client.ts';
 import { pidListeningOn } from './procs.ts';
 import type { HostReply, HostRequest, HostStart, ThreadCpu } from './runtime-host.ts';
@@ -116,6 +117,9 @@ export async function spawnRuntime(
       // One process hosts a dozen execution environments (threads): glibc's default of 8 malloc arenas per core
       // keeps freed memory of every thread's arena resident; 2 arenas cut the settled RSS by ~90 MB (measured).
       MALLOC_ARENA_MAX: '2',
+      // As under `npm start`: fixed trim and mmap thresholds, so freed memory goes back (local/runtime/malloc.ts).
+      // BENCH_RUNTIME_MALLOC=glibc leaves glibc's dynamic ones (A/B experiments).
+      ...(process.env.BENCH_RUNTIME_MALLOC === 'glibc' ? {} : RUNTIME_MALLOC_ENV),
       ...process.env,
       ...(process.env.BENCH_CPU_PROF
         ? { LOCAL_LAMBDA_CPU_PROF: path.join(process.env.BENCH_CPU_PROF, 'environments') }

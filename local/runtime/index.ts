@@ -73,6 +73,7 @@ export type {
   InvokeStartEvent,
   KillTarget,
 } from './lambda/service.ts';
+export { RUNTIME_MALLOC_ENV } from './malloc.ts';
 export {
   defaultLimits,
   type FunctionDefLike,
