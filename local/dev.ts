@@ -10,7 +10,8 @@
  *    are printed, so a newcomer chats within a minute.
  *
  * Options (env): WS_PORT, HTTP_PORT, WEB_PORT, WEB_ORIGIN, DEPLOYMENT_ID (default `default`: the contract's
- * topic names and no Redis key prefix; another id runs a second copy beside it on its own topics and keys), and
+ * topic names and no Redis key prefix; another id runs a second copy beside it on its own topics and keys),
+ * LAMBDA_IDLE_TTL_SEC (600: execution environments idle this long are reclaimed; the bench's full profile uses 30), and
  * `--watch` (or WATCH=1) to redeploy the functions when functions/src changes, `--no-web` to skip the web server.
  */
 import { watch } from 'node:fs';
@@ -28,7 +29,8 @@ const USAGE = `usage: npm start [-- --watch] [-- --no-web] [-- --verbose]
   --no-web   do not serve the web client
   --verbose  print every invocation's START/END/REPORT and every WebSocket CONNECT/DISCONNECT (also
              LOCAL_VERBOSE=1); by default a one-line summary every 5 s
-  env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN, DEPLOYMENT_ID (default)`;
+  env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN, DEPLOYMENT_ID (default),
+       LAMBDA_IDLE_TTL_SEC (600: an execution environment idle this long is reclaimed)`;
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +49,13 @@ const httpPort = Number(process.env.HTTP_PORT ?? 8081);
 const webPort = Number(process.env.WEB_PORT ?? 3000);
 const watchMode = args.watch === true || process.env.WATCH === '1';
 const deploymentId = process.env.DEPLOYMENT_ID || DEFAULT_DEPLOYMENT;
+const idleTtlSec = process.env.LAMBDA_IDLE_TTL_SEC ? Number(process.env.LAMBDA_IDLE_TTL_SEC) : undefined;
+if (idleTtlSec !== undefined && !(Number.isFinite(idleTtlSec) && idleTtlSec > 0)) {
+  console.error(
+    `LAMBDA_IDLE_TTL_SEC must be a positive number of seconds, got ${process.env.LAMBDA_IDLE_TTL_SEC}`,
+  );
+  process.exit(2);
+}
 
 const main = async (): Promise<void> => {
   const t0 = Date.now();
@@ -65,6 +74,7 @@ const main = async (): Promise<void> => {
     httpPort,
     env: serviceEnv,
     deploymentId,
+    ...(idleTtlSec !== undefined ? { idleEnvironmentTtlMs: idleTtlSec * 1000 } : {}),
     log: args.verbose === true || process.env.LOCAL_VERBOSE === '1' ? 'verbose' : 'summary',
   });
   // Web Push (issue 15): the local VAPID key pair (made on first use), its public key in config.json.

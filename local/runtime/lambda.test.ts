@@ -244,6 +244,36 @@ describe('When a function is invoked in worker-thread environments (ESM bundles)
   });
 });
 
+describe('When an environment has been idle for idleEnvironmentTtlMs (npm start: LAMBDA_IDLE_TTL_SEC)', () => {
+  let rt: LocalRuntime;
+  beforeAll(async () => {
+    rt = await startLocalRuntime({
+      ...base,
+      idleEnvironmentTtlMs: 300,
+      functionOverrides: { counter: { entry: fixture('counter.ts'), maxConcurrency: 2 } },
+    });
+  });
+  afterAll(() => rt?.stop());
+
+  it('is reclaimed, and the next invocation is a cold start in a new sandbox', async () => {
+    // Two at once: two environments.
+    const [a, b] = await Promise.all([
+      rt.invoke('counter', { sleepMs: 200 }),
+      rt.invoke('counter', { sleepMs: 200 }),
+    ]);
+    expect(ok(a).sandbox).not.toBe(ok(b).sandbox);
+    expect(rt.environments('counter')).toHaveLength(2);
+    await waitFor(() => rt.environments('counter').length === 0 || undefined, {
+      timeoutMs: 10_000,
+      what: 'idle environments reclaimed',
+    });
+    const next = await rt.invoke('counter', {});
+    expect(next.coldStart).toBe(true);
+    expect(ok(next).count).toBe(1);
+    expect([ok(a).sandbox, ok(b).sandbox]).not.toContain(ok(next).sandbox);
+  });
+});
+
 describe('When functions are bundled as CommonJS and run in child processes (Node.js 20 runtime)', () => {
   let rt: LocalRuntime;
   beforeAll(async () => {

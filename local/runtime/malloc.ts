@@ -4,9 +4,9 @@
  * glibc returns a large block (above `M_MMAP_THRESHOLD`, 128 KiB by default) to the system when it is freed, and
  * gives back the free memory at the top of a heap once it exceeds `M_TRIM_THRESHOLD` (128 KiB). But the
  * thresholds are dynamic: each time such a block up to 32 MiB is freed, the mmap threshold rises to its size and
- * the trim threshold to twice that. One `scrypt` of a password (32 MiB at the bench's N = 2^15) raises them to
- * 32 and 64 MiB for the rest of the process's life, after which blocks up to 32 MiB come from the heap and up to
- * 64 MiB of freed memory stay resident in every arena. Setting either threshold turns the adjustment off.
+ * the trim threshold to twice that, for the rest of the process's life: after a freed block of n MiB (a bundle
+ * read at start, a Kafka fetch), blocks up to n MiB come from the heap and up to 2n MiB of freed memory stay
+ * resident in every arena (n ≤ 32). Setting either threshold turns the adjustment off.
  * Measured (docs/benchmarks.md, issue 13, seventh pass): malloc's main heap held 82 MB at the end of the bench's
  * idle phase with the defaults and 16–24 MB with these, for the same CPU per message.
  *
