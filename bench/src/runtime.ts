@@ -114,10 +114,8 @@ export async function spawnRuntime(
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ],
     env: {
-      // One process hosts a dozen execution environments (threads): glibc's default of 8 malloc arenas per core
-      // keeps freed memory of every thread's arena resident; 2 arenas cut the settled RSS by ~90 MB (measured).
-      MALLOC_ARENA_MAX: '2',
-      // As under `npm start`: fixed trim and mmap thresholds, so freed memory goes back (local/runtime/malloc.ts).
+      // As under `npm start`: fixed trim and mmap thresholds, so freed memory goes back (local/runtime/malloc.ts;
+      // with them, glibc's default number of arenas holds no more than the 2 the bench used to set).
       // BENCH_RUNTIME_MALLOC=glibc leaves glibc's dynamic ones (A/B experiments).
       ...(process.env.BENCH_RUNTIME_MALLOC === 'glibc' ? {} : RUNTIME_MALLOC_ENV),
       ...process.env,
