@@ -8,7 +8,7 @@
  * read at start, a Kafka fetch), blocks up to n MiB come from the heap and up to 2n MiB of freed memory stay
  * resident in every arena (n ≤ 32). Setting either threshold turns the adjustment off.
  * Measured (docs/benchmarks.md, issue 13, seventh pass): malloc's main heap held 82 MB at the end of the bench's
- * idle phase with the defaults and 16–24 MB with these, for the same CPU per message.
+ * idle phase with the defaults and 3–31 MB with these (7 runs), for the same CPU per message.
  *
  * The variables must be in the environment when the process starts: the root `package.json` sets them for
  * `npm start` (checked by `malloc.test.ts`) and the bench's runtime host gets them from `bench/src/runtime.ts`.
