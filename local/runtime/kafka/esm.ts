@@ -3,15 +3,14 @@
  * - one consumer group per mapping (the mapping's UUID, or `consumerGroupId`), StartingPosition for a new group
  *   (an existing group's committed offsets win);
  * - batches of at most `batchSize` records and 6 MB of payload, in the `SelfManagedKafka` event shape;
- * - each partition on its own, as AWS's pollers do: the fetch loop only queues records per assigned partition
- *   and goes on fetching, so a record on an idle partition is invoked at once even while another partition's
- *   batch is still running or retrying; each partition in order, one batch at a time; invocations in parallel up
- *   to the function's concurrency (environments are shared first come, first served);
- * - a batch is cut when its invocation gets its turn, from every partition that has records and no batch in
- *   flight, the one waiting longest first (AWS: "a single Lambda payload can contain messages from multiple
- *   partitions"), up to `batchSize` records and 6 MB in all; records that arrive meanwhile wait in their
- *   partition's queue for the next turn; a queue of twice `batchSize` (at least 500) pauses that partition's fetching;
- * - any function error retries the whole batch with exponential backoff while its partitions wait; offsets are
+ * - each partition on its own, as AWS's pollers do: the fetch loop hands records to a worker per assigned
+ *   partition and goes on fetching, so a record on an idle partition is invoked at once even while another
+ *   partition's batch is still running or retrying; each partition in order, one batch at a time; partitions
+ *   in parallel up to the function's concurrency (environments are shared first come, first served);
+ * - records that arrive while a partition's batch runs, or while it waits for an environment, wait in that
+ *   partition's queue; a batch is cut when the partition gets its turn (up to `batchSize`), so they go in the
+ *   invocation it was waiting for; a queue past `maxQueuedPerPartition` pauses fetching for that partition;
+ * - any function error retries the whole batch with exponential backoff while the partition waits; offsets are
  *   committed only after success (at-least-once: a crash redelivers); a revoked partition's queue is dropped
  *   (its new owner starts from the committed offset);
  * - optional: after `maximumRetryAttempts`, an invocation record goes to an on-failure topic and the batch is
@@ -104,36 +103,19 @@ export const toEsmRecord = (topic: string, partition: number, m: KafkaMessage): 
   };
 };
 
-/** One assigned partition: its queue of fetched records, waiting to go in a batch. */
+/** One assigned partition: its queue of fetched records and the loop that invokes the function with them. */
 class PartitionWorker {
   readonly queue: KafkaMessage[] = [];
   /** The highest offset queued so far: a record at or below it (a refetch after a seek) is not queued twice. */
   highWater = -1;
-  /** In a batch being invoked, retried or committed: its next records wait until that batch is done. */
-  busy = false;
+  running = false;
   paused = false;
   revoked = false;
-  /** When the head of the queue started waiting (ms): the partition waiting longest goes first in a batch. */
-  waitingSince = 0;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
   ) {}
-
-  get key(): string {
-    return `${this.topic}-${this.partition}`;
-  }
-}
-
-/** One invocation's records: the head of each partition's queue it took, and the event they make. */
-interface Batch {
-  readonly parts: ReadonlyArray<{ readonly w: PartitionWorker; readonly records: EsmKafkaRecord[] }>;
-  readonly event: {
-    readonly eventSource: 'SelfManagedKafka';
-    readonly bootstrapServers: string;
-    readonly records: Record<string, EsmKafkaRecord[]>;
-  };
 }
 
 class Mapping {
@@ -149,11 +131,9 @@ class Mapping {
   consumer: Consumer | undefined;
   readonly #abort = new AbortController();
   readonly #workers = new Map<string, PartitionWorker>();
-  /** Invocations running right now, and the claims waiting for one to end (the mapping's concurrency). */
+  /** Partitions invoking right now, and the ones waiting for a turn (the mapping's concurrency). */
   #inFlight = 0;
   readonly #turns: Array<() => void> = [];
-  /** A claim for a turn is waiting: when it gets one, it cuts its batch from every partition ready then. */
-  #claimWaiting = false;
 
   constructor(
     readonly cfg: KafkaMappingConfig,
@@ -234,10 +214,6 @@ class Mapping {
     return !this.#abort.signal.aborted && !w.revoked;
   }
 
-  #ready(w: PartitionWorker): boolean {
-    return !w.busy && w.queue.length > 0 && this.#live(w);
-  }
-
   #enqueue({ batch, resolveOffset }: EachBatchPayload): void {
     const { topic, partition } = batch;
     const key = `${topic}-${partition}`;
@@ -246,7 +222,6 @@ class Mapping {
       w = new PartitionWorker(topic, partition);
       this.#workers.set(key, w);
     }
-    if (w.queue.length === 0) w.waitingSince = performance.now();
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset <= w.highWater) continue;
@@ -259,77 +234,51 @@ class Mapping {
       w.paused = true;
       this.consumer?.pause([{ topic, partitions: [partition] }]);
     }
-    this.#claim();
+    if (!w.running && w.queue.length > 0) void this.#drain(w);
   }
 
-  /**
-   * Asks for a turn when a partition has records to deliver and no claim is waiting yet. One waiting claim is
-   * enough: when it gets its turn it takes every partition that is ready by then.
-   */
-  #claim(): void {
-    if (this.#claimWaiting || this.#abort.signal.aborted) return;
-    let ready = false;
-    for (const w of this.#workers.values()) {
-      if (this.#ready(w)) {
-        ready = true;
-        break;
-      }
-    }
-    if (!ready) return;
-    this.#claimWaiting = true;
-    void this.#run().catch((err: Error) => this.esm.log(`${this.cfg.topic}: ${err.message}`));
-  }
-
-  /**
-   * One invocation's batch, cut when its turn comes (AWS's poller builds a batch from what it has when it
-   * invokes): the head of every ready partition's queue, the one waiting longest first, at most `batchSize`
-   * records and 6 MB of payload in all. A partition in the batch is busy until the batch is done, so each
-   * partition stays in order, one batch at a time.
-   */
-  #cut(): Batch | null {
-    const ready = [...this.#workers.values()]
-      .filter((w) => this.#ready(w))
-      .sort((a, b) => a.waitingSince - b.waitingSince);
-    if (ready.length === 0) return null;
-    let bytes = 100 + this.esm.bootstrapServers.length;
-    let count = 0;
-    let full = false;
-    const parts: Array<{ w: PartitionWorker; records: EsmKafkaRecord[] }> = [];
-    for (const w of ready) {
-      const records: EsmKafkaRecord[] = [];
-      let keyBytes = w.key.length + 8;
-      for (const m of w.queue) {
-        const record = toEsmRecord(w.topic, w.partition, m);
-        const size = Buffer.byteLength(JSON.stringify(record)) + 1 + keyBytes;
-        if (count > 0 && (count >= this.cfg.batchSize || bytes + size > LAMBDA_PAYLOAD_MAX_BYTES)) {
-          full = true;
-          break;
+  /** The partition's loop: one batch at a time, in offset order, until its queue is empty. */
+  async #drain(w: PartitionWorker): Promise<void> {
+    w.running = true;
+    try {
+      while (w.queue.length > 0 && this.#live(w)) {
+        const delivered = await this.#deliver(w);
+        if (delivered === null) return;
+        w.queue.splice(0, delivered);
+        if (w.paused && w.queue.length < this.cfg.batchSize && this.#live(w)) {
+          w.paused = false;
+          this.consumer?.resume([{ topic: w.topic, partitions: [w.partition] }]);
         }
-        bytes += size;
-        count += 1;
-        keyBytes = 0;
-        records.push(record);
       }
-      if (records.length > 0) {
-        w.busy = true;
-        parts.push({ w, records });
-      }
-      if (full) break;
+    } catch (err) {
+      this.esm.log(`${w.topic}-${w.partition}: ${(err as Error).message}`);
+    } finally {
+      w.running = false;
+      // Records queued while the last batch was being committed.
+      if (w.queue.length > 0 && this.#live(w)) void this.#drain(w);
     }
-    return this.#batchOf(parts);
   }
 
-  #batchOf(parts: Batch['parts']): Batch | null {
-    if (parts.length === 0) return null;
-    const records: Record<string, EsmKafkaRecord[]> = {};
-    for (const { w, records: rs } of parts) records[w.key] = rs;
-    return {
-      parts,
-      event: { eventSource: 'SelfManagedKafka', bootstrapServers: this.esm.bootstrapServers, records },
-    };
+  /** The head of the queue that fits one invocation, as event records: at most `batchSize` and 6 MB of payload. */
+  #nextBatch(w: PartitionWorker): EsmKafkaRecord[] {
+    const overhead = 200 + this.esm.bootstrapServers.length + w.topic.length;
+    let bytes = overhead;
+    const records: EsmKafkaRecord[] = [];
+    for (const m of w.queue) {
+      const record = toEsmRecord(w.topic, w.partition, m);
+      const size = Buffer.byteLength(JSON.stringify(record)) + 1;
+      if (
+        records.length > 0 &&
+        (records.length >= this.cfg.batchSize || bytes + size > LAMBDA_PAYLOAD_MAX_BYTES)
+      )
+        break;
+      bytes += size;
+      records.push(record);
+    }
+    return records;
   }
 
-  /** At most `concurrency` invocations at once; the others wait their turn, first come first served. */
+  /** At most `concurrency` partitions invoke at once; the others wait their turn, first come first served. */
   async #withTurn<T>(fn: () => Promise<T>): Promise<T> {
     const limit = Math.max(1, this.cfg.concurrency ?? 1);
     if (this.#inFlight < limit) this.#inFlight += 1;
@@ -344,117 +293,83 @@ class Mapping {
   }
 
   /**
-   * A claim: waits for a turn, cuts a batch, invokes until success (or retries exhausted), commits. Any
-   * function error retries the whole batch with backoff; its partitions wait (others go on in other turns).
-   * A retry leaves out partitions lost in a rebalance meanwhile (their new owner starts from the committed
-   * offset).
+   * Delivers the head of the partition's queue: invokes until success (or retries exhausted), then commits.
+   * The batch is cut when the partition gets its turn, not before: records that arrived while it waited for an
+   * environment go in this batch (up to `batchSize`), as AWS's poller builds a batch from what the partition
+   * has when it invokes. A retry invokes the same records again. Returns how many records were delivered, or
+   * null when the partition was lost or stopped.
    */
-  async #run(): Promise<void> {
-    let batch: Batch | null = null;
+  async #deliver(w: PartitionWorker): Promise<number | null> {
+    const { topic, partition } = w;
+    let batch:
+      | { records: EsmKafkaRecord[]; event: { records: Record<string, EsmKafkaRecord[]> } }
+      | undefined;
+    const cut = () => {
+      const records = this.#nextBatch(w);
+      const event = {
+        eventSource: 'SelfManagedKafka',
+        bootstrapServers: this.esm.bootstrapServers,
+        records: { [`${topic}-${partition}`]: records },
+      };
+      return { records, event };
+    };
     const maxRetries = this.cfg.maximumRetryAttempts ?? -1;
     let attempt = 0;
-    try {
-      for (;;) {
-        const res = await this.#withTurn(async () => {
-          if (batch === null) {
-            this.#claimWaiting = false;
-            batch = this.#cut();
-            if (batch === null) return null;
-            // Partitions the batch had no room for, or records that come while it runs: the next claim.
-            this.#claim();
-          } else {
-            batch = this.#batchOf(batch.parts.filter(({ w }) => this.#live(w)));
-            if (batch === null) return null;
-          }
-          return this.esm.lambda.invoke(this.cfg.fn, batch.event);
-        });
-        if (res === null || batch === null) return;
-        const current: Batch = batch;
-        this.invocations += 1;
-        if (res.ok) {
-          this.last = 'OK';
-          await this.#commit(current);
-          return;
+    for (;;) {
+      const res = await this.#withTurn(async () => {
+        if (!batch) {
+          if (!this.#live(w) || w.queue.length === 0) return null;
+          batch = cut();
         }
-        this.failedInvocations += 1;
-        this.last = 'PROBLEM: Function call failed';
-        attempt += 1;
-        const where = current.parts
-          .map(({ w, records }) => `${w.key} offsets ${records[0]?.offset}..${records.at(-1)?.offset}`)
-          .join(', ');
-        this.esm.log(`${where}: ${res.error.errorType}: ${res.error.errorMessage} (attempt ${attempt})`);
-        if (this.#abort.signal.aborted) return;
-        if (maxRetries >= 0 && attempt > maxRetries) {
-          if (this.cfg.onFailureTopic) await this.#sendToDestination(current, attempt, res.error.errorType);
-          await this.#commit(current);
-          return;
-        }
-        const wait = Math.min(this.esm.retryMaxMs, this.esm.retryBaseMs * 2 ** (attempt - 1));
-        await delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
-        if (this.#abort.signal.aborted) return;
+        return this.esm.lambda.invoke(this.cfg.fn, batch.event);
+      });
+      if (res === null || !batch) return null;
+      const { records, event } = batch;
+      this.invocations += 1;
+      if (res.ok) {
+        this.last = 'OK';
+        break;
       }
-    } finally {
-      const done: Batch | null = batch;
-      if (done !== null) this.#release(done);
-    }
-  }
-
-  /** Commits past a delivered (or skipped) batch, every partition still assigned to this member. */
-  async #commit(batch: Batch): Promise<void> {
-    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
-    let count = 0;
-    for (const { w, records } of batch.parts) {
-      const last = records.at(-1);
-      // Stopping does not prevent the commit of a batch that succeeded; a partition lost to a rebalance does.
-      if (!last || w.revoked) continue;
-      w.queue.splice(0, records.length);
-      offsets.push({ topic: w.topic, partition: w.partition, offset: String(last.offset + 1) });
-      count += records.length;
-    }
-    if (offsets.length === 0) return;
-    // A refused commit (a partition moved in a rebalance) only means the batch is delivered again.
-    await this.consumer
-      ?.commitOffsets(offsets)
-      .catch((err: Error) =>
-        this.esm.log(
-          `${offsets.map((o) => `${o.topic}-${o.partition}`).join(', ')}: commit refused: ${err.message}`,
-        ),
+      this.failedInvocations += 1;
+      this.last = 'PROBLEM: Function call failed';
+      attempt += 1;
+      const first = records[0]?.offset;
+      const last = records[records.length - 1]?.offset;
+      this.esm.log(
+        `${topic}-${partition} offsets ${first}..${last}: ${res.error.errorType}: ${res.error.errorMessage} (attempt ${attempt})`,
       );
-    this.recordsDelivered += count;
-  }
-
-  /** The batch is done (delivered, skipped, lost or stopped): its partitions are ready again. */
-  #release(batch: Batch): void {
-    const now = performance.now();
-    for (const { w } of batch.parts) {
-      w.busy = false;
-      if (!this.#live(w)) continue;
-      if (w.queue.length > 0) w.waitingSince = now;
-      if (w.paused && w.queue.length < this.cfg.batchSize) {
-        w.paused = false;
-        this.consumer?.resume([{ topic: w.topic, partitions: [w.partition] }]);
+      if (!this.#live(w)) return null;
+      if (maxRetries >= 0 && attempt > maxRetries) {
+        if (this.cfg.onFailureTopic)
+          await this.#sendToDestination(event, records, attempt, res.error.errorType);
+        break;
       }
+      const wait = Math.min(this.esm.retryMaxMs, this.esm.retryBaseMs * 2 ** (attempt - 1));
+      await delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
+      if (!this.#live(w)) return null;
     }
-    this.#claim();
+    const { records } = batch;
+    const lastRecord = records[records.length - 1];
+    if (lastRecord) {
+      // A refused commit (the partition moved in a rebalance) only means the batch is delivered again.
+      await this.consumer
+        ?.commitOffsets([{ topic, partition, offset: String(lastRecord.offset + 1) }])
+        .catch((err: Error) => this.esm.log(`${topic}-${partition}: commit refused: ${err.message}`));
+      this.recordsDelivered += records.length;
+    }
+    return records.length;
   }
 
-  async #sendToDestination(batch: Batch, attempts: number, errorType: string): Promise<void> {
-    if (!this.cfg.onFailureTopic) return;
-    const payload = JSON.stringify(batch.event);
-    const recordsInfo: Record<string, object> = {};
-    let size = 0;
-    for (const { w, records } of batch.parts) {
-      const first = records[0];
-      const last = records.at(-1);
-      if (!first || !last) continue;
-      size += records.length;
-      recordsInfo[w.key] = {
-        firstRecordOffset: String(first.offset),
-        firstRecordTimestamp: new Date(first.timestamp).toISOString(),
-        lastRecordOffset: String(last.offset),
-        lastRecordTimestamp: new Date(last.timestamp).toISOString(),
-      };
-    }
+  async #sendToDestination(
+    event: { records: Record<string, EsmKafkaRecord[]> },
+    records: EsmKafkaRecord[],
+    attempts: number,
+    errorType: string,
+  ): Promise<void> {
+    const first = records[0];
+    const last = records[records.length - 1];
+    if (!first || !last || !this.cfg.onFailureTopic) return;
+    const payload = JSON.stringify(event);
     const record = {
       requestContext: {
         requestId: lambdaRequestId(),
@@ -466,13 +381,20 @@ class Mapping {
       version: '1.0',
       timestamp: new Date().toISOString(),
       KafkaBatchInfo: {
-        batchSize: size,
+        batchSize: records.length,
         bootstrapServers: this.esm.bootstrapServers,
         consumerGroupId: this.groupId,
         payloadSize: Buffer.byteLength(payload),
-        recordsInfo,
+        recordsInfo: {
+          [`${first.topic}-${first.partition}`]: {
+            firstRecordOffset: String(first.offset),
+            firstRecordTimestamp: new Date(first.timestamp).toISOString(),
+            lastRecordOffset: String(last.offset),
+            lastRecordTimestamp: new Date(last.timestamp).toISOString(),
+          },
+        },
       },
-      payload: batch.event,
+      payload: event,
     };
     const producer = await this.esm.producer();
     await producer.send({ topic: this.cfg.onFailureTopic, messages: [{ value: JSON.stringify(record) }] });
