@@ -11,8 +11,9 @@
  *
  * Options (env): WS_PORT, HTTP_PORT, WEB_PORT, WEB_ORIGIN, DEPLOYMENT_ID (default `default`: the contract's
  * topic names and no Redis key prefix; another id runs a second copy beside it on its own topics and keys),
- * LAMBDA_IDLE_TTL_SEC (600: execution environments idle this long are reclaimed; the bench's full profile uses 30), and
- * `--watch` (or WATCH=1) to redeploy the functions when functions/src changes, `--no-web` to skip the web server.
+ * LAMBDA_IDLE_TTL_SEC (600: execution environments idle this long are reclaimed; the bench's full profile uses
+ * 30), and `--watch` (or WATCH=1) to redeploy the functions when functions/src changes, `--no-web` to skip the
+ * web server.
  */
 import { watch } from 'node:fs';
 import { join } from 'node:path';
