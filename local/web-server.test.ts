@@ -99,6 +99,9 @@ describe('web-server', () => {
     expect(cspAllows(policy, 'img-src', 'https://images.example/cat.png', web.url)).toBe(true);
     expect(cspAllows(policy, 'connect-src', config.wsApi, web.url)).toBe(true);
     expect(cspAllows(policy, 'connect-src', 'wss://elsewhere.example', web.url)).toBe(false);
+    // no inline scripts or styles but the export's scripts by hash (web/lib/csp.ts)
+    expect(policy).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(policy).toMatch(/(^|; )style-src 'self'(;|$)/);
   });
 
   it('caches hashed assets for a year', async () => {

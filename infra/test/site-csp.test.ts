@@ -66,6 +66,9 @@ describe("CloudFront's CSP for the static export", () => {
       ...['alert(1)', 'self.__next_f.push([1,"é"])'].map(scriptHash).sort(),
     ]);
     expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    // no inline styles either (web/lib/csp.ts); the browser test checks the app runs under it
+    expect(d['style-src']).toEqual(["'self'"]);
+    expect(csp).not.toMatch(/style-src[^;]*unsafe-inline/);
     expect(d['connect-src']).toEqual([
       "'self'",
       'https://*.execute-api.eu-west-1.amazonaws.com',

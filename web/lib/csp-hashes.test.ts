@@ -66,10 +66,11 @@ describe('CSP hashes of inline scripts', () => {
     expect(readCspHashes(path.join(dir, 'missing')).scriptSrc).toEqual([]);
   });
 
-  it("puts the hashes in script-src, without 'unsafe-inline'", () => {
+  it("puts the hashes in script-src, without 'unsafe-inline' (nor in style-src)", () => {
     const hashes = [scriptHash('alert(1)')];
     const policy = parseCsp(buildCsp({ connectSrc: ['https://api.example'], scriptHashes: hashes }));
     expect(policy['script-src']).toEqual(["'self'", ...hashes]);
     expect(policy['script-src']).not.toContain("'unsafe-inline'");
+    expect(policy['style-src']).toEqual(["'self'"]);
   });
 });

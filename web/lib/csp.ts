@@ -29,10 +29,15 @@ export type CspDirectives = Readonly<Record<string, readonly string[]>>;
 export function cspDirectives(options: CspOptions): CspDirectives {
   return {
     'default-src': ["'self'"],
-    // Next.js static export inlines a few bootstrap scripts: allowed by their hashes only. Its inline styles
-    // (style attributes) stay allowed: a style cannot run code.
+    // Next.js static export inlines a few bootstrap scripts: allowed by their hashes only.
     'script-src': ["'self'", ...(options.scriptHashes ?? [])],
-    'style-src': ["'self'", "'unsafe-inline'"],
+    // Stylesheets from the site only, no 'unsafe-inline': the export's HTML has no `style=` attribute and no
+    // `<style>` element, and styles set from script through the CSSOM (React's `style` props, `el.style.x = …`,
+    // `style.cssText`: the theme script, the composer's height, Next's route announcer) are not governed by CSP.
+    // Refused under it (the style does not apply): a `style=` attribute in server-rendered HTML or in markup set
+    // as `innerHTML`, a `<style>` element (React 19's `<style precedence>` too, which the app does not use), and
+    // `setAttribute('style', …)`. web/e2e/security-headers.test.ts runs the app under it and checks the refusals.
+    'style-src': ["'self'"],
     // https: the Markdown renderer's images (https only); data:/blob: the app's own generated images.
     'img-src': ["'self'", 'https:', 'data:', 'blob:', ...(options.attachmentsSrc ?? [])],
     'font-src': ["'self'", 'data:'],
