@@ -4,7 +4,7 @@
  */
 
 import { seedDemo } from '@chat/local/seed';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_KB, measure } from '../scripts/bundle-size.ts';
 import { axeViolations, screenshot } from './checks.ts';
@@ -220,8 +220,24 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     }
     expect([...serverOrder].sort()).toEqual(bodies.map((b) => b.slice(-3)));
 
+    const configRequests: string[] = [];
+    const onRequest = (r: Request) => {
+      if (new URL(r.url()).pathname === '/config.json') configRequests.push(r.url());
+    };
+    alicePage.on('request', onRequest);
     await alicePage.reload();
     await alice.waitReady();
+    alicePage.off('request', onRequest);
+    // the endpoints come from the static HTML's preload (app/(chat)/layout.tsx), made while the scripts download,
+    // and loadConfig's fetch uses it: one request, by the <link>
+    expect(configRequests).toHaveLength(1);
+    const configInitiators = await alicePage.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => new URL(e.name).pathname === '/config.json')
+        .map((e) => (e as PerformanceResourceTiming).initiatorType),
+    );
+    expect(configInitiators).toEqual(['link']);
     await alice.open('Bob');
     await alice.message('history line 070').waitFor({ timeout: TIMEOUT });
     // the first page holds the newest 50; the oldest arrive when scrolling up

@@ -13,7 +13,8 @@ import { useServices } from '../providers.tsx';
 // In the browser the endpoints (/config.json) and the wire schemas (a chunk of their own) are requested as soon
 // as this module runs, while React hydrates, rather than with the store's first requests after hydration: the
 // first page of history then waits for one round trip less. Both are memoized; a failure is forgotten and the
-// store's own requests try again.
+// store's own requests try again. (/chat's static HTML also preloads /config.json, app/(chat)/layout.tsx, so that
+// this fetch finds it already on its way, started while the scripts downloaded.)
 //
 // The local cache of what the chat showed last (lib/chat/cache.ts, a chunk of its own) is requested then too:
 // it is in before the conversation pane's chunks, and the last conversation paints without waiting for the
