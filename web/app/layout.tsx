@@ -1,5 +1,6 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
+import { preload } from 'react-dom';
 import { AppProviders } from '@/components/providers.tsx';
 import { themeInitScript } from '@/lib/theme.ts';
 import './globals.css';
@@ -21,6 +22,11 @@ export const viewport: Viewport = {
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
+  // The endpoints (lib/config.ts), fetched while the scripts download: `<link rel="preload" as="fetch">` in every
+  // page's HTML (a server component: no client JavaScript). Every page's providers (components/providers.tsx) ask
+  // for them as soon as their module runs, and that fetch uses this response. After a client-side navigation the
+  // link is already in the document, so React adds none.
+  preload('/config.json', { as: 'fetch', crossOrigin: 'anonymous' });
   return (
     <html lang="en" suppressHydrationWarning>
       <head>

@@ -13,6 +13,11 @@ interface AppServices {
 
 const ServicesContext = createContext<AppServices | null>(null);
 
+// The endpoints are asked for as soon as this module runs, on every page: the static HTML preloads /config.json
+// (app/layout.tsx), and this first fetch is what uses that response (a preload left unused is a wasted request
+// and a console warning). Memoized; a failure is forgotten and the first request tries again.
+if (typeof window !== 'undefined') loadConfig().catch(() => undefined);
+
 /** One API client and session store per tab. */
 export function AppProviders({ children }: { children: ReactNode }) {
   const [services] = useState<AppServices>(() => {

@@ -25,6 +25,13 @@ const aliceName = uniqueName('alice');
 const bobName = uniqueName('bob');
 const carolName = uniqueName('carol');
 const dialogs: string[] = [];
+/** Chromium's warning for a `<link rel="preload">` whose response no request used (a wasted download). */
+const unusedPreloads: string[] = [];
+/**
+ * Per person: documents loaded (goto, reload) and the requests for /config.json that a `<link rel="preload">` made
+ * (Playwright's resource type "other"; the push client's own fetch of it, lib/push/client.ts, is a "fetch").
+ */
+const loads = { alice: { documents: 0, preloads: 0 }, bob: { documents: 0, preloads: 0 } };
 
 describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
   beforeAll(async () => {
@@ -33,8 +40,19 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     bobCtx = await stack.newContext();
     alicePage = await aliceCtx.newPage();
     bobPage = await bobCtx.newPage();
-    for (const p of [alicePage, bobPage])
+    for (const [p, count] of [
+      [alicePage, loads.alice],
+      [bobPage, loads.bob],
+    ] as const) {
       p.on('dialog', (d) => dialogs.push(d.message()) && void d.dismiss());
+      p.on('request', (r) => {
+        if (r.isNavigationRequest() && r.frame() === p.mainFrame()) count.documents++;
+        if (new URL(r.url()).pathname === '/config.json' && r.resourceType() === 'other') count.preloads++;
+      });
+      p.on('console', (m) => {
+        if (/preloaded using link preload but not used/.test(m.text())) unusedPreloads.push(m.text());
+      });
+    }
   }, 900_000);
 
   afterAll(async () => {
@@ -222,22 +240,25 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
 
     const configRequests: string[] = [];
     const onRequest = (r: Request) => {
-      if (new URL(r.url()).pathname === '/config.json') configRequests.push(r.url());
+      if (new URL(r.url()).pathname === '/config.json') configRequests.push(r.resourceType());
     };
     alicePage.on('request', onRequest);
     await alicePage.reload();
     await alice.waitReady();
     alicePage.off('request', onRequest);
-    // the endpoints come from the static HTML's preload (app/(chat)/layout.tsx), made while the scripts download,
-    // and loadConfig's fetch uses it: one request, by the <link>
-    expect(configRequests).toHaveLength(1);
+    // the endpoints come from the static HTML's preload (app/layout.tsx), made while the scripts download, and
+    // loadConfig's first fetch uses it (no request of its own; one that did not would leave the preload unused,
+    // which the last test checks); the push client's own fetch of the file (its VAPID key) may come too
+    expect(configRequests.filter((t) => t === 'other')).toHaveLength(1);
+    expect(configRequests.filter((t) => t === 'fetch').length).toBeLessThanOrEqual(1);
     const configInitiators = await alicePage.evaluate(() =>
       performance
         .getEntriesByType('resource')
         .filter((e) => new URL(e.name).pathname === '/config.json')
         .map((e) => (e as PerformanceResourceTiming).initiatorType),
     );
-    expect(configInitiators).toEqual(['link']);
+    expect(configInitiators[0]).toBe('link');
+    expect(configInitiators.filter((t) => t === 'link')).toHaveLength(1);
     await alice.open('Bob');
     await alice.message('history line 070').waitFor({ timeout: TIMEOUT });
     // the first page holds the newest 50; the oldest arrive when scrolling up
@@ -455,5 +476,15 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     await expect
       .poll(() => alicePage.getByTestId('chat-subtitle').textContent(), poll)
       .toMatch(/last seen|offline/);
+  });
+
+  // every page preloads /config.json (app/layout.tsx) and its first fetch uses it; a client-side navigation
+  // (sign-in → /chat) must not add a second preload that nothing uses (Chromium warns a few seconds after load)
+  it('preloads the endpoints once per page load and never on a client-side navigation; every preload used', () => {
+    for (const count of [loads.alice, loads.bob]) {
+      expect(count.documents).toBeGreaterThan(1);
+      expect(count.preloads).toBe(count.documents);
+    }
+    expect(unusedPreloads).toEqual([]);
   });
 });

@@ -1,14 +1,18 @@
-import type { ReactNode } from 'react';
-import { preload } from 'react-dom';
-import { ChatGate } from './ChatGate.tsx';
+'use client';
 
-/**
- * A server component (rendered once, at build time): the static HTML of every (chat) page preloads the endpoints
- * (`/config.json`, lib/config.ts) while the page's scripts download, and loadConfig's fetch then uses that response
- * instead of starting after the scripts ran: one round trip less before the first API request. Here and not in
- * the client component below, so it costs the first load no JavaScript. The session gate: ChatGate.tsx.
- */
+import { useRouter } from 'next/navigation';
+import { type ReactNode, useEffect } from 'react';
+import { ChatSession, FullPageSpinner } from '@/components/chat/ChatSession.tsx';
+import { useHydrated, useSession } from '@/components/providers.tsx';
+
+/** Everything under (chat) needs a session; without one, to sign-in. */
 export default function ChatLayout({ children }: { children: ReactNode }) {
-  preload('/config.json', { as: 'fetch', crossOrigin: 'anonymous' });
-  return <ChatGate>{children}</ChatGate>;
+  const session = useSession();
+  const hydrated = useHydrated();
+  const router = useRouter();
+  useEffect(() => {
+    if (hydrated && !session) router.replace('/signin');
+  }, [hydrated, session, router]);
+  if (!hydrated || !session) return <FullPageSpinner label="Loading…" />;
+  return <ChatSession session={session}>{children}</ChatSession>;
 }

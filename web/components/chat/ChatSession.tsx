@@ -10,18 +10,16 @@ import { loadConfig } from '@/lib/config.ts';
 import { RealtimeClient } from '@/lib/realtime/socket.ts';
 import { useServices } from '../providers.tsx';
 
-// In the browser the endpoints (/config.json) and the wire schemas (a chunk of their own) are requested as soon
-// as this module runs, while React hydrates, rather than with the store's first requests after hydration: the
-// first page of history then waits for one round trip less. Both are memoized; a failure is forgotten and the
-// store's own requests try again. (/chat's static HTML also preloads /config.json, app/(chat)/layout.tsx, so that
-// this fetch finds it already on its way, started while the scripts downloaded.)
+// In the browser the wire schemas (a chunk of their own) are requested as soon as this module runs, while React
+// hydrates, rather than with the store's first requests after hydration: the first page of history then waits for
+// one round trip less (the endpoints, /config.json, are preloaded by the HTML and asked for by providers.tsx).
+// Memoized; a failure is forgotten and the store's own requests try again.
 //
 // The local cache of what the chat showed last (lib/chat/cache.ts, a chunk of its own) is requested then too:
 // it is in before the conversation pane's chunks, and the last conversation paints without waiting for the
 // network (restored into the store whenever it comes, where the server has not answered yet).
 let cacheChunk: Promise<typeof import('@/lib/chat/cache.ts')> | null = null;
 if (typeof window !== 'undefined') {
-  loadConfig().catch(() => undefined);
   loadContracts().catch(() => undefined);
   cacheChunk = import('@/lib/chat/cache.ts');
   cacheChunk.catch(() => undefined);
@@ -106,7 +104,7 @@ function TitleBadge() {
 
 export function FullPageSpinner({ label }: { label: string }) {
   return (
-    <div className="flex h-dvh items-center justify-center bg-white text-gray-600 dark:bg-gray-950 dark:text-gray-300">
+    <div className="flex h-dvh items-center justify-center text-gray-600 dark:text-gray-300">
       <div className="flex items-center gap-3" role="status" aria-live="polite">
         <span
           className="size-5 animate-spin rounded-full border-2 border-current border-t-transparent"
