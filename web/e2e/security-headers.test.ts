@@ -313,19 +313,18 @@ describe('the web server sends a strict CSP, and the app runs under it', () => {
     const before = await violations();
     const consoleBefore = consoleCsp.length;
     // a probe element and its computed style before anything is injected
-    const initial = await page.evaluate(() => {
+    await page.evaluate(() => {
       const probe = document.createElement('div');
       probe.id = 'csp-style-probe';
       probe.textContent = 'probe';
       document.body.append(probe);
-      const s = getComputedStyle(probe);
-      return { color: s.color, background: s.backgroundColor, outline: s.outlineStyle };
     });
     const computed = () =>
       page.evaluate(() => {
         const s = getComputedStyle(document.getElementById('csp-style-probe') as HTMLElement);
         return { color: s.color, background: s.backgroundColor, outline: s.outlineStyle };
       });
+    const initial = await computed();
     await page.evaluate(() => {
       // a <style> element
       const style = document.createElement('style');
