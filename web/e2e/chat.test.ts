@@ -7,7 +7,7 @@ import { seedDemo } from '@chat/local/seed';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_KB, measure } from '../scripts/bundle-size.ts';
-import { axeViolations, screenshot } from './checks.ts';
+import { axeViolations, screenshot, smallText } from './checks.ts';
 import { protocolClient, type Stack, startStack, uniqueName } from './harness.ts';
 import { AuthPage, type ChatPage, TIMEOUT } from './pages.ts';
 
@@ -212,6 +212,9 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     await screenshot(bobPage, 'conversations');
     await bobPage.setViewportSize({ width: 390, height: 844 });
     await bob.open('Alice');
+    // legible on a phone: no text under 12 px (the bubbles' times were 11.2 px, code blocks 11.9 px)
+    await bob.message('the fix for the bug').locator('code.hljs').waitFor({ timeout: TIMEOUT });
+    expect(await smallText(bobPage)).toEqual([]);
     await screenshot(bobPage, 'chat-phone');
     await bobPage.setViewportSize({ width: 1280, height: 800 });
   });

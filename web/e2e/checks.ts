@@ -79,3 +79,22 @@ export async function screenshot(page: Page, name: string, options: { keepFocus?
   );
   await page.screenshot({ path: path.join(shots, `${name}.png`) });
 }
+
+/**
+ * Visible text set below `minPx` (Lighthouse's legibility audit on a phone asks for 12 px): one line per font size
+ * and parent, with the start of its text. Empty when every text is legible.
+ */
+export function smallText(page: Page, minPx = 12): Promise<string[]> {
+  return page.evaluate((min) => {
+    const out = new Set<string>();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = n.textContent?.trim();
+      const el = n.parentElement;
+      if (!text || !el || el.getClientRects().length === 0) continue;
+      const px = Number.parseFloat(getComputedStyle(el).fontSize);
+      if (px < min) out.add(`${px}px <${el.tagName.toLowerCase()}>: ${text.slice(0, 30)}`);
+    }
+    return [...out];
+  }, minPx);
+}

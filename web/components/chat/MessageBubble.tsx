@@ -173,7 +173,7 @@ export const MessageBubble = memo(function MessageBubble({
             {m.attachments?.length ? <Extras part="files" row={row} /> : null}
           </Suspense>
           <span
-            className={`float-right mt-1 ml-3 inline-flex translate-y-0.5 items-center gap-1 text-[0.7rem] leading-none ${
+            className={`float-right mt-1 ml-3 inline-flex translate-y-0.5 items-center gap-1 text-xs leading-none ${
               mine ? 'text-indigo-100' : 'text-gray-600 dark:text-gray-400'
             }`}
           >
