@@ -19,6 +19,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
+// the consumers' idle connections stop spinning (kafkajs 2.2.4's request queue; see the module)
+import '@chat/functions/kafka-request-queue';
 import { lambdaRequestId, stableUuid } from '../ids.ts';
 import { LAMBDA_PAYLOAD_MAX_BYTES, type LambdaService } from '../lambda/service.ts';
 

@@ -16,6 +16,8 @@ import { config } from '#platform/config.ts';
 import { logger } from '#platform/log.ts';
 import { readCredentials } from '../secrets.ts';
 import { mskIamSasl } from './msk-iam.ts';
+// before any client exists: kafkajs's idle connections stop spinning (see request-queue.ts)
+import './request-queue.ts';
 
 /**
  * The Kafka producer: kafkajs, one per execution environment, created and connected lazily on first send.
