@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTrace } from './trace.ts';
+import { formatTrace, parseTraceLine } from './trace.ts';
 
 const T = 1_700_000_000_000;
 const trace = { received: T, produced: T + 3, fetched: T + 15, persisted: T + 19.4, pushed: T + 20 };
@@ -27,5 +27,27 @@ describe('formatTrace', () => {
         'pushed→client -2 ms · total 9 ms from produced',
     );
     expect(formatTrace(message, {}, T)).toBeNull();
+  });
+});
+
+describe('parseTraceLine', () => {
+  it('reads back what formatTrace writes, and nothing from another line', () => {
+    expect(parseTraceLine(formatTrace(message, trace, T + 22, T - 5) as string)).toEqual({
+      id: message.id,
+      hops: {
+        'sent→received': 5,
+        'received→produced': 3,
+        'produced→fetched': 12,
+        'fetched→persisted': 4,
+        'persisted→pushed': 1,
+        'pushed→client': 2,
+        total: 22,
+      },
+    });
+    expect(parseTraceLine(formatTrace(message, { produced: T, pushed: T + 11 }, T + 9) as string)).toEqual({
+      id: message.id,
+      hops: { 'produced→pushed': 11, 'pushed→client': -2, total: 9 },
+    });
+    expect(parseTraceLine('[chat] something else')).toBeNull();
   });
 });

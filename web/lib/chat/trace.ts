@@ -74,3 +74,17 @@ export function logEventTrace(
       : null;
   logTrace(e.message, e.trace, clientAt, sentAt);
 }
+
+/**
+ * `formatTrace`'s line read back (scripts/ui-latency.ts): the message id and each hop's duration by name
+ * (`{ 'received→produced': 3, …, total: 22 }`), or null for another line.
+ */
+export function parseTraceLine(line: string): { id: string; hops: Record<string, number> } | null {
+  const head = /^\[chat:trace\] message (\S+):/.exec(line);
+  if (!head?.[1]) return null;
+  const hops: Record<string, number> = {};
+  for (const m of line.matchAll(/(\w+)→(\w+) (-?\d+) ms/g)) hops[`${m[1]}→${m[2]}`] = Number(m[3]);
+  const total = /· total (-?\d+) ms/.exec(line);
+  if (total?.[1]) hops.total = Number(total[1]);
+  return { id: head[1], hops };
+}
