@@ -212,7 +212,7 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     await screenshot(bobPage, 'conversations');
     await bobPage.setViewportSize({ width: 390, height: 844 });
     await bob.open('Alice');
-    // legible on a phone: no text under 12 px (the bubbles' times were 11.2 px, code blocks 11.9 px)
+    // legible on a phone: no text under 12 px (the bubbles' time and receipts were 11.2 px)
     await bob.message('the fix for the bug').locator('code.hljs').waitFor({ timeout: TIMEOUT });
     expect(await smallText(bobPage)).toEqual([]);
     await screenshot(bobPage, 'chat-phone');

@@ -106,7 +106,7 @@ function CodeBlock({ children }: ComponentProps<'pre'>) {
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>
-      <pre className="overflow-x-auto p-3 font-mono text-[0.875em] leading-relaxed">{children}</pre>
+      <pre className="overflow-x-auto p-3 font-mono text-[0.85em] leading-relaxed">{children}</pre>
     </div>
   );
 }
