@@ -65,16 +65,34 @@ export async function serviceWorker(context: BrowserContext): Promise<Worker> {
 export async function deliverPush(page: Page, origin: string, data: string): Promise<void> {
   const cdp: CDPSession = await page.context().newCDPSession(page);
   try {
-    const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
-    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+    // the latest state of each registration and version (events repeat them as they change)
+    const registrations = new Map<string, { registrationId: string; scopeURL: string; isDeleted: boolean }>();
+    const versions = new Map<string, { registrationId: string; status: string }>();
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+      for (const r of e.registrations) registrations.set(r.registrationId, r);
+    });
+    cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+      for (const v of e.versions) versions.set(v.versionId, v);
+    });
     await cdp.send('ServiceWorker.enable');
+    // a push goes to the registration's active worker: wait for one that is activated (a push sent while the
+    // worker is still installing or activating is dropped, and the notification never shows)
+    const ready = () =>
+      [...registrations.values()].find(
+        (r) =>
+          r.scopeURL === `${origin}/` &&
+          !r.isDeleted &&
+          [...versions.values()].some(
+            (v) => v.registrationId === r.registrationId && v.status === 'activated',
+          ),
+      );
     const deadline = Date.now() + TIMEOUT;
-    let reg = registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
+    let reg = ready();
     while (!reg && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      reg = registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
+      reg = ready();
     }
-    if (!reg) throw new Error(`no service worker registration for ${origin}/`);
+    if (!reg) throw new Error(`no activated service worker registration for ${origin}/`);
     await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data });
   } finally {
     await cdp.detach().catch(() => undefined);
