@@ -24,7 +24,7 @@ import { type DemoAccount, demoAccounts, seedDemo } from '@chat/local/seed';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ensureChromium, launchArgs, startStack } from '../e2e/harness.ts';
 import { AuthPage, type ChatPage } from '../e2e/pages.ts';
-import { parseTraceLine } from '../lib/chat/trace.ts';
+import { parseTraceLine, TRACE_FLAG } from '../lib/chat/trace.ts';
 
 /** p50 and p99 (nearest rank) of each key, over the rows that have it. */
 export function percentiles(
@@ -52,7 +52,7 @@ interface Window_ {
 async function measure(sender: ChatPage, receiver: ChatPage, text: string) {
   const traces: string[] = [];
   const onConsole = (m: { type(): string; text(): string }) => {
-    if (m.type() === 'info' && m.text().startsWith('[chat:trace]')) traces.push(m.text());
+    if (m.type() === 'info') traces.push(m.text());
   };
   receiver.page.on('console', onConsole);
   await receiver.page.evaluate((t) => {
@@ -87,7 +87,8 @@ async function measure(sender: ChatPage, receiver: ChatPage, text: string) {
   const seen = await receiver.page.evaluate(() => (window as unknown as Window_).__seen ?? null);
   const sent = await sender.page.evaluate(() => (window as unknown as Window_).__sent ?? null);
   // the trace line is logged when the frame arrives, before the bubble renders; give it a moment if not yet in
-  for (let i = 0; i < 20 && traces.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 20 && !traces.some((l) => parseTraceLine(l)); i++)
+    await new Promise((r) => setTimeout(r, 25));
   receiver.page.off('console', onConsole);
   const trace = traces.map(parseTraceLine).find((t) => t !== null);
   const row: Record<string, number> = { driver };
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   try {
     const open = async (me: DemoAccount, peer: DemoAccount, trace: boolean): Promise<ChatPage> => {
       const ctx = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
-      if (trace) await ctx.addInitScript(() => localStorage.setItem('chat:trace', '1'));
+      if (trace) await ctx.addInitScript((flag) => localStorage.setItem(flag, '1'), TRACE_FLAG);
       const page: Page = await ctx.newPage();
       const chat = await new AuthPage(page).signIn(me.username, me.password);
       await chat.open(peer.displayName);
