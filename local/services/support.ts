@@ -10,9 +10,11 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   realpathSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -108,21 +110,70 @@ export function which(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The timer slack Cassandra's JVM starts with (Linux; 200 µs instead of the kernel's 50 µs). Cassandra's shared
+ * executor pool waits for work in short timed parks (`LockSupport.parkNanos`, 10 µs and up) for about 10 ms after
+ * every task, so at a chat's rates (a request every few ms) its idle workers never stop waking up: at 300 writes/s
+ * that spin was about half of Cassandra's CPU (1.2–1.5 ms per single-row write against 0.6 with this slack, the
+ * round trip 0.05 ms slower at p50: docs/benchmarks.md, issue 13's eleventh pass). A larger slack lets the kernel
+ * coalesce those wake-ups; timeouts a client could observe move by a fraction of a millisecond. Kafka's JVM
+ * blocks with millisecond timeouts instead, and gained nothing from it.
+ */
+export const JVM_TIMER_SLACK_NS = 200_000;
+
+/**
+ * Runs `fn` (which spawns) with this thread's timer slack set to `ns`, then restores it: a child inherits the
+ * slack of the thread that forks it, and every thread it creates inherits it in turn. Linux only; where the
+ * file is missing or refuses the write, `fn` runs unchanged. Returns whether the slack was set.
+ */
+export function withTimerSlack<T>(ns: number, fn: () => T): { value: T; slackSet: boolean } {
+  let file = '';
+  let before: string | undefined;
+  try {
+    file = ownTimerSlackFile();
+    before = readFileSync(file, 'utf8').trim();
+    writeFileSync(file, String(ns));
+  } catch {
+    before = undefined;
+  }
+  try {
+    return { value: fn(), slackSet: before !== undefined };
+  } finally {
+    if (before !== undefined) {
+      try {
+        writeFileSync(file, before);
+      } catch {}
+    }
+  }
+}
+
+/**
+ * The timer slack file of the calling thread: /proc/<tid>/timerslack_ns (the kernel lets a thread set its own
+ * slack without privileges; /proc/self is the main thread's, which a worker thread could set only with
+ * CAP_SYS_NICE, and its children would not inherit it).
+ */
+export function ownTimerSlackFile(): string {
+  const tid = readlinkSync('/proc/thread-self').split('/').pop();
+  return `/proc/${tid}/timerslack_ns`;
+}
+
 /** Starts a long-running process in its own session (it outlives this Node process), output to `logFile`. */
 export function spawnDetached(
   cmd: string,
   args: readonly string[],
   logFile: string,
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timerSlackNs?: number } = {},
 ): number {
   ensureDir(path.dirname(logFile));
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, {
-    detached: true,
-    stdio: ['ignore', fd, fd],
-    env: opts.env ?? process.env,
-    cwd: opts.cwd,
-  });
+  const start = () =>
+    spawn(cmd, args, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+    });
+  const child = opts.timerSlackNs === undefined ? start() : withTimerSlack(opts.timerSlackNs, start).value;
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   child.unref();
   return child.pid;
