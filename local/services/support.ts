@@ -124,9 +124,9 @@ export const JVM_TIMER_SLACK_NS = 200_000;
 /**
  * Runs `fn` (which spawns) with this thread's timer slack set to `ns`, then restores it: a child inherits the
  * slack of the thread that forks it, and every thread it creates inherits it in turn. Linux only; where the
- * file is missing or refuses the write, `fn` runs unchanged. Returns whether the slack was set.
+ * file is missing or refuses the write, `fn` runs unchanged.
  */
-export function withTimerSlack<T>(ns: number, fn: () => T): { value: T; slackSet: boolean } {
+export function withTimerSlack<T>(ns: number, fn: () => T): T {
   let file = '';
   let before: string | undefined;
   try {
@@ -137,7 +137,7 @@ export function withTimerSlack<T>(ns: number, fn: () => T): { value: T; slackSet
     before = undefined;
   }
   try {
-    return { value: fn(), slackSet: before !== undefined };
+    return fn();
   } finally {
     if (before !== undefined) {
       try {
@@ -173,7 +173,7 @@ export function spawnDetached(
       env: opts.env ?? process.env,
       cwd: opts.cwd,
     });
-  const child = opts.timerSlackNs === undefined ? start() : withTimerSlack(opts.timerSlackNs, start).value;
+  const child = opts.timerSlackNs === undefined ? start() : withTimerSlack(opts.timerSlackNs, start);
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   child.unref();
   return child.pid;
