@@ -17,9 +17,9 @@
  */
 import { watch } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ENV } from '@chat/functions/env';
 import { ensureLocalKeys, ensureLocalVapidKeys } from '@chat/functions/operations';
+import { parseCommandLine, usageFailure } from '@chat/kit/cli';
 import { DEFAULT_DEPLOYMENT, type LocalRuntime, repoRoot, startLocalRuntime } from './runtime/index.ts';
 import { formatCredentials, type SeedResult, seedDemo } from './seed.ts';
 import { ensureServices } from './services/index.ts';
@@ -33,14 +33,17 @@ const USAGE = `usage: npm start [-- --watch] [-- --no-web] [-- --verbose]
   env: WS_PORT (8080), HTTP_PORT (8081), WEB_PORT (3000), WEB_ORIGIN, DEPLOYMENT_ID (default),
        LAMBDA_IDLE_TTL_SEC (600: an execution environment idle this long is reclaimed)`;
 
-const { values: args } = parseArgs({
-  options: {
-    watch: { type: 'boolean' },
-    'no-web': { type: 'boolean' },
-    verbose: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+const { values: args } = parseCommandLine(
+  {
+    options: {
+      watch: { type: 'boolean' },
+      'no-web': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   },
-});
+  usageFailure('npm start', USAGE),
+);
 if (args.help) {
   console.log(USAGE);
   process.exit(0);

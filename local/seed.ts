@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageFailure } from '@chat/kit/cli';
 import WebSocket from 'ws';
 
 export interface DemoAccount {
@@ -210,14 +210,17 @@ const USAGE = `usage: tsx local/seed.ts [--http URL] [--ws URL] [--web URL]
   --web   WEB_URL, printed with the credentials    SEED_PASSWORD: the demo accounts' password`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values: arg } = parseArgs({
-    options: {
-      http: { type: 'string' },
-      ws: { type: 'string' },
-      web: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+  const { values: arg } = parseCommandLine(
+    {
+      options: {
+        http: { type: 'string' },
+        ws: { type: 'string' },
+        web: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     },
-  });
+    usageFailure('seed', USAGE),
+  );
   if (arg.help) {
     console.log(USAGE);
     process.exit(0);

@@ -236,7 +236,7 @@ export function parseCli(argv: string[]): CliOptions {
     process.exit(0);
   }
   const base = (profiles as Record<string, Profile | undefined>)[values.profile];
-  if (!base) throw new Error(`unknown profile ${values.profile}\n${USAGE}`);
+  if (!base) throw new Error(`unknown profile ${values.profile} (smoke, full or rates)`);
   const profile: Profile = structuredClone(base);
   const num = (v: string | undefined, name: string): number | undefined => {
     if (v === undefined) return undefined;
