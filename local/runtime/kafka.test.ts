@@ -3,6 +3,7 @@
  * partition, whole-batch retry with offsets committed only after success, redelivery after a crash, the
  * optional on-failure destination, starting positions.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@chat/kit/async';
 import kafkajs, { type Admin, type Producer } from 'kafkajs';
@@ -11,8 +12,10 @@ import {
   type InvokeEndEvent,
   type InvokeStartEvent,
   type KafkaMappingConfig,
+  repoRoot,
   startLocalRuntime,
 } from './index.ts';
+import { consumerGroupTimeouts } from './kafka/esm.ts';
 import { fixture } from './test-helpers.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -380,4 +383,53 @@ describe('When a partition waits for an environment', () => {
       await rt.stop();
     }
   });
+});
+
+describe('When the runtime dies without leaving its consumer group', () => {
+  it("hands its partitions to the next runtime once the dead member's session (10 s) expires, not kafkajs's 30 s", async () => {
+    const topic = await newTopic();
+    const groupId = `rt-esm-dead-${randomUUID().slice(0, 8)}`;
+    // The dead member: a consumer in the group with the mapping's timeouts, in a process killed with SIGKILL (no
+    // LeaveGroup), as when the runtime is killed or a broker crash makes kafkajs rejoin as a new member.
+    const script = `
+      import kafkajs from 'kafkajs';
+      const kafka = new kafkajs.Kafka({ clientId: 'dead-member', brokers: ${JSON.stringify(brokers)}, logLevel: kafkajs.logLevel.NOTHING });
+      const consumer = kafka.consumer({ groupId: ${JSON.stringify(groupId)}, ...${JSON.stringify(consumerGroupTimeouts(0))} });
+      consumer.on(consumer.events.GROUP_JOIN, () => process.stdout.write('joined\\n'));
+      await consumer.connect();
+      await consumer.subscribe({ topic: ${JSON.stringify(topic)}, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatch: async () => new Promise(() => {}) });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    try {
+      await waitFor(() => (out.includes('joined') ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'the member joined',
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const killedAt = Date.now();
+    await send(topic, [{ id: 'after-the-death' }]);
+    // The next runtime's join waits for the dead member's session to expire (its start awaits the join).
+    const next = await startWith({ topic, consumerGroupId: groupId });
+    try {
+      const e = await waitFor(() => next.events[0], {
+        timeoutMs: 30_000,
+        what: 'the record, by the next runtime',
+      });
+      expect(idsOf(e)).toEqual(['after-the-death']);
+      // A protocol timeout, not a speed: with kafkajs's default session (30 s) this reads about 31 s; with 10 s,
+      // about 11 s.
+      expect(Date.now() - killedAt).toBeLessThan(20_000);
+    } finally {
+      await next.rt.stop();
+    }
+  }, 60_000);
 });

@@ -26,6 +26,21 @@ import { LAMBDA_PAYLOAD_MAX_BYTES, type LambdaService } from '../lambda/service.
 
 const { Kafka, logLevel } = kafkajs;
 
+/**
+ * The consumer group's liveness timeouts for a mapping. A member that dies without leaving the group (the runtime
+ * killed, or its broker connection cut by a broker crash, after which kafkajs rejoins as a new member) holds its
+ * partitions until its session expires: nothing on them is delivered until then. kafkajs's default session (30 s)
+ * made a Kafka `kill -9` stall delivery 30 s after the broker was back (`npm run chaos`); 10 s, the least the
+ * fetch loop's heartbeats allow with margin. Heartbeats go out between fetches, and a batching window holds each
+ * fetch up to the window, so the session is the window plus those 10 s. (Kafka's broker accepts 6 s to 30 min.)
+ */
+export function consumerGroupTimeouts(batchingWindowSeconds: number): {
+  sessionTimeout: number;
+  heartbeatInterval: number;
+} {
+  return { sessionTimeout: 10_000 + batchingWindowSeconds * 1000, heartbeatInterval: 3_000 };
+}
+
 export interface KafkaMappingConfig {
   readonly fn: string;
   /** Topic name. */
@@ -171,8 +186,7 @@ class Mapping {
       minBytes: windowMs > 0 ? LAMBDA_PAYLOAD_MAX_BYTES : 1,
       maxWaitTimeInMs: windowMs > 0 ? windowMs : 1_000,
       maxBytesPerPartition: LAMBDA_PAYLOAD_MAX_BYTES,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      ...consumerGroupTimeouts(cfg.batchingWindowSeconds),
       retry: { retries: 10 },
     });
     this.consumer = consumer;
