@@ -20,26 +20,22 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '@chat/kit/paths';
+import { percentile } from '@chat/kit/stats';
 import { type DemoAccount, demoAccounts, seedDemo } from '@chat/local/seed';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ensureChromium, launchArgs, startStack } from '../e2e/harness.ts';
 import { AuthPage, type ChatPage } from '../e2e/pages.ts';
 import { parseTraceLine, TRACE_FLAG } from '../lib/chat/trace.ts';
 
-/** p50 and p99 (nearest rank) of each key, over the rows that have it. */
+/** p50 and p99 (nearest rank, as the bench's) of each key, over the rows that have it. */
 export function percentiles(
   rows: ReadonlyArray<Record<string, number>>,
 ): Record<string, { p50: number; p99: number; n: number }> {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return Object.fromEntries(
     keys.map((k) => {
-      const v = rows
-        .map((r) => r[k])
-        .filter((x): x is number => typeof x === 'number')
-        .sort((a, b) => a - b);
-      const at = (q: number) =>
-        v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))] ?? Number.NaN;
-      return [k, { p50: at(0.5), p99: at(0.99), n: v.length }];
+      const v = rows.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
+      return [k, { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length }];
     }),
   );
 }
