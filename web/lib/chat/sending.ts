@@ -7,10 +7,18 @@ import type { StoreContext } from './ports.ts';
 
 /** Automatic resends of an unacknowledged message (same clientMsgId) before it shows as failed. */
 const AUTO_RESENDS = 2;
+/**
+ * Automatic resends of a message the server refused as `unavailable` (a backing service down; the protocol says
+ * resend with the same clientMsgId) before it shows as failed. Each goes 1–2 s after the refusal, and a refusal
+ * comes only once the server gave up on the service (seconds), so this covers about a minute of outage.
+ */
+export const UNAVAILABLE_RESENDS = 6;
 
 function randomId(): string {
-  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  // randomUUID exists in secure contexts only (https, localhost): not on a LAN address over http
+  return (
+    globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+  );
 }
 
 /**
@@ -86,8 +94,19 @@ export class SendController {
     this.flush();
   }
 
+  /**
+   * The server refused a send: it fails (retry on demand), except after `unavailable`, where it stays pending
+   * (holding its conversation's later sends behind it) and goes again a little later, as after a rate limit,
+   * until `UNAVAILABLE_RESENDS` resends were refused too.
+   */
   refused(clientMsgId: string, error: { code: string; message: string }): void {
-    this.ctx.dispatch({ type: 'outbox/failed', clientMsgIds: [clientMsgId], error });
+    const outbox = this.ctx.getState().outbox;
+    if (
+      error.code === 'unavailable' &&
+      outbox.some((o) => o.clientMsgId === clientMsgId && o.attempts <= UNAVAILABLE_RESENDS)
+    )
+      this.rateLimited();
+    else this.ctx.dispatch({ type: 'outbox/failed', clientMsgIds: [clientMsgId], error });
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Message } from '@chat/functions/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { memoryStorage } from '../api/session.ts';
+import { UNAVAILABLE_RESENDS } from './sending.ts';
 import { ChatStore } from './store.ts';
 import { FakeRealtime, fakeApi, startedStore } from './testing/fakes.ts';
 import { BOB, id, ME, msg } from './testing/fixtures.ts';
@@ -175,6 +176,51 @@ describe('ChatStore', () => {
     store.retry('local-1');
     expect(outbox()).toEqual(['local-1:sent']);
     expect(rt.sends()).toHaveLength(2);
+  });
+
+  it('resends a send refused as unavailable by itself, pending meanwhile, the next one held behind it', async () => {
+    const sendIds = () => rt.sends().map((f) => f.action === 'sendMessage' && f.clientMsgId);
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    store.send('c1', 'a');
+    store.send('c1', 'b'); // waits for a's ack
+    const unavailable = {
+      type: 'error',
+      code: 'unavailable',
+      message: 'Try again.',
+      clientMsgId: 'local-1',
+    } as const;
+    rt.deliver(unavailable);
+    // still pending (not failed), and b does not overtake it
+    expect(outbox()).toEqual(['local-1:sent', 'local-2:queued']);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(sendIds()).toEqual(['local-1', 'local-1']);
+    rt.deliver(unavailable);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(sendIds()).toEqual(['local-1', 'local-1', 'local-1']);
+    rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
+    expect(sendIds()).toEqual(['local-1', 'local-1', 'local-1', 'local-2']);
+    expect(outbox()).toEqual(['local-1:acked', 'local-2:sent']);
+  });
+
+  it(`fails a send after ${UNAVAILABLE_RESENDS} automatic resends refused as unavailable, and retries it on demand`, async () => {
+    rt.connect();
+    store.open('c1');
+    await vi.advanceTimersByTimeAsync(0);
+    store.send('c1', 'x');
+    for (let i = 0; i < UNAVAILABLE_RESENDS; i++) {
+      rt.deliver({ type: 'error', code: 'unavailable', message: 'Try again.', clientMsgId: 'local-1' });
+      expect(outbox()).toEqual(['local-1:sent']);
+      await vi.advanceTimersByTimeAsync(2_100);
+      expect(rt.sends()).toHaveLength(i + 2);
+    }
+    rt.deliver({ type: 'error', code: 'unavailable', message: 'Try again.', clientMsgId: 'local-1' });
+    expect(outbox()).toEqual(['local-1:failed']);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(rt.sends()).toHaveLength(UNAVAILABLE_RESENDS + 1);
+    store.retry('local-1');
+    expect(outbox()).toEqual(['local-1:sent']);
   });
 
   it('fails a send that gets no ack in time, and resends it on the next connection', async () => {
