@@ -1,8 +1,11 @@
 /** The runtime's log modes: per-invocation lines only when someone reads them; the summary line. */
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { waitFor } from '@chat/kit/async';
+import { describe, expect, it, vi } from 'vitest';
+import { startLocalRuntime } from './index.ts';
 import type { FunctionMetrics } from './lambda/types.ts';
-import { createRuntimeLog, detailOf, summaryLine } from './logging.ts';
+import { createRuntimeLog, detailOf, isRoutineLogLine, summaryLine } from './logging.ts';
+import { fixture } from './test-helpers.ts';
 
 const metrics = (invocations: number, errors: number, durationsMs: number[]): FunctionMetrics =>
   ({ invocations, errors, durationsMs }) as unknown as FunctionMetrics;
@@ -47,4 +50,53 @@ describe('runtime log', () => {
       'wsPing 2 p50 5.0 ms p99 7.0 ms; 1 connection',
     );
   });
+});
+
+describe("a function's own lines", () => {
+  it('structured lines below WARN are per-invocation lines; the rest is not', () => {
+    expect(isRoutineLogLine('{"level":"INFO","message":"persist: batch done"}')).toBe(true);
+    expect(isRoutineLogLine('{"level":"DEBUG","message":"x"}')).toBe(true);
+    expect(isRoutineLogLine('{"level":"WARN","message":"x"}')).toBe(false);
+    expect(isRoutineLogLine('{"level":"ERROR","message":"x"}')).toBe(false);
+    expect(isRoutineLogLine('2026-12-01T00:00:00.000Z\tid\tINFO\tconsole output')).toBe(false);
+    expect(isRoutineLogLine('INFO plain text')).toBe(false);
+  });
+
+  it('npm start (summary) prints its warnings and console output, and its INFO lines only when verbose', async () => {
+    const printed = async (log: 'summary' | 'verbose'): Promise<string[]> => {
+      const lines: string[] = [];
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        const text = String(chunk);
+        if (text.startsWith('[levels]')) lines.push(text.trimEnd());
+        return true;
+      });
+      const rt = await startLocalRuntime({
+        wsPort: 0,
+        httpPort: 0,
+        kafka: false,
+        schedules: false,
+        functions: [],
+        routeTable: { functionDefs: {}, wsRoutes: [], httpRoutes: [], kafkaConsumers: [], schedules: [] },
+        log,
+        functionOverrides: { levels: fixture('log-levels.ts') },
+      });
+      try {
+        await rt.invoke('levels', {});
+        await waitFor(() => (lines.some((l) => l.includes('a developer debugging')) ? true : undefined), {
+          timeoutMs: 10_000,
+          what: "the function's console line",
+        });
+      } finally {
+        await rt.stop();
+        write.mockRestore();
+      }
+      return lines.filter((l) => !/(START|END|REPORT) RequestId/.test(l));
+    };
+    const summary = await printed('summary');
+    expect(summary.some((l) => l.includes('worth a look'))).toBe(true);
+    expect(summary.some((l) => l.includes('routine batch line'))).toBe(false);
+    const verbose = await printed('verbose');
+    expect(verbose.some((l) => l.includes('routine batch line'))).toBe(true);
+    expect(verbose.some((l) => l.includes('worth a look'))).toBe(true);
+  }, 60_000);
 });

@@ -3,8 +3,9 @@
  *
  * - `'verbose'` (also `'inherit'`): every line on stdout, prefixed with its source: functions' console output,
  *   the platform lines of every invocation (START, END, REPORT), every WebSocket CONNECT and DISCONNECT;
- * - `'summary'`: the same without the per-invocation lines, and every few seconds one line of what happened
- *   (invocations per function, errors, p50/p99 duration, open connections);
+ * - `'summary'`: the same without the per-invocation lines (the platform's, and the functions' structured lines
+ *   below WARN, `isRoutineLogLine`), and every few seconds one line of what happened (invocations per function,
+ *   errors, p50/p99 duration, open connections);
  * - `'silent'`: nothing; a function: every line, to it.
  *
  * Per-invocation lines are built only when something reads them (a verbose sink, a function, or a listener of
@@ -59,6 +60,13 @@ export const createRuntimeLog = (opt: LogOption | undefined, events: EventEmitte
   Object.defineProperty(detail, 'enabled', { get: () => detailSink !== undefined || listening() });
   return Object.assign(make(sink), { detail: detail as DetailLog });
 };
+
+/**
+ * A function's structured log line below WARN (`{"level":"INFO",…}`, as Powertools' logger writes them first): a
+ * per-invocation line like START/END/REPORT, printed only in verbose mode. Warnings, errors and anything else a
+ * function writes (a `console.log` while debugging) print in every mode.
+ */
+export const isRoutineLogLine = (line: string): boolean => /^\{"level":"(?:INFO|DEBUG|TRACE)"/.test(line);
 
 /** The `log` option's mode: `'summary'` prints the periodic summary. */
 export const logMode = (opt: LogOption | undefined): 'verbose' | 'summary' | 'silent' | 'custom' =>

@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { lambdaRequestId, logStreamName } from '../ids.ts';
-import { type DetailLog, detailOf } from '../logging.ts';
+import { type DetailLog, detailOf, isRoutineLogLine } from '../logging.ts';
 import { type ExecutionEnvironment as Env, ExecutionEnvironment, type InvokeOutcome } from './environment.ts';
 import type { LambdaError } from './protocol.ts';
 import {
@@ -82,7 +82,7 @@ export class FunctionPool {
       bootstrapPath: this.svc.bootstrapPath,
       isolation: this.svc.isolation,
       env: this.#envVars(stream),
-      onLog: (line) => this.svc.log(this.fn.name, line),
+      onLog: (line) => (isRoutineLogLine(line) ? this.#detail : this.svc.log)(this.fn.name, line),
     });
     this.envs.add(env);
     const t0 = performance.now();
