@@ -62,12 +62,12 @@ describe("a function's own lines", () => {
     expect(isRoutineLogLine('INFO plain text')).toBe(false);
   });
 
-  it('npm start (summary) prints its warnings and console output, and its INFO lines only when verbose', async () => {
+  it("npm start (summary) prints a function's warnings and console output and the HTTP API's 5xx; INFO lines and every request only when verbose", async () => {
     const printed = async (log: 'summary' | 'verbose'): Promise<string[]> => {
       const lines: string[] = [];
       const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
         const text = String(chunk);
-        if (text.startsWith('[levels]')) lines.push(text.trimEnd());
+        if (text.startsWith('[levels]') || text.startsWith('[http]')) lines.push(text.trimEnd());
         return true;
       });
       const rt = await startLocalRuntime({
@@ -76,12 +76,20 @@ describe("a function's own lines", () => {
         kafka: false,
         schedules: false,
         functions: [],
-        routeTable: { functionDefs: {}, wsRoutes: [], httpRoutes: [], kafkaConsumers: [], schedules: [] },
+        routeTable: {
+          functionDefs: {},
+          wsRoutes: [],
+          httpRoutes: [{ method: 'GET', path: '/items', fn: 'echo' }],
+          kafkaConsumers: [],
+          schedules: [],
+        },
         log,
-        functionOverrides: { levels: fixture('log-levels.ts') },
+        functionOverrides: { levels: fixture('log-levels.ts'), echo: fixture('http-echo.ts') },
       });
       try {
         await rt.invoke('levels', {});
+        expect((await fetch(`${rt.httpUrl}/items`)).status).toBe(200);
+        expect((await fetch(`${rt.httpUrl}/items?mode=throw`)).status).toBe(500);
         await waitFor(() => (lines.some((l) => l.includes('a developer debugging')) ? true : undefined), {
           timeoutMs: 10_000,
           what: "the function's console line",
@@ -95,8 +103,14 @@ describe("a function's own lines", () => {
     const summary = await printed('summary');
     expect(summary.some((l) => l.includes('worth a look'))).toBe(true);
     expect(summary.some((l) => l.includes('routine batch line'))).toBe(false);
+    // the HTTP API's access lines: a 5xx in every mode, the rest when verbose
+    expect(summary.filter((l) => l.startsWith('[http]'))).toEqual(['[http] GET /items?mode=throw 500']);
     const verbose = await printed('verbose');
     expect(verbose.some((l) => l.includes('routine batch line'))).toBe(true);
     expect(verbose.some((l) => l.includes('worth a look'))).toBe(true);
+    expect(verbose.filter((l) => l.startsWith('[http]'))).toEqual([
+      '[http] GET /items 200',
+      '[http] GET /items?mode=throw 500',
+    ]);
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { apiGatewayId } from '../ids.ts';
 import type { LambdaService } from '../lambda/service.ts';
 import { Listener, NOT_READY_BODY } from '../listener.ts';
+import { type DetailLog, detailOf } from '../logging.ts';
 import {
   type CompiledRoute,
   compileRoute,
@@ -55,9 +56,11 @@ export class HttpApi {
   /** A route whose path is `$default` catches every request no other route matches (routeKey `$default`). */
   readonly #default: HttpRouteLike | undefined;
   readonly #listener: Listener;
+  readonly #detail: DetailLog;
 
   constructor(opts: HttpApiOptions) {
     this.#opts = opts;
+    this.#detail = detailOf(opts.log);
     this.#routes = opts.routes.filter((r) => r.path !== '$default').map(compileRoute);
     this.#default = opts.routes.find((r) => r.path === '$default');
     this.server = createServer((req, res) => {
@@ -173,7 +176,11 @@ export class HttpApi {
       });
       res.end(body);
     };
-    const log = (status: number): void => this.#opts.log('http', `${method} ${rawUrl} ${status}`);
+    // One line per request, as an access log: verbose only, but a 5xx prints in every mode.
+    const log = (status: number): void => {
+      const to = status >= 500 ? this.#opts.log : this.#detail.enabled ? this.#detail : undefined;
+      to?.('http', `${method} ${rawUrl} ${status}`);
+    };
 
     if (method === 'OPTIONS' && this.#opts.cors && origin && req.headers['access-control-request-method']) {
       req.resume();
