@@ -5,6 +5,7 @@
  * machine sustains; `rates` reproduces the issue's table (pairs of users in DMs, one 20 s run per rate).
  */
 import { parseArgs } from 'node:util';
+import { numberFlag } from '@chat/kit/cli';
 
 export interface LoadPhase {
   kind: 'load';
@@ -238,12 +239,11 @@ export function parseCli(argv: string[]): CliOptions {
   const base = (profiles as Record<string, Profile | undefined>)[values.profile];
   if (!base) throw new Error(`unknown profile ${values.profile} (smoke, full or rates)`);
   const profile: Profile = structuredClone(base);
-  const num = (v: string | undefined, name: string): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-    return n;
-  };
+  // a flag's positive number (kit's check); a mistake throws, and the command line prints it (cli.ts)
+  const num = (v: string | undefined, name: string): number | undefined =>
+    numberFlag(v, name, (message) => {
+      throw new Error(message);
+    });
   const C = num(values.connections, '-C');
   const R = num(values.rate, '-R');
   const D = num(values.duration, '-D');

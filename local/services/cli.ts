@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageFailure } from '@chat/kit/cli';
 import {
   type ManagerOptions,
   SERVICE_NAMES,
@@ -55,29 +55,25 @@ function printStatus(list: readonly ServiceStatus[]): void {
 }
 
 const parse = (argv: string[]) =>
-  parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      only: { type: 'string' },
-      mode: { type: 'string' },
-      'no-schema': { type: 'boolean' },
-      json: { type: 'boolean' },
-      lines: { type: 'string', short: 'n' },
-      follow: { type: 'boolean', short: 'f' },
-      help: { type: 'boolean', short: 'h' },
+  parseCommandLine(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        only: { type: 'string' },
+        mode: { type: 'string' },
+        'no-schema': { type: 'boolean' },
+        json: { type: 'boolean' },
+        lines: { type: 'string', short: 'n' },
+        follow: { type: 'boolean', short: 'f' },
+        help: { type: 'boolean', short: 'h' },
+      },
     },
-  });
+    usageFailure('services', USAGE),
+  );
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : e);
-    usage(2);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv);
   const [cmd, ...rest] = positionals;
   if (values.help) usage(0);
   const only = values.only
