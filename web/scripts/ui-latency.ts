@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '@chat/kit/paths';
-import { percentile } from '@chat/kit/stats';
+import { percentileSorted } from '@chat/kit/stats';
 import { type DemoAccount, demoAccounts, seedDemo } from '@chat/local/seed';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ensureChromium, launchArgs, startStack } from '../e2e/harness.ts';
@@ -34,8 +34,10 @@ export function percentiles(
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return Object.fromEntries(
     keys.map((k) => {
-      const v = rows.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
-      return [k, { p50: percentile(v, 50), p99: percentile(v, 99), n: v.length }];
+      const v = Float64Array.from(
+        rows.map((r) => r[k]).filter((x): x is number => typeof x === 'number'),
+      ).sort();
+      return [k, { p50: percentileSorted(v, 50), p99: percentileSorted(v, 99), n: v.length }];
     }),
   );
 }
