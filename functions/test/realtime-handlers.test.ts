@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startSession } from '#adapters/auth/refresh-tokens.ts';
 import { closeCql, read } from '#adapters/cql/client.ts';
 import { getConversation } from '#adapters/cql/conversations.ts';
+import { closeRedis } from '#adapters/redis/client.ts';
 import { presenceOf, touchConnection } from '#adapters/redis/connections.ts';
 import { issueTicket } from '#adapters/redis/tickets.ts';
 import { DeadLetterRecord, MessageSentRecord } from '#contracts/kafka.ts';
@@ -304,6 +305,35 @@ describe('send, then persist and fan out', () => {
       .map((m) => MessageSentRecord.parse(JSON.parse(m.value?.toString() ?? '')))
       .filter((r) => r.message.clientMsgId === `outage-${run}`);
     expect(published.map((r) => r.message.id)).toEqual([ack.messageId]);
+  }, 30_000);
+
+  it('names the send in unavailable when Redis is down before the frame is admitted; the resend is acked', async () => {
+    // The admission (connection lookup and rate limit) is the first Redis call: a refusal there must still
+    // name the clientMsgId, or the client cannot tell which pending send to go again with (it waited for
+    // its 10 s ack timeout instead).
+    const id = await connectAs(alice);
+    const clientMsgId = `redis-outage-${run}`;
+    const body = JSON.stringify({ action: 'sendMessage', conversationId: conv, clientMsgId, body: 'again' });
+    const url = process.env.REDIS_URL;
+    await closeRedis();
+    process.env.REDIS_URL = 'redis://127.0.0.1:1';
+    try {
+      expect(frame(await sendHandler(wsEvent('sendMessage', id, { body })))).toEqual({
+        type: 'error',
+        code: 'unavailable',
+        message: expect.any(String),
+        action: 'sendMessage',
+        clientMsgId,
+      });
+    } finally {
+      await closeRedis();
+      if (url === undefined) delete process.env.REDIS_URL;
+      else process.env.REDIS_URL = url;
+    }
+    expect(frame(await sendHandler(wsEvent('sendMessage', id, { body })))).toMatchObject({
+      type: 'ack',
+      clientMsgId,
+    });
   }, 30_000);
 
   it('throws when the store is down so the batch is retried, and stores it once the store is back', async () => {

@@ -124,6 +124,17 @@ export function wsRoute<S extends z.ZodType>(
     let refreshing: Promise<boolean> | undefined;
     try {
       let result: WsResult;
+      // Parsed before anything can refuse it, so that every refusal (a rate limit, or `unavailable` when Redis
+      // is down and the admission itself fails) names the send's clientMsgId and the client resends that one.
+      const raw = event.isBase64Encoded
+        ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+        : (event.body ?? '');
+      let json = true;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        json = false;
+      }
       try {
         const admission = await ports.admitFrame(connectionId, limits.wsFramesPerSecond);
         if (!admission) {
@@ -138,16 +149,6 @@ export function wsRoute<S extends z.ZodType>(
         logger.appendKeys({ userId });
         // Beside the route, not before it: its first round trip travels with the route's first one.
         if (admission.refreshDue) refreshing = refreshPresence(ports, connectionId, userId);
-        const raw = event.isBase64Encoded
-          ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
-          : (event.body ?? '');
-        let json = true;
-        try {
-          parsed = JSON.parse(raw);
-        } catch {
-          json = false;
-        }
-        // Parsed before the rate check so that a refused send still names its clientMsgId.
         if (!admission.allowed) throw new ChatError('rate_limited');
         if (!json) throw new ChatError('invalid_json');
         const frame = schema.safeParse(parsed);
