@@ -21,9 +21,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib';
 import { ensureLocalVapidKeys } from '@chat/functions/operations';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import { repoRoot } from '@chat/kit/paths';
 import { cacheControlFor } from '@chat/web/cache-control';
 import { buildCsp } from '@chat/web/csp';
@@ -362,27 +363,35 @@ const USAGE = `usage: tsx local/web-server.ts [--build] [--port n] [--host h] [-
   --http    HTTP_API_URL or http://localhost:8081    --ws  WS_API_URL or ws://localhost:8080`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values: arg } = parseArgs({
-    options: {
-      build: { type: 'boolean' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      root: { type: 'string' },
-      http: { type: 'string' },
-      ws: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+  const fail: UsageFailure = usageFailure('web-server', USAGE);
+  const { values: arg } = parseCommandLine(
+    {
+      args: process.argv.slice(2),
+      options: {
+        build: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        root: { type: 'string' },
+        http: { type: 'string' },
+        ws: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     },
-  });
+    fail,
+  );
   if (arg.help) {
     console.log(USAGE);
     process.exit(0);
   }
+  // 0: any free port
+  const port = numberFlag(arg.port, '--port', fail, { integer: true, min: -1 });
+  if (port !== undefined && port > 65535) fail(`--port must be at most 65535, got '${arg.port}'`);
   if (arg.build) {
     const ms = buildWebIfStale();
     console.log(ms ? `web client built in ${(ms / 1000).toFixed(0)}s` : 'web client up to date');
   }
   const web = await startWebServer({
-    port: Number(arg.port ?? process.env.WEB_PORT ?? 3000),
+    port: port ?? Number(process.env.WEB_PORT ?? 3000),
     host: arg.host ?? process.env.WEB_HOST ?? '127.0.0.1',
     root: arg.root,
     config: {

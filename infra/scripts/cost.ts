@@ -3,12 +3,21 @@
  * computed from the synthesized templates and the dated price table (infra/lib/cost/prices.ts).
  * `--markdown` prints only the summary table (what README.md and docs/cost.md show).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageFailure } from '@chat/kit/cli';
 import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../lib/chat-stack.ts';
 import { resolveConfig } from '../lib/config.ts';
 import { assumptions, type CostEstimate, estimateCost, type TemplateJson } from '../lib/cost/estimate.ts';
 import { prices } from '../lib/cost/prices.ts';
+
+const USAGE = `usage: npm run cost -- [--markdown]
+  --markdown  print only the summary table (what README.md and docs/cost.md show)`;
+
+// before the (slow) synthesis: a mistaken flag fails at once
+const { values: args } = parseCommandLine(
+  { args: process.argv.slice(2), options: { markdown: { type: 'boolean', default: false } } },
+  usageFailure('cost', USAGE),
+);
 
 const profiles: Record<string, Record<string, string>> = {
   default: {},
@@ -42,8 +51,6 @@ const table = [
       `| ${name} | ${usd(e.idleMonthly)} | ${usd(e.perMillion[2] ?? 0)} | ${usd(e.perMillion[10] ?? 0)} |`,
   ),
 ].join('\n');
-
-const { values: args } = parseArgs({ options: { markdown: { type: 'boolean', default: false } } });
 
 if (args.markdown) {
   console.log(table);

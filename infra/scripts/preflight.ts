@@ -11,7 +11,6 @@
  */
 
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { APIGatewayClient, GetAccountCommand } from '@aws-sdk/client-api-gateway';
 import { KafkaClient, ListClustersV2Command } from '@aws-sdk/client-kafka';
 import { GetKeyspaceCommand, KeyspacesClient } from '@aws-sdk/client-keyspaces';
@@ -23,6 +22,7 @@ import {
   ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { parseCommandLine, usageFailure } from '@chat/kit/cli';
 import { keyspaceNameFor } from '../lib/config.ts';
 
 /** The AWS calls preflight makes: one `send` per SDK client (the tests pass recorded responses instead). */
@@ -247,11 +247,15 @@ function realClients(region: string | undefined): PreflightClients {
   };
 }
 
+const USAGE = `usage: npm run preflight -- [--stack-name Chat]
+  --stack-name  the stack to deploy (default Chat): the keyspace an earlier stack of that name left is checked`;
+
+/** The checks, as `npm run preflight` runs them; a mistaken flag prints one line and the usage, and exits 2. */
 export async function main(argv: readonly string[], clients?: PreflightClients): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { 'stack-name': { type: 'string', default: 'Chat' } },
-  });
+  const { values } = parseCommandLine(
+    { args: [...argv], options: { 'stack-name': { type: 'string', default: 'Chat' } } },
+    usageFailure('preflight', USAGE),
+  );
   const stackName = values['stack-name'] ?? 'Chat';
   const c = clients ?? realClients(process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION);
   try {

@@ -14,8 +14,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import { repoRoot } from '@chat/kit/paths';
 
 export const BUDGET_KB = 150;
@@ -87,20 +87,24 @@ export function measure(options: { page?: string; outDir?: string; budgetKb?: nu
   };
 }
 
-function arg(name: 'budget-kb' | 'out' | 'page'): string | undefined {
-  const { values } = parseArgs({
-    options: { 'budget-kb': { type: 'string' }, out: { type: 'string' }, page: { type: 'string' } },
-  });
-  return values[name];
-}
+const USAGE = `usage: npx tsx web/scripts/bundle-size.ts [--page /chat] [--out web/out] [--budget-kb ${BUDGET_KB}]
+  --page       the page of the static export to measure (default /chat)
+  --out        the static export (default web/out)
+  --budget-kb  the gzip budget in KB; over it, the exit code is 1 (default ${BUDGET_KB})`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const budget = arg('budget-kb');
-  const out = arg('out');
+  const fail: UsageFailure = usageFailure('bundle-size', USAGE);
+  const { values } = parseCommandLine(
+    {
+      args: process.argv.slice(2),
+      options: { 'budget-kb': { type: 'string' }, out: { type: 'string' }, page: { type: 'string' } },
+    },
+    fail,
+  );
   const report = measure({
-    page: arg('page'),
-    outDir: out ? path.resolve(out) : undefined,
-    budgetKb: budget ? Number(budget) : undefined,
+    page: values.page,
+    outDir: values.out ? path.resolve(values.out) : undefined,
+    budgetKb: numberFlag(values['budget-kb'], '--budget-kb', fail),
   });
   const kb = (n: number) => `${(n / 1024).toFixed(1).padStart(7)} KB`;
   for (const c of report.chunks) console.log(`${kb(c.gzipBytes)} gz ${kb(c.bytes)} raw  ${c.file}`);

@@ -21,7 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import { repoRoot } from '@chat/kit/paths';
 import { seedDemo } from '@chat/local/seed';
 import { chromium } from 'playwright-core';
@@ -29,21 +29,32 @@ import { CHROMIUM, launchArgs, startStack } from '../e2e/harness.ts';
 import { AuthPage } from '../e2e/pages.ts';
 
 const localDir = process.env.CHAT_LOCAL_DIR ?? path.join(repoRoot, '.local');
-const { values: args } = parseArgs({
-  options: {
-    desktop: { type: 'boolean', default: false },
-    throttling: { type: 'string', default: 'simulate' },
-    /** Another static export to measure (e.g. an older revision's `web/out`), instead of this tree's. */
-    root: { type: 'string' },
-    runs: { type: 'string', default: '1' },
+const USAGE = `usage: npm run lighthouse -w web -- [--desktop] [--runs 1] [--root <static export dir>]
+                                    [--throttling simulate|devtools]
+  --desktop     Lighthouse's desktop configuration (default: mobile)
+  --runs        runs, the HTTP cache cleared before each (default 1)
+  --root        another static export to measure (e.g. an older revision's web/out) instead of this tree's
+  --throttling  simulate (Lighthouse's default, Lantern) or devtools (real 4× CPU and network throttling)`;
+const fail: UsageFailure = usageFailure('lighthouse', USAGE);
+const { values: args } = parseCommandLine(
+  {
+    args: process.argv.slice(2),
+    options: {
+      desktop: { type: 'boolean', default: false },
+      throttling: { type: 'string', default: 'simulate' },
+      /** Another static export to measure (e.g. an older revision's `web/out`), instead of this tree's. */
+      root: { type: 'string' },
+      runs: { type: 'string', default: '1' },
+    },
   },
-});
+  fail,
+);
 const desktop = args.desktop ?? false;
 const root = args.root ? path.resolve(args.root) : undefined;
-const runs = Math.max(1, Number(args.runs) || 1);
+const runs = numberFlag(args.runs, '--runs', fail, { integer: true }) ?? 1;
 const throttlingMethod = args.throttling ?? 'simulate';
 if (throttlingMethod !== 'simulate' && throttlingMethod !== 'devtools')
-  throw new Error(`--throttling: simulate or devtools, not ${throttlingMethod}`);
+  fail(`--throttling: simulate or devtools, not ${throttlingMethod}`);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -14,14 +14,23 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import { seedDemo } from '@chat/local/seed';
 import { startStack } from '../e2e/harness.ts';
 import { AuthPage } from '../e2e/pages.ts';
 
-const { values: args } = parseArgs({
-  options: { loads: { type: 'string', default: '5' }, root: { type: 'string' } },
-});
+const USAGE = `usage: npx tsx web/scripts/load-trace.ts [--loads 5] [--root <static export dir>]
+  --loads  loads of /chat to trace (default 5)
+  --root   another static export to load (default web/out)`;
+const fail: UsageFailure = usageFailure('load-trace', USAGE);
+const { values: args } = parseCommandLine(
+  {
+    args: process.argv.slice(2),
+    options: { loads: { type: 'string', default: '5' }, root: { type: 'string' } },
+  },
+  fail,
+);
+const loads = numberFlag(args.loads, '--loads', fail, { integer: true }) ?? 5;
 
 interface TraceEvent {
   name: string;
@@ -93,7 +102,7 @@ async function main(): Promise<void> {
     await chat.waitConnected();
     const cdp = await context.newCDPSession(page);
     const rows: Array<Record<string, number | null>> = [];
-    for (let i = 0; i < Math.max(1, Number(args.loads) || 5); i++) {
+    for (let i = 0; i < loads; i++) {
       await page.goto('about:blank');
       await cdp.send('Network.clearBrowserCache');
       await stack.browser.startTracing(page, {

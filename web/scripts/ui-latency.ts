@@ -18,7 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import { repoRoot } from '@chat/kit/paths';
 import { percentileSorted } from '@chat/kit/stats';
 import { type DemoAccount, demoAccounts, seedDemo } from '@chat/local/seed';
@@ -99,17 +99,28 @@ async function measure(sender: ChatPage, receiver: ChatPage, text: string) {
   return row;
 }
 
+const USAGE = `usage: npx tsx web/scripts/ui-latency.ts [--messages 40] [--interval-ms 1000] [--url URL] [--verbose]
+  --messages     messages to time (default 40)
+  --interval-ms  pause between two messages (default 1000; 0: none)
+  --url          a running \`npm start\` (its demo accounts) instead of an own stack (web/out, a seeded DM)
+  --verbose      one line per message`;
+
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      url: { type: 'string' },
-      messages: { type: 'string', default: '40' },
-      'interval-ms': { type: 'string', default: '1000' },
-      verbose: { type: 'boolean', default: false },
+  const fail: UsageFailure = usageFailure('ui-latency', USAGE);
+  const { values: args } = parseCommandLine(
+    {
+      args: process.argv.slice(2),
+      options: {
+        url: { type: 'string' },
+        messages: { type: 'string', default: '40' },
+        'interval-ms': { type: 'string', default: '1000' },
+        verbose: { type: 'boolean', default: false },
+      },
     },
-  });
-  const count = Math.max(1, Number(args.messages) || 40);
-  const interval = Math.max(0, Number(args['interval-ms']) || 0);
+    fail,
+  );
+  const count = numberFlag(args.messages, '--messages', fail, { integer: true }) ?? 40;
+  const interval = numberFlag(args['interval-ms'], '--interval-ms', fail, { integer: true, min: -1 }) ?? 0;
   let browser: Browser;
   let baseURL: string;
   let accounts: readonly [DemoAccount, DemoAccount];

@@ -5,19 +5,27 @@
  *   npx tsx bench/src/tools/compare.ts <bench.json> <npm-start.json> [--within 20]
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import type { BenchReport } from '../bench.ts';
 import { HOPS } from '../hops.ts';
 import { fmt, table } from '../report.ts';
 
-const { positionals, values } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  options: { within: { type: 'string', default: '20' } },
-});
+const fail: UsageFailure = usageFailure(
+  'compare',
+  `usage: npx tsx bench/src/tools/compare.ts <a.json> <b.json> [--within percent]
+  --within  how far B may be from A on the checked rows, in percent (default 20)`,
+);
+const { positionals, values } = parseCommandLine(
+  {
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { within: { type: 'string', default: '20' } },
+  },
+  fail,
+);
 const [fileA, fileB] = positionals;
-if (!fileA || !fileB) throw new Error('usage: compare <a.json> <b.json> [--within percent]');
-const within = Number(values.within) / 100;
+if (!fileA || !fileB) fail('two result files are needed');
+const within = (numberFlag(values.within, '--within', fail, { min: -1 }) ?? 20) / 100;
 const a = JSON.parse(readFileSync(fileA, 'utf8')) as BenchReport;
 const b = JSON.parse(readFileSync(fileB, 'utf8')) as BenchReport;
 

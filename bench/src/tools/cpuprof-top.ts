@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 
 interface Node {
   id: number;
@@ -29,25 +29,34 @@ interface Profile {
  * profile's samples are placed on the wall clock from its file's modification time (written when the profile
  * stopped: the environments' 10 s chunks, the main thread's `--cpu-prof` at exit), to within a second or so.
  */
+const fail: UsageFailure = usageFailure(
+  'cpuprof-top',
+  `usage: npx tsx bench/src/tools/cpuprof-top.ts <dir> [top=25] [file-name-filter] [--from T] [--to T]
+  top               rows per table (default 25)
+  file-name-filter  only the profiles whose file name contains it (e.g. persistFanout)
+  --from, --to      only the samples in that wall-clock window (ISO times or epoch ms)`,
+);
 const {
   positionals: [dir, topArg = '25', only],
   values: { from, to },
-} = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  options: { from: { type: 'string' }, to: { type: 'string' } },
-});
-const top = Number(topArg);
-if (!dir || !Number.isInteger(top) || top <= 0)
-  throw new Error('usage: cpuprof-top <dir> [top=25] [file-name-filter] [--from T] [--to T]');
-const wallMs = (t: string | undefined, dflt: number): number => {
+} = parseCommandLine(
+  {
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { from: { type: 'string' }, to: { type: 'string' } },
+  },
+  fail,
+);
+if (!dir) fail('no profile folder given');
+const top = numberFlag(topArg, 'top', fail, { integer: true }) ?? 25;
+const wallMs = (t: string | undefined, flag: string, dflt: number): number => {
   if (t === undefined) return dflt;
   const n = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
-  if (!Number.isFinite(n)) throw new Error(`not a time: ${t}`);
+  if (!Number.isFinite(n)) fail(`${flag}: not a time: '${t}'`);
   return n;
 };
-const fromMs = wallMs(from, -Infinity);
-const toMs = wallMs(to, Infinity);
+const fromMs = wallMs(from, '--from', -Infinity);
+const toMs = wallMs(to, '--to', Infinity);
 
 /**
  * An unminified esbuild bundle marks each module with a `// path` line: the module a bundle line belongs to is

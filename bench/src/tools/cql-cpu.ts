@@ -16,30 +16,41 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import { defaultAddresses } from '@chat/local/services';
 import cassandra from 'cassandra-driver';
 import { pidListeningOn, readStat } from '../procs.ts';
 import { percentile } from '../stats.ts';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '300' },
-    seconds: { type: 'string', default: '60' },
-    warmup: { type: 'string', default: '30' },
-    shape: { type: 'string', default: 'persist' },
-    group: { type: 'string', default: '1' },
+const fail: UsageFailure = usageFailure(
+  'cql-cpu',
+  `usage: npx tsx bench/src/tools/cql-cpu.ts [--rate 300] [--seconds 60] [--warmup 30] [--shape persist|insert] [--group 1]
+  --rate     messages per second (default 300)
+  --seconds  the measured window (default 60)
+  --warmup   seconds of the same load before it (default 30; 0: none)
+  --shape    persist (persist's four requests, default) or insert (one INSERT of the message row)
+  --group    messages of that many conversations served together (persist only; default 1)`,
+);
+const { values } = parseCommandLine(
+  {
+    args: process.argv.slice(2),
+    options: {
+      rate: { type: 'string', default: '300' },
+      seconds: { type: 'string', default: '60' },
+      warmup: { type: 'string', default: '30' },
+      shape: { type: 'string', default: 'persist' },
+      group: { type: 'string', default: '1' },
+    },
   },
-});
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
-const warmup = Number(values.warmup);
+  fail,
+);
+const rate = numberFlag(values.rate, '--rate', fail) ?? 300;
+const seconds = numberFlag(values.seconds, '--seconds', fail) ?? 60;
+const warmup = numberFlag(values.warmup, '--warmup', fail, { min: -1 }) ?? 30;
 const shape = values.shape;
-const group = Number(values.group);
-if (shape !== 'persist' && shape !== 'insert') throw new Error(`--shape persist|insert, got ${shape}`);
-if (!(Number.isInteger(group) && group >= 1))
-  throw new Error(`--group must be a positive integer, got ${group}`);
-if (group > 1 && shape !== 'persist') throw new Error('--group applies to --shape persist only');
+const group = numberFlag(values.group, '--group', fail, { integer: true }) ?? 1;
+if (shape !== 'persist' && shape !== 'insert') fail(`--shape persist|insert, got '${shape}'`);
+if (group > 1 && shape !== 'persist') fail('--group applies to --shape persist only');
 
 // the local services' addresses, as the bench's (CQL_CONTACT_POINTS, CQL_PORT, … override them)
 const addresses = defaultAddresses();

@@ -12,19 +12,35 @@
  *   npx tsx bench/src/tools/perf-split.ts perf.data <runtime pid> [--helpers tid,tid,…] [--top 30]
  */
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 
+const fail: UsageFailure = usageFailure(
+  'perf-split',
+  `usage: npx tsx bench/src/tools/perf-split.ts <perf.data> <pid> [--helpers tid,…] [--top 30]
+  <pid>      the runtime's process id (its main thread)
+  --helpers  the threads that existed when the runtime started (V8's platform threads)
+  --top      top symbols to list (default 30)`,
+);
 const {
   positionals: [data, pidArg],
-  values: { helpers, top },
-} = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  options: { helpers: { type: 'string' }, top: { type: 'string', default: '30' } },
-});
-if (!data || !pidArg) throw new Error('usage: perf-split <perf.data> <pid> [--helpers tid,…] [--top N]');
-const pid = Number(pidArg);
-const helperTids = new Set((helpers ?? '').split(',').filter(Boolean).map(Number));
+  values: { helpers, top: topArg },
+} = parseCommandLine(
+  {
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { helpers: { type: 'string' }, top: { type: 'string', default: '30' } },
+  },
+  fail,
+);
+if (!data || !pidArg) fail('a perf.data file and the runtime pid are needed');
+const pid = numberFlag(pidArg, '<pid>', fail, { integer: true }) as number;
+const top = numberFlag(topArg, '--top', fail, { integer: true }) ?? 30;
+const helperTids = new Set(
+  (helpers ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((t) => numberFlag(t, '--helpers', fail, { integer: true }) as number),
+);
 
 const kind = (sym: string, dso: string): string => {
   if (dso.includes('kernel')) return 'kernel (system calls, scheduling, page faults)';
@@ -82,4 +98,4 @@ for (const [role, m] of sorted(
   console.log(`${pct(m)}  ${role}: ${parts}`);
 }
 console.log('\ntop symbols');
-for (const [k, v] of sorted(bySym).slice(0, Number(top))) console.log(`${pct(v)}  ${k}`);
+for (const [k, v] of sorted(bySym).slice(0, top)) console.log(`${pct(v)}  ${k}`);

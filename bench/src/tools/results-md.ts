@@ -4,7 +4,7 @@
  *   npx tsx bench/src/tools/results-md.ts bench/results/bench-full-latest.json [bench/results/chaos-full-latest.json …]
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, type UsageFailure, usageFailure } from '@chat/kit/cli';
 import type { BenchReport } from '../bench.ts';
 import type { ChaosReport } from '../chaos-run.ts';
 import { HOPS } from '../hops.ts';
@@ -204,12 +204,15 @@ function chaos(r: ChaosReport): string {
   return out.join('\n');
 }
 
-const { positionals: files } = parseArgs({
-  args: process.argv.slice(2),
-  allowPositionals: true,
-  options: {},
-});
-if (files.length === 0) throw new Error('usage: results-md <result.json>…');
+const fail: UsageFailure = usageFailure(
+  'results-md',
+  'usage: npx tsx bench/src/tools/results-md.ts <result.json>… (bench or chaos results, e.g. bench/results/bench-full-latest.json)',
+);
+const { positionals: files } = parseCommandLine(
+  { args: process.argv.slice(2), allowPositionals: true, options: {} },
+  fail,
+);
+if (files.length === 0) fail('no result file given');
 for (const file of files) {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { kind: string };
   process.stdout.write(`${doc.kind === 'bench' ? bench(doc as BenchReport) : chaos(doc as ChaosReport)}\n\n`);
