@@ -269,11 +269,14 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
       const box = await bubble.boundingBox();
       if (!box) throw new Error('no bubble on screen');
       const cdp = await phoneCtx.newCDPSession(phone);
-      const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
-      // held until the menu shows
-      await p.menu().waitFor({ timeout: TIMEOUT });
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      const longPress = async (at: { x: number; y: number; width: number; height: number }) => {
+        const point = { x: at.x + at.width / 2, y: at.y + Math.min(at.height / 2, 20) };
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
+        // held until the menu shows
+        await p.menu().waitFor({ timeout: TIMEOUT });
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      };
+      await longPress(box);
       expect(await axeViolations(phone)).toEqual([]);
       await screenshot(phone, 'long-press-menu-phone-dark', { keepFocus: true });
       await p.menu().getByRole('menuitem', { name: 'React with 😂' }).click();
@@ -281,6 +284,21 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
       // a short tap opens nothing
       await p.message('the usual place').getByTestId('bubble').tap();
       expect(await p.menu().count()).toBe(0);
+      // the newest message, at the bottom of the timeline: its menu opens above it, all of it on screen
+      // (below it, it ran past the timeline's bottom edge and showed only its first row)
+      const scroller = phone.getByTestId('message-scroller');
+      await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+      const newest = await phone.getByTestId('message').last().getByTestId('bubble').boundingBox();
+      if (!newest) throw new Error('no newest bubble on screen');
+      await longPress(newest);
+      const view = await scroller.boundingBox();
+      const menu = await p.menu().boundingBox();
+      expect(menu && view && menu.y >= view.y && menu.y + menu.height <= view.y + view.height).toBe(true);
+      expect(await p.menu().getAttribute('data-placement')).toBe('above');
+      await screenshot(phone, 'long-press-menu-newest-phone-dark', { keepFocus: true });
+      // a tap elsewhere (the composer) closes it
+      await phone.locator('textarea[data-composer]').tap();
+      await p.menu().waitFor({ state: 'detached', timeout: TIMEOUT });
     } finally {
       await phoneCtx.close();
     }

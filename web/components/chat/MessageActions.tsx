@@ -1,6 +1,6 @@
 'use client';
 
-import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useChatStore } from '@/hooks/chat.tsx';
 import { deleteItem, editItem, reactItem, sendChange } from '@/lib/chat/changes.ts';
 import { setUi } from '@/lib/chat/ui.ts';
@@ -73,6 +73,18 @@ export function MessageMenu({ row }: { row: Row }) {
   const [confirm, setConfirm] = useState(false);
   const { id, message: m, mine } = row;
   const conv = m.conversationId;
+
+  // Below the message, unless it would run past the bottom of the timeline's visible part (the newest
+  // messages, on a phone above all) and there is more room above: then above it. Measured before paint, again
+  // when the picker makes it taller; the focus below then brings whatever still does not fit into view.
+  const [above, setAbove] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the picker changes the menu's height
+  useLayoutEffect(() => {
+    const menu = ref.current;
+    const anchor = menu?.parentElement;
+    if (!menu || !anchor) return;
+    setAbove(placeAbove(menu.offsetHeight, anchor.getBoundingClientRect(), visibleBox(anchor)));
+  }, [picker]);
 
   // the first item takes the focus (again when the picker opens); a press elsewhere closes (not the dialog's)
   // biome-ignore lint/correctness/useExhaustiveDependencies: the picker replaces the items, the focus moves again
@@ -153,7 +165,8 @@ export function MessageMenu({ row }: { row: Row }) {
       tabIndex={-1}
       onKeyDown={onKeyDown}
       data-testid="message-menu"
-      className={`absolute top-full z-20 mt-1 w-64 rounded-xl border border-gray-200 bg-white p-1.5 text-gray-900 shadow-lg dark:border-gray-700 dark:bg-gray-900 dark:text-gray-100 ${
+      data-placement={above ? 'above' : 'below'}
+      className={`absolute ${above ? 'bottom-full mb-1' : 'top-full mt-1'} z-20 w-64 rounded-xl border border-gray-200 bg-white p-1.5 text-gray-900 shadow-lg dark:border-gray-700 dark:bg-gray-900 dark:text-gray-100 ${
         mine ? 'right-0' : 'left-0'
       }`}
     >
@@ -210,6 +223,31 @@ export function MessageMenu({ row }: { row: Row }) {
       )}
     </div>
   );
+}
+
+/** The part of the viewport that `el`'s nearest scrolling ancestor shows (the timeline), as top and bottom. */
+function visibleBox(el: HTMLElement): { top: number; bottom: number } {
+  let top = 0;
+  let bottom = window.innerHeight;
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    if (!/(auto|scroll)/.test(getComputedStyle(p).overflowY)) continue;
+    const r = p.getBoundingClientRect();
+    top = Math.max(top, r.top);
+    bottom = Math.min(bottom, r.bottom);
+    break;
+  }
+  return { top, bottom };
+}
+
+/** Whether a menu `height` tall goes above its message: it does not fit below, and above has more room. */
+function placeAbove(
+  height: number,
+  anchor: { top: number; bottom: number },
+  view: { top: number; bottom: number },
+): boolean {
+  const below = view.bottom - anchor.bottom;
+  const over = anchor.top - view.top;
+  return height + 8 > below && over > below;
 }
 
 /** Inline edit: Enter saves, Shift+Enter adds a line, Escape cancels; the focus goes back to the message. */
