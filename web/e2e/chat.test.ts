@@ -263,6 +263,17 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     await alicePage.getByTestId('jump-to-newest').click();
     await alicePage.getByTestId('jump-to-newest').waitFor({ state: 'detached', timeout: TIMEOUT });
     expect(await alice.message('history line 070').isVisible()).toBe(true);
+    // at the bottom, the timeline gets shorter as a draft grows the composer: it stays at the bottom (it kept
+    // its scroll position, and the newest message's last lines and ✓ went under the composer)
+    const scroller = alicePage.getByTestId('message-scroller');
+    const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    await expect.poll(gap, { timeout: TIMEOUT }).toBeLessThan(2);
+    const before = await scroller.evaluate((el) => el.clientHeight);
+    const composer = alicePage.locator('textarea[data-composer]');
+    await composer.fill('a draft\nof\nsix\nlines\nthat grows\nthe composer');
+    await expect.poll(() => scroller.evaluate((el) => el.clientHeight)).toBeLessThan(before - 60);
+    await expect.poll(gap, { timeout: TIMEOUT }).toBeLessThan(2);
+    await composer.fill('');
   }, 180_000);
 
   it('offline: messages wait, then arrive exactly once, in order; what was missed is filled in', async () => {

@@ -165,7 +165,9 @@ export function MessageList({ conversation }: { conversation: Conversation }) {
     if (el.scrollHeight <= el.clientHeight + NEAR_TOP_PX) void store.loadOlder(conversation.id);
   }, [thread?.status, thread?.hasMore, thread?.loadingOlder, store, conversation.id]);
 
-  // images and code blocks change heights after render: stay at the bottom if we were there
+  // images and code blocks change heights after render, and the timeline itself gets shorter when something
+  // below it grows (the composer with a long draft, the reply bar, the notification prompt, a phone's keyboard):
+  // stay at the bottom if we were there, so the newest message and its ✓ stay in view
   useEffect(() => {
     const el = ref.current;
     if (!el || typeof ResizeObserver === 'undefined') return;
@@ -176,6 +178,7 @@ export function MessageList({ conversation }: { conversation: Conversation }) {
       if (snap.current) snap.current.height = el.scrollHeight;
     });
     ro.observe(inner);
+    ro.observe(el);
     return () => ro.disconnect();
   }, []);
 
