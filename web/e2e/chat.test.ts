@@ -171,6 +171,10 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
         '- [ ] bring the ~~umbrella~~ good mood',
         '',
         'Menu: https://example.com/menu',
+        '',
+        '| Day | Place | Guests | Booking | Status |',
+        '|---|---|---|---|---|',
+        '| Wednesday | Riverside | everybody | reservation | confirmed |',
       ].join('\n'),
     );
     await bob.message('Here is the plan').waitFor({ timeout: TIMEOUT });
@@ -215,6 +219,18 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     // legible on a phone: no text under 12 px (the bubbles' time and receipts were 11.2 px)
     await bob.message('the fix for the bug').locator('code.hljs').waitFor({ timeout: TIMEOUT });
     expect(await smallText(bobPage)).toEqual([]);
+    // a table wider than the bubble scrolls sideways; its cells never break a word (they squeezed to a few
+    // letters a line, the bubble's `overflow-wrap: anywhere` applying inside them)
+    const cells = bob.message('Here is the plan').locator('td, th');
+    expect(await cells.count()).toBe(10);
+    const lines = await cells.evaluateAll((els) =>
+      els.map((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return `${el.textContent}:${range.getClientRects().length}`;
+      }),
+    );
+    expect(lines.filter((l) => !l.endsWith(':1'))).toEqual([]);
     await screenshot(bobPage, 'chat-phone');
     await bobPage.setViewportSize({ width: 1280, height: 800 });
   });
