@@ -15,6 +15,9 @@ export const viewport: Viewport = {
   width: 'device-width',
   initialScale: 1,
   viewportFit: 'cover',
+  // a phone's on-screen keyboard shrinks the page (Chrome on Android) instead of covering its bottom: the
+  // composer sits above the keyboard and the timeline, shorter, stays at its newest message
+  interactiveWidget: 'resizes-content',
   themeColor: [
     { media: '(prefers-color-scheme: light)', color: '#ffffff' },
     { media: '(prefers-color-scheme: dark)', color: '#030712' },

@@ -215,6 +215,10 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
     expect(await axeViolations(bobPage)).toEqual([]);
     await screenshot(bobPage, 'conversations');
     await bobPage.setViewportSize({ width: 390, height: 844 });
+    // the on-screen keyboard resizes the page (the timeline then stays at the bottom, as for a growing draft)
+    expect(await bobPage.locator('meta[name="viewport"]').getAttribute('content')).toContain(
+      'interactive-widget=resizes-content',
+    );
     await bob.open('Alice');
     // legible on a phone: no text under 12 px (the bubbles' time and receipts were 11.2 px)
     await bob.message('the fix for the bug').locator('code.hljs').waitFor({ timeout: TIMEOUT });
