@@ -83,6 +83,20 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     await alicePage.keyboard.press('Escape');
   });
 
+  it("copies a message's text from its menu (what a long press on a phone would otherwise select)", async () => {
+    await aliceCtx.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await a.choose('the usual place', /Copy text/);
+    // it says so, then closes
+    await a
+      .menu()
+      .getByRole('menuitem', { name: /Copied/ })
+      .waitFor({ timeout: TIMEOUT });
+    await a.menu().waitFor({ state: 'detached', timeout: TIMEOUT });
+    expect(await alicePage.evaluate(() => navigator.clipboard.readText())).toBe(
+      'Sounds good, the usual place',
+    );
+  });
+
   it('reacts from the picker and the quick row; chips count on both sides and toggle mine', async () => {
     await a.choose('the usual place', /More reactions/);
     await a.menu().getByRole('menuitem', { name: 'React with 🔥' }).click();

@@ -3,7 +3,7 @@
 import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useChatStore } from '@/hooks/chat.tsx';
 import { deleteItem, editItem, reactItem, sendChange } from '@/lib/chat/changes.ts';
-import { setUi } from '@/lib/chat/ui.ts';
+import { getUi, setUi } from '@/lib/chat/ui.ts';
 import { limits } from '@/lib/limits.ts';
 import { Dialog } from '../ui/Dialog.tsx';
 import type { Row } from './MessageBubble.tsx';
@@ -71,6 +71,7 @@ export function MessageMenu({ row }: { row: Row }) {
   const ref = useRef<HTMLDivElement>(null);
   const [picker, setPicker] = useState(false);
   const [confirm, setConfirm] = useState(false);
+  const [copied, setCopied] = useState(false);
   const { id, message: m, mine } = row;
   const conv = m.conversationId;
 
@@ -201,6 +202,27 @@ export function MessageMenu({ row }: { row: Row }) {
       >
         <span aria-hidden>↩️</span> Reply
       </button>
+      {row.body && typeof navigator !== 'undefined' && navigator.clipboard && (
+        <button
+          type="button"
+          role="menuitem"
+          className={item}
+          onClick={() =>
+            navigator.clipboard.writeText(row.body).then(
+              () => {
+                // says so, then closes (unless another message's menu was opened meanwhile)
+                setCopied(true);
+                setTimeout(() => {
+                  if (getUi().menu === id) close(id);
+                }, 700);
+              },
+              () => close(id),
+            )
+          }
+        >
+          <span aria-hidden>📋</span> {copied ? 'Copied' : 'Copy text'}
+        </button>
+      )}
       {mine && (
         <>
           <button
