@@ -85,6 +85,13 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
 
   it("copies a message's text from its menu (what a long press on a phone would otherwise select)", async () => {
     await aliceCtx.grantPermissions(['clipboard-read', 'clipboard-write']);
+    // a mouse selects text as ever
+    expect(
+      await a
+        .message('the usual place')
+        .getByTestId('bubble')
+        .evaluate((el) => getComputedStyle(el).userSelect),
+    ).not.toBe('none');
     await a.choose('the usual place', /Copy text/);
     // it says so, then closes
     await a
@@ -290,6 +297,8 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
         await p.menu().waitFor({ timeout: TIMEOUT });
         await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
       };
+      // the browser's own selection and callout stay out of the way of the long press (the menu copies text)
+      expect(await bubble.evaluate((el) => getComputedStyle(el).userSelect)).toBe('none');
       await longPress(box);
       expect(await axeViolations(phone)).toEqual([]);
       await screenshot(phone, 'long-press-menu-phone-dark', { keepFocus: true });

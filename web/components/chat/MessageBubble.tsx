@@ -152,7 +152,7 @@ export const MessageBubble = memo(function MessageBubble({
           onTouchStart={actionable ? () => (press.current = setTimeout(open, 500)) : undefined}
           onTouchEnd={release}
           onTouchMove={release}
-          className={`min-w-0 rounded-2xl px-3 py-1.5 shadow-sm ${
+          className={`${actionable ? 'press-menu ' : ''}min-w-0 rounded-2xl px-3 py-1.5 shadow-sm ${
             mine
               ? `bg-indigo-600 text-white ${firstOfGroup ? 'rounded-tr-md' : ''} ${row.delivery === 'failed' ? 'bg-indigo-600/80 ring-2 ring-red-500' : ''}`
               : `bg-white text-gray-900 dark:bg-gray-800 dark:text-gray-100 ${firstOfGroup ? 'rounded-tl-md' : ''}`
