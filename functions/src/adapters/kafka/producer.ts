@@ -6,6 +6,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
+import protocolErrors from 'kafkajs/src/protocol/error.js';
 import {
   type ChatRecord,
   type DeadLetterRecord,
@@ -68,15 +69,32 @@ export async function kafkaClientConfig(clientId = 'chat-functions'): Promise<Ka
   }
 }
 
+/** The broker's error messages that kafkajs retries on (its own table of error codes). */
+const RETRIABLE = new Set(protocolErrors.errorCodes.filter((e) => e.retriable).map((e) => e.message));
+
+/**
+ * The level a kafkajs log line goes out at. kafkajs logs every error response of the broker at ERROR, also the
+ * ones it then retries (a coordinator still loading after the broker started, a leader moving): those are INFO
+ * here. If the retries run out, the send fails and the handler logs that (`unavailable`) at ERROR.
+ */
+export function kafkaLogLevel(
+  level: number,
+  message: string,
+  error: unknown,
+): 'error' | 'warn' | 'info' | 'debug' {
+  if (level <= KafkaLogLevel.ERROR)
+    return message.startsWith('Response ') && typeof error === 'string' && RETRIABLE.has(error)
+      ? 'info'
+      : 'error';
+  return level === KafkaLogLevel.WARN ? 'warn' : 'debug';
+}
+
 /** kafkajs log lines go through the one logger (without payloads). */
 function logEntry({ level, namespace, log }: LogEntry): void {
   const { message, timestamp: _t, logger: _l, ...rest } = log;
   // We bound retries on purpose (see above); kafkajs warns about it on every producer creation.
   if (message.startsWith('Limiting retries for the idempotent producer')) return;
-  const attrs = { namespace, ...rest };
-  if (level <= KafkaLogLevel.ERROR) logger.error(`kafka: ${message}`, attrs);
-  else if (level === KafkaLogLevel.WARN) logger.warn(`kafka: ${message}`, attrs);
-  else logger.debug(`kafka: ${message}`, attrs);
+  logger[kafkaLogLevel(level, message, rest.error)](`kafka: ${message}`, { namespace, ...rest });
 }
 
 let state: { brokers: string; producer: Promise<Producer> } | undefined;
