@@ -145,6 +145,31 @@ describe('web client, two people in two browsers', { timeout: 120_000 }, () => {
       // bob opens it: read by everyone
       await bob.open('Weekend trip');
       await expect.poll(() => alice.delivery('hiking on Saturday'), poll).toBe('read');
+
+      // `@` suggests the group's members (never me); Escape dismisses; `@car` then Enter inserts carol's username
+      const mentions = bobPage.getByRole('listbox', { name: 'Mention someone' });
+      await bob.composer().pressSequentially('@', { delay: 20 });
+      await expect
+        .poll(() => mentions.getByRole('option').allTextContents(), poll)
+        .toEqual([`Alice@${aliceName}`, `Carol@${carolName}`]);
+      await bob.composer().press('Escape');
+      await expect.poll(() => mentions.count(), poll).toBe(0);
+      await bob.composer().fill('');
+      await bob.composer().pressSequentially('@car', { delay: 20 });
+      await expect
+        .poll(() => mentions.getByRole('option').allTextContents(), poll)
+        .toEqual([`Carol@${carolName}`]);
+      expect(await axeViolations(bobPage)).toEqual([]);
+      await screenshot(bobPage, 'mention-suggestions', { keepFocus: true });
+      await bob.composer().press('Enter');
+      expect(await bob.composer().inputValue()).toBe(`@${carolName} `);
+      expect(await mentions.count()).toBe(0);
+      await bob.composer().pressSequentially('can you bring the map?', { delay: 5 });
+      await bob.composer().press('Enter');
+      await alice.message('bring the map').waitFor({ timeout: TIMEOUT });
+      expect(await alice.message('bring the map').textContent()).toContain(
+        `@${carolName} can you bring the map?`,
+      );
       await bob.send('Count me in 🙌');
       await alice.message('Count me in').waitFor({ timeout: TIMEOUT });
 

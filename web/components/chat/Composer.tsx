@@ -11,10 +11,11 @@ import {
   useState,
 } from 'react';
 import { useServices } from '@/components/providers.tsx';
-import { useChatStore } from '@/hooks/chat.tsx';
+import { useChatStore, useConversation, useMe } from '@/hooks/chat.tsx';
 import { sendExtras } from '@/lib/chat/changes.ts';
 import { setUi, useUi } from '@/lib/chat/ui.ts';
 import { limits } from '@/lib/limits.ts';
+import { insertMention, mentionAt, suggestMembers } from '@/lib/mention-suggest.ts';
 import { SendIcon } from '../ui/icons.tsx';
 import { ComposerTray } from './lazy.tsx';
 
@@ -34,6 +35,25 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
   const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
   const ref = useRef<HTMLTextAreaElement>(null);
 
+  // `@name` suggestions: the members whose username (or a word of whose name) starts with what follows the `@`
+  // at the caret; arrows move, Enter or Tab insert `@username `, Escape dismisses them for that `@`
+  const me = useMe();
+  const members = useConversation(conversationId)?.members;
+  const [caret, setCaret] = useState<number | null>(null);
+  const [active, setActive] = useState(0);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const nextCaret = useRef<number | null>(null);
+  const token = caret === null ? null : mentionAt(text, caret);
+  const suggestions =
+    token && token.start !== dismissed && members ? suggestMembers(members, me.id, token.query) : [];
+  const choice = Math.min(active, suggestions.length - 1);
+  const pick = (username: string) => {
+    if (!token) return;
+    const next = insertMention(text, token, username);
+    nextCaret.current = next.caret;
+    update(next.text);
+  };
+
   useEffect(() => {
     // on a wide screen, typing can start right away; on a phone the keyboard would cover the chat
     if (window.matchMedia('(min-width: 768px)').matches) ref.current?.focus();
@@ -45,10 +65,18 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
+    if (nextCaret.current !== null) {
+      el.setSelectionRange(nextCaret.current, nextCaret.current);
+      setCaret(nextCaret.current);
+      nextCaret.current = null;
+    }
   }, [text]);
 
   const update = (v: string) => {
     setText(v);
+    setActive(0);
+    // a dismissed `@` that is gone (deleted, or the draft cleared) no longer holds back the next one there
+    if (dismissed !== null && v[dismissed] !== '@') setDismissed(null);
     drafts.set(conversationId, v);
     if (v.trim()) store.noteTyping(conversationId);
     else store.stopTyping(conversationId);
@@ -86,6 +114,17 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    const suggested = suggestions[choice];
+    if (token && suggested && !e.nativeEvent.isComposing) {
+      const n = suggestions.length;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp')
+        setActive((choice + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+      else if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') pick(suggested.username);
+      else if (e.key === 'Escape') setDismissed(token.start);
+      else return;
+      e.preventDefault();
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       submit();
@@ -108,7 +147,37 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
           <ComposerTray conversationId={conversationId} />
         </Suspense>
       )}
-      <div className="flex items-end gap-2">
+      <div className="relative flex items-end gap-2">
+        {suggestions.length > 0 && (
+          <div
+            id={`${id}-mentions`}
+            role="listbox"
+            aria-label="Mention someone"
+            className="absolute right-14 bottom-full left-12 z-20 mb-2 max-w-sm overflow-hidden rounded-xl border border-gray-200 bg-white p-1 shadow-lg dark:border-gray-700 dark:bg-gray-900"
+          >
+            {suggestions.map((m, i) => (
+              // biome-ignore lint/a11y/useKeyWithClickEvents: the keys are the composer's (arrows, Enter, Tab)
+              <div
+                key={m.id}
+                id={`${id}-mention-${i}`}
+                role="option"
+                // the composer keeps the focus (aria-activedescendant names the active option)
+                tabIndex={-1}
+                aria-selected={i === choice}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => pick(m.username)}
+                className={`flex cursor-pointer items-baseline gap-2 rounded-lg px-3 py-1.5 text-sm ${
+                  i === choice
+                    ? 'bg-indigo-50 dark:bg-indigo-950'
+                    : 'hover:bg-gray-100 dark:hover:bg-gray-800'
+                }`}
+              >
+                <span className="font-semibold text-gray-900 dark:text-gray-100">{m.displayName}</span>
+                <span className="truncate text-gray-600 dark:text-gray-400">@{m.username}</span>
+              </div>
+            ))}
+          </div>
+        )}
         <input
           ref={fileRef}
           type="file"
@@ -151,6 +220,10 @@ export function Composer({ conversationId, placeholder }: { conversationId: stri
           value={text}
           placeholder={placeholder}
           onChange={(e) => update(e.target.value)}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+          aria-autocomplete="list"
+          aria-controls={suggestions.length > 0 ? `${id}-mentions` : undefined}
+          aria-activedescendant={suggestions.length > 0 ? `${id}-mention-${choice}` : undefined}
           onKeyDown={onKeyDown}
           onBlur={() => store.stopTyping(conversationId)}
           aria-describedby={`${id}-hint`}
