@@ -384,7 +384,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(0);
   }
   // 0: any free port
-  const port = numberFlag(arg.port, '--port', fail, { integer: true, min: -1 });
+  const port = numberFlag(arg.port, '--port', fail, { integer: true, inclusive: true });
   if (port !== undefined && port > 65535) fail(`--port must be at most 65535, got '${arg.port}'`);
   if (arg.build) {
     const ms = buildWebIfStale();

@@ -47,7 +47,7 @@ if (values.only !== undefined) {
 o.connections = numberFlag(values.connections, '-C', fail, { integer: true }) ?? o.connections;
 o.rate = numberFlag(values.rate, '-R', fail) ?? o.rate;
 o.fuzzFrames = numberFlag(values['fuzz-frames'], '--fuzz-frames', fail, { integer: true }) ?? o.fuzzFrames;
-o.seed = numberFlag(values.seed, '--seed', fail, { integer: true, min: -1 }) ?? o.seed;
+o.seed = numberFlag(values.seed, '--seed', fail, { integer: true, inclusive: true }) ?? o.seed;
 const { report, file } = await runChaos(o);
 process.stdout.write(`\n${chaosSummary(report)}\n`);
 if (file) process.stdout.write(`\nresults: ${file}\n`);

@@ -44,7 +44,7 @@ describe('numberFlag', () => {
   it('reads numbers above the minimum, and nothing when the flag is absent', () => {
     expect(numberFlag(undefined, '-R', failing)).toBeUndefined();
     expect(numberFlag('2.5', '-R', failing)).toBe(2.5);
-    expect(numberFlag('0', '--seed', failing, { integer: true, min: -1 })).toBe(0);
+    expect(numberFlag('0', '--seed', failing, { integer: true, inclusive: true })).toBe(0);
   });
 
   it('refuses what is not one, naming the flag and the value', () => {
@@ -52,6 +52,9 @@ describe('numberFlag', () => {
     expect(() => numberFlag('', '-R', failing)).toThrow(/-R must be a number/);
     expect(() => numberFlag('0', '-C', failing)).toThrow(/-C must be a number above 0/);
     expect(() => numberFlag('Infinity', '-C', failing)).toThrow(/-C/);
+    expect(() => numberFlag('-0.5', '--within', failing, { inclusive: true })).toThrow(
+      "usage: --within must be a number at least 0, got '-0.5'",
+    );
     expect(() => numberFlag('1.5', '-C', failing, { integer: true })).toThrow(
       "usage: -C must be an integer above 0, got '1.5'",
     );

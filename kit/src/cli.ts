@@ -35,21 +35,37 @@ export function usageErrorMessage(e: unknown): string {
 }
 
 /**
- * A flag's number: `undefined` when the flag is absent, else a finite number above `min` (default 0), or `fail`
- * with the flag's name and what was given.
+ * A flag's number: `undefined` when the flag is absent, else a finite number above `min` (default 0; at least
+ * `min` with `inclusive`), an integer with `integer`, or `fail` with the flag's name and what was given. A flag
+ * with a default in `parseArgs` is always a string: its number is then never `undefined`.
  */
+export function numberFlag(value: string, flag: string, fail: UsageFailure, opts?: NumberFlagOptions): number;
 export function numberFlag(
   value: string | undefined,
   flag: string,
   fail: UsageFailure,
-  opts: { min?: number; integer?: boolean } = {},
+  opts?: NumberFlagOptions,
+): number | undefined;
+export function numberFlag(
+  value: string | undefined,
+  flag: string,
+  fail: UsageFailure,
+  opts: NumberFlagOptions = {},
 ): number | undefined {
   if (value === undefined) return undefined;
   const min = opts.min ?? 0;
   const n = value.trim() === '' ? Number.NaN : Number(value);
-  if (!Number.isFinite(n) || n <= min || (opts.integer && !Number.isInteger(n))) {
+  const low = opts.inclusive ? n < min : n <= min;
+  if (!Number.isFinite(n) || low || (opts.integer && !Number.isInteger(n))) {
     const what = opts.integer ? 'an integer' : 'a number';
-    return fail(`${flag} must be ${what} above ${min}, got '${value}'`);
+    return fail(`${flag} must be ${what} ${opts.inclusive ? 'at least' : 'above'} ${min}, got '${value}'`);
   }
   return n;
+}
+
+export interface NumberFlagOptions {
+  /** The bound: numbers above it (default 0), or at least it with `inclusive`. */
+  readonly min?: number;
+  readonly inclusive?: boolean;
+  readonly integer?: boolean;
 }

@@ -51,7 +51,7 @@ const { values: args } = parseCommandLine(
 );
 const desktop = args.desktop ?? false;
 const root = args.root ? path.resolve(args.root) : undefined;
-const runs = numberFlag(args.runs, '--runs', fail, { integer: true }) ?? 1;
+const runs = numberFlag(args.runs, '--runs', fail, { integer: true });
 const throttlingMethod = args.throttling ?? 'simulate';
 if (throttlingMethod !== 'simulate' && throttlingMethod !== 'devtools')
   fail(`--throttling: simulate or devtools, not ${throttlingMethod}`);

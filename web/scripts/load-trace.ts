@@ -30,7 +30,7 @@ const { values: args } = parseCommandLine(
   },
   fail,
 );
-const loads = numberFlag(args.loads, '--loads', fail, { integer: true }) ?? 5;
+const loads = numberFlag(args.loads, '--loads', fail, { integer: true });
 
 interface TraceEvent {
   name: string;

@@ -119,8 +119,8 @@ async function main(): Promise<void> {
     },
     fail,
   );
-  const count = numberFlag(args.messages, '--messages', fail, { integer: true }) ?? 40;
-  const interval = numberFlag(args['interval-ms'], '--interval-ms', fail, { integer: true, min: -1 }) ?? 0;
+  const count = numberFlag(args.messages, '--messages', fail, { integer: true });
+  const interval = numberFlag(args['interval-ms'], '--interval-ms', fail, { integer: true, inclusive: true });
   let browser: Browser;
   let baseURL: string;
   let accounts: readonly [DemoAccount, DemoAccount];

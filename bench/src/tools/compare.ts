@@ -25,7 +25,7 @@ const { positionals, values } = parseCommandLine(
 );
 const [fileA, fileB] = positionals;
 if (!fileA || !fileB) fail('two result files are needed');
-const within = (numberFlag(values.within, '--within', fail, { min: -1 }) ?? 20) / 100;
+const within = numberFlag(values.within, '--within', fail, { inclusive: true }) / 100;
 const a = JSON.parse(readFileSync(fileA, 'utf8')) as BenchReport;
 const b = JSON.parse(readFileSync(fileB, 'utf8')) as BenchReport;
 

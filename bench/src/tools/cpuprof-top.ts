@@ -48,7 +48,7 @@ const {
   fail,
 );
 if (!dir) fail('no profile folder given');
-const top = numberFlag(topArg, 'top', fail, { integer: true }) ?? 25;
+const top = numberFlag(topArg, 'top', fail, { integer: true });
 const wallMs = (t: string | undefined, flag: string, dflt: number): number => {
   if (t === undefined) return dflt;
   const n = /^\d+$/.test(t) ? Number(t) : Date.parse(t);

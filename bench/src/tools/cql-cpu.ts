@@ -44,11 +44,11 @@ const { values } = parseCommandLine(
   },
   fail,
 );
-const rate = numberFlag(values.rate, '--rate', fail) ?? 300;
-const seconds = numberFlag(values.seconds, '--seconds', fail) ?? 60;
-const warmup = numberFlag(values.warmup, '--warmup', fail, { min: -1 }) ?? 30;
+const rate = numberFlag(values.rate, '--rate', fail);
+const seconds = numberFlag(values.seconds, '--seconds', fail);
+const warmup = numberFlag(values.warmup, '--warmup', fail, { inclusive: true });
 const shape = values.shape;
-const group = numberFlag(values.group, '--group', fail, { integer: true }) ?? 1;
+const group = numberFlag(values.group, '--group', fail, { integer: true });
 if (shape !== 'persist' && shape !== 'insert') fail(`--shape persist|insert, got '${shape}'`);
 if (group > 1 && shape !== 'persist') fail('--group applies to --shape persist only');
 

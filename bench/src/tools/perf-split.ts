@@ -33,13 +33,13 @@ const {
   fail,
 );
 if (!data || !pidArg) fail('a perf.data file and the runtime pid are needed');
-const pid = numberFlag(pidArg, '<pid>', fail, { integer: true }) as number;
-const top = numberFlag(topArg, '--top', fail, { integer: true }) ?? 30;
+const pid = numberFlag(pidArg, '<pid>', fail, { integer: true });
+const top = numberFlag(topArg, '--top', fail, { integer: true });
 const helperTids = new Set(
   (helpers ?? '')
     .split(',')
     .filter(Boolean)
-    .map((t) => numberFlag(t, '--helpers', fail, { integer: true }) as number),
+    .map((t) => numberFlag(t, '--helpers', fail, { integer: true })),
 );
 
 const kind = (sym: string, dso: string): string => {
