@@ -1,4 +1,16 @@
 import type { User } from '@chat/functions/contracts';
+import { limits } from './limits.ts';
+
+/**
+ * Where a mention can start: an `@` at the start or after a character that cannot be part of a username or an
+ * e-mail address's local part (`bob@alice.dev` mentions nobody), nor after another `@`. The server's rule
+ * (functions/src/core/notifications.ts, `MENTION`), written out here as the web client's limits are (importing a
+ * value from the contracts would load their schemas); `mentions.ts` marks what it found with it.
+ */
+export const MENTION_START = '(?<![A-Za-z0-9_.@+-])@';
+
+/** An `@` where a mention can start, then username characters, up to the end (the caret). */
+const TYPING = new RegExp(`${MENTION_START}([A-Za-z0-9_]{0,${limits.usernameMax}})$`);
 
 /** The `@name` being typed: from its `@` (`start`) to the caret (`end`); `query` is what follows the `@`. */
 export interface MentionToken {
@@ -8,12 +20,11 @@ export interface MentionToken {
 }
 
 /**
- * The mention being typed at `caret`, or null: an `@` where a mention can start (the server's rule, as in
- * mentions.ts: not inside a word, an e-mail address or `@@`), then username characters up to the caret, and
- * none right after it (the caret is at the end of the word).
+ * The mention being typed at `caret`, or null: an `@` where a mention can start (`MENTION_START`), then
+ * username characters up to the caret, and none right after it (the caret is at the end of the word).
  */
 export function mentionAt(text: string, caret: number): MentionToken | null {
-  const m = /(?<![A-Za-z0-9_.@+-])@([A-Za-z0-9_]{0,32})$/.exec(text.slice(0, caret));
+  const m = TYPING.exec(text.slice(0, caret));
   if (!m || /^[A-Za-z0-9_]/.test(text.slice(caret))) return null;
   return { start: m.index, end: caret, query: (m[1] ?? '').toLowerCase() };
 }

@@ -1,4 +1,5 @@
 import type { Element, ElementContent, Root, RootContent } from 'hast';
+import { MENTION_START } from './mention-suggest.ts';
 
 /**
  * Mentions of me in a message body: `@myusername` as a `<mark class="mention">`, where the server found the
@@ -14,7 +15,7 @@ const SKIP = new Set(['code', 'pre', 'a', 'mark', 'kbd', 'samp']);
  */
 function pattern(username: string): RegExp | null {
   const u = username.replace(/[^A-Za-z0-9_]/g, '');
-  return u ? new RegExp(`(?<![A-Za-z0-9_.@+-])@${u}(?![A-Za-z0-9_])`, 'gi') : null;
+  return u ? new RegExp(`${MENTION_START}${u}(?![A-Za-z0-9_])`, 'gi') : null;
 }
 
 /** `text` cut into plain and mention parts, in order (adjacent parts never both plain). */
