@@ -244,7 +244,7 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
     expect(push.received(bobSub.endpoint).every((r) => r.refusal === null)).toBe(true);
 
     // the worker shows it as the push service would deliver it
-    await deliverPush(bobPage, stack.url, JSON.stringify(mention));
+    await deliverPush(bobPage, sw, stack.url, JSON.stringify(mention));
     await expect
       .poll(async () => (await shownNotifications(sw)).find((n) => n.tag === `conversation:${dmId}`), poll)
       .toMatchObject({ title: 'New message', body: '', icon: `${stack.url}/icon-192.png` });
@@ -271,7 +271,12 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
       mention: false,
     });
     expect(lunch.snippet).toContain('Lunch at noon?');
-    await deliverPush(bobPage, stack.url, JSON.stringify(lunch));
+
+    // bob back on his list, then the push shown (the worker shows every push, tab open or not: delivered here,
+    // just before the click, because headless Chromium closes a notification by itself about 25 s after it
+    // shows); the click on the notification brings that tab to the conversation
+    await bobBack();
+    await deliverPush(bobPage, sw, stack.url, JSON.stringify(lunch));
     await expect
       .poll(async () => (await shownNotifications(sw)).find((n) => n.tag === `conversation:${groupId}`), poll)
       .toMatchObject({
@@ -279,9 +284,6 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
         body: expect.stringMatching(/^Alice: Lunch at noon\?/),
         data: { conversationId: groupId, path: `/chat?c=${groupId}` },
       });
-
-    // bob back on his list; the click on the notification brings that tab to the conversation
-    await bobBack();
     await clickNotification(sw, `conversation:${groupId}`);
     await bobPage.waitForURL((u) => u.searchParams.get('c') === groupId, { timeout: TIMEOUT });
     await bobPage.getByTestId('chat-title').filter({ hasText: 'Mentions' }).waitFor({ timeout: TIMEOUT });

@@ -61,8 +61,52 @@ export async function serviceWorker(context: BrowserContext): Promise<Worker> {
   });
 }
 
-/** DevTools' "Push" button: a push with `data` to the origin's service worker (as the push service would). */
-export async function deliverPush(page: Page, origin: string, data: string): Promise<void> {
+/** What `countShown` keeps in the worker's global scope. */
+interface ShownCounter {
+  __testShown?: { settled: number; errors: string[] };
+}
+
+/**
+ * How many `showNotification` calls of the worker have settled so far (and their errors), counted from the
+ * first call of this function on: it wraps the registration's `showNotification` once, in the worker itself
+ * (test instrumentation, not the app's code; the worker keeps it while DevTools holds it running).
+ */
+function countShown(sw: Worker): Promise<{ settled: number; errors: string[] }> {
+  return sw.evaluate(() => {
+    const scope = self as unknown as ShownCounter;
+    if (!scope.__testShown) {
+      const counter = { settled: 0, errors: [] as string[] };
+      scope.__testShown = counter;
+      const proto = ServiceWorkerRegistration.prototype;
+      const show = proto.showNotification;
+      proto.showNotification = async function (this: ServiceWorkerRegistration, title, options) {
+        try {
+          await show.call(this, title, options);
+        } catch (e) {
+          counter.errors.push(String(e));
+          throw e;
+        } finally {
+          counter.settled++;
+        }
+      };
+    }
+    const { settled, errors } = scope.__testShown;
+    return { settled, errors: [...errors] };
+  });
+}
+
+/**
+ * DevTools' "Push" button: a push with `data` to the origin's service worker (as the push service would), and
+ * the wait until the worker's `showNotification` for it has settled.
+ *
+ * That wait matters: `registration.getNotifications()` (what `shownNotifications` reads) drops from the
+ * browser's notification database every notification the platform does not report as displayed, so a read
+ * that lands between the worker's `showNotification` and the display loses that notification for good
+ * (measured in headless Chromium: polling in a tight loop after each push lost 2 to 4 of 20; waiting for
+ * `showNotification` to settle first lost none in 100). Only read the notifications once this returns.
+ */
+export async function deliverPush(page: Page, sw: Worker, origin: string, data: string): Promise<void> {
+  const before = await countShown(sw);
   const cdp: CDPSession = await page.context().newCDPSession(page);
   try {
     // the latest state of each registration and version (events repeat them as they change)
@@ -96,6 +140,17 @@ export async function deliverPush(page: Page, origin: string, data: string): Pro
     await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data });
   } finally {
     await cdp.detach().catch(() => undefined);
+  }
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const now = await countShown(sw);
+    if (now.errors.length > before.errors.length)
+      throw new Error(
+        `the worker's showNotification failed: ${now.errors.slice(before.errors.length).join('; ')}`,
+      );
+    if (now.settled > before.settled) return;
+    if (Date.now() > deadline) throw new Error('the worker showed no notification for the push');
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
