@@ -164,6 +164,8 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     const bar = alicePage.getByTestId('replying-to');
     await bar.waitFor({ timeout: TIMEOUT });
     expect(await bar.textContent()).toContain('Lunch at noon?');
+    // her own message: not her name
+    expect(await bar.textContent()).toContain('Replying to yourself');
     expect(await alice.composer().evaluate((el) => el === document.activeElement)).toBe(true);
     await alice.composer().fill('Or 1 pm, if that works better');
     await alice.composer().press('Enter');
@@ -171,7 +173,11 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
 
     const quote = b.message('if that works better').getByTestId('reply-quote');
     await quote.waitFor({ timeout: TIMEOUT });
-    expect(await quote.textContent()).toContain('Lunch at noon?');
+    // the quote names the original's sender: alice for bob, "You" for alice
+    expect(await quote.textContent()).toMatch(/^Reply to Alice: Lunch at noon\?/);
+    await expect
+      .poll(() => a.message('if that works better').getByTestId('reply-quote').textContent(), poll)
+      .toMatch(/^Reply to You: Lunch at noon\?/);
     await bobPage.getByTestId('message-scroller').evaluate((el) => {
       el.scrollTop = el.scrollHeight;
     });

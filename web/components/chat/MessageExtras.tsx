@@ -47,9 +47,12 @@ export function mostUsedEmoji(n = 6): string[] {
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────────────────
 
+/** A member's name as this user reads it: "You" for this user (a quote of my message, my reaction). */
 function useNames(): (userId: string) => string {
   const members = useChat((s) => (s.activeId ? s.conversations[s.activeId]?.members : undefined));
+  const me = useChat((s) => s.me.id);
   return (userId) => {
+    if (userId === me) return 'You';
     const u = members?.find((m) => m.id === userId);
     return u ? userLabel(u) : 'Someone';
   };
@@ -222,6 +225,7 @@ function Reactions({ row }: { row: Row }) {
 
 export function ComposerTray({ conversationId }: { conversationId: string }) {
   const name = useNames();
+  const me = useChat((s) => s.me.id);
   const replyId = useUi((s) => s.replyTo[conversationId]);
   const uploads = useUi((s) => s.uploads[conversationId]) ?? [];
   const target = useChat((s) => s.threads[conversationId]?.messages.find((m) => m.id === replyId));
@@ -244,7 +248,8 @@ export function ComposerTray({ conversationId }: { conversationId: string }) {
         >
           <div className="min-w-0 flex-1">
             <p className="text-xs font-semibold text-indigo-700 dark:text-indigo-300">
-              Replying to {target ? name(target.senderId) : 'a message'}
+              Replying to{' '}
+              {target ? (target.senderId === me ? 'yourself' : name(target.senderId)) : 'a message'}
             </p>
             <p className="truncate text-gray-700 dark:text-gray-300">{target?.body.slice(0, 100)}</p>
           </div>
