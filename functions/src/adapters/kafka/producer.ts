@@ -72,20 +72,29 @@ export async function kafkaClientConfig(clientId = 'chat-functions'): Promise<Ka
 /** The broker's error messages that kafkajs retries on (its own table of error codes). */
 const RETRIABLE = new Set(protocolErrors.errorCodes.filter((e) => e.retriable).map((e) => e.message));
 
+/** kafkajs's line for one failed connection attempt (network/connection.js): its callers retry or give up. */
+const CONNECTION_ATTEMPT = /^(?:Connection error: |Connection timeout$)/;
+
 /**
- * The level a kafkajs log line goes out at. kafkajs logs every error response of the broker at ERROR, also the
- * ones it then retries (a coordinator still loading after the broker started, a leader moving): those are INFO
- * here. If the retries run out, the send fails and the handler logs that (`unavailable`) at ERROR.
+ * The level a kafkajs log line goes out at. kafkajs logs at ERROR every step of its retries: each failed
+ * connection attempt, each line its retriers write before they retry or give up (they carry `retryCount`), and
+ * every error response of the broker, also the ones it then retries (a coordinator still loading after the
+ * broker started, a leader moving). Those are INFO here: what counts is the outcome, and that reaches the
+ * caller, which logs it at ERROR (the send handler's `ws: backing service unavailable`, with kafkajs's error and
+ * its cause). Without this a send during a Kafka outage wrote eight ERROR lines with stacks. What kafkajs logs
+ * outside a retry (a SASL authentication refused, a non-retriable broker error) stays ERROR.
  */
 export function kafkaLogLevel(
   level: number,
   message: string,
-  error: unknown,
+  fields: Readonly<Record<string, unknown>>,
 ): 'error' | 'warn' | 'info' | 'debug' {
-  if (level <= KafkaLogLevel.ERROR)
-    return message.startsWith('Response ') && typeof error === 'string' && RETRIABLE.has(error)
-      ? 'info'
-      : 'error';
+  if (level <= KafkaLogLevel.ERROR) {
+    const retriedResponse =
+      message.startsWith('Response ') && typeof fields.error === 'string' && RETRIABLE.has(fields.error);
+    const attempt = CONNECTION_ATTEMPT.test(message) || typeof fields.retryCount === 'number';
+    return retriedResponse || attempt ? 'info' : 'error';
+  }
   return level === KafkaLogLevel.WARN ? 'warn' : 'debug';
 }
 
@@ -94,7 +103,7 @@ function logEntry({ level, namespace, log }: LogEntry): void {
   const { message, timestamp: _t, logger: _l, ...rest } = log;
   // We bound retries on purpose (see above); kafkajs warns about it on every producer creation.
   if (message.startsWith('Limiting retries for the idempotent producer')) return;
-  logger[kafkaLogLevel(level, message, rest.error)](`kafka: ${message}`, { namespace, ...rest });
+  logger[kafkaLogLevel(level, message, rest)](`kafka: ${message}`, { namespace, ...rest });
 }
 
 let state: { brokers: string; producer: Promise<Producer> } | undefined;
