@@ -22,24 +22,6 @@ export class ChatError extends Error {
     this.code = code;
     this.status = options.status ?? 0;
   }
-
-  /** Worth trying again later (the network, the server's side, rate limits), as opposed to a refusal. */
-  get retryable(): boolean {
-    return (
-      this.code === 'network' ||
-      this.code === 'timeout' ||
-      this.code === 'offline' ||
-      this.code === 'rate_limited' ||
-      this.code === 'too_many_requests' ||
-      this.code === 'unavailable' ||
-      this.code === 'internal' ||
-      this.status >= 500
-    );
-  }
-}
-
-export function isChatError(e: unknown): e is ChatError {
-  return e instanceof ChatError;
 }
 
 /** A sentence for people, never a stack trace. */
