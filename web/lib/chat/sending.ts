@@ -9,10 +9,12 @@ import type { StoreContext } from './ports.ts';
 const AUTO_RESENDS = 2;
 /**
  * Automatic resends of a message the server refused as `unavailable` (a backing service down; the protocol says
- * resend with the same clientMsgId) before it shows as failed. Each goes 1–2 s after the refusal, and a refusal
- * comes only once the server gave up on the service (seconds), so this covers about a minute of outage.
+ * resend with the same clientMsgId) before it shows as failed, each later than the one before (1, 2, 4, then
+ * 8 s after the refusal, and up to half more): together about two minutes, as long as a Kafka or Cassandra restart takes here. A
+ * refusal can come fast (a broker that refuses connections is given up on in about a second), so a budget of
+ * resends at a fixed 1–2 s covered less than 20 s.
  */
-export const UNAVAILABLE_RESENDS = 6;
+export const UNAVAILABLE_RESENDS = 15;
 
 function randomId(): string {
   // randomUUID exists in secure contexts only (https, localhost): not on a LAN address over http
@@ -100,32 +102,28 @@ export class SendController {
    * until `UNAVAILABLE_RESENDS` resends were refused too.
    */
   refused(clientMsgId: string, error: { code: string; message: string }): void {
-    const outbox = this.ctx.getState().outbox;
-    if (
-      error.code === 'unavailable' &&
-      outbox.some((o) => o.clientMsgId === clientMsgId && o.attempts <= UNAVAILABLE_RESENDS)
-    )
-      this.rateLimited();
-    else this.ctx.dispatch({ type: 'outbox/failed', clientMsgIds: [clientMsgId], error });
+    const item = this.ctx.getState().outbox.find((o) => o.clientMsgId === clientMsgId);
+    if (error.code === 'unavailable' && item && item.attempts <= UNAVAILABLE_RESENDS) {
+      // back in the queue (no longer waiting for an ack): out again after the delay, or with the next flush
+      this.ctx.dispatch({ type: 'outbox/requeue', clientMsgIds: [clientMsgId] });
+      this.rateLimited(1_000 * 2 ** Math.min(item.attempts - 1, 3) * (1 + Math.random() / 2));
+    } else this.ctx.dispatch({ type: 'outbox/failed', clientMsgIds: [clientMsgId], error });
   }
 
   /**
    * Which frame was refused is not always said: resend every unacknowledged message a little later (same
-   * clientMsgIds, so nothing doubles).
+   * clientMsgIds, so nothing doubles), 1–2 s unless told.
    */
-  rateLimited(): void {
-    this.rateRetry ??= setTimeout(
-      () => {
-        this.rateRetry = null;
-        const ids = this.ctx
-          .getState()
-          .outbox.filter((o) => o.status === 'sent')
-          .map((o) => o.clientMsgId);
-        if (ids.length) this.ctx.dispatch({ type: 'outbox/requeue', clientMsgIds: ids });
-        this.flush();
-      },
-      1_000 + Math.random() * 1_000,
-    );
+  rateLimited(delayMs: number = 1_000 + Math.random() * 1_000): void {
+    this.rateRetry ??= setTimeout(() => {
+      this.rateRetry = null;
+      const ids = this.ctx
+        .getState()
+        .outbox.filter((o) => o.status === 'sent')
+        .map((o) => o.clientMsgId);
+      if (ids.length) this.ctx.dispatch({ type: 'outbox/requeue', clientMsgIds: ids });
+      this.flush();
+    }, delayMs);
   }
 
   /** Sends that got no ack in time: resent while the socket is open (twice), then failed. */

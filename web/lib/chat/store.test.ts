@@ -20,6 +20,7 @@ describe('ChatStore', () => {
   afterEach(() => {
     store.stop();
     vi.useRealTimers();
+    vi.restoreAllMocks();
   });
 
   const thread = () => store.getState().threads.c1?.messages.map((m) => m.body) ?? [];
@@ -192,12 +193,15 @@ describe('ChatStore', () => {
       clientMsgId: 'local-1',
     } as const;
     rt.deliver(unavailable);
-    // still pending (not failed), and b does not overtake it
-    expect(outbox()).toEqual(['local-1:sent', 'local-2:queued']);
+    // still pending (queued again, not failed), and b does not overtake it
+    expect(outbox()).toEqual(['local-1:queued', 'local-2:queued']);
     await vi.advanceTimersByTimeAsync(2_100);
     expect(sendIds()).toEqual(['local-1', 'local-1']);
     rt.deliver(unavailable);
-    await vi.advanceTimersByTimeAsync(2_100);
+    // later each time: the second resend waits 2–3 s
+    await vi.advanceTimersByTimeAsync(1_900);
+    expect(sendIds()).toEqual(['local-1', 'local-1']);
+    await vi.advanceTimersByTimeAsync(1_200);
     expect(sendIds()).toEqual(['local-1', 'local-1', 'local-1']);
     rt.deliver({ type: 'ack', clientMsgId: 'local-1', messageId: id(3), conversationId: 'c1' });
     expect(sendIds()).toEqual(['local-1', 'local-1', 'local-1', 'local-2']);
@@ -209,12 +213,21 @@ describe('ChatStore', () => {
     store.open('c1');
     await vi.advanceTimersByTimeAsync(0);
     store.send('c1', 'x');
+    // the jitter at its least: the waits are 1, 2, 4, then 8 s
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    let waited = 0;
     for (let i = 0; i < UNAVAILABLE_RESENDS; i++) {
       rt.deliver({ type: 'error', code: 'unavailable', message: 'Try again.', clientMsgId: 'local-1' });
-      expect(outbox()).toEqual(['local-1:sent']);
-      await vi.advanceTimersByTimeAsync(2_100);
+      expect(outbox()).toEqual(['local-1:queued']);
+      const wait = 1_000 * 2 ** Math.min(i, 3);
+      await vi.advanceTimersByTimeAsync(wait - 1);
+      expect(rt.sends()).toHaveLength(i + 1);
+      await vi.advanceTimersByTimeAsync(1);
       expect(rt.sends()).toHaveLength(i + 2);
+      waited += wait;
     }
+    // the resends cover a Kafka or Cassandra restart (about two minutes even at the least jitter)
+    expect(waited).toBeGreaterThanOrEqual(100_000);
     rt.deliver({ type: 'error', code: 'unavailable', message: 'Try again.', clientMsgId: 'local-1' });
     expect(outbox()).toEqual(['local-1:failed']);
     await vi.advanceTimersByTimeAsync(60_000);
