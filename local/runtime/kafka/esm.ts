@@ -23,6 +23,7 @@ import kafkajs from 'kafkajs';
 import '@chat/functions/kafka-request-queue';
 import { lambdaRequestId, stableUuid } from '../ids.ts';
 import { LAMBDA_PAYLOAD_MAX_BYTES, type LambdaService } from '../lambda/service.ts';
+import { detailOf } from '../logging.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -59,6 +60,15 @@ export interface KafkaMappingConfig {
   /** How many partitions are processed at once (Lambda: up to one concurrent invocation per partition). */
   readonly concurrency?: number;
 }
+
+/**
+ * kafkajs's lines about one connection attempt (its `Connection` and `BrokerPool` namespaces: "Connection error",
+ * "Failed to connect to seed broker", each retried): verbose only (`npm start -- --verbose`), or a Kafka outage
+ * prints four of them a second. What the consumers do about it (`Consumer` namespace: "Crash: …", "Restarting
+ * the consumer in … ms") prints in every mode, once per restart.
+ */
+const isKafkaAttemptLine = (namespace: string): boolean =>
+  namespace === 'Connection' || namespace === 'BrokerPool';
 
 export interface KafkaEsmOptions {
   /** Identity of this "deployment": mapping UUIDs (the default consumer groups) derive from it. */
@@ -444,9 +454,14 @@ export class KafkaEventSourceMappings {
       clientId: 'local-lambda-esm',
       brokers: [...opts.brokers],
       logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        const { message, ...rest } = entry.log;
-        opts.log('kafka', `${entry.namespace} ${message} ${JSON.stringify(rest)}`);
+      logCreator: () => {
+        const detail = detailOf(opts.log);
+        return (entry) => {
+          const sink = isKafkaAttemptLine(entry.namespace) ? detail : opts.log;
+          if (sink === detail && !detail.enabled) return;
+          const { message, ...rest } = entry.log;
+          sink('kafka', `${entry.namespace} ${message} ${JSON.stringify(rest)}`);
+        };
       },
     });
     this.#mappings = opts.mappings.map((m) => new Mapping(m, this));
