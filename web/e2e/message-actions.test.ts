@@ -113,6 +113,15 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     await b.chip('the usual place', '🔥').click();
     await expect.poll(() => b.chipState('the usual place', '🔥'), poll).toBe('2:true');
     await expect.poll(() => a.chipState('the usual place', '🔥'), poll).toBe('2:true');
+    // who reacted: each reads "You" for themselves
+    expect((await b.chip('the usual place', '🔥').getAttribute('title'))?.split(', ').sort()).toEqual([
+      'Alice',
+      'You',
+    ]);
+    expect((await a.chip('the usual place', '🔥').getAttribute('title'))?.split(', ').sort()).toEqual([
+      'Bob',
+      'You',
+    ]);
     await b.chip('the usual place', '🔥').click();
     await expect.poll(() => a.chipState('the usual place', '🔥'), poll).toBe('1:true');
     await expect.poll(() => b.chipState('the usual place', '🔥'), poll).toBe('1:false');
