@@ -10,9 +10,9 @@ const AUTO_RESENDS = 2;
 /**
  * Automatic resends of a message the server refused as `unavailable` (a backing service down; the protocol says
  * resend with the same clientMsgId) before it shows as failed, each later than the one before (1, 2, 4, then
- * 8 s after the refusal, and up to half more): together about two minutes, as long as a Kafka or Cassandra restart takes here. A
- * refusal can come fast (a broker that refuses connections is given up on in about a second), so a budget of
- * resends at a fixed 1–2 s covered less than 20 s.
+ * 8 s after the refusal, and up to half more): together about two minutes, as long as a Kafka or Cassandra
+ * restart takes here. A refusal can come fast (a broker that refuses connections is given up on in about a
+ * second), so a budget of resends at a fixed 1–2 s covered less than 20 s.
  */
 export const UNAVAILABLE_RESENDS = 15;
 
