@@ -9,12 +9,13 @@ import type { StoreContext } from './ports.ts';
 const AUTO_RESENDS = 2;
 /**
  * Automatic resends of a message the server refused as `unavailable` (a backing service down; the protocol says
- * resend with the same clientMsgId) before it shows as failed, each later than the one before (1, 2, 4, then
- * 8 s after the refusal, and up to half more): together about two minutes, as long as a Kafka or Cassandra
- * restart takes here. A refusal can come fast (a broker that refuses connections is given up on in about a
- * second), so a budget of resends at a fixed 1–2 s covered less than 20 s.
+ * resend with the same clientMsgId) before it shows as failed: the first three 1 s after the refusal (a Redis
+ * restart is over in a few seconds), then 2, 4 and every 8 s (each up to half more, so that clients do not resend
+ * in step): together about two minutes, as long as a Kafka or Cassandra restart takes here. A refusal can come
+ * fast (a broker that refuses connections is given up on in about a second), so a budget of resends at a fixed
+ * 1–2 s covered less than 20 s.
  */
-export const UNAVAILABLE_RESENDS = 15;
+export const UNAVAILABLE_RESENDS = 17;
 
 function randomId(): string {
   // randomUUID exists in secure contexts only (https, localhost): not on a LAN address over http
@@ -106,7 +107,7 @@ export class SendController {
     if (error.code === 'unavailable' && item && item.attempts <= UNAVAILABLE_RESENDS) {
       // back in the queue (no longer waiting for an ack): out again after the delay, or with the next flush
       this.ctx.dispatch({ type: 'outbox/requeue', clientMsgIds: [clientMsgId] });
-      this.rateLimited(1_000 * 2 ** Math.min(item.attempts - 1, 3) * (1 + Math.random() / 2));
+      this.rateLimited(1_000 * 2 ** Math.max(Math.min(item.attempts - 3, 3), 0) * (1 + Math.random() / 2));
     } else this.ctx.dispatch({ type: 'outbox/failed', clientMsgIds: [clientMsgId], error });
   }
 
