@@ -374,4 +374,53 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
     await screenshot(alicePage, 'conversation-light');
     await screenshot(bobPage, 'conversation-dark');
   });
+
+  it('says "retrying…" on a message the server refused as unavailable, and delivers it once when it takes it', async () => {
+    // a backing service down, as the protocol reports it (an `unavailable` error naming the clientMsgId; the client
+    // resends with the same one): alice's socket goes through a route that answers the first two sends of this
+    // text itself and passes everything else on. (The server's own refusal, with Redis unreachable, is tested in
+    // functions/test/realtime-handlers.test.ts.)
+    const text = 'Sent while the server was busy';
+    const wsPort = new URL(stack.runtime.wsUrl).port;
+    let refusals = 0;
+    await alicePage.routeWebSocket(
+      (u) => u.port === wsPort,
+      (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((m) => {
+          let frame: { action?: string; body?: string; clientMsgId?: string } | null = null;
+          try {
+            frame = typeof m === 'string' ? JSON.parse(m) : null;
+          } catch {
+            frame = null;
+          }
+          if (frame?.action === 'sendMessage' && frame.body === text && refusals < 2) {
+            refusals++;
+            ws.send(
+              JSON.stringify({
+                type: 'error',
+                code: 'unavailable',
+                message: 'A service is unavailable. Try again.',
+                clientMsgId: frame.clientMsgId,
+              }),
+            );
+            return;
+          }
+          server.send(m);
+        });
+      },
+    );
+    await alicePage.reload();
+    await alice.waitReady();
+    await alice.open('Bob');
+    await alice.send(text);
+    await alice.message(text).getByTestId('retrying').waitFor({ timeout: TIMEOUT });
+    expect(await alice.delivery(text)).toBe('sending');
+    await bob.message(text).waitFor({ timeout: TIMEOUT });
+    await expect.poll(() => alice.delivery(text), poll).not.toBe('sending');
+    expect(await alice.message(text).getByTestId('retrying').count()).toBe(0);
+    expect(refusals).toBe(2);
+    expect(await bob.message(text).count()).toBe(1);
+    expect(await alice.message(text).count()).toBe(1);
+  });
 });

@@ -28,6 +28,9 @@ export interface Row {
   message: Partial<Message>;
   /** A change of mine (edit, delete, reaction) waits in the outbox. */
   changing?: boolean;
+  /** My message, sent more than once and not acknowledged yet (refused as unavailable, no ack in time, resent
+   * after a reconnect): its bubble says it is being retried. */
+  retrying?: boolean;
   /** A change of mine the server refused (its clientMsgId): retry or dismiss. */
   failedChange?: string;
   /** My username when the message mentions me (its `mentions` holds my id): highlighted in the body. */
@@ -178,6 +181,7 @@ export const MessageBubble = memo(function MessageBubble({
             }`}
           >
             {m.editedAt && !m.deletedAt && <span data-testid="edited">edited</span>}
+            {row.retrying && <span data-testid="retrying">retrying…</span>}
             <time dateTime={row.sentAt} title={new Date(row.sentAt).toLocaleString()}>
               {formatClock(row.sentAt)}
             </time>

@@ -71,6 +71,7 @@ function useRows(conv: Conversation): Row[] {
         body: o.body,
         mine: true,
         delivery: o.status === 'failed' ? 'failed' : 'sending',
+        retrying: (o.status === 'queued' || o.status === 'sent') && o.attempts > 1,
         readBy: [],
         error: o.error ? (o.error.code === 'timeout' ? 'Not delivered yet.' : o.error.message) : null,
         message: {
