@@ -89,10 +89,23 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
     expect(await alicePage.evaluate(() => Notification.permission)).toBe('default');
     await alice.startDm(bobName, 'Bob');
     expect(await alicePage.getByTestId('push-prompt').count()).toBe(0);
+    // enough of bob's messages first that the timeline scrolls
+    const conversationId = (await alice.row('Bob').getAttribute('data-conversation-id')) as string;
+    const bulk = await protocolClient(stack.runtime, bobName, PASSWORD);
+    try {
+      await bulk.sendAll(
+        conversationId,
+        Array.from({ length: 20 }, (_, i) => `Catching up, part ${i + 1} of 20`),
+      );
+    } finally {
+      bulk.close();
+    }
+    await alice.message('Catching up, part 20 of 20').waitFor({ timeout: TIMEOUT });
 
     await alice.send('Hi Bob, are you there?');
     const prompt = alicePage.getByTestId('push-prompt');
     await prompt.waitFor({ timeout: TIMEOUT });
+
     expect(await prompt.textContent()).toContain('Get a notification when someone answers');
     expect(await axeViolations(alicePage)).toEqual([]);
     await screenshot(alicePage, 'push-prompt');
@@ -107,6 +120,36 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
     await alice.send('Never mind, later.');
     await expect.poll(() => alice.delivery('Never mind, later.'), poll).toBe('sent');
     expect(await alicePage.getByTestId('push-prompt').count()).toBe(0);
+  });
+
+  it('on a phone, the prompt takes room from the timeline and the message just sent stays in view', async () => {
+    // a small phone, as where it was seen (390 × 700, touch)
+    const phoneCtx = await stack.browser.newContext({
+      baseURL: stack.url,
+      viewport: { width: 390, height: 700 },
+      isMobile: true,
+      hasTouch: true,
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
+    try {
+      const phone = await phoneCtx.newPage();
+      const me = await new AuthPage(phone).signIn(aliceName, PASSWORD);
+      await me.open('Bob');
+      await me.message('Catching up, part 20 of 20').waitFor({ timeout: TIMEOUT });
+      await me.send(`Sent from my phone ${Date.now()}`);
+      await phone.getByTestId('push-prompt').waitFor({ timeout: TIMEOUT });
+      // the timeline stays at its bottom: a scroll event that measured the shorter timeline before the resize
+      // observer ran used to leave it 84 px above, the new message's ✓ under the prompt and "jump to newest" shown
+      const scroller = phone.getByTestId('message-scroller');
+      await expect
+        .poll(() => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight), poll)
+        .toBeLessThan(2);
+      expect(await phone.getByTestId('jump-to-newest').count()).toBe(0);
+      await phone.getByTestId('push-prompt').getByRole('button', { name: 'Not now' }).click();
+    } finally {
+      await phoneCtx.close();
+    }
   });
 
   it('mutes a conversation: the toggle, the muted icon in the list, unread still counted, kept on reload', async () => {

@@ -122,7 +122,15 @@ export function MessageList({ conversation }: { conversation: Conversation }) {
   const measure = useCallback(() => {
     const el = ref.current;
     if (!el) return;
-    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    let bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    // only the reader scrolling up leaves the bottom: a scroll event that comes after the timeline got shorter
+    // (the notification prompt, a growing composer) but before the resize observer below ran measures the new
+    // size at the old position; scrollTop did not go down, so stay at the bottom
+    const prev = snap.current;
+    if (!bottom && prev?.atBottom && el.scrollTop >= prev.top) {
+      el.scrollTop = el.scrollHeight;
+      bottom = true;
+    }
     setAtBottom(bottom);
     store.setAtBottom(conversation.id, bottom);
     if (snap.current) {
