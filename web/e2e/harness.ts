@@ -87,7 +87,13 @@ export interface Stack {
   browser: Browser;
   /** The web client's URL, e.g. http://127.0.0.1:41234 */
   url: string;
-  newContext(options?: { dark?: boolean; phone?: boolean }): Promise<BrowserContext>;
+  /** `phone`: 390 × 844 at 2×; `touch`: a touch screen (mobile viewport meta, touch events); `viewport`: another size. */
+  newContext(options?: {
+    dark?: boolean;
+    phone?: boolean;
+    touch?: boolean;
+    viewport?: { width: number; height: number };
+  }): Promise<BrowserContext>;
   stop(): Promise<void>;
 }
 
@@ -135,11 +141,12 @@ export async function startStack(options: { root?: string; webPush?: boolean } =
     web,
     browser,
     url: web.url,
-    newContext: ({ dark = false, phone = false } = {}) =>
+    newContext: ({ dark = false, phone = false, touch = false, viewport } = {}) =>
       browser.newContext({
         baseURL: web.url,
-        viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
+        viewport: viewport ?? (phone ? { width: 390, height: 844 } : { width: 1280, height: 800 }),
         deviceScaleFactor: phone ? 2 : 1,
+        ...(touch ? { isMobile: true, hasTouch: true } : {}),
         colorScheme: dark ? 'dark' : 'light',
         locale: 'en-US',
         timezoneId: 'UTC',

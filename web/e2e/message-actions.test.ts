@@ -285,16 +285,7 @@ describe('message actions: react, reply, edit, delete, attach', { timeout: 120_0
   });
 
   it('opens the menu with a long press on a phone', async () => {
-    const phoneCtx = await stack.browser.newContext({
-      baseURL: stack.url,
-      viewport: { width: 390, height: 844 },
-      deviceScaleFactor: 2,
-      isMobile: true,
-      hasTouch: true,
-      colorScheme: 'dark',
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
+    const phoneCtx = await stack.newContext({ phone: true, touch: true, dark: true });
     try {
       const phone = await phoneCtx.newPage();
       const chat = await new AuthPage(phone).signIn(bobName, PASSWORD);

@@ -124,14 +124,7 @@ describe('notifications, mute and mentions in the browser', { timeout: 180_000 }
 
   it('on a phone, the prompt takes room from the timeline and the message just sent stays in view', async () => {
     // a small phone, as where it was seen (390 × 700, touch)
-    const phoneCtx = await stack.browser.newContext({
-      baseURL: stack.url,
-      viewport: { width: 390, height: 700 },
-      isMobile: true,
-      hasTouch: true,
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
+    const phoneCtx = await stack.newContext({ touch: true, viewport: { width: 390, height: 700 } });
     try {
       const phone = await phoneCtx.newPage();
       const me = await new AuthPage(phone).signIn(aliceName, PASSWORD);
